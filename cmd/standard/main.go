@@ -1,0 +1,72 @@
+// Command standard serves the flip app in one process, by default on one thread
+// (GOMAXPROCS=1) as a Node.js process would run it; -procs sets the thread count, and
+// the core count gives Go's own answer: one multi-threaded process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/flipbench/flipbench/logx"
+	"github.com/flipbench/flipbench/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "standard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("standard", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: standard [flags]\n\nServes GET /, GET /healthz and POST /flip in one process.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	procs := fs.Int("procs", 1, "GOMAXPROCS: threads running Go code, and jobs at once (the core count gives the threaded mode)")
+	cfg := server.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *procs < 1 {
+		return fmt.Errorf("-procs %d: want at least 1", *procs)
+	}
+	runtime.GOMAXPROCS(*procs)
+	mode := "standard"
+	if *procs > 1 {
+		mode = "threaded"
+	}
+	log, err := logx.New(os.Stderr, cfg.LogFormat, mode)
+	if err != nil {
+		return err
+	}
+	c := cfg.Config
+	c.Mode, c.Worker, c.Logger = mode, -1, log
+	srv, err := server.New(c)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return srv.Serve(ctx, ln)
+}

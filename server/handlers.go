@@ -1,0 +1,310 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/flipbench/flipbench/job"
+)
+
+// Response headers on every /flip answer.
+const (
+	HeaderWorkerPID    = "X-Worker-PID"
+	HeaderResponseTime = "X-Response-Time"
+	HeaderQueueTime    = "X-Queue-Time"
+	HeaderJobTime      = "X-Job-Time"
+)
+
+// uploadField is the multipart field that carries an image.
+const uploadField = "image"
+
+// Health is the body of GET /healthz.
+type Health struct {
+	PID           int     `json:"pid"`
+	Mode          string  `json:"mode"`
+	Worker        int     `json:"worker"`
+	GOMAXPROCS    int     `json:"gomaxprocs"`
+	Capacity      int     `json:"capacity"`
+	UptimeSeconds float64 `json:"uptime_seconds"`
+	InFlight      int     `json:"in_flight"`
+	Queued        int     `json:"queued"`
+	Done          int64   `json:"done"`
+	Failed        int64   `json:"failed"`
+}
+
+// FlipAnswer is the body of POST /flip with no upload.
+type FlipAnswer struct {
+	PID     int       `json:"pid"`
+	Worker  int       `json:"worker"`
+	QueueMS float64   `json:"queue_ms"`
+	JobMS   float64   `json:"job_ms"`
+	Bytes   int64     `json:"bytes"`
+	Steps   StepsJSON `json:"steps_ms"`
+}
+
+// StepsJSON is job.Steps in milliseconds.
+type StepsJSON struct {
+	Copy   float64 `json:"copy"`
+	Open   float64 `json:"open"`
+	Flip   float64 `json:"flip"`
+	Save   float64 `json:"save"`
+	Delete float64 `json:"delete"`
+}
+
+// ErrorAnswer is the body of every error.
+type ErrorAnswer struct {
+	Error string `json:"error"`
+}
+
+// errUnsupportedType is a Content-Type /flip does not take.
+var errUnsupportedType = errors.New("unsupported content type")
+
+// errNoField is a multipart body without the image field.
+var errNoField = errors.New("multipart body has no field " + uploadField)
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (s *Server) handlePID(c echo.Context) error {
+	return c.String(http.StatusOK, strconv.Itoa(s.pid))
+}
+
+func (s *Server) handleHealth(c echo.Context) error {
+	return c.JSON(http.StatusOK, Health{
+		PID:           s.pid,
+		Mode:          s.cfg.Mode,
+		Worker:        s.cfg.Worker,
+		GOMAXPROCS:    runtime.GOMAXPROCS(0),
+		Capacity:      s.Capacity(),
+		UptimeSeconds: time.Since(s.started).Seconds(),
+		InFlight:      s.limiter.Running(),
+		Queued:        s.limiter.Queued(),
+		Done:          s.done.Load(),
+		Failed:        s.failed.Load(),
+	})
+}
+
+// timing stamps every /flip answer, errors included, with the worker pid and the
+// server's own time; queue and job time start at zero and the handler fills them in.
+func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		h := c.Response().Header()
+		h.Set(HeaderWorkerPID, strconv.Itoa(s.pid))
+		h.Set(HeaderQueueTime, "0s")
+		h.Set(HeaderJobTime, "0s")
+		c.Response().Before(func() {
+			h.Set(HeaderResponseTime, time.Since(start).String())
+		})
+		return next(c)
+	}
+}
+
+func (s *Server) handleFlip(c echo.Context) error {
+	upload, err := readUpload(c.Response(), c.Request(), s.cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	if upload == nil {
+		return s.flipPhoto(c)
+	}
+	return s.flipUpload(c, upload)
+}
+
+// admit waits for a job slot and records the wait in X-Queue-Time.
+func (s *Server) admit(c echo.Context) (release func(), err error) {
+	start := time.Now()
+	release, err = s.limiter.Acquire(c.Request().Context())
+	c.Response().Header().Set(HeaderQueueTime, time.Since(start).String())
+	return release, err
+}
+
+// finish records a job's time and outcome.
+func (s *Server) finish(c echo.Context, took time.Duration, err error) {
+	c.Response().Header().Set(HeaderJobTime, took.String())
+	if err != nil {
+		s.failed.Add(1)
+		return
+	}
+	s.done.Add(1)
+	s.lastJob.Store(int64(took))
+}
+
+func (s *Server) flipPhoto(c echo.Context) error {
+	release, err := s.admit(c)
+	if err != nil {
+		return err
+	}
+	queued := time.Duration(0)
+	if d, perr := time.ParseDuration(c.Response().Header().Get(HeaderQueueTime)); perr == nil {
+		queued = d
+	}
+	start := time.Now()
+	res, err := s.runner.Run(c.Request().Context())
+	release()
+	s.finish(c, time.Since(start), err)
+	if err != nil {
+		// The photo is the server's own: any failure here is the server's fault.
+		return fmt.Errorf("flip photo: %w", err)
+	}
+	return c.JSON(http.StatusOK, FlipAnswer{
+		PID:     s.pid,
+		Worker:  s.cfg.Worker,
+		QueueMS: ms(queued),
+		JobMS:   ms(res.Total),
+		Bytes:   res.Bytes,
+		Steps: StepsJSON{
+			Copy:   ms(res.Steps.Copy),
+			Open:   ms(res.Steps.Open),
+			Flip:   ms(res.Steps.Flip),
+			Save:   ms(res.Steps.Save),
+			Delete: ms(res.Steps.Delete),
+		},
+	})
+}
+
+func (s *Server) flipUpload(c echo.Context, data []byte) error {
+	// The header check is cheap, so a bad upload never waits in the queue.
+	if _, _, err := job.Check(data, s.cfg.MaxPixels); err != nil {
+		return err
+	}
+	release, err := s.admit(c)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var out bytes.Buffer
+	format, err := job.Flip(bytes.NewReader(data), &out, s.cfg.MaxPixels)
+	release()
+	s.finish(c, time.Since(start), err)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/"+format, out.Bytes())
+}
+
+// readUpload returns the uploaded image, or nil when the request carries neither a
+// body nor a Content-Type (the article's request: flip the server's photo).
+func readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	ctype := r.Header.Get(echo.HeaderContentType)
+	if ctype == "" {
+		if len(body) == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%w: a body needs a Content-Type (image/jpeg, image/png, image/gif or multipart/form-data)", errUnsupportedType)
+	}
+	media, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", errUnsupportedType, ctype, err)
+	}
+	switch media {
+	case "image/jpeg", "image/png", "image/gif":
+		if len(body) == 0 {
+			return nil, job.ErrEmpty
+		}
+		return body, nil
+	case "multipart/form-data":
+		return readField(body, params["boundary"])
+	default:
+		return nil, fmt.Errorf("%w: %s", errUnsupportedType, media)
+	}
+}
+
+// readField returns the image field of a multipart body already in memory, so no
+// multipart temp file is ever written.
+func readField(body []byte, boundary string) ([]byte, error) {
+	if boundary == "" {
+		return nil, fmt.Errorf("%w: multipart without boundary", job.ErrDecode)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, errNoField
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: multipart: %v", job.ErrDecode, err)
+		}
+		if part.FormName() != uploadField {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return nil, fmt.Errorf("%w: multipart field: %v", job.ErrDecode, err)
+		}
+		if len(data) == 0 {
+			return nil, job.ErrEmpty
+		}
+		return data, nil
+	}
+}
+
+// status maps an error to the answer's status: a client's mistake is a 4xx, never
+// a 5xx.
+func status(err error) int {
+	var maxBytes *http.MaxBytesError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return he.Code
+	case errors.As(err, &maxBytes), errors.Is(err, job.ErrTooManyPixels):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errUnsupportedType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, job.ErrEmpty), errors.Is(err, job.ErrFormat), errors.Is(err, job.ErrDecode), errors.Is(err, errNoField):
+		return http.StatusBadRequest
+	case errors.Is(err, job.ErrQueueFull):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code := status(err)
+	msg := err.Error()
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		msg = fmt.Sprint(he.Message)
+	}
+	if code == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(s.retryAfter()))
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "path", c.Path(), "status", code, "err", err)
+	}
+	var werr error
+	if c.Request().Method == http.MethodHead {
+		werr = c.NoContent(code)
+	} else {
+		werr = c.JSON(code, ErrorAnswer{Error: msg})
+	}
+	if werr != nil {
+		s.log.Debug("write error answer", "err", werr)
+	}
+}
+
+// retryAfter is the seconds until the queue has room again: everyone inside,
+// served capacity at a time, each taking about as long as the last job.
+func (s *Server) retryAfter() int {
+	inside := float64(s.limiter.Running() + s.limiter.Queued())
+	secs := inside / float64(s.Capacity()) * time.Duration(s.lastJob.Load()).Seconds()
+	return max(1, int(math.Ceil(secs)))
+}

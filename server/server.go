@@ -1,0 +1,168 @@
+// Package server is the echo app both modes serve: GET / answers the pid, GET
+// /healthz the process's state, POST /flip runs the flip job behind a FIFO limiter.
+// It knows nothing of processes: a caller hands it a listener.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/flipbench/flipbench/job"
+)
+
+// DefaultMaxBody is the default upload limit.
+const DefaultMaxBody = 64 << 20
+
+// Timeouts suited to a queue that can be minutes deep: a request may wait for
+// ceil(1000/capacity) jobs of 0.83 s before its answer starts, so there is no write
+// timeout; the header timeout guards against slowloris.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 2 * time.Minute
+	idleTimeout       = 2 * time.Minute
+)
+
+// Config is what a Server needs; zero values take the defaults noted.
+type Config struct {
+	Mode            string        // "standard", "threaded", "clustered"
+	Worker          int           // worker index in a cluster, -1 otherwise
+	Image           string        // photo for POST /flip with no body
+	TempDir         string        // base dir for the per-process work dir; "" is os.TempDir()
+	MaxQueue        int           // jobs that may wait; 0 is job.DefaultMaxQueue
+	MaxBody         int64         // upload limit in bytes; 0 is DefaultMaxBody
+	MaxPixels       int           // pixel limit; 0 is job.DefaultMaxPixels
+	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
+	ShutdownTimeout time.Duration // 0 waits for every accepted request
+	Logger          *slog.Logger  // nil discards
+}
+
+// Server is the app and the state /healthz reports.
+type Server struct {
+	cfg     Config
+	pid     int
+	log     *slog.Logger
+	runner  *job.Runner
+	limiter *job.Limiter
+	echo    *echo.Echo
+	started time.Time
+	done    atomic.Int64
+	failed  atomic.Int64
+	lastJob atomic.Int64 // nanoseconds of the last job, for Retry-After
+}
+
+// New checks the photo, prepares the work dir and builds the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxQueue == 0 {
+		cfg.MaxQueue = job.DefaultMaxQueue
+	}
+	if cfg.MaxQueue < 0 {
+		return nil, fmt.Errorf("max queue %d: must not be negative", cfg.MaxQueue)
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxBody < 0 {
+		return nil, fmt.Errorf("max body %d: must not be negative", cfg.MaxBody)
+	}
+	if cfg.MaxPixels == 0 {
+		cfg.MaxPixels = job.DefaultMaxPixels
+	}
+	if cfg.Capacity == 0 {
+		cfg.Capacity = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	runner, err := job.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		pid:     os.Getpid(),
+		log:     cfg.Logger,
+		runner:  runner,
+		limiter: job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
+		started: time.Now(),
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Capacity is the number of jobs that may run at once.
+func (s *Server) Capacity() int { return s.limiter.Capacity() }
+
+// Handler is the app, for tests and for callers that bring their own http.Server.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers on ln until ctx is done, then stops accepting and waits for the
+// requests already accepted (up to Config.ShutdownTimeout). It returns nil after a
+// clean stop.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "capacity", s.Capacity(), "gomaxprocs", runtime.GOMAXPROCS(0), "image", s.cfg.Image)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "in_flight", s.limiter.Running(), "queued", s.limiter.Queued())
+	sctx := context.Background()
+	if s.cfg.ShutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(sctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+	}
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	s.log.Info("stopped", "done", s.done.Load(), "failed", s.failed.Load())
+	return nil
+}
+
+// Close removes the work dir.
+func (s *Server) Close() error { return s.runner.Close() }
+
+// WorkDir is where jobs put their copies.
+func (s *Server) WorkDir() string { return s.runner.Dir() }
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.GET("/", s.handlePID)
+	e.GET("/healthz", s.handleHealth)
+	e.POST("/flip", s.handleFlip, s.timing)
+	return e
+}
