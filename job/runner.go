@@ -52,6 +52,10 @@ func NewRunner(image, base string, maxPixels int) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open photo: %w", err)
 	}
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		f.Close()
+		return nil, fmt.Errorf("photo %s: %w", image, ErrEmpty)
+	}
 	_, _, err = checkHeader(f, maxPixels)
 	f.Close()
 	if err != nil {
