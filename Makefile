@@ -1,0 +1,59 @@
+# flipbench: `make bench-quick` shows the comparison in a few minutes, `make test`
+# runs the tests, `make bench` runs the full experiment (about 35 minutes on 2 cores).
+
+GO       ?= go
+BIN      := bin
+CMDS     := standard clustered loadtest
+OUT      ?= results/latest
+FUZZTIME ?= 10s
+
+.PHONY: all build test lint fmt-check vet staticcheck fuzz ci bench bench-quick report compare regress baseline benchjob clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	@for c in $(CMDS); do \
+		if [ -d cmd/$$c ]; then $(GO) build -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; \
+	done
+
+test:
+	$(GO) test -race -count=1 ./...
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzFlip -fuzztime $(FUZZTIME) ./job
+
+# The article's experiment: the 6.7 MB photo, bursts of 10, 100 and 1000, every mode.
+bench: build
+	$(BIN)/loadtest bench -out $(OUT)
+
+# The same comparison on the small photo, in under 3 minutes.
+bench-quick: build
+	$(BIN)/loadtest bench -quick -out $(OUT)
+
+report: build
+	$(BIN)/loadtest report $(OUT)
+
+# make compare A=results/reference-2core B=results/latest
+compare: build
+	$(BIN)/loadtest compare $(A) $(B)
+
+benchjob:
+	$(GO) test -run '^$$' -bench BenchmarkJob -benchmem ./job
+
+ci: lint test fuzz
+
+clean:
+	rm -rf $(BIN) results/latest
