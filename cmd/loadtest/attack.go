@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/flipbench/flipbench/loadtest"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+func attackCmd(stdout, stderr io.Writer) command {
+	fs := newFlagSet("attack", `Usage: loadtest attack [flags]
+
+Fires one burst of -n POSTs at -url, all sent at the same instant, each on its
+own connection, and waits for every answer. With -rate, sends -rate requests per
+second for -duration instead (vegeta's constant pacer: an open model, requests
+are due on schedule whatever the answers). Only loopback URLs (127.0.0.0/8, ::1,
+localhost) are allowed.
+
+Prints vegeta's text report and our metrics (first/median/p90/p99/last latency,
+makespan, throughput, server queue and job time, per-worker counts); with -out,
+also writes the raw results (.bin) and every report into that folder.`, stderr)
+	var (
+		url         = fs.String("url", "http://127.0.0.1:3000/flip", "target `URL` (loopback only)")
+		n           = fs.Int("n", 10, "burst size: requests sent at once")
+		rate        = fs.Int("rate", 0, "sustained mode: requests per second (instead of -n)")
+		duration    = fs.Duration("duration", 0, "sustained mode: how long to send at -rate, e.g. 30s")
+		method      = fs.String("method", http.MethodPost, "HTTP method")
+		bodyFile    = fs.String("body", "", "`file` to send as the request body (e.g. an image); none by default")
+		contentType = fs.String("content-type", "", "Content-Type header for -body (e.g. image/jpeg)")
+		timeout     = fs.Duration("timeout", loadtest.DefaultTimeout, "client timeout per request; must cover the wait in the server's queue")
+		capacity    = fs.Int("capacity", 0, "jobs the server runs at once, for the ideal makespan and efficiency (0: not computed)")
+		calibration = fs.Duration("calibration", 0, "time of one job (S), for the ideal makespan and efficiency (0: not computed)")
+		out         = fs.String("out", "", "`folder` to write the results and reports into (none by default)")
+		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
+	)
+	return command{fs: fs, run: func(ctx context.Context, args []string) error {
+		set := setFlags(fs)
+		switch {
+		case len(args) > 0:
+			return usagef("unexpected arguments %q", args)
+		case set["rate"] && set["n"]:
+			return usagef("-n and -rate exclude each other: a burst or a sustained rate")
+		case set["duration"] && !set["rate"]:
+			return usagef("-duration needs -rate")
+		case *rate < 0:
+			return usagef("-rate %d: must be positive", *rate)
+		case set["rate"] && *rate == 0:
+			return usagef("-rate 0: must be positive")
+		case set["rate"] && *duration <= 0:
+			return usagef("-rate needs a positive -duration, e.g. -duration 30s")
+		case !set["rate"] && (*n < 1 || *n > loadtest.MaxLevel):
+			return usagef("-n %d: must be between 1 and %d", *n, loadtest.MaxLevel)
+		case *timeout <= 0:
+			return usagef("-timeout %s: must be positive", *timeout)
+		case *capacity < 0 || *calibration < 0:
+			return usagef("-capacity and -calibration cannot be negative")
+		case *format != "text" && *format != "json":
+			return usagef("-format %q: want text or json", *format)
+		}
+		if err := loadtest.CheckLoopback(*url); err != nil {
+			return usageError{err}
+		}
+		tgt := vegeta.Target{Method: strings.ToUpper(*method), URL: *url, Header: http.Header{}}
+		if *bodyFile != "" {
+			b, err := os.ReadFile(*bodyFile)
+			if err != nil {
+				return fmt.Errorf("request body: %w", err)
+			}
+			tgt.Body = b
+		}
+		if *contentType != "" {
+			tgt.Header.Set("Content-Type", *contentType)
+		}
+
+		var (
+			rs   vegeta.Results
+			err  error
+			name string
+		)
+		if set["rate"] {
+			name = fmt.Sprintf("rate-%d-for-%s", *rate, *duration)
+			fmt.Fprintf(stderr, "attack: %d requests/s for %s at %s (timeout %s)\n", *rate, *duration, *url, *timeout)
+			rs, err = loadtest.Sustain(ctx, tgt, *rate, *duration, loadtest.WithTimeout(*timeout), loadtest.WithName(name))
+		} else {
+			name = loadtest.BurstName(*n)
+			fmt.Fprintf(stderr, "attack: burst of %d at %s (timeout %s)\n", *n, *url, *timeout)
+			rs, err = loadtest.Burst(ctx, tgt, *n, loadtest.WithTimeout(*timeout), loadtest.WithName(name))
+		}
+		if err != nil && len(rs) == 0 {
+			return err
+		}
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout})
+		if !set["rate"] {
+			m.Level = *n
+		}
+		if *out != "" {
+			if werr := loadtest.WriteLevel(*out, name, rs, m); werr != nil {
+				return werr
+			}
+			fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", *out, name)
+		}
+		if perr := printAttack(stdout, *format, rs, m); perr != nil {
+			return perr
+		}
+		return err
+	}}
+}
+
+// printAttack prints an attack's reports in the chosen format.
+func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metrics) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	}
+	if err := vegeta.NewTextReporter(loadtest.VegetaMetrics(rs)).Report(w); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nflipbench metrics (latency from send; in a burst every request is sent at the same instant)\n")
+	fmt.Fprintf(w, "  answers        %d of %d ok, status codes %v\n", m.Successes, m.Requests, m.StatusCodes)
+	fmt.Fprintf(w, "  latency        first %s, median %s, p90 %s, p99 %s, last %s\n",
+		m.Latency.Min, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Latency.Max)
+	fmt.Fprintf(w, "  makespan       %s (first answer after %s), %.2f answers/s\n", m.Makespan, m.FirstAnswer, m.Throughput)
+	if m.QueueTime.Count > 0 || m.JobTime.Count > 0 {
+		fmt.Fprintf(w, "  server queue   median %s, max %s\n", m.QueueTime.Median, m.QueueTime.Max)
+		fmt.Fprintf(w, "  server job     median %s, max %s\n", m.JobTime.Median, m.JobTime.Max)
+	}
+	if len(m.Workers) > 0 {
+		fmt.Fprintf(w, "  per worker     %v\n", m.Workers)
+	}
+	if m.Ideal > 0 {
+		fmt.Fprintf(w, "  ideal          %s (capacity %d, S %s), efficiency %.0f%%\n", m.Ideal, m.Capacity, m.Calibration, 100*m.Efficiency)
+	}
+	fmt.Fprintf(w, "  slower than    30 s: %.0f%%, 60 s: %.0f%%\n", 100*m.Over30s, 100*m.Over60s)
+	fmt.Fprintf(w, "  client timeout %s\n", time.Duration(m.Timeout))
+	return nil
+}

@@ -1,0 +1,213 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// DefaultTimeout is the client timeout of an attack when none is given: long
+// enough for the last request of a 1000-deep queue of 830 ms jobs on one core.
+const DefaultTimeout = 30 * time.Minute
+
+// DefaultMaxBody is how many bytes of each response body are kept in a result.
+const DefaultMaxBody = 64 << 10
+
+// maxSustainWorkers caps the workers (and so the open connections) of a
+// sustained attack.
+const maxSustainWorkers = 10000
+
+// burstPacer releases exactly n hits at once and then stops. With as many
+// workers as hits, every request is sent at the same instant. Its Rate is 0:
+// a burst has no rate.
+type burstPacer struct{ n uint64 }
+
+// Pace implements vegeta.Pacer.
+func (p burstPacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
+	return 0, hits >= p.n
+}
+
+// Rate implements vegeta.Pacer.
+func (p burstPacer) Rate(time.Duration) float64 { return 0 }
+
+// Option configures an attack.
+type Option func(*attackConfig)
+
+type attackConfig struct {
+	timeout  time.Duration
+	maxBody  int64
+	name     string
+	onResult func(*vegeta.Result)
+}
+
+func newAttackConfig(opts []Option) attackConfig {
+	c := attackConfig{timeout: DefaultTimeout, maxBody: DefaultMaxBody}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// WithTimeout sets the client timeout of each request: the time from sending
+// it to reading the whole answer. It must cover the wait in the server's queue.
+func WithTimeout(d time.Duration) Option {
+	return func(c *attackConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithMaxBody sets how many bytes of each response body a result keeps (the
+// rest is read and dropped). A negative value keeps everything.
+func WithMaxBody(n int64) Option {
+	return func(c *attackConfig) { c.maxBody = n }
+}
+
+// WithName sets the attack name stored in every result (vegeta's Attack field
+// and X-Vegeta-Attack header).
+func WithName(name string) Option {
+	return func(c *attackConfig) { c.name = name }
+}
+
+// WithOnResult sets a function called for each result as it arrives, from the
+// attack's collecting goroutine (one call at a time).
+func WithOnResult(f func(*vegeta.Result)) Option {
+	return func(c *attackConfig) { c.onResult = f }
+}
+
+// CheckLoopback returns an error unless rawURL is an http(s) URL whose host is
+// a loopback address (127.0.0.0/8 or ::1) or "localhost". The load driver
+// never fires at another machine.
+func CheckLoopback(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("target URL %q: %w", rawURL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("target URL %q: scheme must be http or https", rawURL)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return fmt.Errorf("target URL %q: no host", rawURL)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("target URL %q: host %q is not a loopback address (only 127.0.0.0/8, ::1 and localhost are allowed)", rawURL, host)
+	}
+	return nil
+}
+
+// Burst sends n copies of tgt at once, each on its own connection, and returns
+// the n results sorted by send time. Non-2xx answers and connection errors are
+// results, not errors; the error is for bad input and cancellation (then the
+// results gathered so far are returned with ctx's error).
+func Burst(ctx context.Context, tgt vegeta.Target, n int, opts ...Option) (vegeta.Results, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("burst of %d requests: need at least 1", n)
+	}
+	cfg := newAttackConfig(opts)
+	return attack(ctx, tgt, burstPacer{n: uint64(n)}, 0, uint64(n), uint64(n), cfg)
+}
+
+// Sustain sends tgt at a constant rate of rate requests per second for d
+// (vegeta's constant pacer: requests are due on a fixed schedule whatever the
+// answers, which avoids coordinated omission), and returns the results sorted
+// by send time.
+func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, opts ...Option) (vegeta.Results, error) {
+	if rate <= 0 {
+		return nil, fmt.Errorf("sustained attack at %d requests/s: rate must be positive", rate)
+	}
+	if d <= 0 {
+		return nil, fmt.Errorf("sustained attack for %s: duration must be positive", d)
+	}
+	cfg := newAttackConfig(opts)
+	p := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
+	return attack(ctx, tgt, p, d, vegeta.DefaultWorkers, maxSustainWorkers, cfg)
+}
+
+func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Duration, workers, maxWorkers uint64, cfg attackConfig) (vegeta.Results, error) {
+	if err := CheckLoopback(tgt.URL); err != nil {
+		return nil, err
+	}
+	if tgt.Method == "" {
+		tgt.Method = http.MethodPost
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	atk := vegeta.NewAttacker(
+		vegeta.Client(newClient(ctx, cfg.timeout)),
+		vegeta.Workers(workers),
+		vegeta.MaxWorkers(maxWorkers),
+		vegeta.MaxBody(cfg.maxBody),
+		vegeta.Redirects(vegeta.NoFollow),
+	)
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			atk.Stop()
+		case <-stopped:
+		}
+	}()
+	defer close(stopped)
+
+	var rs vegeta.Results
+	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), p, d, cfg.name) {
+		rs.Add(r)
+		if cfg.onResult != nil {
+			cfg.onResult(r)
+		}
+	}
+	rs.Close()
+	if err := ctx.Err(); err != nil {
+		return rs, fmt.Errorf("attack on %s stopped after %d results: %w", tgt.URL, len(rs), err)
+	}
+	return rs, nil
+}
+
+// newClient returns the HTTP client of an attack. It is what
+// vegeta.KeepAlive(false) and vegeta.Timeout(timeout) make of vegeta's own
+// client (no keep-alive, so every request opens its own connection and a
+// reuseport cluster sees each request as a fresh connection), plus one thing
+// vegeta's options cannot give: every request carries ctx, so cancelling the
+// attack also aborts the requests in flight instead of waiting out the
+// timeout.
+func newClient(ctx context.Context, timeout time.Duration) *http.Client {
+	dialer := &net.Dialer{KeepAlive: -1, Timeout: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext:         dialer.DialContext,
+		DisableKeepAlives:   true,
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: vegeta.DefaultConnections,
+	}
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: ctxTransport{ctx: ctx, base: tr},
+	}
+}
+
+// ctxTransport attaches a context to every request it carries.
+type ctxTransport struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.base.RoundTrip(req.WithContext(t.ctx))
+}

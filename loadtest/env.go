@@ -1,0 +1,147 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env describes the machine and inputs of a run, so a reader can tell whether
+// two runs are comparable.
+type Env struct {
+	Date        string            `json:"date"`
+	Hostname    string            `json:"hostname,omitempty"`
+	CPUModel    string            `json:"cpu_model"`
+	Cores       int               `json:"cores"`
+	MemoryBytes uint64            `json:"memory_bytes"`
+	Kernel      string            `json:"kernel"`
+	OS          string            `json:"os"`
+	Arch        string            `json:"arch"`
+	GoVersion   string            `json:"go_version"`
+	GitCommit   string            `json:"git_commit"`
+	GitDirty    bool              `json:"git_dirty"`
+	Image       string            `json:"image"`
+	ImageBytes  int64             `json:"image_bytes"`
+	ImageSHA256 string            `json:"image_sha256"`
+	Binaries    map[string]string `json:"binaries_sha256,omitempty"`
+	Flags       map[string]string `json:"flags,omitempty"`
+	Args        []string          `json:"args,omitempty"`
+}
+
+// CollectEnv describes this machine and the image; what it cannot find out it
+// leaves empty or "unknown" rather than failing, except for the image, which
+// must be readable.
+func CollectEnv(ctx context.Context, image string) (Env, error) {
+	e := Env{
+		Date:      time.Now().Format(time.RFC3339),
+		CPUModel:  cpuModel(),
+		Cores:     runtime.NumCPU(),
+		Kernel:    kernelRelease(),
+		OS:        runtime.GOOS,
+		Arch:      runtime.GOARCH,
+		GoVersion: runtime.Version(),
+		Image:     image,
+	}
+	e.Hostname, _ = os.Hostname()
+	e.MemoryBytes = memTotal()
+	e.GitCommit, e.GitDirty = gitCommit(ctx)
+	if image != "" {
+		sum, n, err := FileSHA256(image)
+		if err != nil {
+			return e, fmt.Errorf("describe image: %w", err)
+		}
+		e.ImageSHA256, e.ImageBytes = sum, n
+	}
+	return e, nil
+}
+
+// FileSHA256 returns the hex SHA-256 and size of the file at path.
+func FileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func memTotal() uint64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseUint(fields[1], 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func kernelRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func gitCommit(ctx context.Context) (string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown", false
+	}
+	status, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	return strings.TrimSpace(string(out)), err == nil && len(strings.TrimSpace(string(status))) > 0
+}
+
+// binarySums hashes each binary; a binary that cannot be read is left out.
+func binarySums(paths map[string]string) map[string]string {
+	sums := map[string]string{}
+	for name, p := range paths {
+		if sum, _, err := FileSHA256(p); err == nil {
+			sums[filepath.Base(p)+" ("+name+")"] = sum
+		}
+	}
+	return sums
+}

@@ -1,0 +1,221 @@
+package loadtest
+
+import (
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Response headers the servers set on every /flip answer (see docs/CONTRACT.md).
+const (
+	HeaderWorkerPID = "X-Worker-PID"
+	HeaderQueueTime = "X-Queue-Time"
+	HeaderJobTime   = "X-Job-Time"
+)
+
+// Dist summarises a set of durations. Percentiles are nearest-rank: P90 is the
+// smallest value with at least 90% of the values at or below it.
+type Dist struct {
+	Count  int      `json:"count"`
+	Min    Duration `json:"min"`
+	Median Duration `json:"median"`
+	P90    Duration `json:"p90"`
+	P99    Duration `json:"p99"`
+	Max    Duration `json:"max"`
+	Mean   Duration `json:"mean"`
+}
+
+// NewDist summarises ds (which it does not change).
+func NewDist(ds []time.Duration) Dist {
+	if len(ds) == 0 {
+		return Dist{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	var sum float64
+	for _, d := range s {
+		sum += float64(d)
+	}
+	return Dist{
+		Count:  len(s),
+		Min:    Duration(s[0]),
+		Median: Duration(Percentile(s, 0.50)),
+		P90:    Duration(Percentile(s, 0.90)),
+		P99:    Duration(Percentile(s, 0.99)),
+		Max:    Duration(s[len(s)-1]),
+		Mean:   Duration(time.Duration(sum / float64(len(s)))),
+	}
+}
+
+// Percentile returns the nearest-rank q-quantile (0 < q <= 1) of sorted, a
+// slice in ascending order; 0 for an empty slice.
+func Percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return sorted[i]
+}
+
+// Params are what a level's metrics need beyond the results: the server's
+// capacity (jobs it runs at once), the calibration S (the time of one job
+// here, now) and the client timeout that was used.
+type Params struct {
+	Capacity    int
+	Calibration time.Duration
+	Timeout     time.Duration
+}
+
+// Metrics are what one burst (or sustained attack) measured.
+type Metrics struct {
+	// Level is the burst size asked for (0 for a sustained attack).
+	Level int `json:"level"`
+	// Requests is the number of results (N for a burst).
+	Requests int `json:"n"`
+	// Successes counts 2xx answers.
+	Successes int `json:"successes"`
+	// StatusCodes counts answers by status; "0" is a request that got no
+	// answer (connection error or timeout).
+	StatusCodes map[string]int `json:"status_codes"`
+	// Errors counts results by error text (non-2xx statuses included).
+	Errors map[string]int `json:"errors"`
+	// Latency is vegeta's latency of each request: from the moment its worker
+	// sent it to the end of the answer. In a burst every request is sent at
+	// the same instant, so this is also the time since the burst began.
+	Latency Dist `json:"latency"`
+	// FirstAnswer is the time from the first send to the first answer.
+	FirstAnswer Duration `json:"first_answer"`
+	// Makespan is the time from the first send to the last answer.
+	Makespan Duration `json:"makespan"`
+	// Throughput is successes per second of makespan.
+	Throughput float64 `json:"throughput"`
+	// QueueTime and JobTime are the server's own account (X-Queue-Time and
+	// X-Job-Time headers) of the answers that carried them.
+	QueueTime Dist `json:"queue_time"`
+	JobTime   Dist `json:"job_time"`
+	// Workers counts answers by X-Worker-PID; answers without it are not
+	// counted.
+	Workers map[string]int `json:"workers"`
+	// Capacity, Calibration and Timeout are the Params the metrics were
+	// computed with.
+	Capacity    int      `json:"capacity"`
+	Calibration Duration `json:"calibration"`
+	Timeout     Duration `json:"timeout"`
+	// Ideal is the makespan of a perfect server: ceil(N / Capacity) × S.
+	Ideal Duration `json:"ideal_makespan"`
+	// Efficiency is Ideal / Makespan (1 is perfect; 0 when unknown).
+	Efficiency float64 `json:"efficiency"`
+	// Over30s and Over60s are the shares of requests slower than 30 s and
+	// 60 s: what a client with such a timeout would have seen fail.
+	Over30s float64 `json:"share_over_30s"`
+	Over60s float64 `json:"share_over_60s"`
+}
+
+// Compute derives the metrics of one attack from its results.
+func Compute(rs vegeta.Results, p Params) Metrics {
+	m := Metrics{
+		Requests:    len(rs),
+		StatusCodes: map[string]int{},
+		Errors:      map[string]int{},
+		Workers:     map[string]int{},
+		Capacity:    p.Capacity,
+		Calibration: Duration(p.Calibration),
+		Timeout:     Duration(p.Timeout),
+	}
+	if len(rs) == 0 {
+		return m
+	}
+
+	var (
+		lat, queue, job    []time.Duration
+		start, first, last time.Time
+		over30, over60     int
+	)
+	for i := range rs {
+		r := &rs[i]
+		m.StatusCodes[strconv.Itoa(int(r.Code))]++
+		if r.Code >= 200 && r.Code < 300 && r.Error == "" {
+			m.Successes++
+		}
+		if r.Error != "" {
+			m.Errors[r.Error]++
+		}
+		lat = append(lat, r.Latency)
+		if r.Latency > 30*time.Second {
+			over30++
+		}
+		if r.Latency > 60*time.Second {
+			over60++
+		}
+		if start.IsZero() || r.Timestamp.Before(start) {
+			start = r.Timestamp
+		}
+		end := r.End()
+		if first.IsZero() || end.Before(first) {
+			first = end
+		}
+		if end.After(last) {
+			last = end
+		}
+
+		h := http.Header(r.Headers)
+		if d, ok := headerDuration(h, HeaderQueueTime); ok {
+			queue = append(queue, d)
+		}
+		if d, ok := headerDuration(h, HeaderJobTime); ok {
+			job = append(job, d)
+		}
+		if pid := strings.TrimSpace(h.Get(HeaderWorkerPID)); pid != "" {
+			m.Workers[pid]++
+		}
+	}
+
+	m.Latency = NewDist(lat)
+	m.QueueTime = NewDist(queue)
+	m.JobTime = NewDist(job)
+	m.FirstAnswer = Duration(first.Sub(start))
+	m.Makespan = Duration(last.Sub(start))
+	if m.Makespan > 0 {
+		m.Throughput = float64(m.Successes) / m.Makespan.D().Seconds()
+	}
+	m.Over30s = float64(over30) / float64(len(rs))
+	m.Over60s = float64(over60) / float64(len(rs))
+	if p.Capacity > 0 && p.Calibration > 0 {
+		rounds := (len(rs) + p.Capacity - 1) / p.Capacity
+		m.Ideal = Duration(time.Duration(rounds) * p.Calibration)
+		if m.Makespan > 0 {
+			m.Efficiency = float64(m.Ideal) / float64(m.Makespan)
+		}
+	}
+	return m
+}
+
+// headerDuration reads a Go duration string from header key.
+func headerDuration(h http.Header, key string) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get(key))
+	if v == "" {
+		return 0, false
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return d, true
+}
+
+// WorkerCounts returns the per-worker answer counts in descending order.
+func (m Metrics) WorkerCounts() []int {
+	cs := make([]int, 0, len(m.Workers))
+	for _, c := range m.Workers {
+		cs = append(cs, c)
+	}
+	slices.Sort(cs)
+	slices.Reverse(cs)
+	return cs
+}

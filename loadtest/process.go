@@ -1,0 +1,245 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Health is the part of a server's GET /healthz answer that bench uses.
+type Health struct {
+	PID        int    `json:"pid"`
+	Mode       string `json:"mode"`
+	Worker     int    `json:"worker"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Capacity   int    `json:"capacity"`
+}
+
+// server is one running server process, in its own process group.
+type server struct {
+	cmd    *exec.Cmd
+	pid    int
+	addr   string
+	tmpdir string
+	done   chan struct{} // closed when the process has exited
+	err    error         // cmd.Wait's error, valid after done
+	log    *os.File
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startServer starts spec on a free loopback port with a fresh tmpdir,
+// its output going to logPath.
+func startServer(spec ModeSpec, image, logPath string, env []string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	tmpdir, err := os.MkdirTemp("", "flipbench-bench-"+spec.Name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("start %s: make tmpdir: %w", spec.Name, err)
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		os.RemoveAll(tmpdir)
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	args := append(append([]string(nil), spec.Args...), "-addr", addr, "-image", image, "-tmpdir", tmpdir)
+	cmd := exec.Command(spec.Binary, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		os.RemoveAll(tmpdir)
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	s := &server{cmd: cmd, pid: cmd.Process.Pid, addr: addr, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	return s, nil
+}
+
+// url returns the server's URL for path.
+func (s *server) url(path string) string { return "http://" + s.addr + path }
+
+// exited reports whether the process has exited.
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitHealthy polls GET /healthz until it answers 200 with JSON, the process
+// exits, ctx ends or timeout passes.
+func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (Health, json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		h, raw, err := getHealth(ctx, client, s.url("/healthz"))
+		if err == nil {
+			return h, raw, nil
+		}
+		last = err
+		select {
+		case <-s.done:
+			return Health{}, nil, fmt.Errorf("server exited before it was healthy (%v); see %s", s.err, s.log.Name())
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return Health{}, nil, fmt.Errorf("server not healthy after %s: %w", timeout, last)
+			}
+			return Health{}, nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func getHealth(ctx context.Context, client *http.Client, url string) (Health, json.RawMessage, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return Health{}, nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Health{}, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Health{}, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Health{}, nil, fmt.Errorf("GET /healthz: %s", resp.Status)
+	}
+	h := Health{Worker: -1}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return Health{}, nil, fmt.Errorf("GET /healthz: %w", err)
+	}
+	return h, json.RawMessage(body), nil
+}
+
+// stopResult is how a server went away.
+type stopResult struct {
+	ExitCode  int      // -1 when killed by a signal
+	Killed    bool     // it outlived the grace period and its group was killed
+	Survivors []int    // processes of its group still alive after it exited
+	Leftovers []string // entries left in its tmpdir
+}
+
+// stop sends SIGTERM to the server's PID, waits up to grace for it to exit,
+// then kills its whole process group. It also kills group members that
+// outlived the leader, lists what the server left in its tmpdir and removes
+// the tmpdir. It does not depend on any context: a cancelled bench still
+// stops its server.
+func (s *server) stop(grace time.Duration) stopResult {
+	var res stopResult
+	if !s.exited() {
+		_ = syscall.Kill(s.pid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(grace):
+			res.Killed = true
+			_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+			<-s.done
+		}
+	}
+	res.ExitCode = s.cmd.ProcessState.ExitCode()
+
+	// The leader is gone; its workers should be too. Give them a moment.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		res.Survivors = groupMembers(s.pid)
+		if len(res.Survivors) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(res.Survivors) > 0 {
+		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+	}
+
+	res.Leftovers = listTree(s.tmpdir)
+	_ = os.RemoveAll(s.tmpdir)
+	_ = s.log.Close()
+	return res
+}
+
+// groupMembers returns the live (not zombie) processes of process group pgid,
+// read from /proc.
+func groupMembers(pgid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		rest := string(b)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// listTree returns the paths (relative to dir) of everything under dir.
+func listTree(dir string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			rel += "/"
+		}
+		out = append(out, rel)
+		return nil
+	})
+	return out
+}

@@ -1,0 +1,180 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// tracker shows a bench's progress: a bar over every request the bench will
+// send, and an ETA from the work left: for each burst still to come,
+// ceil(N / capacity) × S, where S is the mode's calibration (or, before a
+// mode is calibrated, the last calibration seen). Messages are printed above
+// the bar.
+type tracker struct {
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar // nil: no bar
+	log     io.Writer
+	specs   []ModeSpec
+	levels  []int
+	warmups int
+	est     []time.Duration // per mode: S (0 until known)
+	caps    []int           // per mode: capacity
+	mode    int             // current mode index
+	level   int             // current level index; -1 during warm-up
+	done    int             // answers in the current level (or warm-up)
+	lastS   time.Duration
+}
+
+// perModeOverhead is a guess at the time to start, warm up and stop a server
+// beyond its jobs.
+const perModeOverhead = 2 * time.Second
+
+func newTracker(bar, log io.Writer, specs []ModeSpec, levels []int, warmups int) *tracker {
+	t := &tracker{log: log, specs: specs, levels: levels, warmups: warmups, level: -1}
+	if t.log == nil {
+		t.log = io.Discard
+	}
+	for _, s := range specs {
+		t.est = append(t.est, 0)
+		t.caps = append(t.caps, max(1, s.Capacity))
+	}
+	if bar != nil {
+		total := 0
+		for range specs {
+			total += warmups
+			for _, n := range levels {
+				total += n
+			}
+		}
+		t.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(bar),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+		)
+	}
+	return t
+}
+
+// calibrated records mode i's capacity and S.
+func (t *tracker) calibrated(i, capacity int, s time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.caps[i] = max(1, capacity)
+	t.est[i] = s
+	t.lastS = s
+}
+
+// begin marks the start of mode i's level j (j = -1: the warm-up).
+func (t *tracker) begin(i, j int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mode, t.level, t.done = i, j, 0
+	t.describe()
+}
+
+// skip removes mode i's requests from the bar (the mode did not run or
+// stopped early); answered is how many of them were counted already.
+func (t *tracker) skip(i, answered int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar == nil {
+		return
+	}
+	n := t.warmups
+	for _, l := range t.levels {
+		n += l
+	}
+	t.bar.ChangeMax(t.bar.GetMax() - (n - answered))
+	t.describe()
+}
+
+// add counts one answer.
+func (t *tracker) add() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done++
+	if t.bar != nil {
+		_ = t.bar.Add(1)
+		t.describe()
+	}
+}
+
+// logf prints a line above the bar.
+func (t *tracker) logf(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar != nil {
+		_ = t.bar.Clear()
+	}
+	fmt.Fprintf(t.log, format+"\n", args...)
+	if t.bar != nil {
+		_ = t.bar.RenderBlank()
+	}
+}
+
+// finish ends the bar.
+func (t *tracker) finish() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.bar != nil {
+		_ = t.bar.Finish()
+		_ = t.bar.Clear()
+	}
+}
+
+// describe sets the bar's text: where the bench is and its ETA.
+func (t *tracker) describe() {
+	if t.bar == nil || t.mode >= len(t.specs) {
+		return
+	}
+	where := t.specs[t.mode].Name + " warm-up"
+	if t.level >= 0 {
+		where = fmt.Sprintf("%s n=%d", t.specs[t.mode].Name, t.levels[t.level])
+	}
+	eta := "ETA after calibration"
+	if left, ok := t.remaining(); ok {
+		eta = "ETA " + roundDuration(left).Round(time.Second).String()
+	}
+	t.bar.Describe(where + " · " + eta)
+}
+
+// remaining estimates the time left; false until some S is known.
+func (t *tracker) remaining() (time.Duration, bool) {
+	if t.lastS == 0 {
+		return 0, false
+	}
+	rounds := func(n, c int) time.Duration { return time.Duration((n + c - 1) / c) }
+	var left time.Duration
+	for i := t.mode; i < len(t.specs); i++ {
+		s, c := t.est[i], t.caps[i]
+		if s == 0 {
+			s = t.lastS
+		}
+		first := 0
+		if i == t.mode {
+			first = max(t.level, 0)
+			if t.level < 0 {
+				left += time.Duration(max(t.warmups-t.done, 0)) * s
+			}
+		} else {
+			left += perModeOverhead + time.Duration(t.warmups)*s
+		}
+		for j := first; j < len(t.levels); j++ {
+			n := t.levels[j]
+			if i == t.mode && j == t.level {
+				n = max(n-t.done, 0)
+			}
+			left += rounds(n, c) * s
+		}
+	}
+	return left, true
+}
