@@ -1,0 +1,59 @@
+// Package prefork runs a server as a master process and N worker processes,
+// the Go counterpart of Node's cluster module done the way a production
+// supervisor would be. It knows nothing of the application: a worker serves
+// any App (Capacity and Serve) on the listener prefork gives it.
+//
+// # Processes
+//
+// The master (Master.Run) re-executes its own binary (os.Executable, same
+// arguments) once per worker with the environment marker FLIPBENCH_WORKER set
+// to the worker index and GOMAXPROCS=1. A worker process finds out what it is
+// with IsWorker, builds its App, and calls Worker.Serve. The master serves no
+// requests.
+//
+// # Listeners
+//
+// The master makes every listening socket and hands them to the workers as
+// inherited file descriptors (exec.Cmd.ExtraFiles):
+//
+//   - BalanceReusePort (default): N sockets bound to the same address with
+//     SO_REUSEPORT, one per worker slot; the kernel spreads new connections
+//     over them by hash. Worker i serves socket i.
+//   - BalanceShared: one socket shared by every worker. Each worker wraps it
+//     in a gating listener that accepts only while the App has a free job
+//     slot (Capacity), so the next connection goes to a worker that is idle.
+//
+// Keeping the sockets in the master matters: closing a listening socket resets
+// the connections waiting in its accept queue, so if each worker owned its
+// socket, a crash or a rolling restart would drop the queued connections. Here
+// the socket outlives any one worker process; a replacement worker accepts the
+// connections its predecessor left queued. A taken port is reported by New
+// before any process is started.
+//
+// # Readiness
+//
+// Each worker inherits the write end of a pipe (the status pipe). It writes
+// "ready" when its App has entered its accept loop (the first Accept call on
+// the listener), or "fail <reason>" when it cannot start (Worker.Fail). The
+// master reads the pipe: "ready" makes the worker online; end of file before
+// "ready" means the worker died starting. This works in both balancing modes,
+// where a request to the shared port could not target one worker.
+//
+// # Lifecycle
+//
+//   - A worker that exits unexpectedly is replaced after a backoff. Workers
+//     that die before becoming ready MaxStartFailures times in a row (a bad
+//     configuration, a taken port) make Run return an error.
+//   - Master.Restart starts a rolling restart: for each slot in turn, start a
+//     replacement, wait until it is ready, then retire the old worker (SIGUSR1:
+//     stop accepting, finish accepted requests, exit) and wait for it to go.
+//   - When the context given to Run is done, the master sends SIGTERM to every
+//     worker (stop accepting after taking what is already queued, finish
+//     accepted requests, exit), waits up to the grace period, SIGKILLs
+//     stragglers and returns.
+//   - Workers follow the master: they get SIGTERM from the kernel when it
+//     dies (Pdeathsig; the master forks from one locked OS thread that lives
+//     as long as Run, because Pdeathsig follows the parent thread), and they
+//     poll their parent PID against the one saved at start. They never test
+//     getppid() == 1, which is wrong when the master is PID 1 in a container.
+package prefork

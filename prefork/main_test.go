@@ -1,0 +1,244 @@
+package prefork
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain turns the test binary into a tiny worker (or a tiny master) when
+// a Master re-executes it; the first argument picks the behaviour.
+func TestMain(m *testing.M) {
+	if IsWorker() {
+		os.Exit(testWorker(os.Args[1:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "run-master" {
+		os.Exit(testMaster(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// testWorker serves testApp; args[0] is "ok", "fail", "crash" or "hang".
+func testWorker(args []string) int {
+	mode := "ok"
+	if len(args) > 0 {
+		mode = args[0]
+	}
+	w, err := NewWorker()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test worker:", err)
+		return 2
+	}
+	switch mode {
+	case "fail":
+		w.Fail(errors.New("boom: cannot open the thing"))
+		return 1
+	case "crash":
+		return 3
+	case "hang":
+		time.Sleep(time.Hour)
+	}
+	if err := w.Serve(context.Background(), testApp{}); err != nil {
+		fmt.Fprintln(os.Stderr, "test worker:", err)
+		return 1
+	}
+	return 0
+}
+
+// testMaster runs a Master of "ok" workers on args[0] and prints the master
+// pid; used to kill a master from outside.
+func testMaster(args []string) int {
+	log := slog.New(slog.NewTextHandler(os.Stdout, nil))
+	m, err := New(Addr(args[0]), Workers(2), Logger(log), Command(os.Args[0], "ok"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// testApp answers every request with its pid, after ?sleep= milliseconds.
+type testApp struct{}
+
+func (testApp) Capacity() int { return 1 }
+
+func (testApp) Serve(ctx context.Context, ln net.Listener) error {
+	pid := strconv.Itoa(os.Getpid())
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
+		w.Header().Set("X-Worker-PID", pid)
+		io.WriteString(w, pid)
+	})}
+	stopped := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		stopped <- srv.Shutdown(context.Background())
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return <-stopped
+}
+
+// logBuf is a goroutine-safe log sink the tests can search.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) pid=(\d+)`)
+
+// onlinePIDs lists the pids of every "worker online" line so far.
+func (b *logBuf) onlinePIDs() []int {
+	var pids []int
+	for _, m := range onlineRE.FindAllStringSubmatch(b.String(), -1) {
+		pid, _ := strconv.Atoi(m[2])
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// waitFor polls cond every 10ms until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// cluster is a Master running in the background of a test.
+type cluster struct {
+	m      *Master
+	log    *logBuf
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startCluster(t *testing.T, mode Mode, workers int, opts ...Option) *cluster {
+	t.Helper()
+	lb := &logBuf{}
+	base := []Option{
+		Addr("127.0.0.1:0"), Workers(workers), Balance(mode), Grace(5 * time.Second),
+		Logger(slog.New(slog.NewTextHandler(lb, nil))),
+		Command(os.Args[0], "ok"), Backoff(50*time.Millisecond, time.Second),
+	}
+	m, err := New(append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &cluster{m: m, log: lb, addr: m.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { c.done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		c.stop(t)
+		if t.Failed() {
+			t.Logf("master log:\n%s", lb.String())
+		}
+	})
+	return c
+}
+
+// stop cancels the master, waits for Run and checks that no worker survives.
+func (c *cluster) stop(t *testing.T) error {
+	t.Helper()
+	c.cancel()
+	var err error
+	select {
+	case err = <-c.done:
+		c.done <- err // keep it for a second stop
+	case <-time.After(10 * time.Second):
+		t.Fatal("master did not stop in 10s")
+	}
+	for _, pid := range c.log.onlinePIDs() {
+		if alive(pid) {
+			t.Errorf("worker pid %d survived the master", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	return err
+}
+
+// get sends one request on a fresh connection and returns the worker pid.
+func get(ctx context.Context, addr, query string) (int, error) {
+	return getVia(ctx, nil, addr, query)
+}
+
+// getVia is get with a custom dial function.
+func getVia(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr, query string) (int, error) {
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: dial}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/"+query, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	if h := resp.Header.Get("X-Worker-PID"); h != string(body) {
+		return 0, fmt.Errorf("X-Worker-PID %q, body %q", h, body)
+	}
+	return strconv.Atoi(string(body))
+}
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+var modes = []Mode{BalanceReusePort, BalanceShared}

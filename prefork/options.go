@@ -1,0 +1,98 @@
+package prefork
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Mode is how connections are spread over the workers.
+type Mode string
+
+// Balancing modes.
+const (
+	// BalanceReusePort gives every worker its own SO_REUSEPORT socket on the
+	// address; the kernel picks a socket per new connection by hash.
+	BalanceReusePort Mode = "reuseport"
+	// BalanceShared gives every worker the same socket; a worker accepts only
+	// while it has a free job slot, so idle workers take new connections.
+	BalanceShared Mode = "shared"
+)
+
+// ParseMode parses "reuseport" or "shared".
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case BalanceReusePort, BalanceShared:
+		return m, nil
+	}
+	return "", fmt.Errorf("prefork: unknown balance mode %q (want %q or %q)", s, BalanceReusePort, BalanceShared)
+}
+
+// Option configures a Master.
+type Option func(*Master)
+
+// Addr sets the TCP address the workers serve, e.g. ":3000" or
+// "127.0.0.1:0" (port 0 picks a free port; see Master.Addr). Required.
+func Addr(addr string) Option { return func(m *Master) { m.addr = addr } }
+
+// Workers sets the number of worker processes (default runtime.NumCPU()).
+func Workers(n int) Option { return func(m *Master) { m.workers = n } }
+
+// Balance sets the balancing mode (default BalanceReusePort).
+func Balance(mode Mode) Option { return func(m *Master) { m.balance = mode } }
+
+// Grace sets how long a stop waits for workers to finish their accepted
+// requests before it SIGKILLs them (default 30s). It also bounds how long a
+// rolling restart waits for one retiring worker.
+func Grace(d time.Duration) Option { return func(m *Master) { m.grace = d } }
+
+// Logger sets the master's logger (default slog.Default()).
+func Logger(l *slog.Logger) Option { return func(m *Master) { m.log = l } }
+
+// Command sets the worker program and its arguments (default: this
+// executable, from os.Executable, with this process's arguments).
+func Command(path string, args ...string) Option {
+	return func(m *Master) {
+		m.path = path
+		m.args = args
+		m.argsSet = true
+	}
+}
+
+// Output sets where the workers' standard output and error go (default the
+// master's os.Stdout and os.Stderr).
+func Output(stdout, stderr io.Writer) Option {
+	return func(m *Master) {
+		m.stdout = stdout
+		m.stderr = stderr
+	}
+}
+
+// MaxStartFailures sets how many workers in a row may die before becoming
+// ready before Run gives up with an error (default 3). A rolling restart's
+// replacement that fails to start aborts that restart instead.
+func MaxStartFailures(n int) Option { return func(m *Master) { m.maxStartFails = n } }
+
+// Backoff sets the delay before replacing a crashed worker: it starts at
+// minDelay and doubles per crash in a row of the same slot up to maxDelay
+// (defaults 100ms and 5s). A worker that ran for StableAfter resets it.
+func Backoff(minDelay, maxDelay time.Duration) Option {
+	return func(m *Master) {
+		m.minBackoff = minDelay
+		m.maxBackoff = maxDelay
+	}
+}
+
+// ReadyTimeout sets how long a new worker may take to become ready before
+// it is killed and counted as a start failure (default 30s).
+func ReadyTimeout(d time.Duration) Option { return func(m *Master) { m.readyTimeout = d } }
+
+// OnWorkerExit sets a function called from Run after each worker process
+// has exited and been reaped, e.g. to remove what a killed worker left
+// behind. It must not block for long.
+func OnWorkerExit(f func(index, pid int)) Option { return func(m *Master) { m.onExit = f } }
+
+// StableAfter is how long a worker must run for its slot's crash backoff to
+// start over.
+const StableAfter = 10 * time.Second

@@ -1,0 +1,397 @@
+package prefork
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestWorkersAnswer(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			c := startCluster(t, mode, 2)
+			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			// Two slow requests at once: in shared mode the gate sends the
+			// second to the idle worker; in reuseport mode the hash may not,
+			// so try a few rounds.
+			seen := map[int]bool{}
+			for round := 0; round < 20 && len(seen) < 2; round++ {
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for range 2 {
+					wg.Go(func() {
+						pid, err := get(t.Context(), c.addr, "?sleep=100")
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						mu.Lock()
+						seen[pid] = true
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				if mode == BalanceShared && len(seen) != 2 {
+					t.Fatalf("shared mode: two concurrent requests went to %v, want two workers", seen)
+				}
+			}
+			if len(seen) != 2 {
+				t.Fatalf("saw worker pids %v, want 2 distinct", seen)
+			}
+			for pid := range seen {
+				if pid == os.Getpid() {
+					t.Fatal("the master answered")
+				}
+			}
+		})
+	}
+}
+
+func TestCrashRecovery(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			c := startCluster(t, mode, 2)
+			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			victim := c.log.onlinePIDs()[0]
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed := time.Now()
+			waitFor(t, 2*time.Second, "a replacement online", func() bool { return len(c.log.onlinePIDs()) == 3 })
+			want := "pid=" + strconv.Itoa(victim) + " signal=killed"
+			if !strings.Contains(c.log.String(), want) {
+				t.Errorf("master log lacks %q", want)
+			}
+			// Every request answers, from a live worker.
+			for range 10 {
+				pid, err := get(t.Context(), c.addr, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pid == victim {
+					t.Fatal("killed worker answered")
+				}
+			}
+			t.Logf("replacement online %v after kill -9", time.Since(killed).Round(time.Millisecond))
+		})
+	}
+}
+
+// countingDialer counts connections the kernel has completed.
+type countingDialer struct {
+	n atomic.Int32
+	d net.Dialer
+}
+
+func (c *countingDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.d.DialContext(ctx, network, addr)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return conn, err
+}
+
+func TestStopFinishesAcceptedRequests(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			c := startCluster(t, mode, 2)
+			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			const n = 20
+			cd := &countingDialer{}
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					_, err := getVia(t.Context(), cd.dial, c.addr, "?sleep=50")
+					errs <- err
+				}()
+			}
+			// Stop once every request is connected: each one is queued in
+			// the kernel or accepted by a worker.
+			waitFor(t, 5*time.Second, "all connected", func() bool { return cd.n.Load() == n })
+			time.Sleep(20 * time.Millisecond) // let the request bytes go out
+			start := time.Now()
+			if err := c.stop(t); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			for range n {
+				if err := <-errs; err != nil {
+					t.Errorf("request failed: %v", err)
+				}
+			}
+			t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+			if !strings.Contains(c.log.String(), "reason=stopped") {
+				t.Error("no worker logged as stopped")
+			}
+		})
+	}
+}
+
+func TestRollingRestart(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			c := startCluster(t, mode, 2)
+			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			old := c.log.onlinePIDs()
+
+			ctx, stopStream := context.WithCancel(t.Context())
+			var ok, failed atomic.Int32
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for ctx.Err() == nil {
+						_, err := get(context.Background(), c.addr, "?sleep=5")
+						if err != nil {
+							failed.Add(1)
+							t.Errorf("request during restart: %v", err)
+						} else {
+							ok.Add(1)
+						}
+					}
+				})
+			}
+			time.Sleep(100 * time.Millisecond)
+			c.m.Restart()
+			waitFor(t, 10*time.Second, "rolling restart done", func() bool {
+				return strings.Contains(c.log.String(), "rolling restart done")
+			})
+			time.Sleep(100 * time.Millisecond)
+			stopStream()
+			wg.Wait()
+			t.Logf("%d requests ok, %d failed", ok.Load(), failed.Load())
+
+			// Now only new workers answer.
+			for range 10 {
+				pid, err := get(t.Context(), c.addr, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range old {
+					if pid == o {
+						t.Fatalf("old worker %d still answers", pid)
+					}
+				}
+			}
+			for _, o := range old {
+				if alive(o) {
+					t.Errorf("old worker %d still alive", o)
+				}
+			}
+		})
+	}
+}
+
+func TestStartFailureStopsMaster(t *testing.T) {
+	for _, tc := range []struct{ arg, want string }{
+		{"fail", "boom: cannot open the thing"},
+		{"crash", "exit status 3"},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			lb := &logBuf{}
+			m, err := New(Addr("127.0.0.1:0"), Workers(2), Command(os.Args[0], tc.arg),
+				Logger(slogTo(lb)), Backoff(50*time.Millisecond, time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			done := make(chan error, 1)
+			go func() { done <- m.Run(context.Background()) }()
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("master still running after 5s; log:\n%s", lb)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "before becoming ready") {
+				t.Fatalf("Run error = %v, want one naming %q", err, tc.want)
+			}
+			t.Logf("gave up after %v: %v", time.Since(start).Round(time.Millisecond), err)
+		})
+	}
+}
+
+func TestReadyTimeout(t *testing.T) {
+	lb := &logBuf{}
+	m, err := New(Addr("127.0.0.1:0"), Workers(1), Command(os.Args[0], "hang"),
+		Logger(slogTo(lb)), ReadyTimeout(200*time.Millisecond), MaxStartFailures(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "signal: killed") {
+		t.Fatalf("Run error = %v, want a killed worker", err)
+	}
+}
+
+func TestPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, mode := range modes {
+		_, err := New(Addr(ln.Addr().String()), Workers(2), Balance(mode), Command(os.Args[0]))
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("%s: New error = %v, want address already in use", mode, err)
+		}
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	for name, opts := range map[string][]Option{
+		"no addr":   {Workers(1)},
+		"0 workers": {Addr("127.0.0.1:0"), Workers(0)},
+		"bad mode":  {Addr("127.0.0.1:0"), Balance("round-robin")},
+		"0 grace":   {Addr("127.0.0.1:0"), Grace(0)},
+	} {
+		if _, err := New(opts...); err == nil {
+			t.Errorf("%s: New succeeded", name)
+		}
+	}
+}
+
+// TestMasterDeath kills a master with SIGKILL and checks its workers follow.
+func TestMasterDeath(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "run-master", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	sc := bufio.NewScanner(out)
+	deadline := time.AfterFunc(5*time.Second, func() { cmd.Process.Kill() })
+	for len(pids) < 2 && sc.Scan() {
+		if m := onlineRE.FindStringSubmatch(sc.Text()); m != nil {
+			pid, _ := strconv.Atoi(m[2])
+			pids = append(pids, pid)
+		}
+	}
+	deadline.Stop()
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if len(pids) < 2 {
+		t.Fatalf("workers did not come online: %v", pids)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	waitFor(t, 3*time.Second, "workers to exit after the master died", func() bool {
+		return !alive(pids[0]) && !alive(pids[1])
+	})
+	t.Cleanup(func() {
+		for _, p := range pids {
+			if alive(p) {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+func TestGateAcceptsOnlyWithFreeSlot(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newWorkerListener(inner, 1, nil)
+	defer ln.Close()
+	for range 2 {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	first, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			got <- c
+		}
+	}()
+	select {
+	case <-got:
+		t.Fatal("second Accept did not wait for the slot")
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.Close()
+	select {
+	case c := <-got:
+		c.Close()
+	case <-time.After(2 * time.Second):
+		t.Fatal("second Accept did not get the freed slot")
+	}
+}
+
+func TestDrainTakesQueuedConnections(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newWorkerListener(inner, 1, nil)
+	defer ln.Close()
+	const n = 5
+	for range n {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	hold, err := ln.Accept() // takes the only slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	accepted := make(chan net.Conn, n)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the loop is blocked on the gate
+	ln.Drain()
+	select {
+	case <-ln.Stopped():
+	case <-time.After(2 * time.Second):
+		t.Fatal("drain did not finish")
+	}
+	if got := len(accepted); got != n-1 {
+		t.Fatalf("drain accepted %d queued connections, want %d", got, n-1)
+	}
+	for range n - 1 {
+		(<-accepted).Close()
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for _, s := range []string{"reuseport", "shared"} {
+		if m, err := ParseMode(s); err != nil || string(m) != s {
+			t.Errorf("ParseMode(%q) = %q, %v", s, m, err)
+		}
+	}
+	if _, err := ParseMode("rr"); err == nil {
+		t.Error("ParseMode(rr) succeeded")
+	}
+}

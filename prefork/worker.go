@@ -1,0 +1,257 @@
+package prefork
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Environment variables the master sets for a worker.
+const (
+	envWorker    = "FLIPBENCH_WORKER"     // worker index: the marker
+	envMasterPID = "FLIPBENCH_MASTER_PID" // parent PID saved at start
+	envBalance   = "FLIPBENCH_BALANCE"    // reuseport or shared
+	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket
+	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
+)
+
+// Child file descriptors: ExtraFiles start at 3.
+const (
+	listenFD = 3
+	statusFD = 4
+)
+
+// Signals the master sends a worker.
+const (
+	// sigStop asks for a final stop: take what is queued, finish, exit.
+	sigStop = syscall.SIGTERM
+	// sigRetire asks a worker to hand over: stop accepting, finish, exit.
+	// The socket stays open in the master and the replacement.
+	sigRetire = syscall.SIGUSR1
+)
+
+// parentPoll is how often a worker compares its parent PID with the saved one.
+const parentPoll = 200 * time.Millisecond
+
+// drainMax bounds how long a stopping worker keeps taking queued connections.
+const drainMax = 2 * time.Second
+
+// settlePoll is how often a stopping worker checks for unanswered requests.
+const settlePoll = 5 * time.Millisecond
+
+// ErrNotWorker is returned by NewWorker in a process that a Master did not start.
+var ErrNotWorker = errors.New("prefork: not a worker process")
+
+// App is what a worker serves. Capacity is the number of jobs it runs at
+// once (the gate size in shared balancing); Serve serves ln until ctx is done,
+// then drains gracefully and returns nil on a clean stop.
+type App interface {
+	Capacity() int
+	Serve(ctx context.Context, ln net.Listener) error
+}
+
+// IsWorker reports whether this process was started by a Master as a worker.
+func IsWorker() bool {
+	_, ok := os.LookupEnv(envWorker)
+	return ok
+}
+
+// Worker is the worker side of the master/worker protocol: the inherited
+// listener, the status pipe and the saved parent PID.
+type Worker struct {
+	index     int
+	balance   Mode
+	masterPID int
+	ln        net.Listener
+	status    *os.File
+	statusMu  sync.Mutex
+}
+
+// NewWorker reads the environment and file descriptors a Master set up for
+// this process. It returns ErrNotWorker when the process is not a worker.
+func NewWorker() (*Worker, error) {
+	idx, ok := os.LookupEnv(envWorker)
+	if !ok {
+		return nil, ErrNotWorker
+	}
+	w := &Worker{}
+	var err error
+	if w.index, err = strconv.Atoi(idx); err != nil {
+		return nil, fmt.Errorf("prefork: bad %s=%q: %w", envWorker, idx, err)
+	}
+	if w.masterPID, err = strconv.Atoi(os.Getenv(envMasterPID)); err != nil {
+		return nil, fmt.Errorf("prefork: bad %s: %w", envMasterPID, err)
+	}
+	if os.Getppid() != w.masterPID {
+		return nil, fmt.Errorf("prefork: master %d is gone (parent is %d)", w.masterPID, os.Getppid())
+	}
+	if w.balance, err = ParseMode(os.Getenv(envBalance)); err != nil {
+		return nil, err
+	}
+	w.status = os.NewFile(statusFD, "prefork-status")
+	lf := os.NewFile(listenFD, "prefork-listener")
+	if lf == nil || w.status == nil {
+		return nil, errors.New("prefork: inherited file descriptors are missing")
+	}
+	w.ln, err = net.FileListener(lf)
+	lf.Close()
+	if err != nil {
+		w.status.Close()
+		return nil, fmt.Errorf("prefork: inherited listener: %w", err)
+	}
+	return w, nil
+}
+
+// Index is the worker's slot index, 0 to N-1.
+func (w *Worker) Index() int { return w.index }
+
+// Balance is the balancing mode the master runs.
+func (w *Worker) Balance() Mode { return w.balance }
+
+// Fail tells the master why this worker cannot start, so that its error
+// names the cause, and releases the inherited files. Call it before exiting
+// when building the App fails.
+func (w *Worker) Fail(err error) {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	w.writeStatus("fail " + msg)
+	w.closeStatus()
+	w.ln.Close()
+}
+
+func (w *Worker) writeStatus(line string) {
+	w.statusMu.Lock()
+	defer w.statusMu.Unlock()
+	if w.status != nil {
+		_, _ = w.status.WriteString(line + "\n") // the master may be gone; the parent watch handles that
+	}
+}
+
+func (w *Worker) closeStatus() {
+	w.statusMu.Lock()
+	defer w.statusMu.Unlock()
+	if w.status != nil {
+		w.status.Close()
+		w.status = nil
+	}
+}
+
+// Serve serves app on the inherited listener and reports readiness to the
+// master when app first calls Accept. It stops when ctx is done, on SIGTERM
+// or SIGINT, or when the master dies (parent PID changed): it takes the
+// connections still queued, then lets app finish what it accepted. On SIGUSR1
+// (the master retiring it for a replacement) it stops accepting at once: the
+// replacement takes the queue. Serve returns app's error, or nil on a clean
+// stop.
+func (w *Worker) Serve(ctx context.Context, app App) error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, sigStop, syscall.SIGINT, sigRetire)
+	defer signal.Stop(sigs)
+
+	capacity := 0
+	if w.balance == BalanceShared {
+		capacity = max(app.Capacity(), 1)
+	}
+	ready := make(chan struct{})
+	ln := newWorkerListener(w.ln, capacity, func() { close(ready) })
+
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Serve(serveCtx, ln) }()
+
+	parentGone := make(chan struct{})
+	go w.watchParent(serveCtx, parentGone)
+
+	var stopOnce sync.Once
+	stop := func(drain bool) {
+		stopOnce.Do(func() { go w.stop(ln, drain, cancel) })
+	}
+	isReady := false
+	for {
+		select {
+		case <-ready:
+			ready = nil
+			isReady = true
+			w.writeStatus("ready")
+			w.closeStatus()
+		case err := <-errc:
+			ln.Close()
+			if !isReady && ready != nil {
+				select {
+				case <-ready: // it did serve, then stopped at once
+					isReady = true
+					w.writeStatus("ready")
+				default:
+				}
+			}
+			if !isReady {
+				if err == nil {
+					err = errors.New("app stopped before serving")
+				}
+				w.Fail(err)
+			}
+			w.closeStatus()
+			if err != nil {
+				return fmt.Errorf("prefork: worker %d: %w", w.index, err)
+			}
+			return nil
+		case s := <-sigs:
+			stop(s != sigRetire)
+		case <-ctx.Done():
+			stop(true)
+		case <-parentGone:
+			parentGone = nil
+			stop(true)
+		}
+	}
+}
+
+// stop stops ln accepting (first taking what is queued when drain is set),
+// waits until every accepted request has been answered, and only then
+// cancels the App's context. The wait matters: net/http's Shutdown closes,
+// without an answer, a connection whose request it finishes reading after
+// the shutdown began.
+func (w *Worker) stop(ln *workerListener, drain bool, cancel context.CancelFunc) {
+	defer cancel()
+	if drain {
+		ln.Drain()
+	} else {
+		ln.Stop()
+	}
+	select {
+	case <-ln.Stopped():
+	case <-time.After(drainMax): // a steady stream keeps the queue busy
+		ln.Stop()
+		<-ln.Stopped()
+	}
+	t := time.NewTicker(settlePoll)
+	defer t.Stop()
+	for ln.Unanswered() > 0 {
+		<-t.C
+	}
+}
+
+// watchParent closes gone when the parent PID differs from the master's.
+func (w *Worker) watchParent(ctx context.Context, gone chan<- struct{}) {
+	t := time.NewTicker(parentPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != w.masterPID {
+				close(gone)
+				return
+			}
+		}
+	}
+}
