@@ -1,0 +1,172 @@
+// Package fakeserver is a stand-in for the flipbench server binaries in tests:
+// it honours their command-line flags and HTTP contract (docs/CONTRACT.md) but
+// sleeps instead of flipping a photo. Tests run it by linking their own test
+// binary as bin/standard or bin/clustered and calling Main from TestMain when
+// os.Args[0] has one of those names.
+//
+// Its behaviour is set by environment variables:
+//
+//	FAKESERVER_DELAY        job time (Go duration, default 20ms)
+//	FAKESERVER_EXIT         exit code after a graceful stop (default 0)
+//	FAKESERVER_LEAVE        if set, leave a file in the work dir on exit
+//	FAKESERVER_IGNORE_TERM  if set, ignore SIGTERM (bench must kill it)
+//	FAKESERVER_STATUS       status code of every /flip answer (default 200)
+package fakeserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// IsServer reports whether argv0 names a server binary this package fakes.
+func IsServer(argv0 string) bool {
+	switch filepath.Base(argv0) {
+	case "standard", "clustered":
+		return true
+	}
+	return false
+}
+
+// Main runs the fake server named by argv0 with args and returns its exit
+// code.
+func Main(argv0 string, args []string, stderr io.Writer) int {
+	name := filepath.Base(argv0)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", ":3000", "listen address")
+	image := fs.String("image", "testdata/photo-6.7mb.jpg", "photo")
+	tmpdir := fs.String("tmpdir", os.TempDir(), "base dir")
+	fs.Int("max-queue", 2000, "")
+	fs.Int64("max-body", 64<<20, "")
+	fs.Int("max-pixels", 50000000, "")
+	fs.String("log-format", "text", "")
+	fs.Duration("shutdown-timeout", 10*time.Minute, "")
+	procs, workers := new(int), new(int)
+	balance := new(string)
+	if name == "standard" {
+		fs.IntVar(procs, "procs", 1, "GOMAXPROCS")
+	} else {
+		fs.IntVar(workers, "workers", runtime.NumCPU(), "workers")
+		fs.StringVar(balance, "balance", "reuseport", "reuseport|shared")
+		fs.Duration("grace", time.Second, "")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if _, err := os.Stat(*image); err != nil {
+		fmt.Fprintf(stderr, "fakeserver: image: %v\n", err)
+		return 1
+	}
+	delay := 20 * time.Millisecond
+	if v := os.Getenv("FAKESERVER_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeserver: FAKESERVER_DELAY: %v\n", err)
+			return 1
+		}
+		delay = d
+	}
+	status := http.StatusOK
+	if v := os.Getenv("FAKESERVER_STATUS"); v != "" {
+		status, _ = strconv.Atoi(v)
+	}
+
+	mode, capacity, worker, nworkers := "standard", max(1, *procs), -1, 1
+	if name == "clustered" {
+		mode, capacity, worker, nworkers = "clustered", 1, 0, max(1, *workers)
+	} else if *procs > 1 {
+		mode = "threaded"
+	}
+	pid := os.Getpid()
+	work := filepath.Join(*tmpdir, fmt.Sprintf("flipbench-%d", pid))
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+		return 1
+	}
+
+	slots := make(chan struct{}, capacity*nworkers)
+	var next, done atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"pid": pid, "mode": mode, "worker": worker, "gomaxprocs": capacity,
+			"capacity": capacity, "uptime_seconds": 0, "in_flight": 0, "queued": 0,
+			"done": done.Load(), "failed": 0,
+		})
+	})
+	mux.HandleFunc("POST /flip", func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		wpid := pid
+		if nworkers > 1 {
+			wpid = pid*100 + int(next.Add(1)%int64(nworkers))
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		queue := time.Since(start)
+		time.Sleep(delay)
+		<-slots
+		done.Add(1)
+		h := w.Header()
+		h.Set("X-Worker-PID", strconv.Itoa(wpid))
+		h.Set("X-Queue-Time", queue.String())
+		h.Set("X-Job-Time", delay.String())
+		h.Set("X-Response-Time", time.Since(start).String())
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"pid": wpid, "queue_ms": queue.Milliseconds(), "job_ms": delay.Milliseconds()})
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: mux}
+	sig := make(chan os.Signal, 1)
+	if os.Getenv("FAKESERVER_IGNORE_TERM") != "" {
+		signal.Ignore(syscall.SIGTERM)
+		signal.Notify(sig, os.Interrupt)
+	} else {
+		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		<-sig
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+	fmt.Fprintf(stderr, "fakeserver %s: listening on %s (pid %d)\n", mode, ln.Addr(), pid)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+		return 1
+	}
+	<-drained
+	if os.Getenv("FAKESERVER_LEAVE") != "" {
+		_ = os.WriteFile(filepath.Join(work, "left-behind.jpg"), []byte("x"), 0o644)
+	} else {
+		_ = os.RemoveAll(work)
+	}
+	code, _ := strconv.Atoi(os.Getenv("FAKESERVER_EXIT"))
+	fmt.Fprintf(stderr, "fakeserver %s: stopped\n", mode)
+	return code
+}
