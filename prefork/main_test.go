@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "run-master" {
 		os.Exit(testMaster(os.Args[2:]))
 	}
+	if _, ok := os.LookupEnv("GORACE"); !ok {
+		// Race-enabled workers would sleep 1 s at exit (the default).
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	os.Exit(m.Run())
 }
 
@@ -120,7 +124,7 @@ func (b *logBuf) String() string {
 	return b.buf.String()
 }
 
-var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) pid=(\d+)`)
+var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) worker_pid=(\d+)`)
 
 // onlinePIDs lists the pids of every "worker online" line so far.
 func (b *logBuf) onlinePIDs() []int {
@@ -181,7 +185,7 @@ func startCluster(t *testing.T, mode Mode, workers int, opts ...Option) *cluster
 	go func() { c.done <- m.Run(ctx) }()
 	t.Cleanup(func() {
 		c.stop(t)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("PREFORK_TEST_LOG") != "" {
 			t.Logf("master log:\n%s", lb.String())
 		}
 	})

@@ -161,7 +161,7 @@ func (m *Master) Run(ctx context.Context) error {
 		respawning: make([]bool, m.workers),
 	}
 	defer close(r.done)
-	m.log.Info("master running", "pid", os.Getpid(), "workers", m.workers,
+	m.log.Info("master running", "master_pid", os.Getpid(), "workers", m.workers,
 		"balance", string(m.balance), "addr", m.bound.String())
 	return r.loop(ctx)
 }
@@ -286,14 +286,14 @@ func (r *supervisor) loop(ctx context.Context) error {
 		select {
 		case <-ctxDone:
 			ctxDone = nil
-			r.m.log.Info("master stopping", "pid", os.Getpid(), "grace", r.m.grace)
+			r.m.log.Info("master stopping", "master_pid", os.Getpid(), "grace", r.m.grace)
 			graceC = r.stop()
 		case <-r.m.restart:
 			r.startRolling()
 		case <-graceC:
 			graceC = nil
 			for _, p := range r.procs {
-				r.m.log.Warn("worker still running after grace, killing", "worker", p.slot, "pid", p.pid)
+				r.m.log.Warn("worker still running after grace, killing", "worker", p.slot, "worker_pid", p.pid)
 				r.kill(p)
 			}
 			killC = time.After(5 * time.Second)
@@ -319,7 +319,7 @@ func (r *supervisor) handle(ev event) {
 		p.ready = true
 		p.readyAt = time.Now()
 		r.startFails = 0
-		r.m.log.Info("worker online", "worker", p.slot, "pid", p.pid)
+		r.m.log.Info("worker online", "worker", p.slot, "worker_pid", p.pid)
 		if r.stopping {
 			r.signal(p, sigStop)
 			return
@@ -329,12 +329,12 @@ func (r *supervisor) handle(ev event) {
 		}
 	case evReadyTimeout:
 		if _, live := r.procs[p.id]; live && !p.ready {
-			r.m.log.Error("worker not ready in time, killing", "worker", p.slot, "pid", p.pid, "timeout", r.m.readyTimeout)
+			r.m.log.Error("worker not ready in time, killing", "worker", p.slot, "worker_pid", p.pid, "timeout", r.m.readyTimeout)
 			r.kill(p)
 		}
 	case evRetireTimeout:
 		if _, live := r.procs[p.id]; live {
-			r.m.log.Warn("retiring worker still running after grace, killing", "worker", p.slot, "pid", p.pid)
+			r.m.log.Warn("retiring worker still running after grace, killing", "worker", p.slot, "worker_pid", p.pid)
 			r.kill(p)
 		}
 	case evRespawn:
@@ -352,7 +352,7 @@ func (r *supervisor) handle(ev event) {
 
 func (r *supervisor) exited(p *proc, ev event) {
 	delete(r.procs, p.id)
-	attrs := []any{"worker", p.slot, "pid", p.pid}
+	attrs := []any{"worker", p.slot, "worker_pid", p.pid}
 	if ws, ok := ev.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		attrs = append(attrs, "signal", ws.Signal().String())
 	} else {
@@ -385,7 +385,7 @@ func (r *supervisor) exited(p *proc, ev event) {
 		case r.roll.repl:
 			if !p.ready {
 				r.m.log.Error("rolling restart aborted: replacement died before ready",
-					"worker", p.slot, "pid", p.pid, "error", ev.msg)
+					"worker", p.slot, "worker_pid", p.pid, "error", ev.msg)
 				r.roll = nil
 				r.again = false
 				if !r.slotServed(p.slot) {
@@ -530,7 +530,7 @@ func (r *supervisor) stop() <-chan time.Time {
 
 func (r *supervisor) signal(p *proc, sig syscall.Signal) {
 	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		r.m.log.Warn("signal worker", "worker", p.slot, "pid", p.pid, "signal", sig.String(), "error", err)
+		r.m.log.Warn("signal worker", "worker", p.slot, "worker_pid", p.pid, "signal", sig.String(), "error", err)
 	}
 }
 
@@ -585,7 +585,7 @@ func (r *supervisor) start(slot int) (*proc, error) {
 	r.nextID++
 	p := &proc{id: r.nextID, slot: slot, pid: cmd.Process.Pid, cmd: cmd, started: time.Now()}
 	r.procs[p.id] = p
-	r.m.log.Debug("worker started", "worker", slot, "pid", p.pid)
+	r.m.log.Debug("worker started", "worker", slot, "worker_pid", p.pid)
 	go r.watch(p, statusR)
 	time.AfterFunc(m.readyTimeout, func() { r.post(event{kind: evReadyTimeout, p: p}) })
 	return p, nil
@@ -618,7 +618,7 @@ func (r *supervisor) watch(p *proc, status *os.File) {
 	state := p.cmd.ProcessState
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
-		r.m.log.Warn("wait worker", "worker", p.slot, "pid", p.pid, "error", err)
+		r.m.log.Warn("wait worker", "worker", p.slot, "worker_pid", p.pid, "error", err)
 	}
 	r.post(event{kind: evExit, p: p, state: state, err: err, msg: msg})
 }

@@ -67,7 +67,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			killed := time.Now()
 			waitFor(t, 2*time.Second, "a replacement online", func() bool { return len(c.log.onlinePIDs()) == 3 })
-			want := "pid=" + strconv.Itoa(victim) + " signal=killed"
+			want := "worker_pid=" + strconv.Itoa(victim) + " signal=killed"
 			if !strings.Contains(c.log.String(), want) {
 				t.Errorf("master log lacks %q", want)
 			}

@@ -1,0 +1,143 @@
+// Command clustered serves the flip app from a prefork cluster, as the
+// article's Node.js cluster does: a master process that serves nothing and one
+// worker process per CPU (-workers), each running Go code on one thread
+// (GOMAXPROCS=1). The master restarts crashed workers, makes a rolling restart
+// on SIGHUP, and stops the cluster gracefully on SIGTERM or SIGINT.
+//
+// -balance=reuseport (default) gives each worker its own SO_REUSEPORT socket;
+// -balance=shared gives them one socket, and a worker accepts a connection
+// only while it has a free job slot.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/flipbench/flipbench/logx"
+	"github.com/flipbench/flipbench/prefork"
+	"github.com/flipbench/flipbench/server"
+)
+
+const mode = "clustered"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "clustered:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	server  *server.Flags
+	workers int
+	balance string
+	grace   time.Duration
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("clustered", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: clustered [flags]\n\nServes GET /, GET /healthz and POST /flip from a master and one worker process per CPU.\nSIGHUP: rolling restart. SIGTERM, SIGINT: graceful stop.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	o := options{}
+	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "worker processes")
+	fs.StringVar(&o.balance, "balance", string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash) or shared (one socket; a worker accepts only with a free job slot)")
+	fs.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
+	o.server = server.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if prefork.IsWorker() {
+		return runWorker(o)
+	}
+	return runMaster(o)
+}
+
+// runMaster starts and supervises the workers; it serves no requests.
+func runMaster(o options) error {
+	balance, err := prefork.ParseMode(o.balance)
+	if err != nil {
+		return err
+	}
+	log, err := logx.New(os.Stderr, o.server.LogFormat, mode)
+	if err != nil {
+		return err
+	}
+	log = log.With("role", "master")
+	tmp := o.server.TempDir
+	if tmp == "" {
+		tmp = os.TempDir()
+	}
+	m, err := prefork.New(
+		prefork.Addr(o.server.Addr),
+		prefork.Workers(o.workers),
+		prefork.Balance(balance),
+		prefork.Grace(o.grace),
+		prefork.Logger(log),
+		// A worker killed by a signal cannot remove its work dir; do it for it.
+		prefork.OnWorkerExit(func(_, pid int) {
+			os.RemoveAll(filepath.Join(tmp, "flipbench-"+strconv.Itoa(pid)))
+		}),
+	)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info("SIGHUP: rolling restart")
+				m.Restart()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return m.Run(ctx)
+}
+
+// runWorker serves the app on the listener the master handed over.
+func runWorker(o options) error {
+	w, err := prefork.NewWorker()
+	if err != nil {
+		return err
+	}
+	log, err := logx.New(os.Stderr, o.server.LogFormat, mode)
+	if err != nil {
+		w.Fail(err)
+		return err
+	}
+	log = log.With("role", "worker", "worker", w.Index())
+	cfg := o.server.Config
+	cfg.Mode, cfg.Worker, cfg.Logger = mode, w.Index(), log
+	srv, err := server.New(cfg)
+	if err != nil {
+		w.Fail(err)
+		return err
+	}
+	defer srv.Close()
+	// The worker stops on SIGTERM/SIGINT, on SIGUSR1 from the master, or
+	// when the master dies: prefork handles those.
+	return w.Serve(context.Background(), srv)
+}

@@ -1,0 +1,489 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// bin is the clustered binary, built once by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "clustered-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "clustered")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build clustered:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var (
+	image    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
+	modes    = []string{"reuseport", "shared"}
+	addrRE   = regexp.MustCompile(`msg="master running" .*addr=(\S+)`)
+	onlineRE = regexp.MustCompile(`msg="worker online" .*worker=(\d+) worker_pid=(\d+)`)
+)
+
+// syncBuf collects a process's output for the test to search.
+type syncBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// master is a running bin/clustered.
+type master struct {
+	cmd    *exec.Cmd
+	out    *syncBuf
+	addr   string
+	tmp    string
+	exited chan struct{}
+	err    error // Wait's result, once exited is closed
+}
+
+// start runs the binary with 2 workers of mode on a free loopback port and
+// waits until both are online. Cleanup kills by PID whatever is left and
+// checks /proc that no worker survived.
+func start(t *testing.T, mode string, args ...string) *master {
+	t.Helper()
+	m := launch(t, append([]string{"-workers", "2", "-balance", mode, "-addr", "127.0.0.1:0",
+		"-image", image, "-grace", "10s"}, args...)...)
+	waitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
+	sub := addrRE.FindStringSubmatch(m.out.String())
+	if sub == nil {
+		t.Fatalf("no address in the master log:\n%s", m.out)
+	}
+	m.addr = sub[1]
+	return m
+}
+
+// launch runs the binary with args and a fresh -tmpdir.
+func launch(t *testing.T, args ...string) *master {
+	t.Helper()
+	m := &master{out: &syncBuf{}, tmp: t.TempDir(), exited: make(chan struct{})}
+	m.cmd = exec.Command(bin, append(args, "-tmpdir", m.tmp)...)
+	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		m.err = m.cmd.Wait()
+		close(m.exited)
+	}()
+	t.Cleanup(func() {
+		m.cmd.Process.Kill()
+		<-m.exited
+		for _, pid := range m.workerPIDs() {
+			if alive(pid) {
+				t.Errorf("worker %d outlived the test", pid)
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		if t.Failed() {
+			t.Logf("output:\n%s", m.out)
+		}
+	})
+	return m
+}
+
+// workerPIDs lists every worker the master reported online.
+func (m *master) workerPIDs() []int {
+	var pids []int
+	for _, s := range onlineRE.FindAllStringSubmatch(m.out.String(), -1) {
+		pid, _ := strconv.Atoi(s[2])
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// stop sends sig and waits for the master to exit; it returns the exit
+// error and how long that took.
+func (m *master) stop(t *testing.T, sig syscall.Signal) (time.Duration, error) {
+	t.Helper()
+	start := time.Now()
+	if err := m.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("master did not exit within 15s")
+	}
+	return time.Since(start), m.err
+}
+
+// checkGone checks that the master and every worker are gone and the temp
+// dir is empty.
+func (m *master) checkGone(t *testing.T) {
+	t.Helper()
+	if alive(m.cmd.Process.Pid) {
+		t.Errorf("master %d still alive", m.cmd.Process.Pid)
+	}
+	waitFor(t, 2*time.Second, "workers gone", func() bool {
+		for _, pid := range m.workerPIDs() {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	})
+	ents, err := os.ReadDir(m.tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("left in -tmpdir: %s", e.Name())
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// client sends each request on its own connection and counts connections
+// the kernel completed.
+type client struct {
+	connected atomic.Int32
+	http      *http.Client
+}
+
+func newClient() *client {
+	c := &client{}
+	d := &net.Dialer{}
+	c.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err == nil {
+				c.connected.Add(1)
+			}
+			return conn, err
+		},
+	}}
+	return c
+}
+
+// do sends method /path and returns the status and the answering pid: the
+// X-Worker-PID header, or for GET / (which the contract does not give the
+// header) the body.
+func (c *client) do(method, addr, path string) (int, int, error) {
+	req, err := http.NewRequest(method, "http://"+addr+path, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	h := resp.Header.Get("X-Worker-PID")
+	if h == "" && method == http.MethodGet && path == "/" {
+		h = strings.TrimSpace(string(body))
+	}
+	pid, err := strconv.Atoi(h)
+	if err != nil {
+		return resp.StatusCode, 0, fmt.Errorf("X-Worker-PID: %w", err)
+	}
+	return resp.StatusCode, pid, nil
+}
+
+func (c *client) flip(addr string) (int, error) {
+	code, pid, err := c.do(http.MethodPost, addr, "/flip")
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("POST /flip: status %d", code)
+	}
+	return pid, err
+}
+
+func TestTwoWorkersAnswer(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			m := start(t, mode)
+			c := newClient()
+			seen := map[int]bool{}
+			// Two jobs at once: shared balancing must put them on two
+			// workers; the reuseport hash may not, so allow a few rounds.
+			for round := 0; round < 10 && len(seen) < 2; round++ {
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				for range 2 {
+					wg.Go(func() {
+						pid, err := c.flip(m.addr)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						mu.Lock()
+						seen[pid] = true
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				if mode == "shared" && len(seen) < 2 {
+					t.Fatalf("two jobs at once both went to %v", seen)
+				}
+			}
+			if len(seen) != 2 {
+				t.Fatalf("X-Worker-PID values %v, want 2 distinct", seen)
+			}
+			workers := map[int]bool{}
+			for pid := range seen {
+				if pid == m.cmd.Process.Pid {
+					t.Fatal("the master answered")
+				}
+			}
+			// /healthz reports the worker's index and pid.
+			for i := 0; i < 20 && len(workers) < 2; i++ {
+				resp, err := c.http.Get("http://" + m.addr + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var h struct{ PID, Worker int }
+				err = json.NewDecoder(resp.Body).Decode(&h)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Contains(m.workerPIDs(), h.PID) || h.Worker < 0 || h.Worker > 1 {
+					t.Fatalf("/healthz pid %d worker %d; workers %v", h.PID, h.Worker, m.workerPIDs())
+				}
+				workers[h.Worker] = true
+			}
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t)
+		})
+	}
+}
+
+func TestKilledWorkerIsReplaced(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			m := start(t, mode)
+			victim := m.workerPIDs()[0]
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed := time.Now()
+			c := newClient()
+			var fresh int
+			waitFor(t, 2*time.Second, "a new worker answering", func() bool {
+				pids := m.workerPIDs()
+				if len(pids) < 3 {
+					return false
+				}
+				fresh = pids[2]
+				_, pid, err := c.do(http.MethodGet, m.addr, "/")
+				return err == nil && pid == fresh
+			})
+			t.Logf("new worker %d answered %v after kill -9", fresh, time.Since(killed).Round(time.Millisecond))
+			want := fmt.Sprintf(`msg="worker exited" .*worker_pid=%d signal=killed`, victim)
+			if !regexp.MustCompile(want).MatchString(m.out.String()) {
+				t.Errorf("master log has no line matching %s", want)
+			}
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t) // includes the killed worker's work dir
+		})
+	}
+}
+
+func TestSIGTERMDuringBurst(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			m := start(t, mode)
+			const n = 20
+			c := newClient()
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					_, err := c.flip(m.addr)
+					errs <- err
+				}()
+			}
+			// Every request is connected (queued in the kernel or accepted
+			// by a worker) before the stop.
+			waitFor(t, 5*time.Second, "all connected", func() bool { return c.connected.Load() == n })
+			time.Sleep(20 * time.Millisecond)
+			took, err := m.stop(t, syscall.SIGTERM)
+			if err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			failed := 0
+			for range n {
+				if err := <-errs; err != nil {
+					failed++
+					t.Errorf("request: %v", err)
+				}
+			}
+			t.Logf("master exited %v after SIGTERM; %d/%d requests failed", took.Round(time.Millisecond), failed, n)
+			m.checkGone(t)
+		})
+	}
+}
+
+func TestSIGHUPRollingRestart(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			m := start(t, mode)
+			old := m.workerPIDs()
+			c := newClient()
+			stopStream := make(chan struct{})
+			var ok, failed atomic.Int32
+			var wg sync.WaitGroup
+			for range 3 {
+				wg.Go(func() {
+					for {
+						select {
+						case <-stopStream:
+							return
+						default:
+						}
+						if _, err := c.flip(m.addr); err != nil {
+							failed.Add(1)
+							t.Errorf("request during rolling restart: %v", err)
+						} else {
+							ok.Add(1)
+						}
+					}
+				})
+			}
+			time.Sleep(300 * time.Millisecond)
+			if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 15*time.Second, "rolling restart done", func() bool {
+				return strings.Contains(m.out.String(), "rolling restart done")
+			})
+			time.Sleep(200 * time.Millisecond)
+			close(stopStream)
+			wg.Wait()
+			t.Logf("%d requests ok, %d failed during the rolling restart", ok.Load(), failed.Load())
+			if ok.Load() == 0 {
+				t.Error("no request succeeded")
+			}
+			for range 6 {
+				_, pid, err := c.do(http.MethodGet, m.addr, "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range old {
+					if pid == o {
+						t.Fatalf("old worker %d still answers", pid)
+					}
+				}
+			}
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t)
+		})
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, mode := range modes {
+		for _, tc := range []struct {
+			name string
+			args []string
+			want []string
+		}{
+			{"taken port", []string{"-addr", taken.Addr().String(), "-image", image}, []string{"address already in use"}},
+			{"missing image", []string{"-addr", "127.0.0.1:0", "-image", "testdata/nope.jpg"},
+				[]string{"before becoming ready", "nope.jpg", "no such file"}},
+		} {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+				start := time.Now()
+				m := launch(t, append([]string{"-workers", "2", "-balance", mode}, tc.args...)...)
+				select {
+				case <-m.exited:
+				case <-time.After(5 * time.Second):
+					t.Fatal("master still running after 5s")
+				}
+				took := time.Since(start)
+				if m.err == nil {
+					t.Fatal("master exited 0")
+				}
+				lines := strings.Split(strings.TrimSpace(m.out.String()), "\n")
+				last := lines[len(lines)-1]
+				if !strings.HasPrefix(last, "clustered: ") {
+					t.Errorf("last line %q is not the error", last)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(last, w) {
+						t.Errorf("error %q lacks %q", last, w)
+					}
+				}
+				t.Logf("exit %v after %v: %s", m.err, took.Round(time.Millisecond), last)
+				m.checkGone(t)
+			})
+		}
+	}
+}
