@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,13 @@ const (
 	HeaderQueueTime    = "X-Queue-Time"
 	HeaderJobTime      = "X-Job-Time"
 )
+
+// flipPath is the job's route.
+const flipPath = "/flip"
+
+// statusClientClosed is nginx's code for a client that left before its answer; it is
+// logged, never seen by the client.
+const statusClientClosed = 499
 
 // uploadField is the multipart field that carries an image.
 const uploadField = "image"
@@ -98,6 +106,9 @@ func (s *Server) handleHealth(c echo.Context) error {
 // server's own time; queue and job time start at zero and the handler fills them in.
 func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.Request().URL.Path != flipPath {
+			return next(c)
+		}
 		start := time.Now()
 		h := c.Response().Header()
 		h.Set(HeaderWorkerPID, strconv.Itoa(s.pid))
@@ -125,8 +136,11 @@ func (s *Server) handleFlip(c echo.Context) error {
 func (s *Server) admit(c echo.Context) (release func(), err error) {
 	start := time.Now()
 	release, err = s.limiter.Acquire(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
 	c.Response().Header().Set(HeaderQueueTime, time.Since(start).String())
-	return release, err
+	return release, nil
 }
 
 // finish records a job's time and outcome.
@@ -269,6 +283,8 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, job.ErrQueueFull):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		return statusClientClosed
 	default:
 		return http.StatusInternalServerError
 	}
@@ -286,6 +302,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if code == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(s.retryAfter()))
+	}
+	if code == statusClientClosed {
+		s.log.Debug("client left", "path", c.Path(), "err", err)
+		return
 	}
 	if code >= 500 {
 		s.log.Error("request failed", "path", c.Path(), "status", code, "err", err)

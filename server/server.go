@@ -161,8 +161,10 @@ func (s *Server) routes() *echo.Echo {
 			return err
 		},
 	}))
+	// On e.Use, not the route, so a 405 for a wrong method on /flip is stamped too.
+	e.Use(s.timing)
 	e.GET("/", s.handlePID)
 	e.GET("/healthz", s.handleHealth)
-	e.POST("/flip", s.handleFlip, s.timing)
+	e.POST(flipPath, s.handleFlip)
 	return e
 }
