@@ -23,6 +23,11 @@
 //     in a gating listener that accepts only while the App has a free job
 //     slot (Capacity), so the next connection goes to a worker that is idle.
 //
+// The gate counts connections, not requests: an idle HTTP keep-alive
+// connection holds its slot until the client or the server's idle timeout
+// closes it. Clients that send one request per connection (the benchmark's)
+// are what shared balancing is for.
+//
 // Keeping the sockets in the master matters: closing a listening socket resets
 // the connections waiting in its accept queue, so if each worker owned its
 // socket, a crash or a rolling restart would drop the queued connections. Here
@@ -51,6 +56,11 @@
 //     worker (stop accepting after taking what is already queued, finish
 //     accepted requests, exit), waits up to the grace period, SIGKILLs
 //     stragglers and returns.
+//   - A stopping worker cancels its App's context only once every connection
+//     it accepted has been answered (or stayed silent for 5 s): net/http's
+//     Shutdown closes without an answer a connection whose request it
+//     finishes reading after the shutdown began, and that would drop
+//     requests accepted just before the stop.
 //   - Workers follow the master: they get SIGTERM from the kernel when it
 //     dies (Pdeathsig; the master forks from one locked OS thread that lives
 //     as long as Run, because Pdeathsig follows the parent thread), and they

@@ -368,6 +368,9 @@ func (r *supervisor) exited(p *proc, ev event) {
 	default:
 		attrs = append(attrs, "reason", "crashed", "uptime", time.Since(p.started).Round(time.Millisecond))
 	}
+	if p.killed {
+		attrs = append(attrs, "killed_by_master", true)
+	}
 	if ev.msg != "" {
 		attrs = append(attrs, "error", ev.msg)
 	}
