@@ -248,12 +248,12 @@ func Bench(ctx context.Context, opts ...BenchOption) (*Summary, error) {
 			err = errors.Join(err, werr)
 		}
 		if err != nil {
-			tr.finish()
+			tr.finish(false)
 			_ = WriteSummary(c.out, sum)
 			return sum, err
 		}
 	}
-	tr.finish()
+	tr.finish(true)
 	if err := WriteSummary(c.out, sum); err != nil {
 		return sum, err
 	}
@@ -329,6 +329,14 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 		return run, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	answered := 0
+	count := func() {
+		if ctx.Err() != nil {
+			tr.halt()
+			return
+		}
+		answered++
+		tr.add()
+	}
 	problem := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		run.Problems = append(run.Problems, msg)
@@ -338,7 +346,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	srv, err := startServer(spec, image, filepath.Join(dir, "server.log"), c.env)
 	if err != nil {
 		problem("%v", err)
-		tr.skip(idx, 0)
+		tr.skip(0)
 		return run, nil
 	}
 	run.PID, run.Addr = srv.pid, srv.addr
@@ -367,7 +375,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	}()
 	defer func() {
 		if len(run.Levels) < len(c.levels) {
-			tr.skip(idx, answered)
+			tr.skip(answered)
 		}
 	}()
 
@@ -383,7 +391,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	run.Capacity = capacityOf(spec, h)
 
 	tr.begin(idx, -1)
-	warm, err := warmUp(ctx, srv.url("/flip"), c.warmups, c.timeout, func() { answered++; tr.add() })
+	warm, err := warmUp(ctx, srv.url("/flip"), c.warmups, c.timeout, count)
 	for _, d := range warm {
 		run.Warmup = append(run.Warmup, Duration(d))
 	}
@@ -410,7 +418,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 		rs, aerr := Burst(ctx, tgt, n,
 			WithTimeout(timeout),
 			WithName(spec.Name+"/"+name),
-			WithOnResult(func(*vegeta.Result) { answered++; tr.add() }),
+			WithOnResult(func(*vegeta.Result) { count() }),
 		)
 		if aerr != nil && ctx.Err() == nil {
 			problem("burst of %d: %v", n, aerr)

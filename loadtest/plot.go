@@ -110,11 +110,16 @@ func barPlot(path, title, ylabel string, cats []string, series []barSeries) erro
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
 
-	width := vg.Length(float64(plotWidth) * 0.6 / float64(max(1, len(cats)*len(series))))
-	width = min(width, vg.Points(40))
+	// Each category gets about 1/len(cats) of the width; its bars fill 80% of it.
+	unit := float64(plotWidth) * 0.85 / float64(max(1, len(cats)))
+	width := min(vg.Length(unit*0.8/float64(max(1, len(series)))), vg.Points(40))
+	top := 0.0
 	for i, s := range series {
 		vals := make(plotter.Values, len(s.values))
 		copy(vals, s.values)
+		for _, v := range s.values {
+			top = max(top, v)
+		}
 		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
@@ -126,6 +131,11 @@ func barPlot(path, title, ylabel string, cats []string, series []barSeries) erro
 		p.Legend.Add(s.name, bars)
 	}
 	p.NominalX(cats...)
+	// Room for the outer bars at both ends, and for the legend above the bars.
+	p.X.Min, p.X.Max = -0.5, float64(len(cats))-0.5
+	if top > 0 {
+		p.Y.Max = top * (1.15 + 0.07*float64(len(series)))
+	}
 	if err := p.Save(plotWidth, plotHeight, path); err != nil {
 		return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 	}

@@ -27,6 +27,7 @@ type tracker struct {
 	level   int             // current level index; -1 during warm-up
 	done    int             // answers in the current level (or warm-up)
 	lastS   time.Duration
+	halted  bool // the bench stopped early: draw nothing more
 }
 
 // perModeOverhead is a guess at the time to start, warm up and stop a server
@@ -81,12 +82,12 @@ func (t *tracker) begin(i, j int) {
 	t.describe()
 }
 
-// skip removes mode i's requests from the bar (the mode did not run or
-// stopped early); answered is how many of them were counted already.
-func (t *tracker) skip(i, answered int) {
+// skip removes the current mode's requests from the bar (the mode did not
+// run or stopped early); answered is how many of them were counted already.
+func (t *tracker) skip(answered int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.bar == nil {
+	if t.bar == nil || t.halted {
 		return
 	}
 	n := t.warmups
@@ -101,6 +102,9 @@ func (t *tracker) skip(i, answered int) {
 func (t *tracker) add() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.halted {
+		return
+	}
 	t.done++
 	if t.bar != nil {
 		_ = t.bar.Add(1)
@@ -116,24 +120,34 @@ func (t *tracker) logf(format string, args ...any) {
 		_ = t.bar.Clear()
 	}
 	fmt.Fprintf(t.log, format+"\n", args...)
-	if t.bar != nil {
+	if t.bar != nil && !t.halted {
 		_ = t.bar.RenderBlank()
 	}
 }
 
-// finish ends the bar.
-func (t *tracker) finish() {
+// finish ends the bar: filled when the bench completed, left as it was
+// (and no longer drawn) when it stopped early.
+func (t *tracker) finish(completed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.bar != nil {
-		_ = t.bar.Finish()
+	if t.bar != nil && !t.halted {
+		if completed {
+			_ = t.bar.Finish()
+		}
 		_ = t.bar.Clear()
+		_ = t.bar.Exit()
 	}
+	t.halted = true
+}
+
+// halt stops counting and drawing (the bench was cancelled).
+func (t *tracker) halt() {
+	t.finish(false)
 }
 
 // describe sets the bar's text: where the bench is and its ETA.
 func (t *tracker) describe() {
-	if t.bar == nil || t.mode >= len(t.specs) {
+	if t.bar == nil || t.halted || t.mode >= len(t.specs) {
 		return
 	}
 	where := t.specs[t.mode].Name + " warm-up"

@@ -185,8 +185,8 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 	for _, mr := range sum.Modes {
 		for _, m := range mr.Levels {
 			if m.Successes < m.Requests {
-				fmt.Fprintf(&b, "- %s n=%d: %d of %d failed; status codes %v; errors: %s\n",
-					mr.Mode, m.Level, m.Requests-m.Successes, m.Requests, m.StatusCodes, errorsText(m.Errors, 3))
+				fmt.Fprintf(&b, "- %s n=%d: %d of %d failed; status codes %s; errors: %s\n",
+					mr.Mode, m.Level, m.Requests-m.Successes, m.Requests, FormatCounts(m.StatusCodes), errorsText(m.Errors, 3))
 			}
 		}
 	}
@@ -298,4 +298,18 @@ func times(f float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", f)
+}
+
+// FormatCounts renders a count map as "200:6 503:2", keys in order.
+func FormatCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
 }

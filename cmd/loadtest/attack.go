@@ -124,7 +124,7 @@ func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metri
 		return err
 	}
 	fmt.Fprintf(w, "\nflipbench metrics (latency from send; in a burst every request is sent at the same instant)\n")
-	fmt.Fprintf(w, "  answers        %d of %d ok, status codes %v\n", m.Successes, m.Requests, m.StatusCodes)
+	fmt.Fprintf(w, "  answers        %d of %d ok, status codes %s\n", m.Successes, m.Requests, loadtest.FormatCounts(m.StatusCodes))
 	fmt.Fprintf(w, "  latency        first %s, median %s, p90 %s, p99 %s, last %s\n",
 		m.Latency.Min, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Latency.Max)
 	fmt.Fprintf(w, "  makespan       %s (first answer after %s), %.2f answers/s\n", m.Makespan, m.FirstAnswer, m.Throughput)
@@ -133,7 +133,7 @@ func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metri
 		fmt.Fprintf(w, "  server job     median %s, max %s\n", m.JobTime.Median, m.JobTime.Max)
 	}
 	if len(m.Workers) > 0 {
-		fmt.Fprintf(w, "  per worker     %v\n", m.Workers)
+		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
 	}
 	if m.Ideal > 0 {
 		fmt.Fprintf(w, "  ideal          %s (capacity %d, S %s), efficiency %.0f%%\n", m.Ideal, m.Capacity, m.Calibration, 100*m.Efficiency)
