@@ -123,7 +123,7 @@ func (r *Runner) Run(ctx context.Context) (res Result, err error) {
 	}
 
 	mark = time.Now()
-	flipped := imaging.FlipV(img)
+	flipped := flipV(img)
 	res.Steps.Flip = time.Since(mark)
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("before save: %w", err)

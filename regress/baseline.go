@@ -1,0 +1,97 @@
+// Package regress is the performance gate: metrics that carry from one noisy
+// machine to another (ratios measured within one run, and deterministic allocation
+// counts), compared with a stored baseline and its tolerances.
+package regress
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+)
+
+// Better says which way a metric improves.
+type Better string
+
+// Directions of improvement.
+const (
+	Higher Better = "higher"
+	Lower  Better = "lower"
+)
+
+// Limit is one metric's baseline and how far it may move the wrong way.
+type Limit struct {
+	Baseline float64 `json:"baseline"`
+	// Tolerance is the largest relative change for the worse that still passes:
+	// 0.25 lets a higher-is-better metric fall to 75% of its baseline.
+	Tolerance float64 `json:"tolerance"`
+	Better    Better  `json:"better"`
+	About     string  `json:"about"`
+}
+
+// Baseline is what results/baseline.json holds.
+type Baseline struct {
+	// Note says where and how the baseline was measured.
+	Note    string           `json:"note"`
+	Metrics map[string]Limit `json:"metrics"`
+}
+
+// Load reads a baseline file and checks it.
+func Load(path string) (Baseline, error) {
+	var b Baseline
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return b, fmt.Errorf("read baseline: %w", err)
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("parse baseline %s: %w", path, err)
+	}
+	if err := b.validate(); err != nil {
+		return b, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Save writes the baseline as indented JSON.
+func (b Baseline) Save(path string) error {
+	if err := b.validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode baseline: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write baseline: %w", err)
+	}
+	return nil
+}
+
+func (b Baseline) validate() error {
+	if len(b.Metrics) == 0 {
+		return fmt.Errorf("no metrics")
+	}
+	for _, name := range b.Names() {
+		l := b.Metrics[name]
+		if l.Better != Higher && l.Better != Lower {
+			return fmt.Errorf("metric %s: better is %q, want higher or lower", name, l.Better)
+		}
+		if l.Tolerance < 0 || l.Tolerance >= 1 {
+			return fmt.Errorf("metric %s: tolerance %v, want 0 <= t < 1", name, l.Tolerance)
+		}
+		if l.Baseline <= 0 {
+			return fmt.Errorf("metric %s: baseline %v, want > 0", name, l.Baseline)
+		}
+	}
+	return nil
+}
+
+// Names are the metric names in a stable order.
+func (b Baseline) Names() []string {
+	names := make([]string, 0, len(b.Metrics))
+	for n := range b.Metrics {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

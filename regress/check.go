@@ -1,0 +1,92 @@
+package regress
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"text/tabwriter"
+)
+
+// Verdicts of one metric.
+const (
+	Pass      = "ok"
+	Improved  = "improved"
+	Regressed = "REGRESSED"
+	Missing   = "MISSING"
+)
+
+// Verdict is one row of the gate's table.
+type Verdict struct {
+	Metric    string  `json:"metric"`
+	Baseline  float64 `json:"baseline"`
+	Now       float64 `json:"now"`
+	Change    float64 `json:"change"` // (now - baseline) / baseline
+	Tolerance float64 `json:"tolerance"`
+	Better    Better  `json:"better"`
+	Verdict   string  `json:"verdict"`
+}
+
+// Check compares measured values with the baseline. A metric regresses when it
+// moves the wrong way by more than its tolerance, and is missing when it was not
+// measured; ok is false if any metric did either.
+func Check(b Baseline, now map[string]float64) (verdicts []Verdict, ok bool) {
+	ok = true
+	for _, name := range b.Names() {
+		l := b.Metrics[name]
+		v := Verdict{Metric: name, Baseline: l.Baseline, Tolerance: l.Tolerance, Better: l.Better}
+		got, measured := now[name]
+		if !measured || math.IsNaN(got) || math.IsInf(got, 0) {
+			v.Now = math.NaN()
+			v.Verdict = Missing
+			ok = false
+			verdicts = append(verdicts, v)
+			continue
+		}
+		v.Now = got
+		v.Change = (got - l.Baseline) / l.Baseline
+		worse := v.Change // how much worse, as a positive share
+		if l.Better == Higher {
+			worse = -v.Change
+		}
+		switch {
+		case worse > l.Tolerance:
+			v.Verdict = Regressed
+			ok = false
+		case worse < -l.Tolerance:
+			v.Verdict = Improved
+		default:
+			v.Verdict = Pass
+		}
+		verdicts = append(verdicts, v)
+	}
+	return verdicts, ok
+}
+
+// Render writes the verdicts as an aligned table.
+func Render(w io.Writer, verdicts []Verdict) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tbaseline\tnow\tchange\ttolerance\tbetter\tverdict")
+	for _, v := range verdicts {
+		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.1f%%\t%.0f%%\t%s\t%s\n",
+			v.Metric, v.Baseline, v.Now, 100*v.Change, 100*v.Tolerance, v.Better, v.Verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+// Median is the middle of xs (the mean of the two middle values for an even
+// count), NaN for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,148 @@
+package regress
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testBaseline() Baseline {
+	return Baseline{Metrics: map[string]Limit{
+		"efficiency": {Baseline: 0.8, Tolerance: 0.25, Better: Higher},
+		"bytes":      {Baseline: 1000, Tolerance: 0.10, Better: Lower},
+	}}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		now    map[string]float64
+		want   map[string]string
+		wantOK bool
+	}{
+		{"same", map[string]float64{"efficiency": 0.8, "bytes": 1000}, map[string]string{"efficiency": Pass, "bytes": Pass}, true},
+		{"within tolerance", map[string]float64{"efficiency": 0.61, "bytes": 1099}, map[string]string{"efficiency": Pass, "bytes": Pass}, true},
+		{"higher-is-better falls", map[string]float64{"efficiency": 0.59, "bytes": 1000}, map[string]string{"efficiency": Regressed, "bytes": Pass}, false},
+		{"lower-is-better grows", map[string]float64{"efficiency": 0.8, "bytes": 1101}, map[string]string{"efficiency": Pass, "bytes": Regressed}, false},
+		{"improvements", map[string]float64{"efficiency": 1.01, "bytes": 800}, map[string]string{"efficiency": Improved, "bytes": Improved}, true},
+		{"missing", map[string]float64{"efficiency": 0.8}, map[string]string{"efficiency": Pass, "bytes": Missing}, false},
+		{"NaN is missing", map[string]float64{"efficiency": math.NaN(), "bytes": 1000}, map[string]string{"efficiency": Missing, "bytes": Pass}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			verdicts, ok := Check(testBaseline(), tt.now)
+			if ok != tt.wantOK {
+				t.Errorf("ok: got %v, want %v", ok, tt.wantOK)
+			}
+			if len(verdicts) != len(tt.want) {
+				t.Fatalf("got %d verdicts, want %d", len(verdicts), len(tt.want))
+			}
+			for _, v := range verdicts {
+				if got, want := v.Verdict, tt.want[v.Metric]; got != want {
+					t.Errorf("%s: got %s, want %s (now %v)", v.Metric, got, want, v.Now)
+				}
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	verdicts, _ := Check(testBaseline(), map[string]float64{"efficiency": 0.4, "bytes": 1000})
+	var b strings.Builder
+	if err := Render(&b, verdicts); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{"metric", "baseline", "efficiency", "0.8", "0.4", "-50.0%", "25%", "REGRESSED", "bytes", "ok"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestBaselineRoundTripAndValidation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baseline.json")
+	if err := testBaseline().Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metrics["bytes"] != testBaseline().Metrics["bytes"] {
+		t.Errorf("round trip: got %+v", got.Metrics["bytes"])
+	}
+	bad := []string{
+		`{`,
+		`{"metrics": {}}`,
+		`{"metrics": {"x": {"baseline": 1, "tolerance": 0.1, "better": "sideways"}}}`,
+		`{"metrics": {"x": {"baseline": 1, "tolerance": 1.5, "better": "higher"}}}`,
+		`{"metrics": {"x": {"baseline": 0, "tolerance": 0.1, "better": "higher"}}}`,
+	}
+	for _, text := range bad {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil {
+			t.Errorf("Load accepted %s", text)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none.json")); err == nil {
+		t.Error("Load accepted a missing file")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	}
+	for _, tt := range tests {
+		if got := Median(tt.xs); got != tt.want {
+			t.Errorf("Median(%v): got %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+	if got := Median(nil); !math.IsNaN(got) {
+		t.Errorf("Median(nil): got %v, want NaN", got)
+	}
+}
+
+const goTestOutput = `goos: linux
+goarch: amd64
+pkg: github.com/flipbench/flipbench/job
+cpu: Some CPU
+BenchmarkJob/photo-1mp-2         	      15	  72137783 ns/op	 5552096 B/op	      46 allocs/op
+BenchmarkJob/photo-1mp-2         	      16	  69808001 ns/op	 5551940 B/op	      45 allocs/op
+BenchmarkJob/photo-6.7mb-2       	       1	1063939706 ns/op	98593032 B/op	      45 allocs/op
+BenchmarkJob/photo-1mp           	      14	  72877233 ns/op	 5551752 B/op	      45 allocs/op
+PASS
+ok  	github.com/flipbench/flipbench/job	6.435s
+`
+
+func TestBenchValues(t *testing.T) {
+	got, err := BenchValues(strings.NewReader(goTestOutput), JobBenchmark, "B/op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{5552096, 5551940, 5551752}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("value %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+	if _, err := BenchValues(strings.NewReader(goTestOutput), "BenchmarkNope", "B/op"); err == nil {
+		t.Error("want an error for a benchmark that is not there")
+	}
+	if _, err := BenchValues(strings.NewReader(goTestOutput), JobBenchmark, "widgets/op"); err == nil {
+		t.Error("want an error for a unit that is not there")
+	}
+}
