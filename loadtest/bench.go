@@ -132,7 +132,14 @@ type ModeRun struct {
 	// Calibration (S) is their median.
 	Warmup      []Duration `json:"warmup"`
 	Calibration Duration   `json:"calibration"`
-	Levels      []Metrics  `json:"levels"`
+	// ServerJob is the median X-Job-Time of the warm-up answers: the job
+	// alone, as the server timed it. Calibration / ServerJob is the HTTP
+	// overhead.
+	ServerJob Duration `json:"server_job"`
+	// IdleRSS is the server's resident memory (all its processes) after
+	// the warm-up.
+	IdleRSS uint64    `json:"idle_rss_bytes,omitempty"`
+	Levels  []Metrics `json:"levels"`
 	// How the server stopped.
 	ExitCode  int      `json:"exit_code"`
 	Killed    bool     `json:"killed,omitempty"`
@@ -391,9 +398,12 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	run.Capacity = capacityOf(spec, h)
 
 	tr.begin(idx, -1)
-	warm, err := warmUp(ctx, srv.url("/flip"), c.warmups, c.timeout, count)
+	warm, jobs, err := warmUp(ctx, srv.url("/flip"), c.warmups, c.timeout, count)
 	for _, d := range warm {
 		run.Warmup = append(run.Warmup, Duration(d))
+	}
+	if len(jobs) > 0 {
+		run.ServerJob = Duration(median(jobs))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -404,6 +414,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	}
 	s := median(warm)
 	run.Calibration = Duration(s)
+	run.IdleRSS = groupRSS(srv.pid)
 	tr.calibrated(idx, run.Capacity, s)
 	tr.logf("%s: healthy, capacity %d, calibration S = %s (median of %d warm-up requests)", spec.Name, run.Capacity, Duration(s), len(warm))
 
@@ -415,17 +426,19 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 		}
 		tr.begin(idx, j)
 		name := BurstName(n)
+		peakRSS := sampleRSS(srv.pid, 100*time.Millisecond)
 		rs, aerr := Burst(ctx, tgt, n,
 			WithTimeout(timeout),
 			WithName(spec.Name+"/"+name),
 			WithOnResult(func(*vegeta.Result) { count() }),
 		)
+		rss := peakRSS()
 		if aerr != nil && ctx.Err() == nil {
 			problem("burst of %d: %v", n, aerr)
 			return run, nil
 		}
 		m := Compute(rs, Params{Capacity: run.Capacity, Calibration: s, Timeout: timeout})
-		m.Level = n
+		m.Level, m.ServerPeakRSS = n, rss
 		if ctx.Err() != nil {
 			// Keep what the interrupted burst gathered, under its own name.
 			_ = WriteLevel(dir, name+"-interrupted", rs, m)
@@ -465,37 +478,40 @@ func autoTimeout(n, capacity int, s time.Duration) time.Duration {
 	return 3*rounds*s + time.Minute
 }
 
-// warmUp sends n sequential POSTs to url and returns their latencies; any
-// answer but 200 is an error.
-func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAnswer func()) ([]time.Duration, error) {
+// warmUp sends n sequential POSTs to url and returns their latencies and
+// the server's job times (X-Job-Time, when present); any answer but 200 is an
+// error.
+func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAnswer func()) (lat, jobs []time.Duration, err error) {
 	if timeout == 0 {
 		timeout = 5 * time.Minute
 	}
 	client := newClient(ctx, timeout)
-	var lat []time.Duration
 	for i := range n {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 		if err != nil {
-			return lat, err
+			return lat, jobs, err
 		}
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
-			return lat, fmt.Errorf("request %d: %w", i+1, err)
+			return lat, jobs, fmt.Errorf("request %d: %w", i+1, err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
 		d := time.Since(start)
 		if err != nil {
-			return lat, fmt.Errorf("request %d: %w", i+1, err)
+			return lat, jobs, fmt.Errorf("request %d: %w", i+1, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			return lat, fmt.Errorf("request %d: %s: %s", i+1, resp.Status, strings.TrimSpace(string(body)))
+			return lat, jobs, fmt.Errorf("request %d: %s: %s", i+1, resp.Status, strings.TrimSpace(string(body)))
 		}
 		lat = append(lat, d)
+		if j, ok := headerDuration(resp.Header, HeaderJobTime); ok {
+			jobs = append(jobs, j)
+		}
 		onAnswer()
 	}
-	return lat, nil
+	return lat, jobs, nil
 }
 
 // median returns the median of ds (the lower middle for an even count).

@@ -74,6 +74,9 @@ func TestBenchWritesACompleteRun(t *testing.T) {
 		if m.Capacity != wantCap[m.Mode] {
 			t.Errorf("%s: capacity %d, want %d", m.Mode, m.Capacity, wantCap[m.Mode])
 		}
+		if m.ServerJob.D() != 30*time.Millisecond || m.IdleRSS == 0 {
+			t.Errorf("%s: server job %s (want the fake's 30ms), idle RSS %d", m.Mode, m.ServerJob, m.IdleRSS)
+		}
 		if m.Calibration <= 0 || len(m.Warmup) != 2 {
 			t.Errorf("%s: calibration %s from %d warm-ups, want a positive S from 2", m.Mode, m.Calibration, len(m.Warmup))
 		}
@@ -93,6 +96,9 @@ func TestBenchWritesACompleteRun(t *testing.T) {
 			}
 			if (m.Mode == ModeClustered || m.Mode == ModeShared) && len(l.Workers) != 2 {
 				t.Errorf("%s n=%d: workers %v, want 2", m.Mode, l.Level, l.Workers)
+			}
+			if l.ServerPeakRSS < m.IdleRSS/2 {
+				t.Errorf("%s n=%d: peak RSS %d, idle %d", m.Mode, l.Level, l.ServerPeakRSS, m.IdleRSS)
 			}
 			if l.Efficiency <= 0 || l.Timeout <= 0 {
 				t.Errorf("%s n=%d: efficiency %v, timeout %s", m.Mode, l.Level, l.Efficiency, l.Timeout)
@@ -415,5 +421,16 @@ func TestTrackerETA(t *testing.T) {
 	want := 106*time.Second + perModeOverhead + 3*time.Second + 55*time.Second
 	if got, _ := tr.remaining(); got != want {
 		t.Errorf("remaining = %s, want %s", got, want)
+	}
+
+	// Without a bar, a status line goes to the log now and then.
+	var log bytes.Buffer
+	tr = newTracker(nil, &log, []ModeSpec{std}, []int{10}, 1)
+	tr.statusEvery = 0
+	tr.calibrated(0, 1, time.Second)
+	tr.begin(0, 0)
+	tr.add()
+	if got, want := log.String(), "standard n=10: 1 answered, ETA 9s\n"; got != want {
+		t.Errorf("status line = %q, want %q", got, want)
 	}
 }

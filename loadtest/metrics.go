@@ -115,6 +115,10 @@ type Metrics struct {
 	// 60 s: what a client with such a timeout would have seen fail.
 	Over30s float64 `json:"share_over_30s"`
 	Over60s float64 `json:"share_over_60s"`
+	// ServerPeakRSS is the largest summed resident memory of the server's
+	// processes seen during the burst (sampled by bench every 100 ms; 0 when
+	// not measured).
+	ServerPeakRSS uint64 `json:"server_peak_rss_bytes,omitempty"`
 }
 
 // Compute derives the metrics of one attack from its results.

@@ -243,3 +243,51 @@ func listTree(dir string) []string {
 	})
 	return out
 }
+
+// groupRSS returns the summed resident memory (VmRSS) of the live processes
+// of group pgid, in bytes; 0 when /proc cannot tell. Shared pages are counted
+// once per process.
+func groupRSS(pgid int) uint64 {
+	var total uint64
+	for _, pid := range groupMembers(pgid) {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "VmRSS:" {
+				if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+					total += kb * 1024
+				}
+				break
+			}
+		}
+	}
+	return total
+}
+
+// sampleRSS samples groupRSS(pgid) every interval until the returned function
+// is called, which returns the peak seen.
+func sampleRSS(pgid int, interval time.Duration) func() uint64 {
+	stop := make(chan struct{})
+	peak := make(chan uint64, 1)
+	go func() {
+		var p uint64
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			p = max(p, groupRSS(pgid))
+			select {
+			case <-stop:
+				peak <- max(p, groupRSS(pgid))
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		return <-peak
+	}
+}

@@ -28,14 +28,22 @@ type tracker struct {
 	done    int             // answers in the current level (or warm-up)
 	lastS   time.Duration
 	halted  bool // the bench stopped early: draw nothing more
+	// Without a bar, a status line goes to log every statusEvery.
+	statusEvery time.Duration
+	lastStatus  time.Time
 }
+
+// defaultStatusEvery is how often a bench without a progress bar logs where
+// it is, so a long burst in a CI log is not silent for minutes.
+const defaultStatusEvery = 30 * time.Second
 
 // perModeOverhead is a guess at the time to start, warm up and stop a server
 // beyond its jobs.
 const perModeOverhead = 2 * time.Second
 
 func newTracker(bar, log io.Writer, specs []ModeSpec, levels []int, warmups int) *tracker {
-	t := &tracker{log: log, specs: specs, levels: levels, warmups: warmups, level: -1}
+	t := &tracker{log: log, specs: specs, levels: levels, warmups: warmups, level: -1,
+		statusEvery: defaultStatusEvery, lastStatus: time.Now()}
 	if t.log == nil {
 		t.log = io.Discard
 	}
@@ -109,6 +117,11 @@ func (t *tracker) add() {
 	if t.bar != nil {
 		_ = t.bar.Add(1)
 		t.describe()
+		return
+	}
+	if time.Since(t.lastStatus) >= t.statusEvery {
+		t.lastStatus = time.Now()
+		fmt.Fprintf(t.log, "%s: %d answered, %s\n", t.where(), t.done, t.eta())
 	}
 }
 
@@ -150,15 +163,26 @@ func (t *tracker) describe() {
 	if t.bar == nil || t.halted || t.mode >= len(t.specs) {
 		return
 	}
-	where := t.specs[t.mode].Name + " warm-up"
-	if t.level >= 0 {
-		where = fmt.Sprintf("%s n=%d", t.specs[t.mode].Name, t.levels[t.level])
+	t.bar.Describe(t.where() + " · " + t.eta())
+}
+
+// where names the current step: "standard warm-up", "standard n=100".
+func (t *tracker) where() string {
+	if t.mode >= len(t.specs) {
+		return "done"
 	}
-	eta := "ETA after calibration"
+	if t.level < 0 {
+		return t.specs[t.mode].Name + " warm-up"
+	}
+	return fmt.Sprintf("%s n=%d", t.specs[t.mode].Name, t.levels[t.level])
+}
+
+// eta renders the estimated time left.
+func (t *tracker) eta() string {
 	if left, ok := t.remaining(); ok {
-		eta = "ETA " + roundDuration(left).Round(time.Second).String()
+		return "ETA " + roundDuration(left).Round(time.Second).String()
 	}
-	t.bar.Describe(where + " · " + eta)
+	return "ETA after calibration"
 }
 
 // remaining estimates the time left; false until some S is known.

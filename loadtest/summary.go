@@ -104,7 +104,7 @@ func Rerender(dir string) (*Summary, error) {
 				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
 			}
 			m := Compute(rs, Params{Capacity: run.Capacity, Calibration: run.Calibration.D(), Timeout: l.Timeout.D()})
-			m.Level = l.Level
+			m.Level, m.ServerPeakRSS = l.Level, l.ServerPeakRSS
 			if err := writeReports(modeDir, name, rs, m); err != nil {
 				return nil, err
 			}
@@ -154,19 +154,21 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 	fmt.Fprintf(&b, "- Image: %s (%s, sha256 %s)\n\n", orUnknown(e.Image), mb(e.ImageBytes), orUnknown(e.ImageSHA256))
 
 	b.WriteString("## Modes\n\n")
-	b.WriteString("| mode | command | capacity | calibration S | stop |\n|---|---|--:|--:|---|\n")
+	b.WriteString("| mode | command | capacity | calibration S | server job | idle RSS | stop |\n|---|---|--:|--:|--:|--:|---|\n")
 	for _, m := range sum.Modes {
 		if m.Skipped != "" {
-			fmt.Fprintf(&b, "| %s | `%s` | | | skipped: %s |\n", m.Mode, command(m.Spec), m.Skipped)
+			fmt.Fprintf(&b, "| %s | `%s` | | | | | skipped: %s |\n", m.Mode, command(m.Spec), m.Skipped)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, stopText(m))
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, m.ServerJob, mib(m.IdleRSS), stopText(m))
 	}
-	b.WriteString("\nS is the median latency of the sequential warm-up requests: the time of one job on this machine, now.\n\n")
+	b.WriteString("\nS is the median latency of the sequential warm-up requests: the time of one job on this machine, now, " +
+		"as the client sees it. server job is the median X-Job-Time of the same requests: the job alone. " +
+		"RSS is summed over the server's processes.\n\n")
 
 	b.WriteString("## Bursts\n\n")
-	b.WriteString("| mode | N | ok | first answer | median | p90 | p99 | last answer | req/s | ideal | efficiency | speedup | > 30 s | > 60 s | per worker | timeout |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|\n")
+	b.WriteString("| mode | N | ok | first answer | median | p90 | p99 | last answer | req/s | ideal | efficiency | speedup | > 30 s | > 60 s | per worker | peak RSS | timeout |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|\n")
 	levels := slices.Clone(sum.Levels)
 	slices.Sort(levels)
 	for _, n := range levels {
@@ -175,10 +177,10 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 			if !ok {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mr.Mode, n, m.Successes, m.FirstAnswer, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Makespan,
 				m.Throughput, m.Ideal, pct(m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
-				workersText(m), m.Timeout)
+				workersText(m), mib(m.ServerPeakRSS), m.Timeout)
 		}
 	}
 	b.WriteString("\n")
@@ -198,7 +200,8 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 		"keeps every slot busy; efficiency = ideal / makespan.\n")
 	b.WriteString("- speedup = standard's makespan / this mode's makespan at the same N.\n")
 	b.WriteString("- > 30 s and > 60 s: the share of requests slower than that, which a client with that timeout would have lost.\n")
-	b.WriteString("- per worker: answers per X-Worker-PID, largest first. timeout: the client timeout of the burst.\n")
+	b.WriteString("- per worker: answers per X-Worker-PID, largest first. peak RSS: the most resident memory the server's processes " +
+		"held together during the burst (sampled every 100 ms). timeout: the client timeout of the burst.\n")
 	b.WriteString("- Each mode's folder holds, per level, the raw results (`burst-N.bin`, open with `vegeta report` or `vegeta plot`), " +
 		"vegeta's text and JSON reports, the HDR histogram (`.hdr.txt`), our metrics (`.metrics.json`) and the server's log.\n")
 	var problems []string
@@ -275,6 +278,13 @@ func gib(b uint64) string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+}
+
+func mib(b uint64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
 }
 
 func mb(b int64) string {
