@@ -55,6 +55,9 @@ func testWorker(args []string) int {
 		return 3
 	case "hang":
 		time.Sleep(time.Hour)
+	case "stubborn":
+		w.Serve(context.Background(), stubbornApp{})
+		return 0
 	}
 	if err := w.Serve(context.Background(), testApp{}); err != nil {
 		fmt.Fprintln(os.Stderr, "test worker:", err)
@@ -104,6 +107,16 @@ func (testApp) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return <-stopped
+}
+
+// stubbornApp serves nothing and never stops.
+type stubbornApp struct{}
+
+func (stubbornApp) Capacity() int { return 1 }
+
+func (stubbornApp) Serve(_ context.Context, ln net.Listener) error {
+	go ln.Accept() // ready
+	select {}
 }
 
 // logBuf is a goroutine-safe log sink the tests can search.

@@ -276,6 +276,7 @@ func (r *supervisor) loop(ctx context.Context) error {
 	}
 	var graceC, killC <-chan time.Time
 	if r.fatal != nil {
+		r.m.log.Error("master giving up", "error", r.fatal)
 		graceC = r.stop()
 	}
 	ctxDone := ctx.Done()
@@ -286,8 +287,10 @@ func (r *supervisor) loop(ctx context.Context) error {
 		select {
 		case <-ctxDone:
 			ctxDone = nil
-			r.m.log.Info("master stopping", "master_pid", os.Getpid(), "grace", r.m.grace)
-			graceC = r.stop()
+			if !r.stopping {
+				r.m.log.Info("master stopping", "master_pid", os.Getpid(), "grace", r.m.grace)
+				graceC = r.stop()
+			}
 		case <-r.m.restart:
 			r.startRolling()
 		case <-graceC:

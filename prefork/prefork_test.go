@@ -217,6 +217,21 @@ func TestStartFailureStopsMaster(t *testing.T) {
 	}
 }
 
+func TestGraceKillsStragglers(t *testing.T) {
+	c := startCluster(t, BalanceReusePort, 2, Command(os.Args[0], "stubborn"), Grace(300*time.Millisecond))
+	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+	start := time.Now()
+	if err := c.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("stop took %v with a 300ms grace", took)
+	}
+	if n := strings.Count(c.log.String(), "still running after grace, killing"); n != 2 {
+		t.Errorf("%d workers killed after grace, want 2", n)
+	}
+}
+
 func TestReadyTimeout(t *testing.T) {
 	lb := &logBuf{}
 	m, err := New(Addr("127.0.0.1:0"), Workers(1), Command(os.Args[0], "hang"),
