@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -308,23 +309,56 @@ func (c *benchConfig) validate() error {
 }
 
 // prepareOut makes the run folder and clears what a previous run of these
-// modes left in it (only files bench itself writes).
+// modes left in it: only folders and files bench itself writes. A mode path
+// that holds something else (say -out bin, where bin/standard is a binary)
+// is an error, not deleted.
 func prepareOut(out string, modes []string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	for _, m := range modes {
-		if err := os.RemoveAll(filepath.Join(out, m)); err != nil {
+		dir := filepath.Join(out, m)
+		fi, err := os.Lstat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+		if !fi.IsDir() || !isModeDir(dir) {
+			return fmt.Errorf("output folder: %s exists and is not a bench mode folder; choose another -out", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("output folder: %w", err)
 		}
 	}
-	old, _ := filepath.Glob(filepath.Join(out, "*.svg"))
-	for _, f := range append(old, filepath.Join(out, "summary.md"), filepath.Join(out, "summary.json")) {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+	old, _ := filepath.Glob(filepath.Join(out, "latency-*.svg"))
+	old = append(old, filepath.Join(out, "throughput.svg"), filepath.Join(out, "speedup.svg"),
+		filepath.Join(out, FileSummaryMD), filepath.Join(out, FileSummaryJSON))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("output folder: %w", err)
 		}
 	}
 	return nil
+}
+
+// isModeDir reports whether dir looks like a mode folder bench wrote: empty,
+// or holding its mode.json or server.log.
+func isModeDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	if len(entries) == 0 {
+		return true
+	}
+	for _, f := range []string{FileMode, FileServerLog} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // benchMode runs one mode from start to stop. Problems with the server go to

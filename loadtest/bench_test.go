@@ -280,6 +280,31 @@ func readFile(p string) string {
 	return string(b)
 }
 
+func TestBenchRefusesToClobber(t *testing.T) {
+	out := t.TempDir()
+	// -out bin: bin/standard is a binary, not a mode folder.
+	bin := fakeBin(t)
+	opts := append(benchOpts(t, bin, bin, io.Discard), WithModes(ModeStandard), WithLevels(2))
+	_, err := Bench(context.Background(), opts...)
+	if err == nil || !strings.Contains(err.Error(), "not a bench mode folder") {
+		t.Errorf("bench -out bin: err = %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(bin, "standard")); err != nil {
+		t.Errorf("bin/standard is gone: %v", err)
+	}
+	// A folder of someone else's files under a mode's name is kept too.
+	if err := os.MkdirAll(filepath.Join(out, ModeStandard), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, ModeStandard, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts = append(benchOpts(t, bin, out, io.Discard), WithModes(ModeStandard), WithLevels(2))
+	if _, err := Bench(context.Background(), opts...); err == nil {
+		t.Error("bench overwrote a folder it did not write")
+	}
+}
+
 func TestBenchConfigErrors(t *testing.T) {
 	img := fakeImage(t)
 	for _, tc := range []struct {
