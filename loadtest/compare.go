@@ -8,7 +8,9 @@ import (
 
 // RenderCompare puts two runs side by side as Markdown: for every mode and
 // level both ran, A's and B's figures and the ratio B / A (below 1 means B
-// was faster for times, slower for throughput and efficiency).
+// was faster for times, slower for throughput). Efficiency and speedup are
+// measured within each run, so they carry across noisy or different machines
+// better than absolute times.
 func RenderCompare(a, b *Summary) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# Compare `%s` (A) with `%s` (B)\n\n", a.Run, b.Run)
@@ -41,8 +43,8 @@ func RenderCompare(a, b *Summary) string {
 	}
 
 	w.WriteString("\n## Bursts\n\n")
-	w.WriteString("| mode | N | makespan A | makespan B | B/A | median A | median B | B/A | p99 A | p99 B | B/A | req/s A | req/s B | B/A | efficiency A | efficiency B | ok A | ok B |\n")
-	w.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	w.WriteString("| mode | N | makespan A | makespan B | B/A | median A | median B | B/A | p99 A | p99 B | B/A | req/s A | req/s B | B/A | efficiency A | efficiency B | speedup A | speedup B | ok A | ok B |\n")
+	w.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	var only []string
 	for _, name := range modeUnion(a, b) {
 		ma, okA := a.Mode(name)
@@ -52,13 +54,14 @@ func RenderCompare(a, b *Summary) string {
 			lb, inB := mb.Level(n)
 			switch {
 			case inA && inB:
-				fmt.Fprintf(&w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %d/%d | %d/%d |\n",
+				fmt.Fprintf(&w, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %d/%d | %d/%d |\n",
 					name, n,
 					la.Makespan, lb.Makespan, ratio(float64(lb.Makespan), float64(la.Makespan)),
 					la.Latency.Median, lb.Latency.Median, ratio(float64(lb.Latency.Median), float64(la.Latency.Median)),
 					la.Latency.P99, lb.Latency.P99, ratio(float64(lb.Latency.P99), float64(la.Latency.P99)),
 					la.Throughput, lb.Throughput, ratio(lb.Throughput, la.Throughput),
 					pct(la.Efficiency), pct(lb.Efficiency),
+					times(speedup(a, la)), times(speedup(b, lb)),
 					la.Successes, la.Requests, lb.Successes, lb.Requests)
 			case inA && okA:
 				only = append(only, fmt.Sprintf("%s n=%d only in A", name, n))
