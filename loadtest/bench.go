@@ -564,8 +564,8 @@ func firstN(s []string, n int) []string {
 
 // levelLine is the one-line account of a level in the bench log.
 func levelLine(mode string, m Metrics) string {
-	line := fmt.Sprintf("%s n=%d: %d/%d ok, first %s, median %s, last %s, %.2f req/s",
-		mode, m.Level, m.Successes, m.Requests, m.FirstAnswer, m.Latency.Median, m.Makespan, m.Throughput)
+	line := fmt.Sprintf("%s n=%d: %d/%d ok, sent within %s, first %s, median %s, last %s, %.2f req/s",
+		mode, m.Level, m.Successes, m.Requests, m.SendSpread, m.FirstAnswer, m.Latency.Median, m.Makespan, m.Throughput)
 	if m.Efficiency > 0 {
 		line += fmt.Sprintf(", efficiency %.0f%%", 100*m.Efficiency)
 	}

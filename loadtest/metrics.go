@@ -89,6 +89,10 @@ type Metrics struct {
 	// sent it to the end of the answer. In a burst every request is sent at
 	// the same instant, so this is also the time since the burst began.
 	Latency Dist `json:"latency"`
+	// SendSpread is the time from the first send to the last: near zero for
+	// a true burst, which is what makes latency-from-send equal
+	// time-since-the-burst-began.
+	SendSpread Duration `json:"send_spread"`
 	// FirstAnswer is the time from the first send to the first answer.
 	FirstAnswer Duration `json:"first_answer"`
 	// Makespan is the time from the first send to the last answer.
@@ -137,9 +141,9 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	}
 
 	var (
-		lat, queue, job    []time.Duration
-		start, first, last time.Time
-		over30, over60     int
+		lat, queue, job              []time.Duration
+		start, lastSend, first, last time.Time
+		over30, over60               int
 	)
 	for i := range rs {
 		r := &rs[i]
@@ -159,6 +163,9 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 		}
 		if start.IsZero() || r.Timestamp.Before(start) {
 			start = r.Timestamp
+		}
+		if r.Timestamp.After(lastSend) {
+			lastSend = r.Timestamp
 		}
 		end := r.End()
 		if first.IsZero() || end.Before(first) {
@@ -183,6 +190,7 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	m.Latency = NewDist(lat)
 	m.QueueTime = NewDist(queue)
 	m.JobTime = NewDist(job)
+	m.SendSpread = Duration(lastSend.Sub(start))
 	m.FirstAnswer = Duration(first.Sub(start))
 	m.Makespan = Duration(last.Sub(start))
 	if m.Makespan > 0 {

@@ -110,6 +110,7 @@ func TestCompute(t *testing.T) {
 			want: Metrics{
 				Requests: 4, Successes: 2,
 				Latency:     Dist{Count: 4, Min: Duration(300 * ms), Median: Duration(900 * ms), P90: Duration(2700 * ms), P99: Duration(2700 * ms), Max: Duration(2700 * ms), Mean: Duration(1225 * ms)},
+				SendSpread:  Duration(300 * ms),
 				FirstAnswer: Duration(500 * ms), Makespan: Duration(3 * time.Second),
 				Throughput: 2.0 / 3, Ideal: Duration(time.Second), Efficiency: 1.0 / 3,
 				Timeout: Duration(time.Minute),
@@ -140,6 +141,9 @@ func checkMetrics(t *testing.T, got, want Metrics) {
 	}
 	if got.Latency != want.Latency {
 		t.Errorf("latency = %+v\n want %+v", got.Latency, want.Latency)
+	}
+	if got.SendSpread != want.SendSpread {
+		t.Errorf("send spread = %s, want %s", got.SendSpread, want.SendSpread)
 	}
 	if got.FirstAnswer != want.FirstAnswer || got.Makespan != want.Makespan {
 		t.Errorf("first answer, makespan = %s, %s; want %s, %s", got.FirstAnswer, got.Makespan, want.FirstAnswer, want.Makespan)

@@ -195,6 +195,13 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 
 	b.WriteString("\n### Reading the table\n\n")
 	b.WriteString("- " + latencyNote + "\n")
+	var spread Duration
+	for _, mr := range sum.Modes {
+		for _, m := range mr.Levels {
+			spread = max(spread, m.SendSpread)
+		}
+	}
+	fmt.Fprintf(&b, "- In every burst here, all requests were sent within %s of the first.\n", spread)
 	b.WriteString("- first answer and last answer are measured from the first send; last answer is the makespan.\n")
 	b.WriteString("- req/s = successful answers / makespan. ideal = ceil(N / capacity) × S, the makespan of a server that " +
 		"keeps every slot busy; efficiency = ideal / makespan.\n")

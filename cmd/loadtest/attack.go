@@ -127,7 +127,7 @@ func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metri
 	fmt.Fprintf(w, "  answers        %d of %d ok, status codes %s\n", m.Successes, m.Requests, loadtest.FormatCounts(m.StatusCodes))
 	fmt.Fprintf(w, "  latency        first %s, median %s, p90 %s, p99 %s, last %s\n",
 		m.Latency.Min, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Latency.Max)
-	fmt.Fprintf(w, "  makespan       %s (first answer after %s), %.2f answers/s\n", m.Makespan, m.FirstAnswer, m.Throughput)
+	fmt.Fprintf(w, "  makespan       %s (all sent within %s, first answer after %s), %.2f answers/s\n", m.Makespan, m.SendSpread, m.FirstAnswer, m.Throughput)
 	if m.QueueTime.Count > 0 || m.JobTime.Count > 0 {
 		fmt.Fprintf(w, "  server queue   median %s, max %s\n", m.QueueTime.Median, m.QueueTime.Max)
 		fmt.Fprintf(w, "  server job     median %s, max %s\n", m.JobTime.Median, m.JobTime.Max)
