@@ -399,10 +399,13 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 			tr.logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
 			return
 		}
-		if res.Killed {
+		switch {
+		case res.Early:
+			problem("exited on its own (exit code %d) before bench stopped it; see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
+		case res.Killed:
 			problem("did not exit within %s of SIGTERM; its process group was killed", c.stopTimeout)
-		} else if res.ExitCode != 0 {
-			problem("exit code %d after SIGTERM (want 0); see %s", res.ExitCode, filepath.Join(dir, "server.log"))
+		case res.ExitCode != 0:
+			problem("exit code %d after SIGTERM (want 0); see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
 		}
 		if len(res.Survivors) > 0 {
 			problem("processes %v of its group outlived it (killed)", res.Survivors)
@@ -484,8 +487,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 		run.Levels = append(run.Levels, m)
 		tr.logf("%s", levelLine(spec.Name, m))
 		if srv.exited() {
-			problem("server exited during the burst of %d (%v); see %s", n, srv.err, filepath.Join(dir, "server.log"))
-			return run, nil
+			return run, nil // the stop reports it
 		}
 	}
 	return run, nil

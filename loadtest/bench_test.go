@@ -218,6 +218,7 @@ func TestBenchReportsMisbehavingServers(t *testing.T) {
 		{"bad exit code", "FAKESERVER_EXIT=3", "exit code 3"},
 		{"ignores SIGTERM", "FAKESERVER_IGNORE_TERM=1", "process group was killed"},
 		{"answers 500", "FAKESERVER_STATUS=500", "warm-up: request 1: 500"},
+		{"crashes at start", "FAKESERVER_CRASH=1", "server exited before it was healthy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

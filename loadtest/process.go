@@ -151,6 +151,7 @@ func getHealth(ctx context.Context, client *http.Client, url string) (Health, js
 // stopResult is how a server went away.
 type stopResult struct {
 	ExitCode  int      // -1 when killed by a signal
+	Early     bool     // it had exited on its own before stop was called
 	Killed    bool     // it outlived the grace period and its group was killed
 	Survivors []int    // processes of its group still alive after it exited
 	Leftovers []string // entries left in its tmpdir
@@ -163,7 +164,8 @@ type stopResult struct {
 // stops its server.
 func (s *server) stop(grace time.Duration) stopResult {
 	var res stopResult
-	if !s.exited() {
+	res.Early = s.exited()
+	if !res.Early {
 		_ = syscall.Kill(s.pid, syscall.SIGTERM)
 		select {
 		case <-s.done:

@@ -11,6 +11,7 @@
 //	FAKESERVER_LEAVE        if set, leave a file in the work dir on exit
 //	FAKESERVER_IGNORE_TERM  if set, ignore SIGTERM (bench must kill it)
 //	FAKESERVER_STATUS       status code of every /flip answer (default 200)
+//	FAKESERVER_CRASH        if set, exit with code 1 at once
 package fakeserver
 
 import (
@@ -66,6 +67,10 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if os.Getenv("FAKESERVER_CRASH") != "" {
+		fmt.Fprintln(stderr, "fakeserver: crashing as asked")
+		return 1
 	}
 	if _, err := os.Stat(*image); err != nil {
 		fmt.Fprintf(stderr, "fakeserver: image: %v\n", err)
