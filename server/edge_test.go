@@ -5,12 +5,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 )
 
-// Bug 1: every /flip answer, errors included, carries the four headers.
+// Every /flip answer, errors included, carries the four headers.
 func TestWrongMethodOnFlipHasHeaders(t *testing.T) {
 	ts := start(t, newServer(t, Config{}))
 	for _, m := range []string{http.MethodGet, http.MethodPut} {
@@ -27,7 +29,7 @@ func TestWrongMethodOnFlipHasHeaders(t *testing.T) {
 	}
 }
 
-// Bug 2: queue and job time are 0s when no job ran; a 503 ran no job.
+// Queue and job time are 0s when no job ran; a 503 ran no job.
 func TestQueueFullQueueTimeIsZero(t *testing.T) {
 	s := newServer(t, Config{Capacity: 1, MaxQueue: 1})
 	ts := start(t, s)
@@ -48,10 +50,14 @@ type lockedBuf struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
-// Bug 3: a client that goes away is no server failure.
+// A client that goes away is no server failure.
 func TestClientGoneIsNotAServerError(t *testing.T) {
 	var logs lockedBuf
 	s := newServer(t, Config{Capacity: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -67,5 +73,19 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	ts.Close() // waits for the handler
 	if out := logs.String(); strings.Contains(out, "level=ERROR") {
 		t.Errorf("a client that went away was logged as a server error:\n%s", out)
+	}
+}
+
+// Every answer, not only /flip's, names the process that gave it.
+func TestEveryAnswerHasWorkerPID(t *testing.T) {
+	ts := start(t, newServer(t, Config{}))
+	for _, path := range []string{"/", "/healthz", "/nope"} {
+		a, err := do(context.Background(), http.MethodGet, ts.URL+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := a.header.Get(HeaderWorkerPID), strconv.Itoa(os.Getpid()); got != want {
+			t.Errorf("GET %s: %s got %q, want %q", path, HeaderWorkerPID, got, want)
+		}
 	}
 }

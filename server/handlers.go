@@ -102,16 +102,16 @@ func (s *Server) handleHealth(c echo.Context) error {
 	})
 }
 
-// timing stamps every /flip answer, errors included, with the worker pid and the
-// server's own time; queue and job time start at zero and the handler fills them in.
+// timing stamps every answer with the worker pid, and every /flip answer, errors
+// included, with the server's own time; queue and job time start at zero and the handler fills them in.
 func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set(HeaderWorkerPID, strconv.Itoa(s.pid))
 		if c.Request().URL.Path != flipPath {
 			return next(c)
 		}
 		start := time.Now()
-		h := c.Response().Header()
-		h.Set(HeaderWorkerPID, strconv.Itoa(s.pid))
 		h.Set(HeaderQueueTime, "0s")
 		h.Set(HeaderJobTime, "0s")
 		c.Response().Before(func() {
