@@ -24,7 +24,7 @@ const (
 	DefaultImage        = "testdata/photo-6.7mb.jpg"
 	QuickImage          = "testdata/photo-1mp.jpg"
 	DefaultOutDir       = "results/latest"
-	DefaultWarmups      = 3
+	DefaultWarmups      = 5
 	DefaultStartTimeout = 60 * time.Second
 	DefaultStopTimeout  = 60 * time.Second
 )
@@ -56,6 +56,7 @@ type benchConfig struct {
 	bar          io.Writer
 	log          io.Writer
 	env          []string
+	modeArgs     map[string][]string
 	flags        map[string]string
 	args         []string
 }
@@ -112,6 +113,18 @@ func WithServerEnv(kv ...string) BenchOption {
 	return func(c *benchConfig) { c.env = append(c.env, kv...) }
 }
 
+// WithModeArgs appends flags to the named mode's server command line; a flag
+// given twice takes its last value, so this overrides the mode's own (the
+// regression gate injects a one-worker cluster this way).
+func WithModeArgs(mode string, args ...string) BenchOption {
+	return func(c *benchConfig) {
+		if c.modeArgs == nil {
+			c.modeArgs = map[string][]string{}
+		}
+		c.modeArgs[mode] = append(c.modeArgs[mode], args...)
+	}
+}
+
 // WithFlags records the command line (flag values and arguments) in env.json.
 func WithFlags(flags map[string]string, args []string) BenchOption {
 	return func(c *benchConfig) { c.flags, c.args = flags, args }
@@ -139,8 +152,11 @@ type ModeRun struct {
 	ServerJob Duration `json:"server_job"`
 	// IdleRSS is the server's resident memory (all its processes) after
 	// the warm-up.
-	IdleRSS uint64    `json:"idle_rss_bytes,omitempty"`
-	Levels  []Metrics `json:"levels"`
+	IdleRSS uint64 `json:"idle_rss_bytes,omitempty"`
+	// WarmupHWM is the summed VmHWM of the server's processes after the
+	// sequential warm-up: the peak memory of one job at a time.
+	WarmupHWM uint64    `json:"warmup_hwm_bytes,omitempty"`
+	Levels    []Metrics `json:"levels"`
 	// How the server stopped.
 	ExitCode  int      `json:"exit_code"`
 	Killed    bool     `json:"killed,omitempty"`
@@ -213,6 +229,7 @@ func Bench(ctx context.Context, opts ...BenchOption) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
+		spec.Args = append(spec.Args, c.modeArgs[name]...)
 		if fi, err := os.Stat(spec.Binary); err != nil || fi.IsDir() {
 			msg := fmt.Sprintf("%s not found (build it with make build)", spec.Binary)
 			fmt.Fprintf(c.log, "skip %s: %s\n", name, msg)
@@ -452,6 +469,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 	s := median(warm)
 	run.Calibration = Duration(s)
 	run.IdleRSS = groupRSS(srv.pid)
+	run.WarmupHWM = groupHWM(srv.pid)
 	tr.calibrated(idx, run.Capacity, s)
 	tr.logf("%s: healthy, capacity %d, calibration S = %s (median of %d warm-up requests)", spec.Name, run.Capacity, Duration(s), len(warm))
 
@@ -475,7 +493,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 			return run, nil
 		}
 		m := Compute(rs, Params{Capacity: run.Capacity, Calibration: s, Timeout: timeout})
-		m.Level, m.ServerPeakRSS = n, rss
+		m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, groupHWM(srv.pid)
 		if ctx.Err() != nil {
 			// Keep what the interrupted burst gathered, under its own name.
 			_ = WriteLevel(dir, name+"-interrupted", rs, m)

@@ -123,6 +123,9 @@ type Metrics struct {
 	// processes seen during the burst (sampled by bench every 100 ms; 0 when
 	// not measured).
 	ServerPeakRSS uint64 `json:"server_peak_rss_bytes,omitempty"`
+	// ServerHWM is the summed VmHWM of the server's processes after the
+	// burst: the kernel's exact peak since each process started.
+	ServerHWM uint64 `json:"server_hwm_bytes,omitempty"`
 }
 
 // Compute derives the metrics of one attack from its results.

@@ -249,7 +249,15 @@ func listTree(dir string) []string {
 // groupRSS returns the summed resident memory (VmRSS) of the live processes
 // of group pgid, in bytes; 0 when /proc cannot tell. Shared pages are counted
 // once per process.
-func groupRSS(pgid int) uint64 {
+func groupRSS(pgid int) uint64 { return groupStatus(pgid, "VmRSS:") }
+
+// groupHWM returns the summed peak resident memory (VmHWM, the kernel's own
+// high-water mark, which no sampling interval can miss) of the live processes
+// of group pgid, in bytes.
+func groupHWM(pgid int) uint64 { return groupStatus(pgid, "VmHWM:") }
+
+// groupStatus sums a kB field of /proc/PID/status over group pgid, in bytes.
+func groupStatus(pgid int, field string) uint64 {
 	var total uint64
 	for _, pid := range groupMembers(pgid) {
 		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
@@ -258,7 +266,7 @@ func groupRSS(pgid int) uint64 {
 		}
 		for line := range strings.SplitSeq(string(b), "\n") {
 			f := strings.Fields(line)
-			if len(f) >= 2 && f[0] == "VmRSS:" {
+			if len(f) >= 2 && f[0] == field {
 				if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
 					total += kb * 1024
 				}

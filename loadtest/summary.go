@@ -104,7 +104,7 @@ func Rerender(dir string) (*Summary, error) {
 				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
 			}
 			m := Compute(rs, Params{Capacity: run.Capacity, Calibration: run.Calibration.D(), Timeout: l.Timeout.D()})
-			m.Level, m.ServerPeakRSS = l.Level, l.ServerPeakRSS
+			m.Level, m.ServerPeakRSS, m.ServerHWM = l.Level, l.ServerPeakRSS, l.ServerHWM
 			if err := writeReports(modeDir, name, rs, m); err != nil {
 				return nil, err
 			}

@@ -6,6 +6,7 @@ package regress
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 )
@@ -94,4 +95,40 @@ func (b Baseline) Names() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// defaultLimits are the tolerances and directions of a new baseline. Allocation
+// counts are near-deterministic, so their tolerance is tight; the served ratios
+// wander on a shared machine, so theirs is loose, but still tighter than what an
+// injected fault moves them.
+func defaultLimits() map[string]Limit {
+	return map[string]Limit{
+		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
+		MetricJobAllocs:         {Tolerance: 0.20, Better: Lower, About: "allocations per job (1 MP photo), go test -benchmem"},
+		MetricStandardEff:       {Tolerance: 0.25, Better: Higher, About: "ideal / measured makespan, standard server, burst of 20"},
+		MetricClusteredSpeedup:  {Tolerance: 0.25, Better: Higher, About: "clustered / standard throughput at a burst of 20, divided by the cores"},
+		MetricHTTPOverhead:      {Tolerance: 0.50, Better: Lower, About: "request latency / server job time at concurrency 1"},
+		MetricPeakRSSPerJobPeak: {Tolerance: 0.50, Better: Lower, About: "standard's peak RSS after a burst of 100 / after one job at a time"},
+	}
+}
+
+// NewBaseline makes a baseline of measured values. Tolerances come from the
+// baseline at path when it exists (so they survive a rewrite), else the defaults.
+func NewBaseline(now map[string]float64, note, path string) (Baseline, error) {
+	limits := defaultLimits()
+	if old, err := Load(path); err == nil {
+		for name, l := range old.Metrics {
+			limits[name] = l
+		}
+	}
+	b := Baseline{Note: note, Metrics: map[string]Limit{}}
+	for name, l := range limits {
+		v, ok := now[name]
+		if !ok || math.IsNaN(v) || v <= 0 {
+			return b, fmt.Errorf("metric %s was not measured (%v): cannot make a baseline of it", name, v)
+		}
+		l.Baseline = v
+		b.Metrics[name] = l
+	}
+	return b, nil
 }

@@ -1,0 +1,156 @@
+// Command regress is the performance gate: it measures what carries across noisy
+// machines (allocations per job, and ratios measured within one run), compares the
+// medians with results/baseline.json and exits 1 when any metric regressed past
+// its tolerance. -write-baseline stores the measured medians as the new baseline.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/regress"
+)
+
+// Exit codes.
+const (
+	exitPass      = 0
+	exitRegressed = 1
+	exitUsage     = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("regress", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: regress [flags]
+
+Measures, on the small photo:
+  job_bytes_per_op, job_allocs_per_op   go test -bench BenchmarkJob/photo-1mp -benchmem
+  standard_efficiency                   ideal / measured makespan, standard, burst -burst
+  clustered_speedup_per_core            clustered / standard throughput at -burst, per core
+  http_overhead                         latency / server job time at concurrency 1
+  standard_rss_burst_over_one_job       standard's peak RSS after -rss-burst / after warm-up
+takes the median of -runs served runs, prints a table against -baseline and exits
+1 if any metric is worse than its tolerance allows (2 for bad flags).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var (
+		baselinePath = fs.String("baseline", "results/baseline.json", "baseline `file`")
+		write        = fs.Bool("write-baseline", false, "store the measured medians as the baseline (keeping tolerances) instead of checking")
+		bin          = fs.String("bin", loadtest.DefaultBinDir, "`folder` of the standard and clustered binaries")
+		image        = fs.String("image", loadtest.QuickImage, "photo the servers flip")
+		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
+		runs         = fs.Int("runs", 5, "served runs; the median counts")
+		count        = fs.Int("count", 5, "-count of the Go benchmark")
+		tags         = fs.String("tags", "", "build tags for the Go benchmark (flipbench_slowdown injects a slower job)")
+		burst        = fs.Int("burst", 20, "burst for efficiency and speedup")
+		rssBurst     = fs.Int("rss-burst", 100, "burst for the peak RSS")
+		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
+		clusterArgs  = fs.String("cluster-args", "", "extra flags for the clustered server, space-separated (\"-workers 1\" injects a broken cluster)")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitPass
+		}
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "regress: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	case *runs < 1 || *count < 1:
+		fmt.Fprintln(stderr, "regress: -runs and -count must be at least 1")
+		return exitUsage
+	case *burst < 2 || *rssBurst < 2:
+		fmt.Fprintln(stderr, "regress: -burst and -rss-burst must be at least 2")
+		return exitUsage
+	case *cores < 1:
+		fmt.Fprintln(stderr, "regress: -cores must be at least 1")
+		return exitUsage
+	}
+	var base regress.Baseline
+	if !*write {
+		var err error
+		if base, err = regress.Load(*baselinePath); err != nil {
+			fmt.Fprintf(stderr, "regress: %v (make baseline writes one)\n", err)
+			return exitUsage
+		}
+	}
+
+	start := time.Now()
+	cfg := regress.Config{
+		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
+		Burst: *burst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs),
+		Log: stderr, JobBenchPkg: "./job", JobBenchName: regress.JobBenchmark,
+	}
+	now, samples, err := regress.Measure(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "regress: %v\n", err)
+		return exitRegressed
+	}
+	if err := writeJSON(filepath.Join(*out, "samples.json"), samples); err != nil {
+		fmt.Fprintf(stderr, "regress: %v\n", err)
+		return exitRegressed
+	}
+
+	if *write {
+		b, err := regress.NewBaseline(now, fmt.Sprintf("measured by make baseline on %s, %d cores, %s; medians of %d runs", time.Now().UTC().Format(time.DateOnly), runtime.NumCPU(), runtime.Version(), *runs), *baselinePath)
+		if err == nil {
+			err = b.Save(*baselinePath)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "regress: %v\n", err)
+			return exitRegressed
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *baselinePath)
+		base = b
+	}
+	verdicts, ok := regress.Check(base, now)
+	if err := regress.Render(stdout, verdicts); err != nil {
+		fmt.Fprintf(stderr, "regress: %v\n", err)
+		return exitRegressed
+	}
+	if err := writeJSON(filepath.Join(*out, "verdicts.json"), verdicts); err != nil {
+		fmt.Fprintf(stderr, "regress: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "measured in %s; runs in %s\n", time.Since(start).Round(time.Second), *out)
+	if !ok {
+		fmt.Fprintln(stdout, "FAIL: performance regressed (see REGRESSED or MISSING above)")
+		return exitRegressed
+	}
+	fmt.Fprintln(stdout, "PASS")
+	return exitPass
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

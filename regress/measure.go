@@ -1,0 +1,129 @@
+package regress
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// Metric names, as results/baseline.json keys them.
+const (
+	MetricJobBytes          = "job_bytes_per_op"
+	MetricJobAllocs         = "job_allocs_per_op"
+	MetricStandardEff       = "standard_efficiency"
+	MetricClusteredSpeedup  = "clustered_speedup_per_core"
+	MetricHTTPOverhead      = "http_overhead"
+	MetricPeakRSSPerJobPeak = "standard_rss_burst_over_one_job"
+)
+
+// Config says what the gate measures and how often.
+type Config struct {
+	BinDir       string   // the built standard and clustered binaries
+	Image        string   // the small photo
+	Out          string   // folder for every run and the table
+	Runs         int      // repeats of the served measurements; the median counts
+	BenchCount   int      // -count of the Go benchmark
+	Tags         string   // build tags for the Go benchmark (the injected slowdown)
+	Burst        int      // burst for efficiency and speedup
+	RSSBurst     int      // burst for the peak RSS
+	Cores        int      // cores the cluster should use
+	ClusterArgs  []string // extra flags for the clustered server (an injected fault)
+	Log          io.Writer
+	JobBenchPkg  string // package of the job benchmark
+	JobBenchName string
+}
+
+// Measure runs the Go benchmark and cfg.Runs served runs and returns each
+// metric's median, with every run's raw values.
+func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples map[string][]float64, err error) {
+	samples = map[string][]float64{}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("output folder: %w", err)
+	}
+
+	fmt.Fprintf(cfg.Log, "go benchmark %s, count %d\n", cfg.JobBenchName, cfg.BenchCount)
+	out, err := RunGoBench(ctx, cfg.JobBenchPkg, cfg.JobBenchName, cfg.BenchCount, cfg.Tags)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Out, "jobbench.txt"), out, 0o644); err != nil {
+		return nil, nil, fmt.Errorf("write benchmark output: %w", err)
+	}
+	for metric, unit := range map[string]string{MetricJobBytes: "B/op", MetricJobAllocs: "allocs/op"} {
+		vals, err := BenchValues(bytes.NewReader(out), cfg.JobBenchName, unit)
+		if err != nil {
+			return nil, nil, err
+		}
+		samples[metric] = vals
+	}
+
+	levels := []int{1, cfg.Burst, cfg.RSSBurst}
+	for i := range cfg.Runs {
+		dir := filepath.Join(cfg.Out, "run-"+strconv.Itoa(i+1))
+		fmt.Fprintf(cfg.Log, "served run %d of %d: standard and clustered, bursts %v\n", i+1, cfg.Runs, levels)
+		opts := []loadtest.BenchOption{
+			loadtest.WithBinDir(cfg.BinDir),
+			loadtest.WithModes(loadtest.ModeStandard, loadtest.ModeClustered),
+			loadtest.WithLevels(levels...),
+			loadtest.WithImage(cfg.Image),
+			loadtest.WithOutDir(dir),
+			loadtest.WithCPUs(cfg.Cores),
+			loadtest.WithLog(cfg.Log),
+		}
+		if len(cfg.ClusterArgs) > 0 {
+			opts = append(opts, loadtest.WithModeArgs(loadtest.ModeClustered, cfg.ClusterArgs...))
+		}
+		sum, err := loadtest.Bench(ctx, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("served run %d: %w", i+1, err)
+		}
+		for metric, v := range servedMetrics(sum, cfg) {
+			samples[metric] = append(samples[metric], v)
+		}
+	}
+
+	now = map[string]float64{}
+	for metric, vals := range samples {
+		now[metric] = Median(vals)
+	}
+	return now, samples, nil
+}
+
+// servedMetrics computes the served metrics of one run; a metric whose inputs are
+// missing is NaN, which Check reports as missing.
+func servedMetrics(sum *loadtest.Summary, cfg Config) map[string]float64 {
+	m := map[string]float64{
+		MetricStandardEff:       math.NaN(),
+		MetricClusteredSpeedup:  math.NaN(),
+		MetricHTTPOverhead:      math.NaN(),
+		MetricPeakRSSPerJobPeak: math.NaN(),
+	}
+	std, ok := sum.Mode(loadtest.ModeStandard)
+	if !ok {
+		return m
+	}
+	if l, ok := std.Level(cfg.Burst); ok && l.Successes == l.Requests {
+		m[MetricStandardEff] = l.Efficiency
+		if clu, ok := sum.Mode(loadtest.ModeClustered); ok {
+			if c, ok := clu.Level(cfg.Burst); ok && c.Successes == c.Requests && l.Throughput > 0 {
+				// The cluster is meant to use every core: a cluster that runs
+				// fewer workers than cores shows here.
+				m[MetricClusteredSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
+			}
+		}
+	}
+	if l, ok := std.Level(1); ok && l.Successes == 1 && l.JobTime.Median > 0 {
+		m[MetricHTTPOverhead] = float64(l.Latency.Median) / float64(l.JobTime.Median)
+	}
+	if l, ok := std.Level(cfg.RSSBurst); ok && std.WarmupHWM > 0 && l.ServerHWM > 0 {
+		m[MetricPeakRSSPerJobPeak] = float64(l.ServerHWM) / float64(std.WarmupHWM)
+	}
+	return m
+}
