@@ -7,7 +7,7 @@ CMDS     := standard clustered loadtest regress
 OUT      ?= results/latest
 FUZZTIME ?= 10s
 
-.PHONY: all build test lint fmt-check vet staticcheck fuzz ci bench bench-quick report compare regress baseline benchjob clean
+.PHONY: all build test lint fmt-check vet staticcheck fuzz ci bench bench-quick report compare regress baseline regress-proof benchjob clean
 
 all: build
 
@@ -56,4 +56,22 @@ benchjob:
 ci: lint test fuzz
 
 clean:
-	rm -rf $(BIN) results/latest
+	rm -rf $(BIN) bin-slow results/latest results/regress*
+
+# The performance gate: medians of a few quick runs against results/baseline.json.
+regress: build
+	$(BIN)/regress -bin $(BIN) -out results/regress
+
+# Rewrite the baseline on purpose (keeps the tolerances).
+baseline: build
+	$(BIN)/regress -bin $(BIN) -out results/regress -write-baseline
+
+# Proof that the gate fails when it should: a slower job (built with an injected
+# extra flip pair) and a broken cluster (one worker on a multi-core machine) must
+# each fail the gate, on the metric they break.
+regress-proof: build
+	@mkdir -p bin-slow
+	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
+	$(GO) build -tags flipbench_slowdown -o bin-slow/clustered ./cmd/clustered
+	.ci/expect-regression job_bytes_per_op $(BIN)/regress -bin bin-slow -tags flipbench_slowdown -runs 1 -out results/regress-slowjob
+	.ci/expect-regression clustered_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
