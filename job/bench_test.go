@@ -1,7 +1,10 @@
 package job
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
+	"os"
 	"testing"
 )
 
@@ -26,4 +29,28 @@ func BenchmarkJob(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkJPEGFloor decodes and re-encodes the small photo with the standard
+// library alone, at the job's quality: the floor under any JPEG flip. The gate
+// divides BenchmarkJob's time by it, a ratio that carries across machines.
+func BenchmarkJPEGFloor(b *testing.B) {
+	b.Run("photo-1mp", func(b *testing.B) {
+		data, err := os.ReadFile(smallPhoto)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		var out bytes.Buffer
+		for b.Loop() {
+			img, err := jpeg.Decode(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			out.Reset()
+			if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: JPEGQuality}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -66,14 +66,19 @@ func checkHeader(r io.Reader, maxPixels int) (string, image.Config, error) {
 }
 
 // Flip reads an image from r, flips it vertically and writes it to w in the format it
-// came in. The header is checked against maxPixels (0 means DefaultMaxPixels) before
-// the pixels are decoded, so a small file that declares a huge image costs nothing.
-// It returns the format name.
+// came in (an animated GIF keeps its first frame). It returns the format name.
 func Flip(r io.Reader, w io.Writer, maxPixels int) (string, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return "", fmt.Errorf("read image: %w", err)
 	}
+	return FlipBytes(data, w, maxPixels)
+}
+
+// FlipBytes is Flip on an image already in memory. The header is checked against
+// maxPixels (0 means DefaultMaxPixels) before the pixels are decoded, so a small
+// file that declares a huge image costs nothing.
+func FlipBytes(data []byte, w io.Writer, maxPixels int) (string, error) {
 	name, _, err := Check(data, maxPixels)
 	if err != nil {
 		return "", err

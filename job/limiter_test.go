@@ -42,8 +42,11 @@ func TestLimiterFIFO(t *testing.T) {
 			mu.Unlock()
 			release()
 		})
-		// Queue them one at a time so their order of arrival is known.
+		// Queue them one at a time so their order of arrival is known. Queued
+		// counts a waiter just before it joins the semaphore's list: give it a
+		// moment to get there.
 		waitFor(t, "queue to grow", func() bool { return l.Queued() == i+1 })
+		time.Sleep(20 * time.Millisecond)
 	}
 	hold()
 	wg.Wait()

@@ -48,6 +48,11 @@ type Runner struct {
 // creates this process's work dir <base>/flipbench-<pid>, removing the work dirs of
 // processes that no longer exist. An empty base means os.TempDir().
 func NewRunner(image, base string, maxPixels int) (*Runner, error) {
+	// imaging.Save picks the encoder by extension: refuse a name it cannot save
+	// now rather than fail every request later.
+	if _, err := imaging.FormatFromFilename(image); err != nil {
+		return nil, fmt.Errorf("photo %s: %w: %v", image, ErrFormat, err)
+	}
 	f, err := os.Open(image)
 	if err != nil {
 		return nil, fmt.Errorf("open photo: %w", err)
@@ -67,11 +72,17 @@ func NewRunner(image, base string, maxPixels int) (*Runner, error) {
 	if err := RemoveStale(base); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(base, workDirPrefix+strconv.Itoa(os.Getpid()))
+	dir := WorkDir(base, os.Getpid())
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create work dir: %w", err)
 	}
 	return &Runner{image: image, dir: dir}, nil
+}
+
+// WorkDir is the work dir of process pid under base: a crashed process's dir can be
+// found, and removed, by its pid.
+func WorkDir(base string, pid int) string {
+	return filepath.Join(base, workDirPrefix+strconv.Itoa(pid))
 }
 
 // Dir is the runner's work dir.

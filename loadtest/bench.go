@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,6 +231,9 @@ func Bench(ctx context.Context, opts ...BenchOption) (*Summary, error) {
 			return nil, err
 		}
 		spec.Args = append(spec.Args, c.modeArgs[name]...)
+		if w, ok := lastIntFlag(spec.Args, "workers"); ok && w > 0 {
+			spec.Workers = w
+		}
 		if fi, err := os.Stat(spec.Binary); err != nil || fi.IsDir() {
 			msg := fmt.Sprintf("%s not found (build it with make build)", spec.Binary)
 			fmt.Fprintf(c.log, "skip %s: %s\n", name, msg)
@@ -466,7 +470,7 @@ func benchMode(ctx context.Context, c benchConfig, spec ModeSpec, image string, 
 		problem("warm-up: %v", err)
 		return run, nil
 	}
-	s := median(warm)
+	s := calibrate(warm)
 	run.Calibration = Duration(s)
 	run.IdleRSS = groupRSS(srv.pid)
 	run.WarmupHWM = groupHWM(srv.pid)
@@ -523,6 +527,25 @@ func capacityOf(spec ModeSpec, h Health) int {
 	return h.Capacity
 }
 
+// lastIntFlag returns the value of the last -name N (or -name=N) in args: the
+// one the flag package keeps.
+func lastIntFlag(args []string, name string) (int, bool) {
+	val, found := "", false
+	for i, a := range args {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			val, found = v, true
+		} else if a == name && i+1 < len(args) {
+			val, found = args[i+1], true
+		}
+	}
+	if !found {
+		return 0, false
+	}
+	n, err := strconv.Atoi(val)
+	return n, err == nil
+}
+
 // autoTimeout is a client timeout for a burst of n: three times the ideal
 // makespan plus a minute, so even the last request of a slow queue is
 // measured rather than cut off.
@@ -566,6 +589,17 @@ func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAns
 		onAnswer()
 	}
 	return lat, jobs, nil
+}
+
+// calibrate returns S, the time of one job here and now, from the sequential
+// warm-up latencies: their median, leaving out the first when there are three
+// or more, because a fresh process's first job is slower (its heap grows, its
+// pages fault in).
+func calibrate(warm []time.Duration) time.Duration {
+	if len(warm) > 2 {
+		warm = warm[1:]
+	}
+	return median(warm)
 }
 
 // median returns the median of ds (the lower middle for an even count).

@@ -460,3 +460,25 @@ func TestTrackerETA(t *testing.T) {
 		t.Errorf("status line = %q, want %q", got, want)
 	}
 }
+
+func TestLastIntFlag(t *testing.T) {
+	tests := []struct {
+		args   []string
+		want   int
+		wantOK bool
+	}{
+		{[]string{"-workers", "2", "-balance", "reuseport"}, 2, true},
+		{[]string{"-workers", "2", "-balance", "reuseport", "-workers", "1"}, 1, true},
+		{[]string{"-workers=3"}, 3, true},
+		{[]string{"--workers", "4"}, 4, true},
+		{[]string{"-procs", "2"}, 0, false},
+		{[]string{"-workers"}, 0, false},
+		{[]string{"-workers", "many"}, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := lastIntFlag(tt.args, "workers")
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("lastIntFlag(%q): got %d, %v, want %d, %v", tt.args, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}

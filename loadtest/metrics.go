@@ -151,7 +151,8 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	for i := range rs {
 		r := &rs[i]
 		m.StatusCodes[strconv.Itoa(int(r.Code))]++
-		if r.Code >= 200 && r.Code < 300 && r.Error == "" {
+		ok := r.Code >= 200 && r.Code < 300 && r.Error == ""
+		if ok {
 			m.Successes++
 		}
 		if r.Error != "" {
@@ -171,7 +172,9 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 			lastSend = r.Timestamp
 		}
 		end := r.End()
-		if first.IsZero() || end.Before(first) {
+		// A fast failure (a reset, a 503) is no answer to the question "how long
+		// until the first job came back".
+		if ok && (first.IsZero() || end.Before(first)) {
 			first = end
 		}
 		if end.After(last) {
@@ -194,7 +197,9 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	m.QueueTime = NewDist(queue)
 	m.JobTime = NewDist(job)
 	m.SendSpread = Duration(lastSend.Sub(start))
-	m.FirstAnswer = Duration(first.Sub(start))
+	if !first.IsZero() {
+		m.FirstAnswer = Duration(first.Sub(start))
+	}
 	m.Makespan = Duration(last.Sub(start))
 	if m.Makespan > 0 {
 		m.Throughput = float64(m.Successes) / m.Makespan.D().Seconds()

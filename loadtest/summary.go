@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Files of a run folder, beside one folder per mode.
@@ -97,6 +98,14 @@ func Rerender(dir string) (*Summary, error) {
 			return nil, err
 		}
 		modeDir := filepath.Dir(p)
+		if len(run.Warmup) > 0 {
+			// S is derived, so a run stored by an older rule is brought up to date.
+			warm := make([]time.Duration, len(run.Warmup))
+			for i, d := range run.Warmup {
+				warm[i] = d.D()
+			}
+			run.Calibration = Duration(calibrate(warm))
+		}
 		for i, l := range run.Levels {
 			name := BurstName(l.Level)
 			rs, err := ReadResults(filepath.Join(modeDir, name+SuffixResults))
@@ -124,17 +133,19 @@ func Rerender(dir string) (*Summary, error) {
 	return sum, nil
 }
 
-// speedup is standard's makespan over m's at the same level; 0 if unknown.
+// speedup is m's throughput over standard's at the same level (the makespan
+// ratio when every request succeeds; a mode that fails fast gains nothing); 0
+// if unknown.
 func speedup(sum *Summary, m Metrics) float64 {
 	std, ok := sum.Mode(ModeStandard)
 	if !ok {
 		return 0
 	}
 	s, ok := std.Level(m.Level)
-	if !ok || m.Makespan <= 0 {
+	if !ok || s.Throughput <= 0 {
 		return 0
 	}
-	return float64(s.Makespan) / float64(m.Makespan)
+	return m.Throughput / s.Throughput
 }
 
 // RenderMarkdown renders the run as summary.md; plots are the plot files to
@@ -162,7 +173,7 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, m.ServerJob, mib(m.IdleRSS), stopText(m))
 	}
-	b.WriteString("\nS is the median latency of the sequential warm-up requests: the time of one job on this machine, now, " +
+	b.WriteString("\nS is the median latency of the sequential warm-up requests after the first (a fresh process's first job is slower): the time of one job on this machine, now, " +
 		"as the client sees it. server job is the median X-Job-Time of the same requests: the job alone. " +
 		"RSS is summed over the server's processes.\n\n")
 

@@ -78,9 +78,10 @@ func Render(w io.Writer, verdicts []Verdict) error {
 }
 
 // Median is the middle of xs (the mean of the two middle values for an even
-// count), NaN for none.
+// count); NaN for none, and NaN when any value is NaN, so that a run that could
+// not be measured fails the gate instead of hiding in the middle.
 func Median(xs []float64) float64 {
-	if len(xs) == 0 {
+	if len(xs) == 0 || slices.ContainsFunc(xs, math.IsNaN) {
 		return math.NaN()
 	}
 	s := slices.Clone(xs)

@@ -12,15 +12,19 @@ import (
 	"golang.org/x/perf/benchfmt"
 )
 
-// JobBenchmark is the Go benchmark whose allocations the gate watches: the
-// article's job on the small photo.
-const JobBenchmark = "BenchmarkJob/photo-1mp"
+// The Go benchmarks the gate runs: the article's job on the small photo, and the
+// standard library's decode and encode of the same photo, the floor the job's
+// time is divided by.
+const (
+	JobBenchmark   = "BenchmarkJob/photo-1mp"
+	FloorBenchmark = "BenchmarkJPEGFloor/photo-1mp"
+	benchPattern   = "^Benchmark(Job|JPEGFloor)$/^photo-1mp$"
+)
 
-// RunGoBench runs `go test -bench` for one benchmark of pkg count times with
-// -benchmem (and -tags, when given) and returns its raw output, which benchstat
-// reads.
-func RunGoBench(ctx context.Context, pkg, bench string, count int, tags string) ([]byte, error) {
-	args := []string{"test", "-run", "^$", "-bench", "^" + bench + "$", "-benchmem", "-count", strconv.Itoa(count)}
+// RunGoBench runs `go test -bench pattern` in pkg count times with -benchmem
+// (and -tags, when given) and returns its raw output, which benchstat reads.
+func RunGoBench(ctx context.Context, pkg, pattern string, count int, tags string) ([]byte, error) {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(count)}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}

@@ -17,6 +17,7 @@ import (
 const (
 	MetricJobBytes          = "job_bytes_per_op"
 	MetricJobAllocs         = "job_allocs_per_op"
+	MetricJobOverFloor      = "job_time_over_jpeg_floor"
 	MetricStandardEff       = "standard_efficiency"
 	MetricClusteredSpeedup  = "clustered_speedup_per_core"
 	MetricHTTPOverhead      = "http_overhead"
@@ -25,19 +26,18 @@ const (
 
 // Config says what the gate measures and how often.
 type Config struct {
-	BinDir       string   // the built standard and clustered binaries
-	Image        string   // the small photo
-	Out          string   // folder for every run and the table
-	Runs         int      // repeats of the served measurements; the median counts
-	BenchCount   int      // -count of the Go benchmark
-	Tags         string   // build tags for the Go benchmark (the injected slowdown)
-	Burst        int      // burst for efficiency and speedup
-	RSSBurst     int      // burst for the peak RSS
-	Cores        int      // cores the cluster should use
-	ClusterArgs  []string // extra flags for the clustered server (an injected fault)
-	Log          io.Writer
-	JobBenchPkg  string // package of the job benchmark
-	JobBenchName string
+	BinDir      string   // the built standard and clustered binaries
+	Image       string   // the small photo
+	Out         string   // folder for every run and the table
+	Runs        int      // repeats of the served measurements; the median counts
+	BenchCount  int      // -count of the Go benchmark
+	Tags        string   // build tags for the Go benchmark (the injected slowdown)
+	Burst       int      // burst for efficiency and speedup
+	RSSBurst    int      // burst for the peak RSS
+	Cores       int      // cores the cluster should use
+	ClusterArgs []string // extra flags for the clustered server (an injected fault)
+	Log         io.Writer
+	JobBenchPkg string // package of the job benchmarks
 }
 
 // Measure runs the Go benchmark and cfg.Runs served runs and returns each
@@ -48,20 +48,16 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 		return nil, nil, fmt.Errorf("output folder: %w", err)
 	}
 
-	fmt.Fprintf(cfg.Log, "go benchmark %s, count %d\n", cfg.JobBenchName, cfg.BenchCount)
-	out, err := RunGoBench(ctx, cfg.JobBenchPkg, cfg.JobBenchName, cfg.BenchCount, cfg.Tags)
+	fmt.Fprintf(cfg.Log, "go benchmarks %s and %s, count %d\n", JobBenchmark, FloorBenchmark, cfg.BenchCount)
+	out, err := RunGoBench(ctx, cfg.JobBenchPkg, benchPattern, cfg.BenchCount, cfg.Tags)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(cfg.Out, "jobbench.txt"), out, 0o644); err != nil {
 		return nil, nil, fmt.Errorf("write benchmark output: %w", err)
 	}
-	for metric, unit := range map[string]string{MetricJobBytes: "B/op", MetricJobAllocs: "allocs/op"} {
-		vals, err := BenchValues(bytes.NewReader(out), cfg.JobBenchName, unit)
-		if err != nil {
-			return nil, nil, err
-		}
-		samples[metric] = vals
+	if err := benchMetrics(out, samples); err != nil {
+		return nil, nil, err
 	}
 
 	levels := []int{1, cfg.Burst, cfg.RSSBurst}
@@ -94,6 +90,33 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 		now[metric] = Median(vals)
 	}
 	return now, samples, nil
+}
+
+// benchMetrics adds the Go benchmark metrics of go test output to samples. The
+// time ratio pairs the i-th job result with the i-th floor result.
+func benchMetrics(out []byte, samples map[string][]float64) error {
+	for metric, unit := range map[string]string{MetricJobBytes: "B/op", MetricJobAllocs: "allocs/op"} {
+		vals, err := BenchValues(bytes.NewReader(out), JobBenchmark, unit)
+		if err != nil {
+			return err
+		}
+		samples[metric] = vals
+	}
+	job, err := BenchValues(bytes.NewReader(out), JobBenchmark, "sec/op")
+	if err != nil {
+		return err
+	}
+	floor, err := BenchValues(bytes.NewReader(out), FloorBenchmark, "sec/op")
+	if err != nil {
+		return err
+	}
+	if len(job) != len(floor) {
+		return fmt.Errorf("%d results of %s but %d of %s", len(job), JobBenchmark, len(floor), FloorBenchmark)
+	}
+	for i := range job {
+		samples[MetricJobOverFloor] = append(samples[MetricJobOverFloor], job[i]/floor[i])
+	}
+	return nil
 }
 
 // servedMetrics computes the served metrics of one run; a metric whose inputs are

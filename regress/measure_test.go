@@ -60,3 +60,37 @@ func TestServedMetricsFailedRequestsAreMissing(t *testing.T) {
 		t.Errorf("efficiency of a burst with a failed request: got %v, want NaN (missing)", got[MetricStandardEff])
 	}
 }
+
+func TestBenchMetrics(t *testing.T) {
+	out := []byte(`BenchmarkJob/photo-1mp-2         	 15	  80000000 ns/op	 5552096 B/op	      46 allocs/op
+BenchmarkJob/photo-1mp-2         	 16	  60000000 ns/op	 5551940 B/op	      45 allocs/op
+BenchmarkJPEGFloor/photo-1mp-2   	 20	  40000000 ns/op	 2000000 B/op	      10 allocs/op
+BenchmarkJPEGFloor/photo-1mp-2   	 20	  50000000 ns/op	 2000000 B/op	      10 allocs/op
+`)
+	samples := map[string][]float64{}
+	if err := benchMetrics(out, samples); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		metric string
+		want   []float64
+	}{
+		{MetricJobBytes, []float64{5552096, 5551940}},
+		{MetricJobAllocs, []float64{46, 45}},
+		{MetricJobOverFloor, []float64{2, 1.2}},
+	}
+	for _, tt := range tests {
+		got := samples[tt.metric]
+		if len(got) != len(tt.want) {
+			t.Fatalf("%s: got %v, want %v", tt.metric, got, tt.want)
+		}
+		for i := range got {
+			if math.Abs(got[i]-tt.want[i]) > 1e-9 {
+				t.Errorf("%s[%d]: got %v, want %v", tt.metric, i, got[i], tt.want[i])
+			}
+		}
+	}
+	if err := benchMetrics(out[:200], map[string][]float64{}); err == nil {
+		t.Error("want an error when the floor benchmark is missing")
+	}
+}

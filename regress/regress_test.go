@@ -108,6 +108,9 @@ func TestMedian(t *testing.T) {
 			t.Errorf("Median(%v): got %v, want %v", tt.xs, got, tt.want)
 		}
 	}
+	if got := Median([]float64{1, math.NaN(), 2, 3, 4}); !math.IsNaN(got) {
+		t.Errorf("Median with a NaN: got %v, want NaN", got)
+	}
 	if got := Median(nil); !math.IsNaN(got) {
 		t.Errorf("Median(nil): got %v, want NaN", got)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -122,7 +123,23 @@ func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) handleFlip(c echo.Context) error {
-	upload, err := readUpload(c.Response(), c.Request(), s.cfg.MaxBody)
+	r := c.Request()
+	if r.ContentLength > s.cfg.MaxBody {
+		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
+	}
+	if r.ContentLength != 0 {
+		// Bodies are held in memory until their job is done: the budget bounds
+		// what a deep queue of uploads can hold. An unknown length may be the limit.
+		n := r.ContentLength
+		if n < 0 {
+			n = s.cfg.MaxBody
+		}
+		if err := s.uploads.Acquire(r.Context(), n); err != nil {
+			return fmt.Errorf("wait for upload memory: %w", err)
+		}
+		defer s.uploads.Release(n)
+	}
+	upload, err := readUpload(c.Response(), r, s.cfg.MaxBody)
 	if err != nil {
 		return err
 	}
@@ -133,14 +150,15 @@ func (s *Server) handleFlip(c echo.Context) error {
 }
 
 // admit waits for a job slot and records the wait in X-Queue-Time.
-func (s *Server) admit(c echo.Context) (release func(), err error) {
+func (s *Server) admit(c echo.Context) (release func(), queued time.Duration, err error) {
 	start := time.Now()
 	release, err = s.limiter.Acquire(c.Request().Context())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	c.Response().Header().Set(HeaderQueueTime, time.Since(start).String())
-	return release, nil
+	queued = time.Since(start)
+	c.Response().Header().Set(HeaderQueueTime, queued.String())
+	return release, queued, nil
 }
 
 // finish records a job's time and outcome.
@@ -155,21 +173,21 @@ func (s *Server) finish(c echo.Context, took time.Duration, err error) {
 }
 
 func (s *Server) flipPhoto(c echo.Context) error {
-	release, err := s.admit(c)
+	release, queued, err := s.admit(c)
 	if err != nil {
 		return err
-	}
-	queued := time.Duration(0)
-	if d, perr := time.ParseDuration(c.Response().Header().Get(HeaderQueueTime)); perr == nil {
-		queued = d
 	}
 	start := time.Now()
 	res, err := s.runner.Run(c.Request().Context())
 	release()
 	s.finish(c, time.Since(start), err)
-	if err != nil {
-		// The photo is the server's own: any failure here is the server's fault.
-		return fmt.Errorf("flip photo: %w", err)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case err != nil:
+		// The photo is the server's own, so its failure is the server's fault:
+		// %v drops job's input errors from the chain, which would map to a 4xx.
+		return fmt.Errorf("flip the server's photo: %v", err)
 	}
 	return c.JSON(http.StatusOK, FlipAnswer{
 		PID:     s.pid,
@@ -192,13 +210,13 @@ func (s *Server) flipUpload(c echo.Context, data []byte) error {
 	if _, _, err := job.Check(data, s.cfg.MaxPixels); err != nil {
 		return err
 	}
-	release, err := s.admit(c)
+	release, _, err := s.admit(c)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var out bytes.Buffer
-	format, err := job.Flip(bytes.NewReader(data), &out, s.cfg.MaxPixels)
+	format, err := job.FlipBytes(data, &out, s.cfg.MaxPixels)
 	release()
 	s.finish(c, time.Since(start), err)
 	if err != nil {
@@ -272,6 +290,7 @@ func readField(body []byte, boundary string) ([]byte, error) {
 func status(err error) int {
 	var maxBytes *http.MaxBytesError
 	var he *echo.HTTPError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &he):
 		return he.Code
@@ -279,8 +298,11 @@ func status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnsupportedType):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, job.ErrEmpty), errors.Is(err, job.ErrFormat), errors.Is(err, job.ErrDecode), errors.Is(err, errNoField):
+	case errors.Is(err, job.ErrEmpty), errors.Is(err, job.ErrFormat), errors.Is(err, job.ErrDecode), errors.Is(err, errNoField),
+		errors.Is(err, io.ErrUnexpectedEOF): // the client cut its body short
 		return http.StatusBadRequest
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return http.StatusRequestTimeout
 	case errors.Is(err, job.ErrQueueFull):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):

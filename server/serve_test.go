@@ -110,86 +110,31 @@ func TestQueueFull(t *testing.T) {
 // A client that goes away while its request waits for a slot leaves the queue,
 // and its job never runs.
 func TestClientGoneWhileQueued(t *testing.T) {
-	tests := []struct {
-		name string
-		// occupy fills the only slot; it returns whether the slot is still taken
-		// and a func that waits for the slot to be free again.
-		occupy func(t *testing.T, s *Server, url string) (busy func() bool, finish func())
-		done   int64 // jobs done by the occupier
-	}{
-		{
-			name: "slot held",
-			occupy: func(t *testing.T, s *Server, _ string) (func() bool, func()) {
-				return func() bool { return true }, holdSlot(t, s)
-			},
-		},
-		{
-			name: "slot held by a running photo job",
-			occupy: func(t *testing.T, s *Server, url string) (func() bool, func()) {
-				first := goPost(context.Background(), url)
-				var r result
-				answered := false
-				busy := func() bool {
-					if !answered {
-						select {
-						case r = <-first:
-							answered = true
-						default:
-						}
-					}
-					return !answered
-				}
-				waitFor(t, "the first job to run", func() bool { return s.limiter.Running() == 1 || !busy() })
-				return busy, func() {
-					if !answered {
-						r = await(t, first)
-						answered = true
-					}
-					if r.err != nil || r.a.status != http.StatusOK {
-						t.Errorf("the first request: status %d err %v (%s)", r.a.status, r.err, r.a.body)
-					}
-				}
-			},
-			done: 1,
-		},
+	s := newServer(t, Config{Capacity: 1, MaxQueue: 4})
+	ts := start(t, s)
+	finish := holdSlot(t, s)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := goPost(ctx, ts.URL)
+	waitFor(t, "the second request to queue", func() bool { return s.limiter.Queued() == 1 })
+	cancel()
+	if r := await(t, gone); !errors.Is(r.err, context.Canceled) {
+		t.Errorf("the cancelled request: got status %d err %v, want context.Canceled", r.a.status, r.err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newServer(t, Config{Capacity: 1, MaxQueue: 4})
-			ts := start(t, s)
-			busy, finish := tt.occupy(t, s, ts.URL)
+	waitFor(t, "the cancelled request to leave the queue", func() bool { return s.limiter.Queued() == 0 })
+	finish()
+	waitFor(t, "the slot to be free", func() bool { return s.limiter.Running() == 0 })
 
-			ctx, cancel := context.WithCancel(context.Background())
-			gone := goPost(ctx, ts.URL)
-			waitFor(t, "the second request to queue", func() bool { return s.limiter.Queued() == 1 || !busy() })
-			if !busy() {
-				// The first job ended before the second request queued: this
-				// machine is too slow for the case to mean anything.
-				cancel()
-				await(t, gone)
-				finish()
-				t.Skip("the first job finished before the second request queued")
-			}
-			cancel()
-			if r := await(t, gone); !errors.Is(r.err, context.Canceled) {
-				t.Errorf("the cancelled request: got status %d err %v, want context.Canceled", r.a.status, r.err)
-			}
-			waitFor(t, "the cancelled request to leave the queue", func() bool { return s.limiter.Queued() == 0 })
-			finish()
-			waitFor(t, "the slot to be free", func() bool { return s.limiter.Running() == 0 })
-
-			h := getHealth(t, ts.URL)
-			if h.Done != tt.done || h.Failed != 0 || h.InFlight != 0 || h.Queued != 0 {
-				t.Errorf("healthz: done=%d failed=%d in_flight=%d queued=%d, want %d 0 0 0 (the gone client's job must not run)", h.Done, h.Failed, h.InFlight, h.Queued, tt.done)
-			}
-			// The server still serves.
-			if a := post(t, ts.URL, "image/png", encodePNG(t, pattern(5, 4, 0))); a.status != http.StatusOK {
-				t.Errorf("after: status %d (%s)", a.status, a.body)
-			}
-			if h := getHealth(t, ts.URL); h.Done != tt.done+1 {
-				t.Errorf("done after one more flip: got %d, want %d", h.Done, tt.done+1)
-			}
-		})
+	h := getHealth(t, ts.URL)
+	if h.Done != 0 || h.Failed != 0 || h.InFlight != 0 || h.Queued != 0 {
+		t.Errorf("healthz: done=%d failed=%d in_flight=%d queued=%d, want 0 0 0 0 (the gone client's job must not run)", h.Done, h.Failed, h.InFlight, h.Queued)
+	}
+	// The server still serves.
+	if a := post(t, ts.URL, "image/png", encodePNG(t, pattern(5, 4, 0))); a.status != http.StatusOK {
+		t.Errorf("after: status %d (%s)", a.status, a.body)
+	}
+	if h := getHealth(t, ts.URL); h.Done != 1 {
+		t.Errorf("done after one more flip: got %d, want 1", h.Done)
 	}
 }
 

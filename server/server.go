@@ -17,12 +17,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/flipbench/flipbench/job"
 )
 
 // DefaultMaxBody is the default upload limit.
 const DefaultMaxBody = 64 << 20
+
+// uploadBudget is how many largest-possible upload bodies a server holds at once;
+// later uploads wait, unread, in FIFO order.
+const uploadBudget = 4
 
 // Timeouts suited to a queue that can be minutes deep: a request may wait for
 // ceil(1000/capacity) jobs of 0.83 s before its answer starts, so there is no write
@@ -54,6 +59,7 @@ type Server struct {
 	log     *slog.Logger
 	runner  *job.Runner
 	limiter *job.Limiter
+	uploads *semaphore.Weighted // bytes of upload bodies held at once
 	echo    *echo.Echo
 	started time.Time
 	done    atomic.Int64
@@ -78,6 +84,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxPixels == 0 {
 		cfg.MaxPixels = job.DefaultMaxPixels
 	}
+	if cfg.MaxPixels < 0 {
+		return nil, fmt.Errorf("max pixels %d: must not be negative", cfg.MaxPixels)
+	}
 	if cfg.Capacity == 0 {
 		cfg.Capacity = runtime.GOMAXPROCS(0)
 	}
@@ -94,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		runner:  runner,
 		limiter: job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
+		uploads: semaphore.NewWeighted(uploadBudget * cfg.MaxBody),
 		started: time.Now(),
 	}
 	s.echo = s.routes()

@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 Measures, on the small photo:
   job_bytes_per_op, job_allocs_per_op   go test -bench BenchmarkJob/photo-1mp -benchmem
+  job_time_over_jpeg_floor              its time over BenchmarkJPEGFloor/photo-1mp's, same go test run
   standard_efficiency                   ideal / measured makespan, standard, burst -burst
   clustered_speedup_per_core            clustered / standard throughput at -burst, per core
   http_overhead                         latency / server job time at concurrency 1
@@ -103,7 +104,7 @@ Flags:
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
 		Burst: *burst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs),
-		Log: stderr, JobBenchPkg: "./job", JobBenchName: regress.JobBenchmark,
+		Log: stderr, JobBenchPkg: "./job",
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
 	if err != nil {
