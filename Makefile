@@ -67,11 +67,11 @@ baseline: build
 	$(BIN)/regress -bin $(BIN) -out results/regress -write-baseline
 
 # Proof that the gate fails when it should: a slower job (built with an injected
-# extra flip pair) and a broken cluster (one worker on a multi-core machine) must
-# each fail the gate, on the metric they break.
+# second JPEG encode) and a broken cluster (one worker on a multi-core machine)
+# must each fail the gate, on the metric they break.
 regress-proof: build
 	@mkdir -p bin-slow
 	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
 	$(GO) build -tags flipbench_slowdown -o bin-slow/clustered ./cmd/clustered
-	.ci/expect-regression job_bytes_per_op $(BIN)/regress -bin bin-slow -tags flipbench_slowdown -runs 1 -out results/regress-slowjob
+	.ci/expect-regression job_time_over_jpeg_floor $(BIN)/regress -bin bin-slow -tags flipbench_slowdown -runs 1 -out results/regress-slowjob
 	.ci/expect-regression clustered_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker

@@ -2,6 +2,7 @@
 
 package job
 
-// extraFlipPairs makes every job flip its image twice more: the output is still
-// right, the job is slower and allocates more, as a real regression would.
-const extraFlipPairs = 1
+// extraEncodes makes every job encode its flipped image once more and throw the
+// bytes away: the output is still right and the job is slower, as an accidental
+// second encode would make it.
+const extraEncodes = 1

@@ -86,7 +86,7 @@ func WritePlots(dir string, sum *Summary) ([]string, error) {
 	}
 	files = append(files, "throughput.svg")
 	if haveStd {
-		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard (standard's makespan / mode's makespan)", "×", cats, spd); err != nil {
+		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard (throughput / standard's throughput)", "×", cats, spd); err != nil {
 			return files, err
 		}
 		files = append(files, "speedup.svg")

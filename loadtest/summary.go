@@ -216,7 +216,7 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 	b.WriteString("- first answer and last answer are measured from the first send; last answer is the makespan.\n")
 	b.WriteString("- req/s = successful answers / makespan. ideal = ceil(N / capacity) × S, the makespan of a server that " +
 		"keeps every slot busy; efficiency = ideal / makespan.\n")
-	b.WriteString("- speedup = standard's makespan / this mode's makespan at the same N.\n")
+	b.WriteString("- speedup = this mode's throughput / standard's at the same N (the makespan ratio when every request succeeds).\n")
 	b.WriteString("- > 30 s and > 60 s: the share of requests slower than that, which a client with that timeout would have lost.\n")
 	b.WriteString("- per worker: answers per X-Worker-PID, largest first. peak RSS: the most resident memory the server's processes " +
 		"held together during the burst (sampled every 100 ms). timeout: the client timeout of the burst.\n")
