@@ -33,7 +33,9 @@
 // socket, a crash or a rolling restart would drop the queued connections. Here
 // the socket outlives any one worker process; a replacement worker accepts the
 // connections its predecessor left queued. A taken port is reported by New
-// before any process is started.
+// before any process is started, also when another SO_REUSEPORT group (a
+// leftover cluster) holds it: New first binds the port once without
+// SO_REUSEPORT.
 //
 // # Readiness
 //
@@ -66,4 +68,6 @@
 //     as long as Run, because Pdeathsig follows the parent thread), and they
 //     poll their parent PID against the one saved at start. They never test
 //     getppid() == 1, which is wrong when the master is PID 1 in a container.
+//   - Workers ignore SIGHUP: they share the master's process group, and a
+//     terminal hangup must not kill them while the master rolls.
 package prefork

@@ -18,6 +18,9 @@ import (
 // them as files (the master never accepts on them). If addr has port 0, the
 // first socket picks the port and the others join it.
 func listenReusePort(ctx context.Context, addr string, n int) ([]*os.File, net.Addr, error) {
+	if err := probePort(ctx, addr); err != nil {
+		return nil, nil, err
+	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		if err := c.Control(func(fd uintptr) {
@@ -52,26 +55,66 @@ func listenReusePort(ctx context.Context, addr string, n int) ([]*os.File, net.A
 	return files, bound, nil
 }
 
+// probePort checks that addr's port is free by binding it once without
+// SO_REUSEPORT. Linux lets a second SO_REUSEPORT group of the same user bind
+// a port that a first one holds, so without the probe a leftover cluster
+// would silently share the port with this one instead of failing.
+func probePort(ctx context.Context, addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err == nil && (port == "" || port == "0") {
+		return nil // the kernel picks a free port
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("port of %s is taken (another server, or a cluster still running?): %w", addr, err)
+		}
+		return err
+	}
+	if err := ln.Close(); err != nil {
+		return fmt.Errorf("probe %s: %w", addr, err)
+	}
+	return nil
+}
+
 // listenShared binds one plain TCP socket to addr and returns it as a file.
 func listenShared(ctx context.Context, addr string) (*os.File, net.Addr, error) {
 	return listenFile(ctx, net.ListenConfig{}, addr)
 }
 
+// listenFile listens on addr and returns a duplicate of the socket as a file
+// for exec.Cmd.ExtraFiles. It does not use TCPListener.File: that file's Fd
+// method, which exec.Cmd.Start calls, clears O_NONBLOCK on the open file
+// description that every process holding the socket shares. A worker then
+// accepting meanwhile would block in the kernel where no deadline can wake
+// it, and a stop would hang until the grace period's SIGKILL. A descriptor
+// given to os.NewFile keeps its mode.
 func listenFile(ctx context.Context, lc net.ListenConfig, addr string) (*os.File, net.Addr, error) {
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer ln.Close() // the dup made by File keeps the socket open
+	defer ln.Close() // the duplicate keeps the socket open
 	tl, ok := ln.(*net.TCPListener)
 	if !ok {
 		return nil, nil, fmt.Errorf("listen %s: not a TCP listener", addr)
 	}
-	f, err := tl.File()
+	rc, err := tl.SyscallConn()
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return f, ln.Addr(), nil
+	var (
+		dup  int
+		derr error
+	)
+	if err := rc.Control(func(fd uintptr) {
+		dup, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if derr != nil {
+		return nil, nil, fmt.Errorf("listen %s: duplicate socket: %w", addr, derr)
+	}
+	return os.NewFile(uintptr(dup), "prefork-listener:"+ln.Addr().String()), ln.Addr(), nil
 }
 
 func closeFiles(files []*os.File) {

@@ -356,9 +356,12 @@ func (r *supervisor) handle(ev event) {
 func (r *supervisor) exited(p *proc, ev event) {
 	delete(r.procs, p.id)
 	attrs := []any{"worker", p.slot, "worker_pid", p.pid}
-	if ws, ok := ev.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	switch ws, ok := waitStatus(ev.state); {
+	case ev.state == nil: // Wait failed before it could reap the process
+		attrs = append(attrs, "code", "unknown", "wait_error", ev.err)
+	case ok && ws.Signaled():
 		attrs = append(attrs, "signal", ws.Signal().String())
-	} else {
+	default:
 		attrs = append(attrs, "code", ev.state.ExitCode())
 	}
 	switch {
@@ -627,6 +630,15 @@ func (r *supervisor) watch(p *proc, status *os.File) {
 		r.m.log.Warn("wait worker", "worker", p.slot, "worker_pid", p.pid, "error", err)
 	}
 	r.post(event{kind: evExit, p: p, state: state, err: err, msg: msg})
+}
+
+// waitStatus is ps's wait status; ps may be nil.
+func waitStatus(ps *os.ProcessState) (syscall.WaitStatus, bool) {
+	if ps == nil {
+		return 0, false
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ws, ok
 }
 
 func exitString(ps *os.ProcessState) string {

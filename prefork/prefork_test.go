@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestWorkersAnswer(t *testing.T) {
@@ -224,7 +226,9 @@ func TestGraceKillsStragglers(t *testing.T) {
 	if err := c.stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if took := time.Since(start); took > 2*time.Second {
+	// Well above the grace, for a loaded machine, yet below the 10 s after
+	// which c.stop gives up: the stubborn workers never exit on their own.
+	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("stop took %v with a 300ms grace", took)
 	}
 	if n := strings.Count(c.log.String(), "still running after grace, killing"); n != 2 {
@@ -408,5 +412,153 @@ func TestParseMode(t *testing.T) {
 	}
 	if _, err := ParseMode("rr"); err == nil {
 		t.Error("ParseMode(rr) succeeded")
+	}
+}
+
+// TestListenerStaysNonBlocking checks that handing the master's socket to a
+// child (exec.Cmd.Start calls Fd) leaves the shared socket non-blocking:
+// a worker blocked in accept(2) on a blocking socket cannot be woken by a
+// deadline, and its stop would hang until the grace SIGKILL.
+func TestListenerStaysNonBlocking(t *testing.T) {
+	ctx := t.Context()
+	shared, _, err := listenShared(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	group, _, err := listenReusePort(ctx, "127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFiles(group)
+	for _, f := range append([]*os.File{shared}, group...) {
+		// A child that runs no test: only its start matters.
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.ExtraFiles = []*os.File{f}
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("child: %v", err)
+		}
+		flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flags&unix.O_NONBLOCK == 0 {
+			t.Errorf("%s: O_NONBLOCK cleared after starting a child", f.Name())
+		}
+	}
+}
+
+// countingCtx counts calls to Done.
+type countingCtx struct {
+	context.Context
+	calls atomic.Int64
+}
+
+func (c *countingCtx) Done() <-chan struct{} {
+	c.calls.Add(1)
+	return c.Context.Done()
+}
+
+// lingeringApp is testApp taking a while to return after its stop, so that
+// a Serve loop spinning on a done context would show.
+type lingeringApp struct{ testApp }
+
+func (a lingeringApp) Serve(ctx context.Context, ln net.Listener) error {
+	err := a.testApp.Serve(ctx, ln)
+	time.Sleep(300 * time.Millisecond)
+	return err
+}
+
+func TestServeWithCancelledContext(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer statusR.Close()
+	w := &Worker{balance: BalanceShared, masterPID: os.Getppid(), ln: inner, status: statusW}
+	parent, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx := &countingCtx{Context: parent}
+	done := make(chan error, 1)
+	start, cpu0 := time.Now(), cpuTime(t)
+	go func() { done <- w.Serve(ctx, lingeringApp{}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return within 10s of a cancelled context")
+	}
+	wall, cpu := time.Since(start), cpuTime(t)-cpu0
+	t.Logf("Serve returned %v after a cancelled context, using %v of CPU; ctx.Done called %d times",
+		wall.Round(time.Millisecond), cpu.Round(time.Millisecond), ctx.calls.Load())
+	// A loop still selecting on the done channel would spin, a core busy,
+	// for the whole of the app's linger; an idle one uses a few ms.
+	if n := ctx.calls.Load(); n > 10 {
+		t.Errorf("ctx.Done called %d times: the Serve loop spins on a done context", n)
+	}
+	if cpu > wall/2 {
+		t.Errorf("Serve used %v of CPU in %v: the loop spins on a done context", cpu, wall)
+	}
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestPortTakenByCluster checks that a second reuseport group on a port
+// that a first group holds is refused: Linux would let the same user join.
+func TestPortTakenByCluster(t *testing.T) {
+	first, err := New(Addr("127.0.0.1:0"), Workers(2), Balance(BalanceReusePort), Command(os.Args[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	for _, mode := range modes {
+		second, err := New(Addr(first.Addr().String()), Workers(2), Balance(mode), Command(os.Args[0]))
+		if err == nil {
+			second.Close()
+			t.Errorf("%s: second cluster bound the taken port %s", mode, first.Addr())
+			continue
+		}
+		if !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("%s: New error = %v, want address already in use", mode, err)
+		}
+	}
+}
+
+// TestWorkersIgnoreSIGHUP sends SIGHUP to the workers, as a terminal hangup
+// would to the whole process group: they keep serving.
+func TestWorkersIgnoreSIGHUP(t *testing.T) {
+	c := startCluster(t, BalanceReusePort, 2)
+	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+	pids := c.log.onlinePIDs()
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, pid := range pids {
+		if !alive(pid) {
+			t.Errorf("worker %d died of SIGHUP", pid)
+		}
+	}
+	if strings.Contains(c.log.String(), "worker exited") {
+		t.Error("a worker exited after SIGHUP")
+	}
+	if _, err := get(t.Context(), c.addr, ""); err != nil {
+		t.Fatal(err)
 	}
 }

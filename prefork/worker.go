@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Environment variables the master sets for a worker.
@@ -77,6 +79,8 @@ type Worker struct {
 
 // NewWorker reads the environment and file descriptors a Master set up for
 // this process. It returns ErrNotWorker when the process is not a worker.
+// It makes the process ignore SIGHUP, which the master takes as a rolling
+// restart: a worker shares its process group.
 func NewWorker() (*Worker, error) {
 	idx, ok := os.LookupEnv(envWorker)
 	if !ok {
@@ -96,11 +100,21 @@ func NewWorker() (*Worker, error) {
 	if w.balance, err = ParseMode(os.Getenv(envBalance)); err != nil {
 		return nil, err
 	}
+	// os.NewFile accepts any fd >= 0, open or not: check that they came.
+	for _, in := range []struct {
+		fd   int
+		what string
+	}{{listenFD, "listening socket"}, {statusFD, "status pipe"}} {
+		if _, err := unix.FcntlInt(uintptr(in.fd), unix.F_GETFD, 0); err != nil {
+			return nil, fmt.Errorf("prefork: inherited %s (fd %d) is missing: %w", in.what, in.fd, err)
+		}
+	}
+	// A worker shares the master's process group: a terminal hangup (or
+	// kill -HUP -pgid) must not kill every worker while the master, which
+	// takes SIGHUP as a rolling restart, carries on.
+	signal.Ignore(syscall.SIGHUP)
 	w.status = os.NewFile(statusFD, "prefork-status")
 	lf := os.NewFile(listenFD, "prefork-listener")
-	if lf == nil || w.status == nil {
-		return nil, errors.New("prefork: inherited file descriptors are missing")
-	}
 	w.ln, err = net.FileListener(lf)
 	lf.Close()
 	if err != nil {
@@ -175,6 +189,7 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 		stopOnce.Do(func() { go w.stop(ln, drain, cancel) })
 	}
 	isReady := false
+	ctxDone := ctx.Done() // nil after the first hit: a done ctx would spin the loop
 	for {
 		select {
 		case <-ready:
@@ -205,7 +220,8 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			return nil
 		case s := <-sigs:
 			stop(s != sigRetire)
-		case <-ctx.Done():
+		case <-ctxDone:
+			ctxDone = nil
 			stop(true)
 		case <-parentGone:
 			parentGone = nil

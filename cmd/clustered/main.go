@@ -16,12 +16,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/prefork"
 	"github.com/flipbench/flipbench/server"
@@ -92,7 +91,7 @@ func runMaster(o options) error {
 		prefork.Logger(log),
 		// A worker killed by a signal cannot remove its work dir; do it for it.
 		prefork.OnWorkerExit(func(_, pid int) {
-			os.RemoveAll(filepath.Join(tmp, "flipbench-"+strconv.Itoa(pid)))
+			os.RemoveAll(job.WorkDir(tmp, pid))
 		}),
 	)
 	if err != nil {

@@ -328,7 +328,9 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 			killed := time.Now()
 			c := newClient()
 			var fresh int
-			waitFor(t, 2*time.Second, "a new worker answering", func() bool {
+			// Wait longer than the 2 s the issue asks for, so that a miss
+			// reports the time it took rather than only a timeout.
+			waitFor(t, 10*time.Second, "a new worker answering", func() bool {
 				pids := m.workerPIDs()
 				if len(pids) < 3 {
 					return false
@@ -337,7 +339,11 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 				_, pid, err := c.do(http.MethodGet, m.addr, "/")
 				return err == nil && pid == fresh
 			})
-			t.Logf("new worker %d answered %v after kill -9", fresh, time.Since(killed).Round(time.Millisecond))
+			took := time.Since(killed)
+			t.Logf("new worker %d answered %v after kill -9", fresh, took.Round(time.Millisecond))
+			if took > 2*time.Second {
+				t.Errorf("new worker answered %v after kill -9, want within 2s", took.Round(time.Millisecond))
+			}
 			want := fmt.Sprintf(`msg="worker exited" .*worker_pid=%d signal=killed`, victim)
 			if !regexp.MustCompile(want).MatchString(m.out.String()) {
 				t.Errorf("master log has no line matching %s", want)
@@ -485,5 +491,79 @@ func TestStartFailures(t *testing.T) {
 				m.checkGone(t)
 			})
 		}
+	}
+}
+
+// TestStopAfterReplacementShared stops a shared-mode cluster, with no
+// traffic, after a worker was replaced. Starting the replacement must not
+// leave the shared socket blocking for the surviving worker: an accept(2)
+// blocked in the kernel ignores the stop's deadline, and the master would
+// wait for the grace period's SIGKILL.
+func TestStopAfterReplacementShared(t *testing.T) {
+	m := start(t, "shared", "-grace", "20s")
+	victim := m.workerPIDs()[0]
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient()
+	// Traffic while the replacement starts keeps the survivor accepting.
+	waitFor(t, 10*time.Second, "the replacement answering", func() bool {
+		pids := m.workerPIDs()
+		if len(pids) < 3 {
+			return false
+		}
+		_, pid, err := c.do(http.MethodGet, m.addr, "/")
+		return err == nil && pid == pids[2]
+	})
+	took, err := m.stop(t, syscall.SIGTERM)
+	if err != nil {
+		t.Errorf("master exit: %v", err)
+	}
+	t.Logf("master exited %v after SIGTERM (grace 20s)", took.Round(time.Millisecond))
+	if took > 10*time.Second {
+		t.Errorf("master took %v to stop with no traffic: a worker waited for the grace SIGKILL", took.Round(time.Millisecond))
+	}
+	if strings.Contains(m.out.String(), "still running after grace") {
+		t.Error("a worker was killed after the grace period")
+	}
+	m.checkGone(t)
+}
+
+// TestSecondClusterOnSamePort starts a cluster on the port of a running one:
+// it must fail at once, not share the port (Linux lets a second
+// SO_REUSEPORT group of the same user bind it).
+func TestSecondClusterOnSamePort(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			first := start(t, mode)
+			begin := time.Now()
+			second := launch(t, "-workers", "2", "-balance", mode, "-addr", first.addr, "-image", image)
+			select {
+			case <-second.exited:
+			case <-time.After(5 * time.Second):
+				t.Fatal("second master still running after 5s")
+			}
+			if second.err == nil {
+				t.Fatal("second master exited 0")
+			}
+			lines := strings.Split(strings.TrimSpace(second.out.String()), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "clustered: ") || !strings.Contains(last, "address already in use") {
+				t.Errorf("last line %q is not a taken-port error", last)
+			}
+			if len(second.workerPIDs()) > 0 {
+				t.Error("the second master started workers")
+			}
+			t.Logf("second master: exit %v after %v: %s", second.err, time.Since(begin).Round(time.Millisecond), last)
+			// The first cluster still serves.
+			if _, pid, err := newClient().do(http.MethodGet, first.addr, "/"); err != nil || !slices.Contains(first.workerPIDs(), pid) {
+				t.Errorf("first cluster: pid %d, error %v; its workers %v", pid, err, first.workerPIDs())
+			}
+			if _, err := first.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("first master exit: %v", err)
+			}
+			first.checkGone(t)
+			second.checkGone(t)
+		})
 	}
 }
