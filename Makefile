@@ -1,5 +1,5 @@
 # flipbench: `make bench-quick` shows the comparison in a few minutes, `make test`
-# runs the tests, `make bench` runs the full experiment (about 35 minutes on 2 cores).
+# runs the tests, `make bench` runs the full experiment (about 50 minutes on 2 cores).
 
 GO       ?= go
 BIN      := bin
@@ -39,7 +39,7 @@ fuzz:
 bench: build
 	$(BIN)/loadtest bench -out $(OUT)
 
-# The same comparison on the small photo, in under 3 minutes.
+# The same comparison on the small photo, in about a minute.
 bench-quick: build
 	$(BIN)/loadtest bench -quick -out $(OUT)
 

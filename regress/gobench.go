@@ -21,10 +21,12 @@ const (
 	benchPattern   = "^Benchmark(Job|JPEGFloor)$/^photo-1mp$"
 )
 
-// RunGoBench runs `go test -bench pattern` in pkg count times with -benchmem
-// (and -tags, when given) and returns its raw output, which benchstat reads.
+// RunGoBench runs `go test -bench pattern` in pkg count times with -benchmem on
+// one thread (and -tags, when given) and returns its raw output, which benchstat
+// reads.
 func RunGoBench(ctx context.Context, pkg, pattern string, count int, tags string) ([]byte, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", strconv.Itoa(count)}
+	// -cpu 1: the job as the standard server and each cluster worker run it.
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-cpu", "1", "-count", strconv.Itoa(count)}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}

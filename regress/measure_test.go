@@ -15,7 +15,7 @@ func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, h
 }
 
 func TestServedMetrics(t *testing.T) {
-	cfg := Config{Burst: 20, RSSBurst: 100, Cores: 2}
+	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
 	std := loadtest.ModeRun{Mode: loadtest.ModeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
 		level(1, 1, 10, 1, 110, 100, 100),
 		level(20, 20, 10, 0.9, 0, 0, 120),
@@ -53,7 +53,7 @@ func TestServedMetrics(t *testing.T) {
 }
 
 func TestServedMetricsFailedRequestsAreMissing(t *testing.T) {
-	cfg := Config{Burst: 20, RSSBurst: 100, Cores: 2}
+	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
 	std := loadtest.ModeRun{Mode: loadtest.ModeStandard, Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}
 	got := servedMetrics(&loadtest.Summary{Modes: []loadtest.ModeRun{std}}, cfg)
 	if !math.IsNaN(got[MetricStandardEff]) {

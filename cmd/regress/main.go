@@ -47,7 +47,7 @@ Measures, on the small photo:
   job_bytes_per_op, job_allocs_per_op   go test -bench BenchmarkJob/photo-1mp -benchmem
   job_time_over_jpeg_floor              its time over BenchmarkJPEGFloor/photo-1mp's, same go test run
   standard_efficiency                   ideal / measured makespan, standard, burst -burst
-  clustered_speedup_per_core            clustered / standard throughput at -burst, per core
+  clustered_speedup_per_core            clustered / standard throughput at -speedup-burst, per core
   http_overhead                         latency / server job time at concurrency 1
   standard_rss_burst_over_one_job       standard's peak RSS after -rss-burst / after warm-up
 takes the median of -runs served runs, prints a table against -baseline and exits
@@ -64,9 +64,10 @@ Flags:
 		image        = fs.String("image", loadtest.QuickImage, "photo the servers flip")
 		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
 		runs         = fs.Int("runs", 5, "served runs; the median counts")
-		count        = fs.Int("count", 5, "-count of the Go benchmark")
+		count        = fs.Int("count", 5, "go test runs of the job and floor benchmarks; the median counts")
 		tags         = fs.String("tags", "", "build tags for the Go benchmark (flipbench_slowdown injects a slower job)")
-		burst        = fs.Int("burst", 20, "burst for efficiency and speedup")
+		burst        = fs.Int("burst", 20, "burst for the standard efficiency")
+		speedupBurst = fs.Int("speedup-burst", 100, "burst for the clustered speedup (at 20, how SO_REUSEPORT happens to hash 20 connections dominates)")
 		rssBurst     = fs.Int("rss-burst", 100, "burst for the peak RSS")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
 		clusterArgs  = fs.String("cluster-args", "", "extra flags for the clustered server, space-separated (\"-workers 1\" injects a broken cluster)")
@@ -84,8 +85,8 @@ Flags:
 	case *runs < 1 || *count < 1:
 		fmt.Fprintln(stderr, "regress: -runs and -count must be at least 1")
 		return exitUsage
-	case *burst < 2 || *rssBurst < 2:
-		fmt.Fprintln(stderr, "regress: -burst and -rss-burst must be at least 2")
+	case *burst < 2 || *speedupBurst < 2 || *rssBurst < 2:
+		fmt.Fprintln(stderr, "regress: -burst, -speedup-burst and -rss-burst must be at least 2")
 		return exitUsage
 	case *cores < 1:
 		fmt.Fprintln(stderr, "regress: -cores must be at least 1")
@@ -103,7 +104,7 @@ Flags:
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs),
+		Burst: *burst, SpeedupBurst: *speedupBurst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs),
 		Log: stderr, JobBenchPkg: "./job",
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
