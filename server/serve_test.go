@@ -1,14 +1,17 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -288,5 +291,40 @@ func TestServeListenerError(t *testing.T) {
 	go func() { errc <- s.Serve(context.Background(), ln) }()
 	if err := awaitServe(t, errc); err == nil {
 		t.Error("Serve on a closed listener: got nil, want an error")
+	}
+}
+
+// A connection accepted before the stop whose request arrives after it is still
+// answered: net/http's Shutdown alone would close it unanswered.
+func TestServeAnswersRequestThatArrivesDuringStop(t *testing.T) {
+	s := newServer(t, Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	url, errc := serve(t, s, ctx)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The first bytes make sure the server has accepted the connection; the rest
+	// of the request comes after the stop began.
+	if _, err := fmt.Fprint(conn, "POST /flip HTTP/1.1\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := fmt.Fprint(conn, "Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the request that arrived during the stop got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status: got %d, want 200", resp.StatusCode)
+	}
+	if err := awaitServe(t, errc); err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
