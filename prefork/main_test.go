@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/syncbuf"
 )
 
 // TestMain turns the test binary into a tiny worker (or a tiny master) when
@@ -119,23 +119,8 @@ func (stubbornApp) Serve(_ context.Context, ln net.Listener) error {
 	select {}
 }
 
-// logBuf is a goroutine-safe log sink the tests can search.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuf is the log sink the tests search.
+type logBuf struct{ syncbuf.Buffer }
 
 var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) worker_pid=(\d+)`)
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,9 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/job"
 )
 
@@ -52,21 +51,9 @@ func TestQueueFullQueueTimeIsZero(t *testing.T) {
 	await(t, q)
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // A client that goes away is no server failure.
 func TestClientGoneIsNotAServerError(t *testing.T) {
-	var logs lockedBuf
+	var logs syncbuf.Buffer
 	s := newServer(t, Config{Capacity: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ts := start(t, s)
 	release := holdSlot(t, s)

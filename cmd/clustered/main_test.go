@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/syncbuf"
 )
 
 // bin is the clustered binary, built once by TestMain.
@@ -51,28 +52,10 @@ var (
 	onlineRE = regexp.MustCompile(`msg="worker online" .*worker=(\d+) worker_pid=(\d+)`)
 )
 
-// syncBuf collects a process's output for the test to search.
-type syncBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // master is a running bin/clustered.
 type master struct {
 	cmd    *exec.Cmd
-	out    *syncBuf
+	out    *syncbuf.Buffer
 	addr   string
 	tmp    string
 	exited chan struct{}
@@ -98,7 +81,7 @@ func start(t *testing.T, mode string, args ...string) *master {
 // launch runs the binary with args and a fresh -tmpdir.
 func launch(t *testing.T, args ...string) *master {
 	t.Helper()
-	m := &master{out: &syncBuf{}, tmp: t.TempDir(), exited: make(chan struct{})}
+	m := &master{out: &syncbuf.Buffer{}, tmp: t.TempDir(), exited: make(chan struct{})}
 	m.cmd = exec.Command(bin, append(args, "-tmpdir", m.tmp)...)
 	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {
