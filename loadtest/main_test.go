@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/flipbench/flipbench/loadtest/fakeserver"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 )
 
 // TestMain lets the test binary double as the fake server binaries: bench

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
-	"github.com/flipbench/flipbench/loadtest/fakeserver"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
