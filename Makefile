@@ -60,11 +60,15 @@ clean:
 
 # The performance gate: medians of a few quick runs against results/baseline.json.
 regress: build
-	$(BIN)/regress -bin $(BIN) -out results/regress
+	@$(BIN)/regress -bin $(BIN) -out results/regress; code=$$?; \
+	echo; echo "benchstat, baseline vs now (for reading; the verdicts above decide):"; \
+	$(GO) tool benchstat results/baseline-jobbench.txt results/regress/jobbench.txt || true; \
+	exit $$code
 
 # Rewrite the baseline on purpose (keeps the tolerances).
 baseline: build
 	$(BIN)/regress -bin $(BIN) -out results/regress -write-baseline
+	cp results/regress/jobbench.txt results/baseline-jobbench.txt
 
 # Proof that the gate fails when it should: a slower job (built with an injected
 # second JPEG encode) and a broken cluster (one worker on a multi-core machine)
