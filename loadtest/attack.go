@@ -19,6 +19,10 @@ const DefaultTimeout = 30 * time.Minute
 // DefaultMaxBody is how many bytes of each response body are kept in a result.
 const DefaultMaxBody = 64 << 10
 
+// MaxLevel is the largest burst a run accepts: each request holds a
+// connection and a worker goroutine.
+const MaxLevel = 100000
+
 // maxSustainWorkers caps the workers (and so the open connections) of a
 // sustained attack.
 const maxSustainWorkers = 10000
@@ -150,7 +154,7 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 	defer cancel()
 
 	atk := vegeta.NewAttacker(
-		vegeta.Client(newClient(ctx, cfg.timeout)),
+		vegeta.Client(NewClient(ctx, cfg.timeout)),
 		vegeta.Workers(workers),
 		vegeta.MaxWorkers(maxWorkers),
 		vegeta.MaxBody(cfg.maxBody),
@@ -187,7 +191,7 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 // vegeta's options cannot give: every request carries ctx, so cancelling the
 // attack also aborts the requests in flight instead of waiting out the
 // timeout.
-func newClient(ctx context.Context, timeout time.Duration) *http.Client {
+func NewClient(ctx context.Context, timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{KeepAlive: -1, Timeout: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext:         dialer.DialContext,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/contract"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -27,9 +28,9 @@ func delayServer(t *testing.T, delay time.Duration, workers int) *httptest.Serve
 			return
 		}
 		pid := 1000 + int(next.Add(1)%int64(workers))
-		w.Header().Set(HeaderWorkerPID, strconv.Itoa(pid))
-		w.Header().Set(HeaderQueueTime, "0s")
-		w.Header().Set(HeaderJobTime, delay.String())
+		w.Header().Set(contract.HeaderWorkerPID, strconv.Itoa(pid))
+		w.Header().Set(contract.HeaderQueueTime, "0s")
+		w.Header().Set(contract.HeaderJobTime, delay.String())
 		w.Write([]byte(`{"ok":true}`))
 	}))
 	t.Cleanup(srv.Close)

@@ -50,11 +50,11 @@ func WriteLevel(dir, name string, rs vegeta.Results, m Metrics) error {
 	}); err != nil {
 		return err
 	}
-	return writeReports(dir, name, rs, m)
+	return WriteReports(dir, name, rs, m)
 }
 
-// writeReports writes a level's reports (everything but the raw results).
-func writeReports(dir, name string, rs vegeta.Results, m Metrics) error {
+// WriteReports writes a level's reports (everything but the raw results).
+func WriteReports(dir, name string, rs vegeta.Results, m Metrics) error {
 	base := filepath.Join(dir, name)
 	vm := VegetaMetrics(rs)
 	for _, f := range []struct {

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -9,13 +10,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
 
-// Response headers the servers set on every /flip answer (see docs/CONTRACT.md).
-const (
-	HeaderWorkerPID = "X-Worker-PID"
-	HeaderQueueTime = "X-Queue-Time"
-	HeaderJobTime   = "X-Job-Time"
+	"github.com/flipbench/flipbench/contract"
 )
 
 // Dist summarises a set of durations. Percentiles are nearest-rank: P90 is the
@@ -61,6 +57,21 @@ func Percentile(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	i = max(0, min(i, len(sorted)-1))
 	return sorted[i]
+}
+
+// Median returns the median of ds (the lower middle for an even count); it
+// does not change ds.
+func Median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return Percentile(s, 0.5)
+}
+
+// IdealMakespan is the makespan of a perfect server that runs capacity jobs
+// of time s at once and keeps every slot busy: ceil(n / capacity) × s.
+func IdealMakespan(n, capacity int, s time.Duration) time.Duration {
+	capacity = max(capacity, 1)
+	return time.Duration((n+capacity-1)/capacity) * s
 }
 
 // Params are what a level's metrics need beyond the results: the server's
@@ -182,13 +193,13 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 		}
 
 		h := http.Header(r.Headers)
-		if d, ok := headerDuration(h, HeaderQueueTime); ok {
+		if d, ok := HeaderDuration(h, contract.HeaderQueueTime); ok {
 			queue = append(queue, d)
 		}
-		if d, ok := headerDuration(h, HeaderJobTime); ok {
+		if d, ok := HeaderDuration(h, contract.HeaderJobTime); ok {
 			job = append(job, d)
 		}
-		if pid := strings.TrimSpace(h.Get(HeaderWorkerPID)); pid != "" {
+		if pid := strings.TrimSpace(h.Get(contract.HeaderWorkerPID)); pid != "" {
 			m.Workers[pid]++
 		}
 	}
@@ -207,8 +218,7 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	m.Over30s = float64(over30) / float64(len(rs))
 	m.Over60s = float64(over60) / float64(len(rs))
 	if p.Capacity > 0 && p.Calibration > 0 {
-		rounds := (len(rs) + p.Capacity - 1) / p.Capacity
-		m.Ideal = Duration(time.Duration(rounds) * p.Calibration)
+		m.Ideal = Duration(IdealMakespan(len(rs), p.Capacity, p.Calibration))
 		if m.Makespan > 0 {
 			m.Efficiency = float64(m.Ideal) / float64(m.Makespan)
 		}
@@ -217,7 +227,7 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 }
 
 // headerDuration reads a Go duration string from header key.
-func headerDuration(h http.Header, key string) (time.Duration, bool) {
+func HeaderDuration(h http.Header, key string) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get(key))
 	if v == "" {
 		return 0, false
@@ -238,4 +248,18 @@ func (m Metrics) WorkerCounts() []int {
 	slices.Sort(cs)
 	slices.Reverse(cs)
 	return cs
+}
+
+// FormatCounts renders a count map as "200:6 503:2", keys in order.
+func FormatCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/contract"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -188,10 +189,10 @@ func TestComputeStatusCodesAndErrors(t *testing.T) {
 
 func TestComputeServerHeaders(t *testing.T) {
 	rs := vegeta.Results{
-		res(0, time.Second, 200, HeaderWorkerPID, "11", HeaderQueueTime, "0s", HeaderJobTime, "830.5ms"),
-		res(0, time.Second, 200, HeaderWorkerPID, "11", HeaderQueueTime, "830ms", HeaderJobTime, "800ms"),
-		res(0, time.Second, 200, HeaderWorkerPID, "12", HeaderQueueTime, "1.5s", HeaderJobTime, "900ms"),
-		res(0, time.Second, 200, HeaderWorkerPID, " 12 ", HeaderQueueTime, "bogus", HeaderJobTime, "-1s"),
+		res(0, time.Second, 200, contract.HeaderWorkerPID, "11", contract.HeaderQueueTime, "0s", contract.HeaderJobTime, "830.5ms"),
+		res(0, time.Second, 200, contract.HeaderWorkerPID, "11", contract.HeaderQueueTime, "830ms", contract.HeaderJobTime, "800ms"),
+		res(0, time.Second, 200, contract.HeaderWorkerPID, "12", contract.HeaderQueueTime, "1.5s", contract.HeaderJobTime, "900ms"),
+		res(0, time.Second, 200, contract.HeaderWorkerPID, " 12 ", contract.HeaderQueueTime, "bogus", contract.HeaderJobTime, "-1s"),
 		res(0, time.Second, 0), // no answer, no headers
 	}
 	m := Compute(rs, Params{})

@@ -3,6 +3,7 @@ package regress
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,7 +12,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/report"
 )
 
 // Metric names, as results/baseline.json keys them.
@@ -79,19 +81,17 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	for i := range cfg.Runs {
 		dir := filepath.Join(cfg.Out, "run-"+strconv.Itoa(i+1))
 		fmt.Fprintf(cfg.Log, "served run %d of %d: standard and clustered, bursts %v\n", i+1, cfg.Runs, levels)
-		opts := []loadtest.BenchOption{
-			loadtest.WithBinDir(cfg.BinDir),
-			loadtest.WithModes(loadtest.ModeStandard, loadtest.ModeClustered),
-			loadtest.WithLevels(levels...),
-			loadtest.WithImage(cfg.Image),
-			loadtest.WithOutDir(dir),
-			loadtest.WithCPUs(cfg.Cores),
-			loadtest.WithLog(cfg.Log),
+		bc := bench.Config{
+			BinDir: cfg.BinDir, Modes: []string{modeStandard, modeClustered}, Levels: levels,
+			Image: cfg.Image, Out: dir, Cores: cfg.Cores, Log: cfg.Log,
 		}
 		if len(cfg.ClusterArgs) > 0 {
-			opts = append(opts, loadtest.WithModeArgs(loadtest.ModeClustered, cfg.ClusterArgs...))
+			bc.ModeArgs = map[string][]string{modeClustered: cfg.ClusterArgs}
 		}
-		sum, err := loadtest.Bench(ctx, opts...)
+		sum, err := bench.Run(ctx, bc)
+		if sum != nil {
+			err = errors.Join(err, report.Write(dir, sum))
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("served run %d: %w", i+1, err)
 		}
@@ -134,16 +134,22 @@ func benchMetrics(out []byte, samples map[string][]float64) error {
 	return nil
 }
 
+// The modes the gate measures.
+const (
+	modeStandard  = bench.CalibrationMode
+	modeClustered = "clustered"
+)
+
 // servedMetrics computes the served metrics of one run; a metric whose inputs are
 // missing is NaN, which Check reports as missing.
-func servedMetrics(sum *loadtest.Summary, cfg Config) map[string]float64 {
+func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 	m := map[string]float64{
 		MetricStandardEff:       math.NaN(),
 		MetricClusteredSpeedup:  math.NaN(),
 		MetricHTTPOverhead:      math.NaN(),
 		MetricPeakRSSPerJobPeak: math.NaN(),
 	}
-	std, ok := sum.Mode(loadtest.ModeStandard)
+	std, ok := sum.Mode(modeStandard)
 	if !ok {
 		return m
 	}
@@ -151,7 +157,7 @@ func servedMetrics(sum *loadtest.Summary, cfg Config) map[string]float64 {
 		m[MetricStandardEff] = l.Efficiency
 	}
 	if l, ok := std.Level(cfg.SpeedupBurst); ok && l.Successes == l.Requests && l.Throughput > 0 {
-		if clu, ok := sum.Mode(loadtest.ModeClustered); ok {
+		if clu, ok := sum.Mode(modeClustered); ok {
 			if c, ok := clu.Level(cfg.SpeedupBurst); ok && c.Successes == c.Requests {
 				// The cluster is meant to use every core: a cluster that runs
 				// fewer workers than cores shows here.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -16,23 +17,23 @@ func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, h
 
 func TestServedMetrics(t *testing.T) {
 	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
-	std := loadtest.ModeRun{Mode: loadtest.ModeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
+	std := bench.ModeRun{Mode: modeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
 		level(1, 1, 10, 1, 110, 100, 100),
 		level(20, 20, 10, 0.9, 0, 0, 120),
 		level(100, 100, 10, 0.9, 0, 0, 150),
 	}}
-	clu := loadtest.ModeRun{Mode: loadtest.ModeClustered, Levels: []loadtest.Metrics{
+	clu := bench.ModeRun{Mode: modeClustered, Levels: []loadtest.Metrics{
 		level(20, 20, 16, 0.8, 0, 0, 0),
 	}}
 	tests := []struct {
 		name  string
-		modes []loadtest.ModeRun
+		modes []bench.ModeRun
 		want  map[string]float64
 	}{
-		{"both modes", []loadtest.ModeRun{std, clu}, map[string]float64{
+		{"both modes", []bench.ModeRun{std, clu}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusteredSpeedup: 0.8, MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
 		}},
-		{"no cluster", []loadtest.ModeRun{std}, map[string]float64{
+		{"no cluster", []bench.ModeRun{std}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusteredSpeedup: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
 		}},
 		{"nothing", nil, map[string]float64{
@@ -41,7 +42,7 @@ func TestServedMetrics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := servedMetrics(&loadtest.Summary{Modes: tt.modes}, cfg)
+			got := servedMetrics(&bench.Summary{Modes: tt.modes}, cfg)
 			for name, want := range tt.want {
 				g := got[name]
 				if math.IsNaN(want) != math.IsNaN(g) || (!math.IsNaN(want) && math.Abs(g-want) > 1e-9) {
@@ -54,8 +55,8 @@ func TestServedMetrics(t *testing.T) {
 
 func TestServedMetricsFailedRequestsAreMissing(t *testing.T) {
 	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
-	std := loadtest.ModeRun{Mode: loadtest.ModeStandard, Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}
-	got := servedMetrics(&loadtest.Summary{Modes: []loadtest.ModeRun{std}}, cfg)
+	std := bench.ModeRun{Mode: modeStandard, Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}
+	got := servedMetrics(&bench.Summary{Modes: []bench.ModeRun{std}}, cfg)
 	if !math.IsNaN(got[MetricStandardEff]) {
 		t.Errorf("efficiency of a burst with a failed request: got %v, want NaN (missing)", got[MetricStandardEff])
 	}

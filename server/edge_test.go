@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/job"
 )
@@ -44,8 +45,8 @@ func TestQueueFullQueueTimeIsZero(t *testing.T) {
 	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
 	a := post(t, ts.URL, "", nil)
 	checkError(t, a, http.StatusServiceUnavailable)
-	if got := a.header.Get(HeaderQueueTime); got != "0s" {
-		t.Errorf("503 %s: got %q, want \"0s\" (no job ran)", HeaderQueueTime, got)
+	if got := a.header.Get(contract.HeaderQueueTime); got != "0s" {
+		t.Errorf("503 %s: got %q, want \"0s\" (no job ran)", contract.HeaderQueueTime, got)
 	}
 	release()
 	await(t, q)
@@ -78,8 +79,8 @@ func TestEveryAnswerHasWorkerPID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := a.header.Get(HeaderWorkerPID), strconv.Itoa(os.Getpid()); got != want {
-			t.Errorf("GET %s: %s got %q, want %q", path, HeaderWorkerPID, got, want)
+		if got, want := a.header.Get(contract.HeaderWorkerPID), strconv.Itoa(os.Getpid()); got != want {
+			t.Errorf("GET %s: %s got %q, want %q", path, contract.HeaderWorkerPID, got, want)
 		}
 	}
 }

@@ -17,19 +17,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
 )
-
-// Response headers on every /flip answer.
-const (
-	HeaderWorkerPID    = "X-Worker-PID"
-	HeaderResponseTime = "X-Response-Time"
-	HeaderQueueTime    = "X-Queue-Time"
-	HeaderJobTime      = "X-Job-Time"
-)
-
-// flipPath is the job's route.
-const flipPath = "/flip"
 
 // statusClientClosed is nginx's code for a client that left before its answer; it is
 // logged, never seen by the client.
@@ -37,20 +27,6 @@ const statusClientClosed = 499
 
 // uploadField is the multipart field that carries an image.
 const uploadField = "image"
-
-// Health is the body of GET /healthz.
-type Health struct {
-	PID           int     `json:"pid"`
-	Mode          string  `json:"mode"`
-	Worker        int     `json:"worker"`
-	GOMAXPROCS    int     `json:"gomaxprocs"`
-	Capacity      int     `json:"capacity"`
-	UptimeSeconds float64 `json:"uptime_seconds"`
-	InFlight      int     `json:"in_flight"`
-	Queued        int     `json:"queued"`
-	Done          int64   `json:"done"`
-	Failed        int64   `json:"failed"`
-}
 
 // FlipAnswer is the body of POST /flip with no upload.
 type FlipAnswer struct {
@@ -89,12 +65,13 @@ func (s *Server) handlePID(c echo.Context) error {
 }
 
 func (s *Server) handleHealth(c echo.Context) error {
-	return c.JSON(http.StatusOK, Health{
+	return c.JSON(http.StatusOK, contract.Health{
 		PID:           s.pid,
 		Mode:          s.cfg.Mode,
 		Worker:        s.cfg.Worker,
 		GOMAXPROCS:    runtime.GOMAXPROCS(0),
 		Capacity:      s.Capacity(),
+		Workers:       s.cfg.Workers,
 		UptimeSeconds: time.Since(s.started).Seconds(),
 		InFlight:      s.limiter.Running(),
 		Queued:        s.limiter.Queued(),
@@ -108,15 +85,15 @@ func (s *Server) handleHealth(c echo.Context) error {
 func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set(HeaderWorkerPID, strconv.Itoa(s.pid))
-		if c.Request().URL.Path != flipPath {
+		h.Set(contract.HeaderWorkerPID, strconv.Itoa(s.pid))
+		if c.Request().URL.Path != contract.PathFlip {
 			return next(c)
 		}
 		start := time.Now()
-		h.Set(HeaderQueueTime, "0s")
-		h.Set(HeaderJobTime, "0s")
+		h.Set(contract.HeaderQueueTime, "0s")
+		h.Set(contract.HeaderJobTime, "0s")
 		c.Response().Before(func() {
-			h.Set(HeaderResponseTime, time.Since(start).String())
+			h.Set(contract.HeaderResponseTime, time.Since(start).String())
 		})
 		return next(c)
 	}
@@ -157,13 +134,13 @@ func (s *Server) admit(c echo.Context) (release func(), queued time.Duration, er
 		return nil, 0, err
 	}
 	queued = time.Since(start)
-	c.Response().Header().Set(HeaderQueueTime, queued.String())
+	c.Response().Header().Set(contract.HeaderQueueTime, queued.String())
 	return release, queued, nil
 }
 
 // finish records a job's time and outcome.
 func (s *Server) finish(c echo.Context, took time.Duration, err error) {
-	c.Response().Header().Set(HeaderJobTime, took.String())
+	c.Response().Header().Set(contract.HeaderJobTime, took.String())
 	if err != nil {
 		s.failed.Add(1)
 		return

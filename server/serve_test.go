@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/contract"
 )
 
 // holdSlot takes a job slot from s's limiter, as a long job would, and returns
@@ -85,8 +87,8 @@ func TestQueueFull(t *testing.T) {
 			if secs, err := strconv.Atoi(ra); err != nil || secs < 1 {
 				t.Errorf("Retry-After: got %q, want a whole number of seconds >= 1", ra)
 			}
-			if got := a.header.Get(HeaderJobTime); got != "0s" {
-				t.Errorf("%s: got %q, want \"0s\" (no job ran)", HeaderJobTime, got)
+			if got := a.header.Get(contract.HeaderJobTime); got != "0s" {
+				t.Errorf("%s: got %q, want \"0s\" (no job ran)", contract.HeaderJobTime, got)
 			}
 		})
 	}
@@ -97,8 +99,8 @@ func TestQueueFull(t *testing.T) {
 		t.Fatalf("the queued request: status %d err %v (%s)", r.a.status, r.err, r.a.body)
 	}
 	checkFlipHeaders(t, r.a)
-	if q, err := time.ParseDuration(r.a.header.Get(HeaderQueueTime)); err != nil || q <= 0 {
-		t.Errorf("%s of a request that waited: %q, want > 0", HeaderQueueTime, r.a.header.Get(HeaderQueueTime))
+	if q, err := time.ParseDuration(r.a.header.Get(contract.HeaderQueueTime)); err != nil || q <= 0 {
+		t.Errorf("%s of a request that waited: %q, want > 0", contract.HeaderQueueTime, r.a.header.Get(contract.HeaderQueueTime))
 	}
 	h := getHealth(t, ts.URL)
 	if h.Done != 1 || h.Failed != 0 || h.InFlight != 0 || h.Queued != 0 {

@@ -20,11 +20,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
 )
-
-// DefaultMaxBody is the default upload limit.
-const DefaultMaxBody = 64 << 20
 
 // uploadBudget is how many largest-possible upload bodies a server holds at once;
 // later uploads wait, unread, in FIFO order.
@@ -43,10 +41,11 @@ const (
 type Config struct {
 	Mode            string        // "standard", "threaded", "clustered"
 	Worker          int           // worker index in a cluster, -1 otherwise
+	Workers         int           // processes serving the address; 0 is 1
 	Image           string        // photo for POST /flip with no body
 	TempDir         string        // base dir for the per-process work dir; "" is os.TempDir()
 	MaxQueue        int           // jobs that may wait; 0 is job.DefaultMaxQueue
-	MaxBody         int64         // upload limit in bytes; 0 is DefaultMaxBody
+	MaxBody         int64         // upload limit in bytes; 0 is contract.DefaultMaxBody
 	MaxPixels       int           // pixel limit; 0 is job.DefaultMaxPixels
 	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
 	ShutdownTimeout time.Duration // 0 waits for every accepted request
@@ -77,7 +76,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("max queue %d: must not be negative", cfg.MaxQueue)
 	}
 	if cfg.MaxBody == 0 {
-		cfg.MaxBody = DefaultMaxBody
+		cfg.MaxBody = contract.DefaultMaxBody
 	}
 	if cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("max body %d: must not be negative", cfg.MaxBody)
@@ -90,6 +89,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Capacity == 0 {
 		cfg.Capacity = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -219,8 +221,8 @@ func (s *Server) routes() *echo.Echo {
 	}))
 	// On e.Use, not the route, so a 405 for a wrong method on /flip is stamped too.
 	e.Use(s.timing)
-	e.GET("/", s.handlePID)
-	e.GET("/healthz", s.handleHealth)
-	e.POST(flipPath, s.handleFlip)
+	e.GET(contract.PathPID, s.handlePID)
+	e.GET(contract.PathHealth, s.handleHealth)
+	e.POST(contract.PathFlip, s.handleFlip)
 	return e
 }

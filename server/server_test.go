@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/contract"
 )
 
 // Test inputs, relative to the package.
@@ -36,7 +38,7 @@ const (
 )
 
 // flipHeaders are on every /flip answer, errors included.
-var flipHeaders = []string{HeaderWorkerPID, HeaderResponseTime, HeaderQueueTime, HeaderJobTime}
+var flipHeaders = []string{contract.HeaderWorkerPID, contract.HeaderResponseTime, contract.HeaderQueueTime, contract.HeaderJobTime}
 
 // newServer builds a Server with its work dir under t.TempDir(). At cleanup it
 // checks that nothing is left in the work dir, closes the server and checks that
@@ -156,8 +158,8 @@ func post(t *testing.T, base, ctype string, body []byte) answer {
 // checkFlipHeaders checks the four headers every /flip answer carries.
 func checkFlipHeaders(t *testing.T, a answer) {
 	t.Helper()
-	if got, want := a.header.Get(HeaderWorkerPID), strconv.Itoa(os.Getpid()); got != want {
-		t.Errorf("%s: got %q, want %q", HeaderWorkerPID, got, want)
+	if got, want := a.header.Get(contract.HeaderWorkerPID), strconv.Itoa(os.Getpid()); got != want {
+		t.Errorf("%s: got %q, want %q", contract.HeaderWorkerPID, got, want)
 	}
 	for _, h := range flipHeaders[1:] {
 		v := a.header.Get(h)
@@ -197,7 +199,7 @@ func checkError(t *testing.T, a answer, want int) {
 	}
 }
 
-func getHealth(t *testing.T, base string) Health {
+func getHealth(t *testing.T, base string) contract.Health {
 	t.Helper()
 	a, err := do(context.Background(), http.MethodGet, base+"/healthz", "", nil)
 	if err != nil {
@@ -206,7 +208,7 @@ func getHealth(t *testing.T, base string) Health {
 	if a.status != http.StatusOK {
 		t.Fatalf("GET /healthz: status %d", a.status)
 	}
-	var h Health
+	var h contract.Health
 	if err := json.Unmarshal(a.body, &h); err != nil {
 		t.Fatalf("GET /healthz: %v (body %s)", err, a.body)
 	}
@@ -481,19 +483,20 @@ func TestHealthz(t *testing.T) {
 	if err := json.Unmarshal(a.body, &raw); err != nil {
 		t.Fatalf("body %s: %v", a.body, err)
 	}
-	for _, k := range []string{"pid", "mode", "worker", "gomaxprocs", "capacity", "uptime_seconds", "in_flight", "queued", "done", "failed"} {
+	for _, k := range []string{"pid", "mode", "worker", "gomaxprocs", "capacity", "workers", "uptime_seconds", "in_flight", "queued", "done", "failed"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("healthz has no %q: %s", k, a.body)
 		}
 	}
 
 	h := getHealth(t, ts.URL)
-	want := Health{
+	want := contract.Health{
 		PID:           os.Getpid(),
 		Mode:          "threaded",
 		Worker:        3,
 		GOMAXPROCS:    runtime.GOMAXPROCS(0),
 		Capacity:      2,
+		Workers:       1,
 		UptimeSeconds: h.UptimeSeconds, // checked below
 	}
 	if h != want {
@@ -586,13 +589,13 @@ func TestFlipPhoto(t *testing.T) {
 	if sum := st.Copy + st.Open + st.Flip + st.Save + st.Delete; sum > got.JobMS*1.01+0.01 {
 		t.Errorf("steps add up to %v ms, more than job_ms %v", sum, got.JobMS)
 	}
-	jobTime, _ := time.ParseDuration(a.header.Get(HeaderJobTime))
-	respTime, _ := time.ParseDuration(a.header.Get(HeaderResponseTime))
+	jobTime, _ := time.ParseDuration(a.header.Get(contract.HeaderJobTime))
+	respTime, _ := time.ParseDuration(a.header.Get(contract.HeaderResponseTime))
 	if jobTime <= 0 {
-		t.Errorf("%s: got %v, want > 0 after a job", HeaderJobTime, jobTime)
+		t.Errorf("%s: got %v, want > 0 after a job", contract.HeaderJobTime, jobTime)
 	}
 	if respTime < jobTime {
-		t.Errorf("%s %v is less than %s %v", HeaderResponseTime, respTime, HeaderJobTime, jobTime)
+		t.Errorf("%s %v is less than %s %v", contract.HeaderResponseTime, respTime, contract.HeaderJobTime, jobTime)
 	}
 }
 
@@ -793,7 +796,7 @@ func TestFlipBadInputs(t *testing.T) {
 			checkFlipHeaders(t, a)
 			if !tt.jobRan {
 				// Contract: queue and job time are 0s when no job ran.
-				for _, h := range []string{HeaderQueueTime, HeaderJobTime} {
+				for _, h := range []string{contract.HeaderQueueTime, contract.HeaderJobTime} {
 					if got := a.header.Get(h); got != "0s" {
 						t.Errorf("%s: got %q, want \"0s\" (no job ran)", h, got)
 					}

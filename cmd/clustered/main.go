@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/prefork"
@@ -52,15 +53,18 @@ func run(args []string) error {
 		fs.PrintDefaults()
 	}
 	o := options{}
-	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "worker processes")
-	fs.StringVar(&o.balance, "balance", string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash) or shared (one socket; a worker accepts only with a free job slot)")
-	fs.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
+	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
+	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash) or shared (one socket; a worker accepts only with a free job slot)")
+	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := o.server.ResolveImage(); err != nil {
+		return err
 	}
 	if prefork.IsWorker() {
 		return runWorker(o)
@@ -97,6 +101,12 @@ func runMaster(o options) error {
 	if err != nil {
 		return err
 	}
+	if o.server.AddrFile != "" {
+		if err := contract.WriteAddrFile(o.server.AddrFile, m.Addr().String()); err != nil {
+			m.Close()
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -129,7 +139,7 @@ func runWorker(o options) error {
 	}
 	log = log.With("role", "worker", "worker", w.Index())
 	cfg := o.server.Config
-	cfg.Mode, cfg.Worker, cfg.Logger = mode, w.Index(), log
+	cfg.Mode, cfg.Worker, cfg.Workers, cfg.Logger = mode, w.Index(), o.workers, log
 	srv, err := server.New(cfg)
 	if err != nil {
 		w.Fail(err)

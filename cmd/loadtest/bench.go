@@ -12,42 +12,46 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/report"
 	"golang.org/x/term"
 )
 
 func benchCmd(stdout, stderr io.Writer) command {
-	fs := newFlagSet("bench", `Usage: loadtest bench [flags]
+	fs := newFlagSet("bench", fmt.Sprintf(`Usage: loadtest bench [flags]
 
-Runs the comparison from the built server binaries (make build puts them in bin/):
+Runs the comparison from the built servers (make build puts them in bin/ and
+installs the Node app). Modes (* runs by default):
 
-  standard   bin/standard -procs 1                       one process, one core
-  threaded   bin/standard -procs <cores>                 one process, every core
-  clustered  bin/clustered -workers <cores> -balance reuseport
-  shared     bin/clustered -workers <cores> -balance shared
+%s
+For each mode it starts the server on port 0 of 127.0.0.1 with a fresh -tmpdir,
+waits for /healthz (which says how many jobs the server runs at once), sends a
+few sequential warm-up requests, fires each burst level, then stops the server
+with SIGTERM and checks it exited with code 0 and left no temp files. A mode
+whose program or need is missing is skipped with a one-line reason.
 
-For each mode it starts the server on a free 127.0.0.1 port with a fresh -tmpdir,
-waits for /healthz, sends a few sequential warm-up requests (their median is the
-calibration S, one job's time here and now), fires each burst level, then stops
-the server with SIGTERM and checks it exited with code 0 and left no temp files.
-A mode whose binary is missing is skipped with a message.
+The run has one S, the time of one job on one core: the median of standard's
+warm-up (standard runs first; when it is not asked for, only its warm-up runs).
+Every mode's ideal makespan, ceil(N / capacity) x S, is counted in it.
 
 Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and
-keeps what was written. Exit code 1 if a server misbehaved.`, stderr)
+keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stderr)
 	cores := runtime.NumCPU()
 	var (
-		bin          = fs.String("bin", loadtest.DefaultBinDir, "`folder` holding the standard and clustered binaries")
-		modes        = fs.String("modes", strings.Join(loadtest.DefaultModes(), ","), "comma-separated modes to run, in order: "+strings.Join(loadtest.ModeNames(), ", "))
-		levels       = fs.String("levels", joinInts(loadtest.DefaultLevels()), "comma-separated burst sizes")
-		image        = fs.String("image", loadtest.DefaultImage, "photo the servers flip")
-		out          = fs.String("out", loadtest.DefaultOutDir, "run `folder` to write")
-		quick        = fs.Bool("quick", false, "quick preset: -image "+loadtest.QuickImage+" -levels "+joinInts(loadtest.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
+		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
+		nodeApp      = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
+		modes        = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
+		levels       = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
+		image        = fs.String("image", contract.DefaultImage, "photo the servers flip")
+		out          = fs.String("out", bench.DefaultOutDir, "run `folder` to write")
+		quick        = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
 		timeout      = fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)")
-		warmups      = fs.Int("warmups", loadtest.DefaultWarmups, "sequential warm-up requests per mode; their median is the calibration S")
-		cpus         = fs.Int("cpus", cores, "core count for -procs (threaded) and -workers (clustered, shared)")
-		startTimeout = fs.Duration("start-timeout", loadtest.DefaultStartTimeout, "how long to wait for a server's /healthz")
-		stopTimeout  = fs.Duration("stop-timeout", loadtest.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed")
+		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode; standard's median is the run's S")
+		cpus         = fs.Int("cpus", cores, "core count the modes size themselves by (threads, workers)")
+		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
+		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed")
 		progress     = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
@@ -57,17 +61,17 @@ keeps what was written. Exit code 1 if a server misbehaved.`, stderr)
 		set := setFlags(fs)
 		if *quick {
 			if !set["image"] {
-				*image = loadtest.QuickImage
+				*image = contract.QuickImage
 			}
 			if !set["levels"] {
-				*levels = joinInts(loadtest.QuickLevels())
+				*levels = joinInts(bench.QuickLevels())
 			}
 		}
-		modeList, err := loadtest.ParseModes(*modes)
+		modeList, err := bench.ParseModes(*modes)
 		if err != nil {
 			return usagef("-modes: %v", err)
 		}
-		levelList, err := loadtest.ParseLevels(*levels)
+		levelList, err := bench.ParseLevels(*levels)
 		if err != nil {
 			return usagef("-levels: %v", err)
 		}
@@ -102,32 +106,24 @@ keeps what was written. Exit code 1 if a server misbehaved.`, stderr)
 		}
 
 		start := time.Now()
-		opts := []loadtest.BenchOption{
-			loadtest.WithBinDir(*bin),
-			loadtest.WithModes(modeList...),
-			loadtest.WithLevels(levelList...),
-			loadtest.WithImage(*image),
-			loadtest.WithOutDir(*out),
-			loadtest.WithRequestTimeout(*timeout),
-			loadtest.WithWarmups(*warmups),
-			loadtest.WithCPUs(*cpus),
-			loadtest.WithStartTimeout(*startTimeout),
-			loadtest.WithStopTimeout(*stopTimeout),
-			loadtest.WithLog(stderr),
-			loadtest.WithFlags(flagValues(fs), os.Args),
+		cfg := bench.Config{
+			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
+			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
+			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
+			Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
 		}
-		if bar != nil {
-			opts = append(opts, loadtest.WithProgress(bar))
-		}
-		sum, err := loadtest.Bench(ctx, opts...)
+		sum, err := bench.Run(ctx, cfg)
 		if sum != nil {
-			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, loadtest.FileSummaryMD))
+			if rerr := report.Write(*out, sum); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, bench.FileSummaryMD))
 		}
-		if err != nil && sum != nil && !errors.Is(err, loadtest.ErrProblems) && ctx.Err() == nil {
+		if err != nil && sum != nil && !errors.Is(err, bench.ErrProblems) && ctx.Err() == nil {
 			return err
 		}
 		if sum != nil && ctx.Err() == nil {
-			if md, rerr := os.ReadFile(filepath.Join(*out, loadtest.FileSummaryMD)); rerr == nil {
+			if md, rerr := os.ReadFile(filepath.Join(*out, bench.FileSummaryMD)); rerr == nil {
 				_, _ = stdout.Write(md)
 			}
 		}
@@ -152,4 +148,17 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ",")
+}
+
+// modeTable lists every mode for -h, the default ones starred.
+func modeTable() string {
+	var b strings.Builder
+	for _, m := range bench.Modes() {
+		star := " "
+		if m.Default {
+			star = "*"
+		}
+		fmt.Fprintf(&b, "  %s %-18s %s\n", star, m.Name, m.About)
+	}
+	return b.String()
 }

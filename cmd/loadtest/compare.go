@@ -6,7 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/report"
 )
 
 func compareCmd(stdout, stderr io.Writer) command {
@@ -21,15 +22,15 @@ summary.json.`, stderr)
 		if len(args) != 2 {
 			return usagef("want two run folders A and B, got %d arguments", len(args))
 		}
-		a, err := loadtest.LoadSummary(args[0])
+		a, err := bench.LoadSummary(args[0])
 		if err != nil {
 			return err
 		}
-		b, err := loadtest.LoadSummary(args[1])
+		b, err := bench.LoadSummary(args[1])
 		if err != nil {
 			return err
 		}
-		md := loadtest.RenderCompare(a, b)
+		md := report.RenderCompare(a, b)
 		if *out != "" {
 			if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 				return fmt.Errorf("write comparison: %w", err)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 )
@@ -20,6 +22,10 @@ import (
 func TestMain(m *testing.M) {
 	if fakeserver.IsServer(os.Args[0]) {
 		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
+	}
+	if os.Getenv(envRunLoadtest) == "1" {
+		main()
+		return
 	}
 	os.Exit(m.Run())
 }
@@ -36,9 +42,9 @@ func flipServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(30 * time.Millisecond)
-		w.Header().Set("X-Worker-PID", "42")
-		w.Header().Set("X-Queue-Time", "0s")
-		w.Header().Set("X-Job-Time", "30ms")
+		w.Header().Set(contract.HeaderWorkerPID, "42")
+		w.Header().Set(contract.HeaderQueueTime, "0s")
+		w.Header().Set(contract.HeaderJobTime, "30ms")
 		w.Write([]byte(`{"pid":42}`))
 	}))
 	t.Cleanup(srv.Close)
@@ -56,7 +62,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-h"}, exitOK, "loadtest bench"},
 		{[]string{"smash"}, exitUsage, `unknown command "smash"`},
 		{[]string{"attack", "-h"}, exitOK, "Fires one burst of -n POSTs"},
-		{[]string{"bench", "-h"}, exitOK, "bin/clustered -workers <cores> -balance reuseport"},
+		{[]string{"bench", "-h"}, exitOK, "clustered          a master and one worker process per core"},
 		{[]string{"report", "-h"}, exitOK, "Usage: loadtest report"},
 		{[]string{"compare", "-h"}, exitOK, "Usage: loadtest compare"},
 	} {
@@ -187,8 +193,8 @@ func TestBenchReportCompare(t *testing.T) {
 	if !strings.Contains(stdout, "| threaded | 5 | 5 |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
-	var env loadtest.Env
-	if err := loadtest.ReadJSON(filepath.Join(out, loadtest.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
+	var env bench.Env
+	if err := loadtest.ReadJSON(filepath.Join(out, bench.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
 		t.Errorf("env.json flags = %v, %v", env.Flags, err)
 	}
 

@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/report"
 )
 
 func reportCmd(stdout, stderr io.Writer) command {
@@ -21,11 +22,11 @@ summary.md, summary.json and the plots again, and prints summary.md.`, stderr)
 		if len(args) != 1 {
 			return usagef("want one run folder, got %d arguments", len(args))
 		}
-		if _, err := loadtest.Rerender(args[0]); err != nil {
+		if _, err := report.Rerender(args[0]); err != nil {
 			return err
 		}
-		path := filepath.Join(args[0], loadtest.FileSummaryMD)
-		fmt.Fprintf(stderr, "report: wrote %s, %s and plots\n", path, loadtest.FileSummaryJSON)
+		path := filepath.Join(args[0], bench.FileSummaryMD)
+		fmt.Fprintf(stderr, "report: wrote %s, %s and plots\n", path, bench.FileSummaryJSON)
 		if *quiet {
 			return nil
 		}

@@ -19,7 +19,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/regress"
 )
 
@@ -60,8 +61,8 @@ Flags:
 	var (
 		baselinePath = fs.String("baseline", "results/baseline.json", "baseline `file`")
 		write        = fs.Bool("write-baseline", false, "store the measured medians as the baseline (keeping tolerances) instead of checking")
-		bin          = fs.String("bin", loadtest.DefaultBinDir, "`folder` of the standard and clustered binaries")
-		image        = fs.String("image", loadtest.QuickImage, "photo the servers flip")
+		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` of the standard and clustered binaries")
+		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
 		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
 		runs         = fs.Int("runs", 5, "served runs; the median counts")
 		count        = fs.Int("count", 5, "go test runs of the job and floor benchmarks; the median counts")

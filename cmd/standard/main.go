@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/server"
 )
@@ -34,7 +35,7 @@ func run(args []string) error {
 		fmt.Fprintf(fs.Output(), "Usage: standard [flags]\n\nServes GET /, GET /healthz and POST /flip in one process.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	procs := fs.Int("procs", 1, "GOMAXPROCS: threads running Go code, and jobs at once (the core count gives the threaded mode)")
+	procs := fs.Int(contract.FlagProcs, 1, "GOMAXPROCS: threads running Go code, and jobs at once (the core count gives the threaded mode)")
 	cfg := server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,6 +45,9 @@ func run(args []string) error {
 	}
 	if *procs < 1 {
 		return fmt.Errorf("-procs %d: want at least 1", *procs)
+	}
+	if err := cfg.ResolveImage(); err != nil {
+		return err
 	}
 	runtime.GOMAXPROCS(*procs)
 	mode := "standard"
@@ -67,6 +71,12 @@ func run(args []string) error {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.AddrFile != "" {
+		if err := contract.WriteAddrFile(cfg.AddrFile, ln.Addr().String()); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	return srv.Serve(ctx, ln)
 }

@@ -18,6 +18,7 @@ func TestRunBadInput(t *testing.T) {
 		{"log format", []string{"-log-format", "xml", "-image", "../../testdata/photo-1mp.jpg"}, "log format"},
 		{"missing image", []string{"-image", "../../testdata/nope.jpg", "-tmpdir", "TMP"}, "no such file"},
 		{"text image", []string{"-image", "../../testdata/bad/text.jpg", "-tmpdir", "TMP"}, "unsupported image format"},
+		{"no default image here", []string{"-tmpdir", "TMP"}, "give -image PATH"},
 		{"bad address", []string{"-image", "../../testdata/photo-1mp.jpg", "-tmpdir", "TMP", "-addr", "256.0.0.1:1"}, "listen"},
 	}
 	for _, tt := range tests {

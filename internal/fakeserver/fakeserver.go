@@ -29,8 +29,12 @@ import (
 	"runtime"
 	"strconv"
 	"sync/atomic"
+
 	"syscall"
 	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/server"
 )
 
 // IsServer reports whether argv0 names a server binary this package fakes.
@@ -48,22 +52,14 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 	name := filepath.Base(argv0)
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", ":3000", "listen address")
-	image := fs.String("image", "testdata/photo-6.7mb.jpg", "photo")
-	tmpdir := fs.String("tmpdir", os.TempDir(), "base dir")
-	fs.Int("max-queue", 2000, "")
-	fs.Int64("max-body", 64<<20, "")
-	fs.Int("max-pixels", 50000000, "")
-	fs.String("log-format", "text", "")
-	fs.Duration("shutdown-timeout", 10*time.Minute, "")
+	flags := server.RegisterFlags(fs)
 	procs, workers := new(int), new(int)
-	balance := new(string)
 	if name == "standard" {
-		fs.IntVar(procs, "procs", 1, "GOMAXPROCS")
+		fs.IntVar(procs, contract.FlagProcs, 1, "GOMAXPROCS")
 	} else {
-		fs.IntVar(workers, "workers", runtime.NumCPU(), "workers")
-		fs.StringVar(balance, "balance", "reuseport", "reuseport|shared")
-		fs.Duration("grace", time.Second, "")
+		fs.IntVar(workers, contract.FlagWorkers, runtime.NumCPU(), "workers")
+		fs.String(contract.FlagBalance, "reuseport", "reuseport|shared")
+		fs.Duration(contract.FlagGrace, time.Second, "")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,7 +68,11 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fakeserver: crashing as asked")
 		return 1
 	}
-	if _, err := os.Stat(*image); err != nil {
+	if err := flags.ResolveImage(); err != nil {
+		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+		return 1
+	}
+	if _, err := os.Stat(flags.Image); err != nil {
 		fmt.Fprintf(stderr, "fakeserver: image: %v\n", err)
 		return 1
 	}
@@ -97,7 +97,11 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		mode = "threaded"
 	}
 	pid := os.Getpid()
-	work := filepath.Join(*tmpdir, fmt.Sprintf("flipbench-%d", pid))
+	tmpdir := flags.TempDir
+	if tmpdir == "" {
+		tmpdir = os.TempDir()
+	}
+	work := filepath.Join(tmpdir, fmt.Sprintf("flipbench-%d", pid))
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
 		return 1
@@ -106,15 +110,14 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 	slots := make(chan struct{}, capacity*nworkers)
 	var next, done atomic.Int64
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+contract.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"pid": pid, "mode": mode, "worker": worker, "gomaxprocs": capacity,
-			"capacity": capacity, "uptime_seconds": 0, "in_flight": 0, "queued": 0,
-			"done": done.Load(), "failed": 0,
+		_ = json.NewEncoder(w).Encode(contract.Health{
+			PID: pid, Mode: mode, Worker: worker, GOMAXPROCS: capacity,
+			Capacity: capacity, Workers: nworkers, Done: done.Load(),
 		})
 	})
-	mux.HandleFunc("POST /flip", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+contract.PathFlip, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		wpid := pid
 		if nworkers > 1 {
@@ -130,19 +133,25 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		<-slots
 		done.Add(1)
 		h := w.Header()
-		h.Set("X-Worker-PID", strconv.Itoa(wpid))
-		h.Set("X-Queue-Time", queue.String())
-		h.Set("X-Job-Time", delay.String())
-		h.Set("X-Response-Time", time.Since(start).String())
+		h.Set(contract.HeaderWorkerPID, strconv.Itoa(wpid))
+		h.Set(contract.HeaderQueueTime, queue.String())
+		h.Set(contract.HeaderJobTime, delay.String())
+		h.Set(contract.HeaderResponseTime, time.Since(start).String())
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]any{"pid": wpid, "queue_ms": queue.Milliseconds(), "job_ms": delay.Milliseconds()})
 	})
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "fakeserver: %v\n", err)
 		return 1
+	}
+	if flags.AddrFile != "" {
+		if err := contract.WriteAddrFile(flags.AddrFile, ln.Addr().String()); err != nil {
+			fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+			return 1
+		}
 	}
 	srv := &http.Server{Handler: mux}
 	sig := make(chan os.Signal, 1)

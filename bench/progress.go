@@ -1,4 +1,4 @@
-package loadtest
+package bench
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flipbench/flipbench/loadtest"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -18,7 +19,7 @@ type tracker struct {
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar // nil: no bar
 	log     io.Writer
-	specs   []ModeSpec
+	modes   []string
 	levels  []int
 	warmups int
 	est     []time.Duration // per mode: S (0 until known)
@@ -41,19 +42,19 @@ const defaultStatusEvery = 30 * time.Second
 // beyond its jobs.
 const perModeOverhead = 2 * time.Second
 
-func newTracker(bar, log io.Writer, specs []ModeSpec, levels []int, warmups int) *tracker {
-	t := &tracker{log: log, specs: specs, levels: levels, warmups: warmups, level: -1,
+func newTracker(bar, log io.Writer, modes []string, levels []int, warmups int) *tracker {
+	t := &tracker{log: log, modes: modes, levels: levels, warmups: warmups, level: -1,
 		statusEvery: defaultStatusEvery, lastStatus: time.Now()}
 	if t.log == nil {
 		t.log = io.Discard
 	}
-	for _, s := range specs {
+	for range modes {
 		t.est = append(t.est, 0)
-		t.caps = append(t.caps, max(1, s.Capacity))
+		t.caps = append(t.caps, 1)
 	}
 	if bar != nil {
 		total := 0
-		for range specs {
+		for range modes {
 			total += warmups
 			for _, n := range levels {
 				total += n
@@ -160,7 +161,7 @@ func (t *tracker) halt() {
 
 // describe sets the bar's text: where the bench is and its ETA.
 func (t *tracker) describe() {
-	if t.bar == nil || t.halted || t.mode >= len(t.specs) {
+	if t.bar == nil || t.halted || t.mode >= len(t.modes) {
 		return
 	}
 	t.bar.Describe(t.where() + " · " + t.eta())
@@ -168,19 +169,19 @@ func (t *tracker) describe() {
 
 // where names the current step: "standard warm-up", "standard n=100".
 func (t *tracker) where() string {
-	if t.mode >= len(t.specs) {
+	if t.mode >= len(t.modes) {
 		return "done"
 	}
 	if t.level < 0 {
-		return t.specs[t.mode].Name + " warm-up"
+		return t.modes[t.mode] + " warm-up"
 	}
-	return fmt.Sprintf("%s n=%d", t.specs[t.mode].Name, t.levels[t.level])
+	return fmt.Sprintf("%s n=%d", t.modes[t.mode], t.levels[t.level])
 }
 
 // eta renders the estimated time left.
 func (t *tracker) eta() string {
 	if left, ok := t.remaining(); ok {
-		return "ETA " + roundDuration(left).Round(time.Second).String()
+		return "ETA " + left.Round(time.Second).String()
 	}
 	return "ETA after calibration"
 }
@@ -190,9 +191,8 @@ func (t *tracker) remaining() (time.Duration, bool) {
 	if t.lastS == 0 {
 		return 0, false
 	}
-	rounds := func(n, c int) time.Duration { return time.Duration((n + c - 1) / c) }
 	var left time.Duration
-	for i := t.mode; i < len(t.specs); i++ {
+	for i := t.mode; i < len(t.modes); i++ {
 		s, c := t.est[i], t.caps[i]
 		if s == 0 {
 			s = t.lastS
@@ -211,7 +211,7 @@ func (t *tracker) remaining() (time.Duration, bool) {
 			if i == t.mode && j == t.level {
 				n = max(n-t.done, 0)
 			}
-			left += rounds(n, c) * s
+			left += loadtest.IdealMakespan(n, c, s)
 		}
 	}
 	return left, true

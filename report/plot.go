@@ -1,4 +1,4 @@
-package loadtest
+package report
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/flipbench/flipbench/bench"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -26,8 +27,8 @@ const (
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
 // with a pure-Go library already in go.mod.
-func WritePlots(dir string, sum *Summary) ([]string, error) {
-	var modes []ModeRun
+func WritePlots(dir string, sum *bench.Summary) ([]string, error) {
+	var modes []bench.ModeRun
 	for _, m := range sum.Modes {
 		if len(m.Levels) > 0 {
 			modes = append(modes, m)
@@ -69,7 +70,7 @@ func WritePlots(dir string, sum *Summary) ([]string, error) {
 		cats[i] = fmt.Sprintf("N = %d", n)
 	}
 	var thr, spd []barSeries
-	_, haveStd := sum.Mode(ModeStandard)
+	_, haveStd := sum.Mode(bench.CalibrationMode)
 	for _, m := range modes {
 		t := barSeries{name: m.Mode}
 		s := barSeries{name: m.Mode}
@@ -144,8 +145,8 @@ func barPlot(path, title, ylabel string, cats []string, series []barSeries) erro
 
 // modeColor gives each known mode the same color in every plot.
 func modeColor(mode string, i int) color.Color {
-	if j := slices.Index(ModeNames(), mode); j >= 0 {
+	if j := slices.Index(bench.ModeNames(), mode); j >= 0 {
 		return plotutil.Color(j)
 	}
-	return plotutil.Color(len(ModeNames()) + i)
+	return plotutil.Color(len(bench.ModeNames()) + i)
 }

@@ -1,4 +1,4 @@
-package loadtest
+package bench
 
 import (
 	"context"
@@ -7,54 +7,36 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/spawn"
 )
 
-// Health is the part of a server's GET /healthz answer that bench uses.
-type Health struct {
-	PID        int    `json:"pid"`
-	Mode       string `json:"mode"`
-	Worker     int    `json:"worker"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	Capacity   int    `json:"capacity"`
-}
-
-// server is one running server process, in its own process group.
+// server is one running server process, in its own process group. It gets
+// SIGKILL if the bench dies (Pdeathsig), so a killed bench leaves no server.
 type server struct {
 	cmd    *exec.Cmd
 	pid    int
-	addr   string
+	addr   string // known once the server wrote its address file
 	tmpdir string
 	done   chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's error, valid after done
 	log    *os.File
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// startServer starts spec on a free loopback port with a fresh tmpdir,
-// its output going to logPath.
-func startServer(spec ModeSpec, image, logPath string, env []string) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+// startServer starts spec on port 0 of 127.0.0.1 with a fresh tmpdir, its
+// output going to logPath. The server reports the port it bound through an
+// address file in that tmpdir, so no port is guessed ahead and raced for.
+func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []string) (*server, error) {
 	tmpdir, err := os.MkdirTemp("", "flipbench-bench-"+spec.Name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("start %s: make tmpdir: %w", spec.Name, err)
@@ -64,24 +46,31 @@ func startServer(spec ModeSpec, image, logPath string, env []string) (*server, e
 		os.RemoveAll(tmpdir)
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	args := append(append([]string(nil), spec.Args...), "-addr", addr, "-image", image, "-tmpdir", tmpdir)
+	args := append(slices.Clone(spec.Args),
+		contract.Arg(contract.FlagAddr, "127.0.0.1:0"),
+		contract.Arg(contract.FlagAddrFile, filepath.Join(tmpdir, addrFile)),
+		contract.Arg(contract.FlagImage, image),
+		contract.Arg(contract.FlagTempDir, tmpdir))
 	cmd := exec.Command(spec.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd.Env = slices.Concat(os.Environ(), spec.Env, env)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := sp.Start(cmd); err != nil {
 		logf.Close()
 		os.RemoveAll(tmpdir)
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
-	s := &server{cmd: cmd, pid: cmd.Process.Pid, addr: addr, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
+	s := &server{cmd: cmd, pid: cmd.Process.Pid, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
 	go func() {
 		s.err = cmd.Wait()
 		close(s.done)
 	}()
 	return s, nil
 }
+
+// addrFile is the name of the address file in a server's tmpdir; the
+// leftover check leaves it out.
+const addrFile = "addr"
 
 // url returns the server's URL for path.
 func (s *server) url(path string) string { return "http://" + s.addr + path }
@@ -98,7 +87,7 @@ func (s *server) exited() bool {
 
 // waitHealthy polls GET /healthz until it answers 200 with JSON, the process
 // exits, ctx ends or timeout passes.
-func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (Health, json.RawMessage, error) {
+func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (contract.Health, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -106,44 +95,49 @@ func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (Health
 	defer tick.Stop()
 	var last error
 	for {
-		h, raw, err := getHealth(ctx, client, s.url("/healthz"))
-		if err == nil {
-			return h, raw, nil
+		if s.addr == "" {
+			s.addr, last = contract.ReadAddrFile(filepath.Join(s.tmpdir, addrFile))
 		}
-		last = err
+		if s.addr != "" {
+			h, raw, err := getHealth(ctx, client, s.url(contract.PathHealth))
+			if err == nil {
+				return h, raw, nil
+			}
+			last = err
+		}
 		select {
 		case <-s.done:
-			return Health{}, nil, fmt.Errorf("server exited before it was healthy (%v); see %s", s.err, s.log.Name())
+			return contract.Health{}, nil, fmt.Errorf("server exited before it was healthy (%v); see %s", s.err, s.log.Name())
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return Health{}, nil, fmt.Errorf("server not healthy after %s: %w", timeout, last)
+				return contract.Health{}, nil, fmt.Errorf("server not healthy after %s: %w", timeout, last)
 			}
-			return Health{}, nil, ctx.Err()
+			return contract.Health{}, nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
 }
 
-func getHealth(ctx context.Context, client *http.Client, url string) (Health, json.RawMessage, error) {
+func getHealth(ctx context.Context, client *http.Client, url string) (contract.Health, json.RawMessage, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return Health{}, nil, err
+		return contract.Health{}, nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Health{}, nil, err
+		return contract.Health{}, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return Health{}, nil, err
+		return contract.Health{}, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Health{}, nil, fmt.Errorf("GET /healthz: %s", resp.Status)
+		return contract.Health{}, nil, fmt.Errorf("GET /healthz: %s", resp.Status)
 	}
-	h := Health{Worker: -1}
-	if err := json.Unmarshal(body, &h); err != nil {
-		return Health{}, nil, fmt.Errorf("GET /healthz: %w", err)
+	h, err := contract.DecodeHealth(body)
+	if err != nil {
+		return contract.Health{}, nil, err
 	}
 	return h, json.RawMessage(body), nil
 }
@@ -190,6 +184,7 @@ func (s *server) stop(grace time.Duration) stopResult {
 		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
 	}
 
+	os.Remove(filepath.Join(s.tmpdir, addrFile))
 	res.Leftovers = listTree(s.tmpdir)
 	_ = os.RemoveAll(s.tmpdir)
 	_ = s.log.Close()

@@ -1,4 +1,8 @@
-package loadtest
+// Package report renders stored runs for people: a run folder's summary.md
+// and plots, a run re-rendered from its raw results, and two runs side by
+// side. It reads what bench wrote and never starts a server or sends a
+// request.
+package report
 
 import (
 	"errors"
@@ -9,15 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// Files of a run folder, beside one folder per mode.
-const (
-	FileEnv         = "env.json"
-	FileSummaryJSON = "summary.json"
-	FileSummaryMD   = "summary.md"
-	FileMode        = "mode.json"
-	FileServerLog   = "server.log"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/loadtest"
 )
 
 // latencyNote explains what the latency columns measure.
@@ -25,45 +23,26 @@ const latencyNote = "Latency is vegeta's: from the moment a request is sent to t
 	"vegeta measures from the send, not from when the request was due; in a burst every request " +
 	"is sent at the same instant, so here the two are the same and latency is also the time since the burst began."
 
-// WriteSummary writes summary.json, summary.md and the plots of sum into dir.
-func WriteSummary(dir string, sum *Summary) error {
-	sortModes(sum)
-	if err := WriteJSON(filepath.Join(dir, FileSummaryJSON), sum); err != nil {
-		return err
-	}
+// Write renders sum into dir: the plots and summary.md.
+func Write(dir string, sum *bench.Summary) error {
 	plots, err := WritePlots(dir, sum)
 	if err != nil {
 		return err
 	}
 	md := RenderMarkdown(sum, plots)
-	if err := os.WriteFile(filepath.Join(dir, FileSummaryMD), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, bench.FileSummaryMD), []byte(md), 0o644); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
 }
 
-// sortModes puts modes in report order.
-func sortModes(sum *Summary) {
-	slices.SortStableFunc(sum.Modes, func(a, b ModeRun) int { return modeOrder(a.Mode, b.Mode) })
-}
-
-// LoadSummary reads a run folder's summary.json.
-func LoadSummary(dir string) (*Summary, error) {
-	var sum Summary
-	if err := ReadJSON(filepath.Join(dir, FileSummaryJSON), &sum); err != nil {
-		return nil, fmt.Errorf("run %s: %w", dir, err)
-	}
-	if sum.Run == "" {
-		sum.Run = filepath.Base(filepath.Clean(dir))
-	}
-	return &sum, nil
-}
-
 // Rerender recomputes every level's metrics and reports from the raw results
-// (.bin) of a stored run, then writes the summary and plots again. It reads
-// env.json and each mode's mode.json, plus summary.json for modes that were
-// skipped.
-func Rerender(dir string) (*Summary, error) {
+// (.bin) of a stored run, then writes summary.json, summary.md and the plots
+// again. It reads env.json and each mode's mode.json, plus summary.json for
+// modes that were skipped. S follows today's rule, one per run from
+// bench.CalibrationMode's warm-up, so a run stored by an older rule is
+// brought up to date.
+func Rerender(dir string) (*bench.Summary, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
@@ -71,50 +50,63 @@ func Rerender(dir string) (*Summary, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("run folder %s is not a folder", dir)
 	}
-	sum := &Summary{Run: filepath.Base(filepath.Clean(dir))}
-	if err := ReadJSON(filepath.Join(dir, FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	sum := &bench.Summary{Run: filepath.Base(filepath.Clean(dir))}
+	if err := loadtest.ReadJSON(filepath.Join(dir, bench.FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var old Summary
-	if err := ReadJSON(filepath.Join(dir, FileSummaryJSON), &old); err == nil {
+	var old bench.Summary
+	if err := loadtest.ReadJSON(filepath.Join(dir, bench.FileSummaryJSON), &old); err == nil {
 		for _, m := range old.Modes {
 			if m.Skipped != "" {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
 		sum.Levels = old.Levels
+		sum.Calibration = old.Calibration
 	}
 
-	paths, err := filepath.Glob(filepath.Join(dir, "*", FileMode))
+	paths, err := filepath.Glob(filepath.Join(dir, "*", bench.FileMode))
 	if err != nil {
 		return nil, err
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, FileMode)
+		return nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, bench.FileMode)
 	}
+	var (
+		runs []bench.ModeRun
+		dirs []string
+	)
 	for _, p := range paths {
-		var run ModeRun
-		if err := ReadJSON(p, &run); err != nil {
+		var run bench.ModeRun
+		if err := loadtest.ReadJSON(p, &run); err != nil {
 			return nil, err
 		}
-		modeDir := filepath.Dir(p)
 		if len(run.Warmup) > 0 {
-			// S is derived, so a run stored by an older rule is brought up to date.
-			warm := make([]time.Duration, len(run.Warmup))
-			for i, d := range run.Warmup {
-				warm[i] = d.D()
-			}
-			run.Calibration = Duration(calibrate(warm))
+			run.Calibration = loadtest.Duration(bench.Calibrate(durations(run.Warmup)))
+		}
+		if run.Mode == bench.CalibrationMode && (sum.Calibration == nil || sum.Calibration.Mode == run.Mode) && run.Calibration > 0 {
+			sum.Calibration = &bench.Calibration{Mode: run.Mode, S: run.Calibration, Warmup: run.Warmup}
+		}
+		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
+	}
+	if c := sum.Calibration; c != nil && len(c.Warmup) > 0 {
+		c.S = loadtest.Duration(bench.Calibrate(durations(c.Warmup)))
+	}
+	for k, run := range runs {
+		modeDir := dirs[k]
+		s := run.Calibration
+		if sum.Calibration != nil {
+			s = sum.Calibration.S
 		}
 		for i, l := range run.Levels {
-			name := BurstName(l.Level)
-			rs, err := ReadResults(filepath.Join(modeDir, name+SuffixResults))
+			name := loadtest.BurstName(l.Level)
+			rs, err := loadtest.ReadResults(filepath.Join(modeDir, name+loadtest.SuffixResults))
 			if err != nil {
 				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
 			}
-			m := Compute(rs, Params{Capacity: run.Capacity, Calibration: run.Calibration.D(), Timeout: l.Timeout.D()})
+			m := loadtest.Compute(rs, loadtest.Params{Capacity: run.Capacity, Calibration: s.D(), Timeout: l.Timeout.D()})
 			m.Level, m.ServerPeakRSS, m.ServerHWM = l.Level, l.ServerPeakRSS, l.ServerHWM
-			if err := writeReports(modeDir, name, rs, m); err != nil {
+			if err := loadtest.WriteReports(modeDir, name, rs, m); err != nil {
 				return nil, err
 			}
 			run.Levels[i] = m
@@ -122,22 +114,30 @@ func Rerender(dir string) (*Summary, error) {
 				sum.Levels = append(sum.Levels, l.Level)
 			}
 		}
-		if err := WriteJSON(p, run); err != nil {
+		if err := loadtest.WriteJSON(filepath.Join(modeDir, bench.FileMode), run); err != nil {
 			return nil, err
 		}
 		sum.Modes = append(sum.Modes, run)
 	}
-	if err := WriteSummary(dir, sum); err != nil {
+	if err := bench.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
-	return sum, nil
+	return sum, Write(dir, sum)
+}
+
+func durations(ds []loadtest.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.D()
+	}
+	return out
 }
 
 // speedup is m's throughput over standard's at the same level (the makespan
 // ratio when every request succeeds; a mode that fails fast gains nothing); 0
 // if unknown.
-func speedup(sum *Summary, m Metrics) float64 {
-	std, ok := sum.Mode(ModeStandard)
+func speedup(sum *bench.Summary, m loadtest.Metrics) float64 {
+	std, ok := sum.Mode(bench.CalibrationMode)
 	if !ok {
 		return 0
 	}
@@ -150,7 +150,7 @@ func speedup(sum *Summary, m Metrics) float64 {
 
 // RenderMarkdown renders the run as summary.md; plots are the plot files to
 // link.
-func RenderMarkdown(sum *Summary, plots []string) string {
+func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	var b strings.Builder
 	e := sum.Env
 	fmt.Fprintf(&b, "# flipbench run `%s`\n\n", sum.Run)
@@ -199,14 +199,14 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 		for _, m := range mr.Levels {
 			if m.Successes < m.Requests {
 				fmt.Fprintf(&b, "- %s n=%d: %d of %d failed; status codes %s; errors: %s\n",
-					mr.Mode, m.Level, m.Requests-m.Successes, m.Requests, FormatCounts(m.StatusCodes), errorsText(m.Errors, 3))
+					mr.Mode, m.Level, m.Requests-m.Successes, m.Requests, loadtest.FormatCounts(m.StatusCodes), errorsText(m.Errors, 3))
 			}
 		}
 	}
 
 	b.WriteString("\n### Reading the table\n\n")
 	b.WriteString("- " + latencyNote + "\n")
-	var spread Duration
+	var spread loadtest.Duration
 	for _, mr := range sum.Modes {
 		for _, m := range mr.Levels {
 			spread = max(spread, m.SendSpread)
@@ -240,11 +240,11 @@ func RenderMarkdown(sum *Summary, plots []string) string {
 	return b.String()
 }
 
-func command(s ModeSpec) string {
+func command(s bench.Spec) string {
 	return strings.TrimSpace(filepath.Base(s.Binary) + " " + strings.Join(s.Args, " "))
 }
 
-func stopText(m ModeRun) string {
+func stopText(m bench.ModeRun) string {
 	switch {
 	case m.Killed:
 		return "killed after SIGTERM timeout"
@@ -255,11 +255,11 @@ func stopText(m ModeRun) string {
 	}
 }
 
-func workersText(m Metrics) string {
+func workersText(m loadtest.Metrics) string {
 	if len(m.Workers) == 0 {
 		return ""
 	}
-	return workerSplit(m)
+	return bench.WorkerSplit(m)
 }
 
 func errorsText(errs map[string]int, n int) string {
@@ -274,12 +274,11 @@ func errorsText(errs map[string]int, n int) string {
 		return strings.Compare(a, b)
 	})
 	var parts []string
-	for _, k := range firstN(keys, n) {
-		if c, ok := errs[k]; ok {
-			parts = append(parts, fmt.Sprintf("%dx %q", c, k))
-		} else {
-			parts = append(parts, k)
-		}
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%dx %q", errs[k], k))
+	}
+	if len(keys) > n {
+		parts = append(parts, fmt.Sprintf("… %d more", len(keys)-n))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -326,18 +325,4 @@ func times(f float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", f)
-}
-
-// FormatCounts renders a count map as "200:6 503:2", keys in order.
-func FormatCounts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
 }

@@ -1,9 +1,11 @@
-package loadtest
+package report
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/flipbench/flipbench/bench"
 )
 
 // RenderCompare puts two runs side by side as Markdown: for every mode and
@@ -11,7 +13,7 @@ import (
 // was faster for times, slower for throughput). Efficiency and speedup are
 // measured within each run, so they carry across noisy or different machines
 // better than absolute times.
-func RenderCompare(a, b *Summary) string {
+func RenderCompare(a, b *bench.Summary) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# Compare `%s` (A) with `%s` (B)\n\n", a.Run, b.Run)
 	w.WriteString("| | A | B |\n|---|---|---|\n")
@@ -76,22 +78,22 @@ func RenderCompare(a, b *Summary) string {
 	return w.String()
 }
 
-func modeUnion(a, b *Summary) []string {
+func modeUnion(a, b *bench.Summary) []string {
 	var names []string
-	for _, s := range []*Summary{a, b} {
+	for _, s := range []*bench.Summary{a, b} {
 		for _, m := range s.Modes {
 			if !slices.Contains(names, m.Mode) {
 				names = append(names, m.Mode)
 			}
 		}
 	}
-	slices.SortStableFunc(names, modeOrder)
+	slices.SortStableFunc(names, bench.ModeOrder)
 	return names
 }
 
-func levelUnion(a, b *Summary) []int {
+func levelUnion(a, b *bench.Summary) []int {
 	var ns []int
-	for _, s := range []*Summary{a, b} {
+	for _, s := range []*bench.Summary{a, b} {
 		for _, m := range s.Modes {
 			for _, l := range m.Levels {
 				if !slices.Contains(ns, l.Level) {

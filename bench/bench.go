@@ -1,0 +1,575 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// Defaults of a Config.
+const (
+	DefaultBinDir       = "bin"
+	DefaultNodeApp      = "nodeapp"
+	DefaultOutDir       = "results/latest"
+	DefaultWarmups      = 5
+	DefaultStartTimeout = 60 * time.Second
+	DefaultStopTimeout  = 60 * time.Second
+)
+
+// DefaultLevels returns the burst sizes of a full bench.
+func DefaultLevels() []int { return []int{10, 100, 1000} }
+
+// QuickLevels returns the burst sizes of the quick preset.
+func QuickLevels() []int { return []int{10, 100} }
+
+// ErrProblems is wrapped by the error Run returns when every mode ran but
+// some did not behave (a bad exit code, files left behind, failed warm-up).
+var ErrProblems = errors.New("bench found problems")
+
+// Config is what Run does; zero values take the defaults noted.
+type Config struct {
+	BinDir  string   // the Go server binaries; DefaultBinDir
+	NodeApp string   // the article's Node app; DefaultNodeApp
+	Modes   []string // names, in order; DefaultModes()
+	Levels  []int    // burst sizes; DefaultLevels()
+	Image   string   // the photo the servers flip; contract.DefaultImage
+	Out     string   // the run folder; DefaultOutDir
+	// Timeout is the client timeout of every burst request; 0 picks one per
+	// level, 3 × the ideal makespan + 1 minute.
+	Timeout      time.Duration
+	Warmups      int           // sequential requests per mode before its bursts; DefaultWarmups
+	Cores        int           // the core count modes size themselves by; runtime.NumCPU()
+	StartTimeout time.Duration // the wait for /healthz; DefaultStartTimeout
+	StopTimeout  time.Duration // the wait for an exit after SIGTERM; DefaultStopTimeout
+	Progress     io.Writer     // a progress bar with an ETA; nil draws none
+	Log          io.Writer     // one line per step; nil discards
+	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	// ModeArgs appends flags to a mode's command line; a flag given twice
+	// takes its last value, so this overrides the mode's own (the gate
+	// injects a one-worker cluster this way).
+	ModeArgs map[string][]string
+	// Flags and Args are the command line, recorded in env.json.
+	Flags map[string]string
+	Args  []string
+}
+
+func (c *Config) fill() {
+	c.BinDir = cmp.Or(c.BinDir, DefaultBinDir)
+	c.NodeApp = cmp.Or(c.NodeApp, DefaultNodeApp)
+	c.Image = cmp.Or(c.Image, contract.DefaultImage)
+	c.Out = cmp.Or(c.Out, DefaultOutDir)
+	if c.Modes == nil {
+		c.Modes = DefaultModes()
+	}
+	if c.Levels == nil {
+		c.Levels = DefaultLevels()
+	}
+	if c.Warmups == 0 {
+		c.Warmups = DefaultWarmups
+	}
+	if c.Cores == 0 {
+		c.Cores = runtime.NumCPU()
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+func (c *Config) validate() error {
+	if len(c.Modes) == 0 {
+		return errors.New("no modes to run")
+	}
+	for _, m := range c.Modes {
+		if _, err := LookupMode(m); err != nil {
+			return err
+		}
+	}
+	if len(c.Levels) == 0 {
+		return errors.New("no levels to run")
+	}
+	for _, n := range c.Levels {
+		if n < 1 || n > loadtest.MaxLevel {
+			return fmt.Errorf("level %d out of range (1 to %d)", n, loadtest.MaxLevel)
+		}
+	}
+	switch {
+	case c.Warmups < 1:
+		return fmt.Errorf("warm-ups: need at least 1 to calibrate, got %d", c.Warmups)
+	case c.Cores < 1:
+		return fmt.Errorf("cores: need at least 1, got %d", c.Cores)
+	case c.Timeout < 0:
+		return fmt.Errorf("timeout %s is negative", c.Timeout)
+	case c.StartTimeout < 0 || c.StopTimeout < 0:
+		return errors.New("start and stop timeouts must be positive")
+	}
+	if fi, err := os.Stat(c.Image); err != nil {
+		return fmt.Errorf("image: %w", err)
+	} else if fi.IsDir() {
+		return fmt.Errorf("image %s is a folder", c.Image)
+	}
+	return nil
+}
+
+// Run starts every mode's server in turn, fires each burst at it and writes
+// the run folder's data: env.json, summary.json and per mode its mode.json,
+// server log and level files (report.Write renders summary.md and the
+// plots). It returns the summary and an error that wraps ErrProblems when a
+// server misbehaved, or ctx's error when it was cancelled (the server of the
+// moment is stopped first, and the files written so far are kept).
+//
+// A run has one S, the time of one job on one core, from the sequential
+// warm-up of CalibrationMode: it runs first, or, when it is not asked for,
+// only its warm-up runs. Every mode's ideal makespan is counted in that S,
+// so efficiencies compare across modes.
+func Run(ctx context.Context, c Config) (*Summary, error) {
+	c.fill()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	place := Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+
+	// Resolve the modes; one whose need is missing is skipped.
+	var specs []Spec
+	var runs []ModeRun
+	bins := map[string]string{}
+	for _, name := range c.Modes {
+		mode, _ := LookupMode(name)
+		spec, err := mode.Command(place)
+		spec.Args = append(spec.Args, c.ModeArgs[name]...)
+		if err != nil {
+			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
+			runs = append(runs, ModeRun{Mode: name, Spec: spec, Skipped: err.Error()})
+			continue
+		}
+		specs = append(specs, spec)
+		bins[spec.Name] = spec.Binary
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("no mode can run here: %s", runs[0].Skipped)
+	}
+	calib, onlyCalibrate := planCalibration(specs, place)
+	if i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == CalibrationMode }); i > 0 {
+		first := specs[i]
+		specs = slices.Insert(slices.Delete(specs, i, i+1), 0, first)
+	}
+
+	image, err := filepath.Abs(c.Image)
+	if err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	env, err := CollectEnv(ctx, c.Image)
+	if err != nil {
+		return nil, err
+	}
+	env.Binaries = binarySums(bins)
+	env.Flags, env.Args = c.Flags, c.Args
+	if err := prepareOut(c.Out, c.Modes); err != nil {
+		return nil, err
+	}
+	if err := loadtest.WriteJSON(filepath.Join(c.Out, FileEnv), env); err != nil {
+		return nil, err
+	}
+
+	sp := spawn.New()
+	defer sp.Close() // after every server has been stopped: see startServer
+	sum := &Summary{Run: filepath.Base(filepath.Clean(c.Out)), Env: env, Levels: c.Levels, Modes: runs}
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	tr := newTracker(c.Progress, c.Log, names, c.Levels, c.Warmups)
+	b := &runner{c: c, sp: sp, image: image, tr: tr}
+	if onlyCalibrate {
+		cal, err := b.calibrateOnly(ctx, calib)
+		if err != nil {
+			tr.finish(false)
+			return sum, errors.Join(err, WriteSummary(c.Out, sum))
+		}
+		sum.Calibration = cal
+	}
+	var problems []string
+	for i, spec := range specs {
+		run, err := b.mode(ctx, spec, i, sum)
+		sum.Modes = append(sum.Modes, run)
+		for _, p := range run.Problems {
+			problems = append(problems, spec.Name+": "+p)
+		}
+		if werr := loadtest.WriteJSON(filepath.Join(c.Out, spec.Name, FileMode), run); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		if err != nil {
+			tr.finish(false)
+			return sum, errors.Join(err, WriteSummary(c.Out, sum))
+		}
+	}
+	tr.finish(true)
+	if err := WriteSummary(c.Out, sum); err != nil {
+		return sum, err
+	}
+	if len(problems) > 0 {
+		return sum, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
+	}
+	return sum, nil
+}
+
+// planCalibration returns the spec of CalibrationMode, and whether it must be
+// started just for its warm-up (it is not among specs but can run here).
+func planCalibration(specs []Spec, place Place) (Spec, bool) {
+	for _, s := range specs {
+		if s.Name == CalibrationMode {
+			return s, false
+		}
+	}
+	mode, err := LookupMode(CalibrationMode)
+	if err != nil {
+		return Spec{}, false
+	}
+	spec, err := mode.Command(place)
+	return spec, err == nil
+}
+
+// runner is one Run's shared state.
+type runner struct {
+	c     Config
+	sp    *spawn.Spawner
+	image string
+	tr    *tracker
+}
+
+// prepareOut makes the run folder and clears what a previous run of these
+// modes left in it: only folders and files bench itself writes. A mode path
+// that holds something else (say -out bin, where bin/standard is a binary)
+// is an error, not deleted.
+func prepareOut(out string, modes []string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	for _, m := range modes {
+		dir := filepath.Join(out, m)
+		fi, err := os.Lstat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+		if !fi.IsDir() || !isModeDir(dir) {
+			return fmt.Errorf("output folder: %s exists and is not a bench mode folder; choose another -out", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("output folder: %w", err)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(out, "*.svg"))
+	pngs, _ := filepath.Glob(filepath.Join(out, "*.png"))
+	old = append(append(old, pngs...), filepath.Join(out, FileSummaryMD), filepath.Join(out, FileSummaryJSON))
+	if err := os.RemoveAll(filepath.Join(out, dirCalibration)); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	for _, f := range old {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("output folder: %w", err)
+		}
+	}
+	return nil
+}
+
+// isModeDir reports whether dir looks like a mode folder bench wrote: empty,
+// or holding its mode.json or server.log.
+func isModeDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	if len(entries) == 0 {
+		return true
+	}
+	for _, f := range []string{FileMode, FileServerLog} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// calibrateOnly starts CalibrationMode's server for its warm-up alone, into
+// the run folder's calibration/ (no mode.json: it is not a mode of the run).
+func (b *runner) calibrateOnly(ctx context.Context, spec Spec) (*Calibration, error) {
+	b.tr.logf("calibration: %s is not in this run; its warm-up alone gives the run's S", spec.Name)
+	sum := &Summary{}
+	run, err := b.serve(ctx, spec, filepath.Join(b.c.Out, dirCalibration), -1, nil, sum)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Calibration == nil {
+		return nil, fmt.Errorf("calibration on %s failed: %s", spec.Name, strings.Join(run.Problems, "; "))
+	}
+	if len(run.Problems) > 0 {
+		return nil, fmt.Errorf("%w: calibration on %s: %s", ErrProblems, spec.Name, strings.Join(run.Problems, "; "))
+	}
+	return sum.Calibration, nil
+}
+
+// mode runs one mode of the run from start to stop.
+func (b *runner) mode(ctx context.Context, spec Spec, idx int, sum *Summary) (ModeRun, error) {
+	return b.serve(ctx, spec, filepath.Join(b.c.Out, spec.Name), idx, b.c.Levels, sum)
+}
+
+// serve starts spec's server, warms it up, fires levels at it and stops it,
+// writing into dir. The first warm-up of CalibrationMode sets
+// sum.Calibration. idx is the mode's place in the progress tracker (-1: not
+// tracked). Problems with the server go to run.Problems; the error is for
+// cancellation and for failing to write files.
+func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, levels []int, sum *Summary) (run ModeRun, err error) {
+	c, tr := b.c, b.tr
+	run = ModeRun{Mode: spec.Name, Spec: spec, ExitCode: -1}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return run, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	answered := 0
+	count := func() {
+		if ctx.Err() != nil {
+			tr.halt()
+			return
+		}
+		answered++
+		if idx >= 0 {
+			tr.add()
+		}
+	}
+	problem := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		run.Problems = append(run.Problems, msg)
+		tr.logf("%s: problem: %s", spec.Name, msg)
+	}
+
+	srv, err := startServer(b.sp, spec, b.image, filepath.Join(dir, FileServerLog), c.ServerEnv)
+	if err != nil {
+		problem("%v", err)
+		if idx >= 0 {
+			tr.skip(0)
+		}
+		return run, nil
+	}
+	run.PID = srv.pid
+	tr.logf("%s: started %s %s (pid %d)", spec.Name, spec.Binary, strings.Join(spec.Args, " "), srv.pid)
+	defer func() {
+		res := srv.stop(c.StopTimeout)
+		run.ExitCode, run.Killed, run.Survivors, run.Leftovers = res.ExitCode, res.Killed, res.Survivors, res.Leftovers
+		if ctx.Err() != nil {
+			tr.logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
+			return
+		}
+		switch {
+		case res.Early:
+			problem("exited on its own (exit code %d) before bench stopped it; see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
+		case res.Killed:
+			problem("did not exit within %s of SIGTERM; its process group was killed", c.StopTimeout)
+		case res.ExitCode != 0:
+			problem("exit code %d after SIGTERM (want 0); see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
+		}
+		if len(res.Survivors) > 0 {
+			problem("processes %v of its group outlived it (killed)", res.Survivors)
+		}
+		if len(res.Leftovers) > 0 {
+			problem("left %d entries in its tmpdir: %s", len(res.Leftovers), strings.Join(firstN(res.Leftovers, 5), ", "))
+		}
+		if len(run.Problems) == 0 {
+			tr.logf("%s: stopped cleanly (exit code 0, no temp files left)", spec.Name)
+		}
+	}()
+	defer func() {
+		if idx >= 0 && len(run.Levels) < len(levels) {
+			tr.skip(answered)
+		}
+	}()
+
+	h, raw, err := srv.waitHealthy(ctx, c.StartTimeout)
+	if err != nil {
+		if ctx.Err() != nil {
+			return run, ctx.Err()
+		}
+		problem("%v", err)
+		return run, nil
+	}
+	run.Addr, run.Health = srv.addr, raw
+	run.Capacity = h.TotalCapacity()
+	run.Spec.Capacity, run.Spec.Workers = run.Capacity, max(h.Workers, 1)
+
+	if idx >= 0 {
+		tr.begin(idx, -1)
+	}
+	warm, jobs, err := warmUp(ctx, srv.url(contract.PathFlip), c.Warmups, c.Timeout, count)
+	for _, d := range warm {
+		run.Warmup = append(run.Warmup, loadtest.Duration(d))
+	}
+	if len(jobs) > 0 {
+		run.ServerJob = loadtest.Duration(loadtest.Median(jobs))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return run, ctx.Err()
+		}
+		problem("warm-up: %v", err)
+		return run, nil
+	}
+	own := Calibrate(warm)
+	run.Calibration = loadtest.Duration(own)
+	run.IdleRSS = groupRSS(srv.pid)
+	run.WarmupHWM = groupHWM(srv.pid)
+	if sum.Calibration == nil && spec.Name == CalibrationMode {
+		sum.Calibration = &Calibration{Mode: spec.Name, S: run.Calibration, Warmup: run.Warmup}
+	}
+	s := own // when no CalibrationMode could run, each mode counts in its own
+	if sum.Calibration != nil {
+		s = sum.Calibration.S.D()
+	}
+	if idx >= 0 {
+		tr.calibrated(idx, run.Capacity, s)
+	}
+	tr.logf("%s: healthy, capacity %d, own warm-up S = %s (median of %d sequential requests), run S = %s",
+		spec.Name, run.Capacity, loadtest.Duration(own), len(warm), loadtest.Duration(s))
+
+	tgt := vegeta.Target{Method: http.MethodPost, URL: srv.url(contract.PathFlip)}
+	for j, n := range levels {
+		timeout := c.Timeout
+		if timeout == 0 {
+			timeout = autoTimeout(n, run.Capacity, s)
+		}
+		tr.begin(idx, j)
+		name := loadtest.BurstName(n)
+		peakRSS := sampleRSS(srv.pid, 100*time.Millisecond)
+		rs, aerr := loadtest.Burst(ctx, tgt, n,
+			loadtest.WithTimeout(timeout),
+			loadtest.WithName(spec.Name+"/"+name),
+			loadtest.WithOnResult(func(*vegeta.Result) { count() }),
+		)
+		rss := peakRSS()
+		if aerr != nil && ctx.Err() == nil {
+			problem("burst of %d: %v", n, aerr)
+			return run, nil
+		}
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: run.Capacity, Calibration: s, Timeout: timeout})
+		m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, groupHWM(srv.pid)
+		if ctx.Err() != nil {
+			// Keep what the interrupted burst gathered, under its own name.
+			_ = loadtest.WriteLevel(dir, name+"-interrupted", rs, m)
+			return run, ctx.Err()
+		}
+		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
+			return run, fmt.Errorf("%s: %w", spec.Name, err)
+		}
+		run.Levels = append(run.Levels, m)
+		tr.logf("%s", levelLine(spec.Name, m))
+		if srv.exited() {
+			return run, nil // the stop reports it
+		}
+	}
+	return run, nil
+}
+
+// autoTimeout is a client timeout for a burst of n: three times the ideal
+// makespan plus a minute, so even the last request of a slow queue is
+// measured rather than cut off.
+func autoTimeout(n, capacity int, s time.Duration) time.Duration {
+	return 3*loadtest.IdealMakespan(n, capacity, s) + time.Minute
+}
+
+// warmUp sends n sequential POSTs to url and returns their latencies and
+// the server's job times (X-Job-Time, when present); any answer but 200 is an
+// error.
+func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAnswer func()) (lat, jobs []time.Duration, err error) {
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	client := loadtest.NewClient(ctx, timeout)
+	for i := range n {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+		if err != nil {
+			return lat, jobs, err
+		}
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return lat, jobs, fmt.Errorf("request %d: %w", i+1, err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		d := time.Since(start)
+		if err != nil {
+			return lat, jobs, fmt.Errorf("request %d: %w", i+1, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return lat, jobs, fmt.Errorf("request %d: %s: %s", i+1, resp.Status, strings.TrimSpace(string(body)))
+		}
+		lat = append(lat, d)
+		if j, ok := loadtest.HeaderDuration(resp.Header, contract.HeaderJobTime); ok {
+			jobs = append(jobs, j)
+		}
+		onAnswer()
+	}
+	return lat, jobs, nil
+}
+
+// Calibrate returns S, the time of one job here and now, from the sequential
+// warm-up latencies: their median, leaving out the first when there are three
+// or more, because a fresh process's first job is slower (its heap grows, its
+// pages fault in).
+func Calibrate(warm []time.Duration) time.Duration {
+	if len(warm) > 2 {
+		warm = warm[1:]
+	}
+	return loadtest.Median(warm)
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), fmt.Sprintf("… %d more", len(s)-n))
+}
+
+// levelLine is the one-line account of a level in the bench log.
+func levelLine(mode string, m loadtest.Metrics) string {
+	line := fmt.Sprintf("%s n=%d: %d/%d ok, sent within %s, first %s, median %s, last %s, %.2f req/s",
+		mode, m.Level, m.Successes, m.Requests, m.SendSpread, m.FirstAnswer, m.Latency.Median, m.Makespan, m.Throughput)
+	if m.Efficiency > 0 {
+		line += fmt.Sprintf(", efficiency %.0f%%", 100*m.Efficiency)
+	}
+	if len(m.Workers) > 1 {
+		line += ", workers " + WorkerSplit(m)
+	}
+	return line
+}
+
+// WorkerSplit renders per-worker counts as "6/4".
+func WorkerSplit(m loadtest.Metrics) string {
+	cs := m.WorkerCounts()
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprint(c)
+	}
+	return strings.Join(parts, "/")
+}

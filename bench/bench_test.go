@@ -1,0 +1,474 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// fakeBin makes a bin folder whose standard and clustered are links to this
+// test binary, which then runs the fake server (see TestMain).
+func fakeBin(t *testing.T, names ...string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if len(names) == 0 {
+		names = []string{"standard", "clustered"}
+	}
+	for _, n := range names {
+		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// fakeImage writes a stand-in photo (the fake server only checks it exists).
+func fakeImage(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(p, []byte("not really a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// testConfig is the Config every bench test shares: small, fast, quiet.
+func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
+	return Config{
+		BinDir: bin, NodeApp: t.TempDir(), Image: fakeImage(t), Out: out,
+		Levels: []int{4, 10}, Warmups: 2, Cores: 2,
+		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
+		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+	}
+}
+
+func TestRunWritesACompleteRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log, bar bytes.Buffer
+	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg.Modes = []string{"clustered", "standard", "threaded", "shared"}
+	cfg.Progress = &bar
+	cfg.Flags, cfg.Args = map[string]string{"quick": "false"}, []string{"loadtest", "bench"}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	if len(sum.Modes) != 4 {
+		t.Fatalf("modes = %d, want 4", len(sum.Modes))
+	}
+	// One S per run, from standard's warm-up, though standard was listed second.
+	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || sum.Calibration.S <= 0 {
+		t.Fatalf("run calibration = %+v, want standard's S", sum.Calibration)
+	}
+	if !strings.Contains(log.String(), "standard: started") || strings.Index(log.String(), "standard: started") > strings.Index(log.String(), "clustered: started") {
+		t.Errorf("standard did not run first:\n%s", log.String())
+	}
+	wantCap := map[string]int{"standard": 1, "threaded": 2, "clustered": 2, "shared": 2}
+	for _, m := range sum.Modes {
+		if len(m.Problems) > 0 || m.ExitCode != 0 || m.Skipped != "" {
+			t.Errorf("%s: problems %v, exit %d, skipped %q", m.Mode, m.Problems, m.ExitCode, m.Skipped)
+		}
+		if m.Capacity != wantCap[m.Mode] || m.Spec.Capacity != m.Capacity {
+			t.Errorf("%s: capacity %d (spec %d), want %d from /healthz", m.Mode, m.Capacity, m.Spec.Capacity, wantCap[m.Mode])
+		}
+		if m.ServerJob.D() != 30*time.Millisecond || m.IdleRSS == 0 {
+			t.Errorf("%s: server job %s (want the fake's 30ms), idle RSS %d", m.Mode, m.ServerJob, m.IdleRSS)
+		}
+		if m.Calibration <= 0 || len(m.Warmup) != 2 {
+			t.Errorf("%s: own S %s from %d warm-ups, want a positive S from 2", m.Mode, m.Calibration, len(m.Warmup))
+		}
+		if !strings.HasPrefix(m.Addr, "127.0.0.1:") || strings.HasSuffix(m.Addr, ":0") {
+			t.Errorf("%s: addr %q, want the port the server bound", m.Mode, m.Addr)
+		}
+		if len(m.Levels) != 2 {
+			t.Fatalf("%s: %d levels, want 2", m.Mode, len(m.Levels))
+		}
+		for _, l := range m.Levels {
+			if l.Requests != l.Level || l.Successes != l.Level {
+				t.Errorf("%s n=%d: %d requests, %d ok", m.Mode, l.Level, l.Requests, l.Successes)
+			}
+			if l.Calibration != sum.Calibration.S {
+				t.Errorf("%s n=%d: counted in S = %s, want the run's %s", m.Mode, l.Level, l.Calibration, sum.Calibration.S)
+			}
+			total := 0
+			for _, c := range l.Workers {
+				total += c
+			}
+			if total != l.Level {
+				t.Errorf("%s n=%d: per-worker counts %v add up to %d", m.Mode, l.Level, l.Workers, total)
+			}
+			if (m.Mode == "clustered" || m.Mode == "shared") && len(l.Workers) != 2 {
+				t.Errorf("%s n=%d: workers %v, want 2", m.Mode, l.Level, l.Workers)
+			}
+			if l.ServerPeakRSS < m.IdleRSS/2 {
+				t.Errorf("%s n=%d: peak RSS %d, idle %d", m.Mode, l.Level, l.ServerPeakRSS, m.IdleRSS)
+			}
+			if l.Efficiency <= 0 || l.Timeout <= 0 {
+				t.Errorf("%s n=%d: efficiency %v, timeout %s", m.Mode, l.Level, l.Efficiency, l.Timeout)
+			}
+		}
+		if alive := groupMembers(m.PID); len(alive) > 0 {
+			t.Errorf("%s: processes %v still alive", m.Mode, alive)
+		}
+	}
+
+	files := []string{FileEnv, FileSummaryJSON}
+	for _, mode := range []string{"standard", "threaded", "clustered", "shared"} {
+		files = append(files, filepath.Join(mode, FileMode), filepath.Join(mode, FileServerLog))
+		for _, n := range []int{4, 10} {
+			for _, f := range loadtest.LevelFiles(loadtest.BurstName(n)) {
+				files = append(files, filepath.Join(mode, f))
+			}
+		}
+	}
+	for _, f := range files {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("run file %s missing or empty (%v)", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, dirCalibration)); err == nil {
+		t.Errorf("a run with standard in it made a calibration-only folder")
+	}
+
+	// vegeta's decoder reads the raw results back.
+	rs, err := loadtest.ReadResults(filepath.Join(out, "clustered", loadtest.BurstName(10)+loadtest.SuffixResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 10 || rs[0].Headers.Get(contract.HeaderWorkerPID) == "" {
+		t.Errorf("read back %d results (first headers %v), want 10 with %s", len(rs), rs[0].Headers, contract.HeaderWorkerPID)
+	}
+	back, err := LoadSummary(out)
+	if err != nil || back.Calibration == nil || back.Calibration.S != sum.Calibration.S || len(back.Modes) != 4 {
+		t.Errorf("summary.json read back: %+v, %v", back, err)
+	}
+	var env Env
+	if err := loadtest.ReadJSON(filepath.Join(out, FileEnv), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Cores < 1 || len(env.ImageSHA256) != 64 || env.GoVersion == "" || env.Flags["quick"] != "false" {
+		t.Errorf("env = %+v", env)
+	}
+	if !strings.Contains(bar.String(), "ETA") {
+		t.Errorf("progress bar never showed an ETA: %q", bar.String())
+	}
+	if !strings.Contains(log.String(), "stopped cleanly") {
+		t.Errorf("log lacks the clean stop:\n%s", log.String())
+	}
+}
+
+func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"threaded"}, []int{4}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || len(sum.Calibration.Warmup) != 2 {
+		t.Fatalf("calibration = %+v, want standard's warm-up", sum.Calibration)
+	}
+	if len(sum.Modes) != 1 || sum.Modes[0].Mode != "threaded" {
+		t.Fatalf("modes = %+v, want threaded alone", sum.Modes)
+	}
+	if l, _ := sum.Modes[0].Level(4); l.Calibration != sum.Calibration.S {
+		t.Errorf("threaded counted in %s, want the run's S %s", l.Calibration, sum.Calibration.S)
+	}
+	if readFile(filepath.Join(out, dirCalibration, FileServerLog)) == "" {
+		t.Error("the calibration server's log is missing")
+	}
+	if _, err := os.Stat(filepath.Join(out, CalibrationMode, FileMode)); err == nil {
+		t.Error("the calibration-only warm-up wrote a mode folder")
+	}
+}
+
+func TestRunSkipsModesItCannotRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	cfg := testConfig(t, fakeBin(t, "standard"), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard", "clustered", "node-standard"}, []int{3}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	for mode, want := range map[string]string{
+		"clustered":     "clustered not found (build it with make build)",
+		"node-standard": "node",
+	} {
+		m, ok := sum.Mode(mode)
+		if !ok || !strings.Contains(m.Skipped, want) {
+			t.Errorf("%s = %+v, want skipped for %q", mode, m, want)
+		}
+		if !strings.Contains(log.String(), "skip "+mode+": ") {
+			t.Errorf("log lacks the skip of %s:\n%s", mode, log.String())
+		}
+	}
+	if m, _ := sum.Mode("standard"); len(m.Levels) != 1 {
+		t.Errorf("standard did not run: %+v", m)
+	}
+
+	cfg = testConfig(t, t.TempDir(), out, io.Discard)
+	cfg.Modes = []string{"standard"}
+	_, err = Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "no mode can run here") {
+		t.Errorf("bench without binaries: err = %v", err)
+	}
+}
+
+func TestRunReportsMisbehavingServers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+		want string
+	}{
+		{"leaves files", "FAKESERVER_LEAVE=1", "left 2 entries in its tmpdir"},
+		{"bad exit code", "FAKESERVER_EXIT=3", "exit code 3"},
+		{"ignores SIGTERM", "FAKESERVER_IGNORE_TERM=1", "process group was killed"},
+		{"answers 500", "FAKESERVER_STATUS=500", "warm-up: request 1: 500"},
+		{"crashes at start", "FAKESERVER_CRASH=1", "server exited before it was healthy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "run")
+			cfg := testConfig(t, fakeBin(t), out, io.Discard)
+			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
+			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
+			sum, err := Run(context.Background(), cfg)
+			if !errors.Is(err, ErrProblems) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrProblems mentioning %q", err, tc.want)
+			}
+			m, _ := sum.Mode("standard")
+			if len(m.Problems) == 0 {
+				t.Errorf("mode run lists no problems: %+v", m)
+			}
+			if alive := groupMembers(m.PID); len(alive) > 0 {
+				t.Errorf("processes %v still alive", alive)
+			}
+		})
+	}
+}
+
+func TestRunCancelStopsTheServer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var log bytes.Buffer
+	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
+	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
+	go func() {
+		// Cancel in the middle of standard's burst (50 × 100 ms in a row).
+		for !strings.Contains(readFile(filepath.Join(out, "standard", FileServerLog)), "listening") {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(700 * time.Millisecond)
+		cancel()
+	}()
+	sum, err := Run(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled\nlog:\n%s", err, log.String())
+	}
+	if len(sum.Modes) != 1 {
+		t.Fatalf("modes = %d, want only standard", len(sum.Modes))
+	}
+	m := sum.Modes[0]
+	if m.PID == 0 || syscall.Kill(m.PID, 0) == nil && len(groupMembers(m.PID)) > 0 {
+		t.Errorf("server %d still running", m.PID)
+	}
+	if _, err := os.Stat(filepath.Join(out, "standard", loadtest.BurstName(50)+"-interrupted"+loadtest.SuffixResults)); err != nil {
+		t.Errorf("the interrupted burst's results were not kept: %v", err)
+	}
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func TestRunRefusesToClobber(t *testing.T) {
+	out := t.TempDir()
+	// -out bin: bin/standard is a binary, not a mode folder.
+	bin := fakeBin(t)
+	cfg := testConfig(t, bin, bin, io.Discard)
+	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "not a bench mode folder") {
+		t.Errorf("bench -out bin: err = %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(bin, "standard")); err != nil {
+		t.Errorf("bin/standard is gone: %v", err)
+	}
+	// A folder of someone else's files under a mode's name is kept too.
+	if err := os.MkdirAll(filepath.Join(out, "standard"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "standard", "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Out = out
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Error("bench overwrote a folder it did not write")
+	}
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	img := fakeImage(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"unknown mode", func(c *Config) { c.Modes = []string{"forked"} }, `unknown mode "forked"`},
+		{"no modes", func(c *Config) { c.Modes = []string{} }, "no modes"},
+		{"bad level", func(c *Config) { c.Levels = []int{10, 0} }, "level 0 out of range"},
+		{"no warm-up", func(c *Config) { c.Warmups = -1 }, "at least 1"},
+		{"missing image", func(c *Config) { c.Image = filepath.Join(t.TempDir(), "nope.jpg") }, "image"},
+		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Image: img, Out: t.TempDir()}
+			tc.edit(&cfg)
+			_, err := Run(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseLevelsAndModes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		err  string
+	}{
+		{"10,100,1000", []int{10, 100, 1000}, ""},
+		{" 5 , 7 ,", []int{5, 7}, ""},
+		{"", nil, "no levels"},
+		{"10,x", nil, `"x" is not a whole number`},
+		{"0", nil, "out of range"},
+		{"-5", nil, "out of range"},
+		{"1000000", nil, "out of range"},
+		{"10,10", nil, "twice"},
+	} {
+		got, err := ParseLevels(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseLevels(%q) err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseLevels(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in  string
+		n   int
+		err string
+	}{
+		{"standard,clustered,threaded,shared", 4, ""},
+		{"threaded,node-cluster", 2, ""},
+		{"standard,forked", 0, `unknown mode "forked"`},
+		{"standard,standard", 0, "twice"},
+		{" , ", 0, "no modes"},
+	} {
+		got, err := ParseModes(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseModes(%q) err = %v, want %q", tc.in, err, tc.err)
+			}
+		} else if err != nil || len(got) != tc.n {
+			t.Errorf("ParseModes(%q) = %v, %v; want %d modes", tc.in, got, err, tc.n)
+		}
+	}
+}
+
+func TestModeCommand(t *testing.T) {
+	bin := fakeBin(t)
+	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
+	for _, tc := range []struct {
+		mode, bin, args string
+	}{
+		{"standard", "standard", "--procs=1"},
+		{"threaded", "standard", "--procs=4"},
+		{"clustered", "clustered", "--workers=4 --balance=reuseport"},
+		{"shared", "clustered", "--workers=4 --balance=shared"},
+	} {
+		m, err := LookupMode(tc.mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := m.Command(place)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.mode, err)
+		}
+		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != FamilyGo {
+			t.Errorf("%s: %+v, want %s %s", tc.mode, s, tc.bin, tc.args)
+		}
+	}
+	if _, err := LookupMode("forked"); err == nil {
+		t.Error("LookupMode(forked) succeeded")
+	}
+	node, _ := LookupMode("node-cluster")
+	if _, err := node.Command(place); err == nil {
+		t.Error("node-cluster runs without its node_modules")
+	} else if !strings.Contains(err.Error(), "node_modules") && !strings.Contains(err.Error(), "not on the PATH") {
+		t.Errorf("node-cluster: %v, want a reason", err)
+	}
+	// Every default mode is a Go mode; every mode has a program and a line of text.
+	for _, m := range Modes() {
+		if m.Program == "" || m.About == "" || m.Args == nil {
+			t.Errorf("mode %s is incomplete: %+v", m.Name, m)
+		}
+		if m.Default && m.Family != FamilyGo {
+			t.Errorf("mode %s runs by default but needs %s", m.Name, m.Family)
+		}
+	}
+}
+
+func TestTrackerETA(t *testing.T) {
+	tr := newTracker(io.Discard, io.Discard, []string{"standard", "threaded"}, []int{10, 100}, 3)
+	if _, ok := tr.remaining(); ok {
+		t.Error("ETA known before any calibration")
+	}
+	tr.begin(0, -1)
+	tr.calibrated(0, 1, time.Second)
+	tr.begin(0, 0)
+	for range 4 {
+		tr.add()
+	}
+	// standard: 6 + 100 jobs of 1 s on 1 slot; threaded (S guessed 1 s, one
+	// slot until its /healthz says more): overhead + 3 warm-ups + 10 + 100.
+	want := 106*time.Second + perModeOverhead + 3*time.Second + 110*time.Second
+	if got, _ := tr.remaining(); got != want {
+		t.Errorf("remaining = %s, want %s", got, want)
+	}
+
+	// Without a bar, a status line goes to the log now and then.
+	var log bytes.Buffer
+	tr = newTracker(nil, &log, []string{"standard"}, []int{10}, 1)
+	tr.statusEvery = 0
+	tr.calibrated(0, 1, time.Second)
+	tr.begin(0, 0)
+	tr.add()
+	if got, want := log.String(), "standard n=10: 1 answered, ETA 9s\n"; got != want {
+		t.Errorf("status line = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,249 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// Family groups modes by what serves them.
+type Family string
+
+// Families of modes.
+const (
+	FamilyGo   Family = "go"   // the Go binaries in the bin folder
+	FamilyNode Family = "node" // the article's Koa + Jimp app on Node
+)
+
+// Place is where a run finds its servers and what it runs them on.
+type Place struct {
+	BinDir  string // the Go server binaries
+	NodeApp string // the article's Node app (its folder, with node_modules)
+	Cores   int    // the core count modes size themselves by
+}
+
+// Need is something a mode needs besides its program. Check returns why the
+// need is not met; the mode is then skipped with that reason.
+type Need struct {
+	What  string
+	Check func(Place) error
+}
+
+// Mode is one way of serving the flip app. Adding a mode is adding a value to
+// Modes; how many jobs it runs at once is read from its /healthz, never from
+// its flags.
+type Mode struct {
+	Name   string
+	Family Family
+	About  string // one line for -h and the summary
+	// Program is the executable: a file in Place.BinDir, or, when OnPath is
+	// set, a program looked up on the PATH.
+	Program string
+	OnPath  bool
+	// Args are the mode's own arguments; Run adds the common server flags
+	// (address, image, tmpdir) after them.
+	Args  func(Place) []string
+	Env   []string // added to the server's environment
+	Needs []Need
+	// Default modes run when none are named.
+	Default bool
+}
+
+// CalibrationMode is the mode whose sequential warm-up gives a run its one S,
+// the time of one job on one core: the ideal makespan of every mode is
+// counted in it.
+const CalibrationMode = "standard"
+
+// Modes returns every mode Run knows, in report order.
+func Modes() []Mode {
+	goFlag := func(name string, v any) string { return contract.Arg(name, fmt.Sprint(v)) }
+	cluster := func(balance string) func(Place) []string {
+		return func(p Place) []string {
+			return []string{goFlag(contract.FlagWorkers, p.Cores), goFlag(contract.FlagBalance, balance)}
+		}
+	}
+	nodeScript := func(script string) func(Place) []string {
+		return func(p Place) []string { return []string{filepath.Join(p.NodeApp, script)} }
+	}
+	nodeInstalled := Need{What: "the Node app installed (make build runs npm ci)", Check: func(p Place) error {
+		if _, err := os.Stat(filepath.Join(p.NodeApp, "node_modules")); err != nil {
+			return fmt.Errorf("%s has no node_modules: run make build (npm ci) with node and npm on the PATH", p.NodeApp)
+		}
+		return nil
+	}}
+	return []Mode{
+		{Name: "standard", Family: FamilyGo, Default: true, Program: "standard",
+			About: "one process on one thread (GOMAXPROCS=1): a single Node process",
+			Args:  func(Place) []string { return []string{goFlag(contract.FlagProcs, 1)} }},
+		{Name: "threaded", Family: FamilyGo, Default: true, Program: "standard",
+			About: "one process on every core: Go's own answer",
+			Args:  func(p Place) []string { return []string{goFlag(contract.FlagProcs, p.Cores)} }},
+		{Name: "clustered", Family: FamilyGo, Default: true, Program: "clustered",
+			About: "a master and one worker process per core, a SO_REUSEPORT socket each",
+			Args:  cluster("reuseport")},
+		{Name: "shared", Family: FamilyGo, Default: true, Program: "clustered",
+			About: "the same cluster on one shared socket; a worker accepts only with a free job slot",
+			Args:  cluster("shared")},
+		{Name: "node-standard", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "the article's Koa + Jimp app, one Node process",
+			Args:  nodeScript("standard.js"), Needs: []Need{nodeInstalled}},
+		{Name: "node-cluster", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "the article's app on Node's cluster module, master round-robin (SCHED_RR, Node's default)",
+			Args:  nodeScript("cluster.js"), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr"}, Needs: []Need{nodeInstalled}},
+		{Name: "node-cluster-none", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "the article's app on Node's cluster module, one shared socket (SCHED_NONE)",
+			Args:  nodeScript("cluster.js"), Env: []string{"NODE_CLUSTER_SCHED_POLICY=none"}, Needs: []Need{nodeInstalled}},
+	}
+}
+
+// ModeNames returns the names of every mode, in report order.
+func ModeNames() []string {
+	var names []string
+	for _, m := range Modes() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// DefaultModes returns the names of the modes Run runs when none are named.
+func DefaultModes() []string {
+	var names []string
+	for _, m := range Modes() {
+		if m.Default {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// LookupMode returns the mode called name.
+func LookupMode(name string) (Mode, error) {
+	for _, m := range Modes() {
+		if m.Name == name {
+			return m, nil
+		}
+	}
+	return Mode{}, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(ModeNames(), ", "))
+}
+
+// Spec is a mode resolved for one run: the command line that starts its
+// server, as mode.json records it.
+type Spec struct {
+	Name     string   `json:"name"`
+	Family   Family   `json:"family,omitempty"`
+	Binary   string   `json:"binary"`
+	Args     []string `json:"args"`
+	Env      []string `json:"env,omitempty"`
+	Workers  int      `json:"workers,omitempty"`  // processes that answer, from /healthz
+	Capacity int      `json:"capacity,omitempty"` // jobs at once, from /healthz
+}
+
+// Command returns the mode's program (resolved) and arguments in p, and
+// says why the mode cannot run there: a program that is missing, or a need
+// that is not met.
+func (m Mode) Command(p Place) (Spec, error) {
+	s := Spec{Name: m.Name, Family: m.Family, Env: m.Env}
+	if m.Args != nil {
+		s.Args = m.Args(p)
+	}
+	if m.OnPath {
+		path, err := exec.LookPath(m.Program)
+		if err != nil {
+			return s, fmt.Errorf("%s is not on the PATH", m.Program)
+		}
+		s.Binary = path
+	} else {
+		s.Binary = filepath.Join(p.BinDir, m.Program)
+		fi, err := os.Stat(s.Binary)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return s, fmt.Errorf("%s not found (build it with make build)", s.Binary)
+		case err != nil:
+			return s, fmt.Errorf("%s: %w", s.Binary, err)
+		case fi.IsDir():
+			return s, fmt.Errorf("%s is a folder, not a server binary", s.Binary)
+		}
+	}
+	for _, n := range m.Needs {
+		if err := n.Check(p); err != nil {
+			return s, fmt.Errorf("needs %s: %w", n.What, err)
+		}
+	}
+	return s, nil
+}
+
+// ParseModes reads a comma-separated list of mode names, refusing unknown
+// names, duplicates and an empty list.
+func ParseModes(s string) ([]string, error) {
+	var modes []string
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if _, err := LookupMode(f); err != nil {
+			return nil, err
+		}
+		if slices.Contains(modes, f) {
+			return nil, fmt.Errorf("mode %q listed twice", f)
+		}
+		modes = append(modes, f)
+	}
+	if len(modes) == 0 {
+		return nil, fmt.Errorf("no modes in %q (known: %s)", s, strings.Join(ModeNames(), ", "))
+	}
+	return modes, nil
+}
+
+// ParseLevels reads a comma-separated list of burst sizes such as
+// "10,100,1000", refusing non-numbers, sizes below 1 or above loadtest.MaxLevel,
+// duplicates and an empty list.
+func ParseLevels(s string) ([]int, error) {
+	var levels []int
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("level %q is not a whole number", f)
+		}
+		if n < 1 || n > loadtest.MaxLevel {
+			return nil, fmt.Errorf("level %d out of range (1 to %d)", n, loadtest.MaxLevel)
+		}
+		if slices.Contains(levels, n) {
+			return nil, fmt.Errorf("level %d listed twice", n)
+		}
+		levels = append(levels, n)
+	}
+	if len(levels) == 0 {
+		return nil, fmt.Errorf("no levels in %q: want sizes like 10,100,1000", s)
+	}
+	return levels, nil
+}
+
+// ModeOrder sorts mode names in report order, unknown names last by name.
+func ModeOrder(a, b string) int {
+	names := ModeNames()
+	ia, ib := slices.Index(names, a), slices.Index(names, b)
+	switch {
+	case ia >= 0 && ib >= 0:
+		return ia - ib
+	case ia >= 0:
+		return -1
+	case ib >= 0:
+		return 1
+	default:
+		return strings.Compare(a, b)
+	}
+}

@@ -1,0 +1,144 @@
+// Package contract is what every flipbench server (Go or Node), the fake
+// server the tests use and the load driver agree on: routes, response
+// headers, the /healthz body, the flags a server takes and their defaults,
+// and how a server tells its caller the address it bound. docs/CONTRACT.md
+// explains it; in Go, this package is its only source, so the programs that
+// share it cannot drift apart.
+package contract
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Routes every server serves.
+const (
+	PathPID    = "/"        // GET: the answering process's pid, text/plain
+	PathHealth = "/healthz" // GET: a Health as JSON
+	PathFlip   = "/flip"    // POST: the job
+)
+
+// Response headers. HeaderWorkerPID is on every answer; the others on every
+// /flip answer, errors included, as Go duration strings (time.ParseDuration
+// reads them). Queue and job time are "0s" when no job ran.
+const (
+	HeaderWorkerPID    = "X-Worker-PID"
+	HeaderResponseTime = "X-Response-Time"
+	HeaderQueueTime    = "X-Queue-Time"
+	HeaderJobTime      = "X-Job-Time"
+)
+
+// Health is the body of GET /healthz. In a cluster a worker answers it: its
+// Capacity is its own, and Capacity × Workers is the server's.
+type Health struct {
+	PID        int    `json:"pid"`
+	Mode       string `json:"mode"`
+	Worker     int    `json:"worker"` // index in a cluster, -1 otherwise
+	GOMAXPROCS int    `json:"gomaxprocs,omitempty"`
+	// Capacity is how many jobs this process runs at once.
+	Capacity int `json:"capacity"`
+	// Workers is how many processes like this one serve the address (1
+	// unless it is a cluster).
+	Workers       int     `json:"workers"`
+	UptimeSeconds float64 `json:"uptime_seconds"`
+	InFlight      int     `json:"in_flight"`
+	Queued        int     `json:"queued"`
+	Done          int64   `json:"done"`
+	Failed        int64   `json:"failed"`
+}
+
+// TotalCapacity is how many jobs the whole server runs at once: Capacity ×
+// Workers, with an absent Workers (a server older than the field) read as 1.
+func (h Health) TotalCapacity() int {
+	return h.Capacity * max(h.Workers, 1)
+}
+
+// DecodeHealth reads a /healthz body. An absent worker index reads as -1.
+func DecodeHealth(body []byte) (Health, error) {
+	h := Health{Worker: -1}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return Health{}, fmt.Errorf("healthz: %w", err)
+	}
+	if h.Capacity < 1 {
+		return Health{}, fmt.Errorf("healthz: capacity %d, want at least 1", h.Capacity)
+	}
+	return h, nil
+}
+
+// Flag names. Every server takes the common ones; a caller passes them as
+// Arg builds them, which Go's flag package and Node's util.parseArgs both read.
+const (
+	FlagAddr            = "addr"
+	FlagAddrFile        = "addr-file"
+	FlagImage           = "image"
+	FlagTempDir         = "tmpdir"
+	FlagMaxQueue        = "max-queue"
+	FlagMaxBody         = "max-body"
+	FlagMaxPixels       = "max-pixels"
+	FlagLogFormat       = "log-format"
+	FlagShutdownTimeout = "shutdown-timeout"
+
+	FlagProcs   = "procs"   // cmd/standard: GOMAXPROCS
+	FlagWorkers = "workers" // clusters: worker processes
+	FlagBalance = "balance" // cmd/clustered: how connections reach workers
+	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers
+)
+
+// Defaults of the common flags (the job's own limits are job.DefaultMaxQueue
+// and job.DefaultMaxPixels).
+const (
+	DefaultAddr            = ":3000"
+	DefaultMaxBody         = 64 << 20
+	DefaultShutdownTimeout = 10 * time.Minute
+	DefaultLogFormat       = "text"
+)
+
+// Images of the article's experiment and of the quick runs, relative to the
+// repository root.
+const (
+	DefaultImage = "testdata/photo-6.7mb.jpg"
+	QuickImage   = "testdata/photo-1mp.jpg"
+)
+
+// Arg renders one flag for a server's command line as --name=value.
+func Arg(name, value string) string { return "--" + name + "=" + value }
+
+// WriteAddrFile records addr (host:port) in path for whoever started the
+// server: it writes a sibling file and renames it, so a reader never sees a
+// partial line.
+func WriteAddrFile(path, addr string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(addr+"\n"), 0o644); err != nil {
+		return fmt.Errorf("addr file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("addr file: %w", err)
+	}
+	return nil
+}
+
+// ErrNoAddr is returned by ReadAddrFile while the server has not written its
+// address yet.
+var ErrNoAddr = errors.New("server has not written its address yet")
+
+// ReadAddrFile returns the address a server wrote with WriteAddrFile, or an
+// error wrapping ErrNoAddr while there is none.
+func ReadAddrFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s: %w", path, ErrNoAddr)
+	}
+	if err != nil {
+		return "", fmt.Errorf("addr file: %w", err)
+	}
+	addr := strings.TrimSpace(string(b))
+	if addr == "" {
+		return "", fmt.Errorf("%s: %w", path, ErrNoAddr)
+	}
+	return addr, nil
+}

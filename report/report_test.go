@@ -1,0 +1,125 @@
+package report
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/fakeserver"
+)
+
+// TestMain lets the test binary double as the fake server binaries.
+func TestMain(m *testing.M) {
+	if fakeserver.IsServer(os.Args[0]) {
+		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeRun runs a small bench of the fake servers into a run folder.
+func fakeRun(t *testing.T, modes ...string) (string, *bench.Summary) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	for _, n := range []string{"standard", "clustered"} {
+		if err := os.Symlink(exe, filepath.Join(bin, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(img, []byte("stand-in"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	sum, err := bench.Run(context.Background(), bench.Config{
+		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,
+		Levels: []int{4, 10}, Warmups: 2, Cores: 2, StopTimeout: 5 * time.Second,
+		ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+	})
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	return out, sum
+}
+
+func TestWriteRerenderCompare(t *testing.T) {
+	out, sum := fakeRun(t, "standard", "clustered", "shared", "node-standard")
+	if err := Write(out, sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{bench.FileSummaryMD, "latency-4.svg", "latency-10.svg", "throughput.svg", "speedup.svg"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty (%v)", f, err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
+	for _, want := range []string{"| standard | 10 | 10 |", "| clustered |", "vegeta measures from the send",
+		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+
+	// Recomputing from the .bin files gives the same figures.
+	again, err := Rerender(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Calibration == nil || again.Calibration.S != sum.Calibration.S {
+		t.Errorf("rerendered S = %+v, want %s", again.Calibration, sum.Calibration.S)
+	}
+	for _, m := range sum.Modes {
+		m2, ok := again.Mode(m.Mode)
+		if !ok {
+			t.Fatalf("rerendered run lacks %s", m.Mode)
+		}
+		for _, l := range m.Levels {
+			l2, _ := m2.Level(l.Level)
+			if l2.Makespan != l.Makespan || l2.Latency != l.Latency || l2.Efficiency != l.Efficiency {
+				t.Errorf("%s n=%d: rerendered metrics differ:\n %+v\n %+v", m.Mode, l.Level, l2, l)
+			}
+		}
+	}
+
+	// A run against itself has ratios of 1.
+	a, err := bench.LoadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := RenderCompare(a, a)
+	if !strings.Contains(cmp, "| shared | 10 |") || !strings.Contains(cmp, "| 1.00 |") {
+		t.Errorf("comparison:\n%s", cmp)
+	}
+}
+
+// A run stored before the one-S rule (every mode with its own S, no run
+// calibration) is brought up to date by Rerender: every mode is counted in
+// standard's S.
+func TestRerenderOldRunTakesStandardsS(t *testing.T) {
+	out, sum := fakeRun(t, "standard", "clustered")
+	sum.Calibration = nil
+	if err := bench.WriteSummary(out, sum); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Rerender(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, _ := again.Mode("standard")
+	if again.Calibration == nil || again.Calibration.S != std.Calibration {
+		t.Fatalf("rerendered calibration %+v, want standard's own S %s", again.Calibration, std.Calibration)
+	}
+	clu, _ := again.Mode("clustered")
+	for _, l := range clu.Levels {
+		if l.Calibration != std.Calibration {
+			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, l.Calibration, std.Calibration)
+		}
+	}
+}
