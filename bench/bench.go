@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -60,6 +61,11 @@ type Config struct {
 	Progress     io.Writer     // a progress bar with an ETA; nil draws none
 	Log          io.Writer     // one line per step; nil discards
 	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	// MaxRSS is the memory guard's budget: when a server's processes
+	// together hold more, its process group is killed, the burst is
+	// recorded as stopped for memory, and the run goes on with the next
+	// mode. 0 is DefaultMaxRSSShare of the machine's memory.
+	MaxRSS uint64
 	// ModeArgs appends flags to a mode's command line; a flag given twice
 	// takes its last value, so this overrides the mode's own (the gate
 	// injects a one-worker cluster this way).
@@ -94,6 +100,9 @@ func (c *Config) fill() {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.MaxRSS == 0 {
+		c.MaxRSS = uint64(DefaultMaxRSSShare * float64(memTotal()))
 	}
 }
 
@@ -383,6 +392,8 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			return
 		}
 		switch {
+		case run.MemoryStop != nil:
+			// The guard killed it: said in the summary, not a fault of the server.
 		case res.Early:
 			problem("exited on its own (exit code %d) before bench stopped it; see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
 		case res.Killed:
@@ -393,10 +404,10 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		if len(res.Survivors) > 0 {
 			problem("processes %v of its group outlived it (killed)", res.Survivors)
 		}
-		if len(res.Leftovers) > 0 {
+		if len(res.Leftovers) > 0 && run.MemoryStop == nil { // a killed server cannot clean up
 			problem("left %d entries in its tmpdir: %s", len(res.Leftovers), strings.Join(firstN(res.Leftovers, 5), ", "))
 		}
-		if len(run.Problems) == 0 {
+		if len(run.Problems) == 0 && run.MemoryStop == nil {
 			tr.logf("%s: stopped cleanly (exit code 0, no temp files left)", spec.Name)
 		}
 	}()
@@ -460,19 +471,27 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		}
 		tr.begin(idx, j)
 		name := loadtest.BurstName(n)
-		peakRSS := sampleRSS(srv.pid, 100*time.Millisecond)
+		var got atomic.Int64
+		mem := watchMemory(srv.pid, memInterval, c.MaxRSS, n, func() int { return n - int(got.Load()) })
 		rs, aerr := loadtest.Burst(ctx, tgt, n,
 			loadtest.WithTimeout(timeout),
 			loadtest.WithName(spec.Name+"/"+name),
-			loadtest.WithOnResult(func(*vegeta.Result) { count() }),
+			loadtest.WithOnResult(func(*vegeta.Result) { got.Add(1); count() }),
 		)
-		rss := peakRSS()
+		rss, stopped := mem.end()
+		if stopped != nil {
+			run.MemoryStop = stopped
+			tr.logf("%s: %s; its process group was killed, on to the next mode", spec.Name, stopped)
+		}
 		if aerr != nil && ctx.Err() == nil {
 			problem("burst of %d: %v", n, aerr)
 			return run, nil
 		}
 		m := loadtest.Compute(rs, loadtest.Params{Capacity: run.Capacity, Calibration: s, Timeout: timeout})
 		m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, groupHWM(srv.pid)
+		if stopped != nil {
+			m.Efficiency = 0 // a burst cut short has no makespan to compare
+		}
 		if ctx.Err() != nil {
 			// Keep what the interrupted burst gathered, under its own name.
 			_ = loadtest.WriteLevel(dir, name+"-interrupted", rs, m)
@@ -489,6 +508,11 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 	}
 	return run, nil
 }
+
+// memInterval is how often the memory guard samples a server's RSS: a Node
+// job grows by about 1 GB in seconds, so 100 ms overshoots the budget by
+// little.
+const memInterval = 100 * time.Millisecond
 
 // autoTimeout is a client timeout for a burst of n: three times the ideal
 // makespan plus a minute, so even the last request of a slow queue is

@@ -472,3 +472,54 @@ func TestTrackerETA(t *testing.T) {
 		t.Errorf("status line = %q, want %q", got, want)
 	}
 }
+
+// A server whose processes pass the memory budget is killed with its whole
+// group, the burst is recorded as stopped for memory, and the run goes on
+// with the next mode.
+func TestRunMemoryGuardStopsAServer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
+	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB.
+	cfg.ServerEnv = []string{"FAKESERVER_DELAY=50ms", "FAKESERVER_ALLOC=16777216"}
+	cfg.MaxRSS = 200 << 20
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	for _, name := range []string{"standard", "threaded"} {
+		m, _ := sum.Mode(name)
+		if m.MemoryStop == nil {
+			t.Fatalf("%s: not stopped for memory; levels %+v\nlog:\n%s", name, m.Levels, log.String())
+		}
+		if s := m.MemoryStop; s.Level != 40 || s.RSS <= cfg.MaxRSS || s.Budget != cfg.MaxRSS || s.InFlight < 1 || s.InFlight > 40 {
+			t.Errorf("%s: memory stop %+v", name, s)
+		}
+		if len(m.Levels) != 2 || m.Levels[0].Successes != 2 || m.Levels[1].Successes == 40 {
+			t.Errorf("%s: levels %+v, want n=2 whole and n=40 cut short", name, m.Levels)
+		}
+		if len(m.Problems) > 0 {
+			t.Errorf("%s: problems %v, want none: the guard's kill is no fault of the server", name, m.Problems)
+		}
+		if alive := groupMembers(m.PID); len(alive) > 0 {
+			t.Errorf("%s: processes %v still alive", name, alive)
+		}
+	}
+	if !strings.Contains(log.String(), "stopped for memory at n=40") {
+		t.Errorf("log does not say so:\n%s", log.String())
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"1500MiB": 1500 << 20, "8GiB": 8 << 30, "2GB": 2e9, "512 MiB": 512 << 20} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "-1GiB", "0"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", in)
+		}
+	}
+}

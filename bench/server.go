@@ -12,8 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -191,39 +189,6 @@ func (s *server) stop(grace time.Duration) stopResult {
 	return res
 }
 
-// groupMembers returns the live (not zombie) processes of process group pgid,
-// read from /proc.
-func groupMembers(pgid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		rest := string(b)
-		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-			rest = rest[i+1:]
-		}
-		f := strings.Fields(rest)
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // listTree returns the paths (relative to dir) of everything under dir.
 func listTree(dir string) []string {
 	var out []string
@@ -239,60 +204,4 @@ func listTree(dir string) []string {
 		return nil
 	})
 	return out
-}
-
-// groupRSS returns the summed resident memory (VmRSS) of the live processes
-// of group pgid, in bytes; 0 when /proc cannot tell. Shared pages are counted
-// once per process.
-func groupRSS(pgid int) uint64 { return groupStatus(pgid, "VmRSS:") }
-
-// groupHWM returns the summed peak resident memory (VmHWM, the kernel's own
-// high-water mark, which no sampling interval can miss) of the live processes
-// of group pgid, in bytes.
-func groupHWM(pgid int) uint64 { return groupStatus(pgid, "VmHWM:") }
-
-// groupStatus sums a kB field of /proc/PID/status over group pgid, in bytes.
-func groupStatus(pgid int, field string) uint64 {
-	var total uint64
-	for _, pid := range groupMembers(pgid) {
-		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) >= 2 && f[0] == field {
-				if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
-					total += kb * 1024
-				}
-				break
-			}
-		}
-	}
-	return total
-}
-
-// sampleRSS samples groupRSS(pgid) every interval until the returned function
-// is called, which returns the peak seen.
-func sampleRSS(pgid int, interval time.Duration) func() uint64 {
-	stop := make(chan struct{})
-	peak := make(chan uint64, 1)
-	go func() {
-		var p uint64
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			p = max(p, groupRSS(pgid))
-			select {
-			case <-stop:
-				peak <- max(p, groupRSS(pgid))
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		return <-peak
-	}
 }

@@ -77,6 +77,9 @@ type ModeRun struct {
 	// sequential warm-up: the peak memory of one job at a time.
 	WarmupHWM uint64             `json:"warmup_hwm_bytes,omitempty"`
 	Levels    []loadtest.Metrics `json:"levels"`
+	// MemoryStop says how the memory guard stopped the server, if it did;
+	// the levels after it did not run.
+	MemoryStop *MemoryStop `json:"memory_stop,omitempty"`
 	// How the server stopped.
 	ExitCode  int      `json:"exit_code"`
 	Killed    bool     `json:"killed,omitempty"`

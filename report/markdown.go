@@ -106,6 +106,9 @@ func Rerender(dir string) (*bench.Summary, error) {
 			}
 			m := loadtest.Compute(rs, loadtest.Params{Capacity: run.Capacity, Calibration: s.D(), Timeout: l.Timeout.D()})
 			m.Level, m.ServerPeakRSS, m.ServerHWM = l.Level, l.ServerPeakRSS, l.ServerHWM
+			if run.MemoryStop != nil && run.MemoryStop.Level == l.Level {
+				m.Efficiency = 0 // as bench does: a burst cut short has no makespan to compare
+			}
 			if err := loadtest.WriteReports(modeDir, name, rs, m); err != nil {
 				return nil, err
 			}
@@ -196,6 +199,9 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	}
 	b.WriteString("\n")
 	for _, mr := range sum.Modes {
+		if mr.MemoryStop != nil {
+			fmt.Fprintf(&b, "- %s %s; its process group was killed and its later levels did not run.\n", mr.Mode, mr.MemoryStop)
+		}
 		for _, m := range mr.Levels {
 			if m.Successes < m.Requests {
 				fmt.Fprintf(&b, "- %s n=%d: %d of %d failed; status codes %s; errors: %s\n",
@@ -246,6 +252,8 @@ func command(s bench.Spec) string {
 
 func stopText(m bench.ModeRun) string {
 	switch {
+	case m.MemoryStop != nil:
+		return fmt.Sprintf("killed by the memory guard at n=%d", m.MemoryStop.Level)
 	case m.Killed:
 		return "killed after SIGTERM timeout"
 	case len(m.Problems) > 0:

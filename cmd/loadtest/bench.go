@@ -52,6 +52,7 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 		cpus         = fs.Int("cpus", cores, "core count the modes size themselves by (threads, workers)")
 		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
 		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed")
+		maxRSS       = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
 		progress     = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
@@ -92,6 +93,12 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 		} else if fi.IsDir() {
 			return usagef("-image %s is a folder, want a photo", *image)
 		}
+		var budget uint64
+		if *maxRSS != "" {
+			if budget, err = bench.ParseSize(*maxRSS); err != nil {
+				return usagef("-max-rss: %v", err)
+			}
+		}
 		var bar io.Writer
 		switch *progress {
 		case "on":
@@ -110,7 +117,7 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
 			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
 			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
-			Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
+			MaxRSS: budget, Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
 		}
 		sum, err := bench.Run(ctx, cfg)
 		if sum != nil {

@@ -101,6 +101,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "-timeout", "-1s"}, "cannot be negative"},
 		{[]string{"bench", "-image", img, "-warmups", "0"}, "-warmups 0"},
 		{[]string{"bench", "-image", img, "-progress", "maybe"}, `-progress "maybe"`},
+		{[]string{"bench", "-image", img, "-max-rss", "lots"}, `-max-rss: size "lots"`},
 		{[]string{"bench", "-image", img, "now"}, "unexpected arguments"},
 		{[]string{"report"}, "want one run folder"},
 		{[]string{"compare", "a"}, "want two run folders"},

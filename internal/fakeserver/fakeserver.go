@@ -12,6 +12,8 @@
 //	FAKESERVER_IGNORE_TERM  if set, ignore SIGTERM (bench must kill it)
 //	FAKESERVER_STATUS       status code of every /flip answer (default 200)
 //	FAKESERVER_CRASH        if set, exit with code 1 at once
+//	FAKESERVER_ALLOC        bytes each request holds (touched) from arrival to
+//	                        answer, as a Node server holds each job's image
 package fakeserver
 
 import (
@@ -85,6 +87,7 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		}
 		delay = d
 	}
+	alloc, _ := strconv.Atoi(os.Getenv("FAKESERVER_ALLOC"))
 	status := http.StatusOK
 	if v := os.Getenv("FAKESERVER_STATUS"); v != "" {
 		status, _ = strconv.Atoi(v)
@@ -119,6 +122,11 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 	})
 	mux.HandleFunc("POST "+contract.PathFlip, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		held := make([]byte, alloc)
+		for i := 0; i < len(held); i += 4096 {
+			held[i] = 1 // touch every page so it counts in RSS
+		}
+		defer runtime.KeepAlive(held)
 		wpid := pid
 		if nworkers > 1 {
 			wpid = pid*100 + int(next.Add(1)%int64(nworkers))
