@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/progress"
+
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
@@ -102,7 +105,7 @@ func (c *Config) fill() {
 		c.Log = io.Discard
 	}
 	if c.MaxRSS == 0 {
-		c.MaxRSS = uint64(DefaultMaxRSSShare * float64(memTotal()))
+		c.MaxRSS = uint64(DefaultMaxRSSShare * float64(procfs.MemTotal()))
 	}
 }
 
@@ -208,12 +211,12 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	for i, s := range specs {
 		names[i] = s.Name
 	}
-	tr := newTracker(c.Progress, c.Log, names, c.Levels, c.Warmups)
+	tr := progress.New(c.Progress, c.Log, names, c.Levels, c.Warmups)
 	b := &runner{c: c, sp: sp, image: image, tr: tr}
 	if onlyCalibrate {
 		cal, err := b.calibrateOnly(ctx, calib)
 		if err != nil {
-			tr.finish(false)
+			tr.Finish(false)
 			return sum, errors.Join(err, WriteSummary(c.Out, sum))
 		}
 		sum.Calibration = cal
@@ -229,11 +232,11 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 			err = errors.Join(err, werr)
 		}
 		if err != nil {
-			tr.finish(false)
+			tr.Finish(false)
 			return sum, errors.Join(err, WriteSummary(c.Out, sum))
 		}
 	}
-	tr.finish(true)
+	tr.Finish(true)
 	if err := WriteSummary(c.Out, sum); err != nil {
 		return sum, err
 	}
@@ -264,7 +267,7 @@ type runner struct {
 	c     Config
 	sp    *spawn.Spawner
 	image string
-	tr    *tracker
+	tr    *progress.Tracker
 }
 
 // prepareOut makes the run folder and clears what a previous run of these
@@ -326,7 +329,7 @@ func isModeDir(dir string) bool {
 // calibrateOnly starts CalibrationMode's server for its warm-up alone, into
 // the run folder's calibration/ (no mode.json: it is not a mode of the run).
 func (b *runner) calibrateOnly(ctx context.Context, spec Spec) (*Calibration, error) {
-	b.tr.logf("calibration: %s is not in this run; its warm-up alone gives the run's S", spec.Name)
+	b.tr.Logf("calibration: %s is not in this run; its warm-up alone gives the run's S", spec.Name)
 	sum := &Summary{}
 	run, err := b.serve(ctx, spec, filepath.Join(b.c.Out, dirCalibration), -1, nil, sum)
 	if err != nil {
@@ -360,35 +363,35 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 	answered := 0
 	count := func() {
 		if ctx.Err() != nil {
-			tr.halt()
+			tr.Halt()
 			return
 		}
 		answered++
 		if idx >= 0 {
-			tr.add()
+			tr.Add()
 		}
 	}
 	problem := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		run.Problems = append(run.Problems, msg)
-		tr.logf("%s: problem: %s", spec.Name, msg)
+		tr.Logf("%s: problem: %s", spec.Name, msg)
 	}
 
 	srv, err := startServer(b.sp, spec, b.image, filepath.Join(dir, FileServerLog), c.ServerEnv)
 	if err != nil {
 		problem("%v", err)
 		if idx >= 0 {
-			tr.skip(0)
+			tr.Skip(0)
 		}
 		return run, nil
 	}
 	run.PID = srv.pid
-	tr.logf("%s: started %s %s (pid %d)", spec.Name, spec.Binary, strings.Join(spec.Args, " "), srv.pid)
+	tr.Logf("%s: started %s %s (pid %d)", spec.Name, spec.Binary, strings.Join(spec.Args, " "), srv.pid)
 	defer func() {
 		res := srv.stop(c.StopTimeout)
 		run.ExitCode, run.Killed, run.Survivors, run.Leftovers = res.ExitCode, res.Killed, res.Survivors, res.Leftovers
 		if ctx.Err() != nil {
-			tr.logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
+			tr.Logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
 			return
 		}
 		switch {
@@ -408,12 +411,12 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			problem("left %d entries in its tmpdir: %s", len(res.Leftovers), strings.Join(firstN(res.Leftovers, 5), ", "))
 		}
 		if len(run.Problems) == 0 && run.MemoryStop == nil {
-			tr.logf("%s: stopped cleanly (exit code 0, no temp files left)", spec.Name)
+			tr.Logf("%s: stopped cleanly (exit code 0, no temp files left)", spec.Name)
 		}
 	}()
 	defer func() {
 		if idx >= 0 && len(run.Levels) < len(levels) {
-			tr.skip(answered)
+			tr.Skip(answered)
 		}
 	}()
 
@@ -430,7 +433,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 	run.Spec.Capacity, run.Spec.Workers = run.Capacity, max(h.Workers, 1)
 
 	if idx >= 0 {
-		tr.begin(idx, -1)
+		tr.Begin(idx, -1)
 	}
 	warm, jobs, err := warmUp(ctx, srv.url(contract.PathFlip), c.Warmups, c.Timeout, count)
 	for _, d := range warm {
@@ -448,8 +451,8 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 	}
 	own := Calibrate(warm)
 	run.Calibration = loadtest.Duration(own)
-	run.IdleRSS = groupRSS(srv.pid)
-	run.WarmupHWM = groupHWM(srv.pid)
+	run.IdleRSS = procfs.GroupRSS(srv.pid)
+	run.WarmupHWM = procfs.GroupHWM(srv.pid)
 	if sum.Calibration == nil && spec.Name == CalibrationMode {
 		sum.Calibration = &Calibration{Mode: spec.Name, S: run.Calibration, Warmup: run.Warmup}
 	}
@@ -458,9 +461,9 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		s = sum.Calibration.S.D()
 	}
 	if idx >= 0 {
-		tr.calibrated(idx, run.Capacity, s)
+		tr.Calibrated(idx, run.Capacity, s)
 	}
-	tr.logf("%s: healthy, capacity %d, own warm-up S = %s (median of %d sequential requests), run S = %s",
+	tr.Logf("%s: healthy, capacity %d, own warm-up S = %s (median of %d sequential requests), run S = %s",
 		spec.Name, run.Capacity, loadtest.Duration(own), len(warm), loadtest.Duration(s))
 
 	tgt := vegeta.Target{Method: http.MethodPost, URL: srv.url(contract.PathFlip)}
@@ -469,7 +472,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		if timeout == 0 {
 			timeout = autoTimeout(n, run.Capacity, s)
 		}
-		tr.begin(idx, j)
+		tr.Begin(idx, j)
 		name := loadtest.BurstName(n)
 		var got atomic.Int64
 		mem := watchMemory(srv.pid, memInterval, c.MaxRSS, n, func() int { return n - int(got.Load()) })
@@ -481,14 +484,14 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		rss, stopped := mem.end()
 		if stopped != nil {
 			run.MemoryStop = stopped
-			tr.logf("%s: %s; its process group was killed, on to the next mode", spec.Name, stopped)
+			tr.Logf("%s: %s; its process group was killed, on to the next mode", spec.Name, stopped)
 		}
 		if aerr != nil && ctx.Err() == nil {
 			problem("burst of %d: %v", n, aerr)
 			return run, nil
 		}
 		m := loadtest.Compute(rs, loadtest.Params{Capacity: run.Capacity, Calibration: s, Timeout: timeout})
-		m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, groupHWM(srv.pid)
+		m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(srv.pid)
 		if stopped != nil {
 			m.Efficiency = 0 // a burst cut short has no makespan to compare
 		}
@@ -501,7 +504,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			return run, fmt.Errorf("%s: %w", spec.Name, err)
 		}
 		run.Levels = append(run.Levels, m)
-		tr.logf("%s", levelLine(spec.Name, m))
+		tr.Logf("%s", levelLine(spec.Name, m))
 		if srv.exited() {
 			return run, nil // the stop reports it
 		}

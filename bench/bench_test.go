@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -122,7 +123,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 				t.Errorf("%s n=%d: efficiency %v, timeout %s", m.Mode, l.Level, l.Efficiency, l.Timeout)
 			}
 		}
-		if alive := groupMembers(m.PID); len(alive) > 0 {
+		if alive := procfs.GroupMembers(m.PID); len(alive) > 0 {
 			t.Errorf("%s: processes %v still alive", m.Mode, alive)
 		}
 	}
@@ -257,7 +258,7 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 			if len(m.Problems) == 0 {
 				t.Errorf("mode run lists no problems: %+v", m)
 			}
-			if alive := groupMembers(m.PID); len(alive) > 0 {
+			if alive := procfs.GroupMembers(m.PID); len(alive) > 0 {
 				t.Errorf("processes %v still alive", alive)
 			}
 		})
@@ -288,7 +289,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 		t.Fatalf("modes = %d, want only standard", len(sum.Modes))
 	}
 	m := sum.Modes[0]
-	if m.PID == 0 || syscall.Kill(m.PID, 0) == nil && len(groupMembers(m.PID)) > 0 {
+	if m.PID == 0 || syscall.Kill(m.PID, 0) == nil && len(procfs.GroupMembers(m.PID)) > 0 {
 		t.Errorf("server %d still running", m.PID)
 	}
 	if _, err := os.Stat(filepath.Join(out, "standard", loadtest.BurstName(50)+"-interrupted"+loadtest.SuffixResults)); err != nil {
@@ -443,36 +444,6 @@ func TestModeCommand(t *testing.T) {
 	}
 }
 
-func TestTrackerETA(t *testing.T) {
-	tr := newTracker(io.Discard, io.Discard, []string{"standard", "threaded"}, []int{10, 100}, 3)
-	if _, ok := tr.remaining(); ok {
-		t.Error("ETA known before any calibration")
-	}
-	tr.begin(0, -1)
-	tr.calibrated(0, 1, time.Second)
-	tr.begin(0, 0)
-	for range 4 {
-		tr.add()
-	}
-	// standard: 6 + 100 jobs of 1 s on 1 slot; threaded (S guessed 1 s, one
-	// slot until its /healthz says more): overhead + 3 warm-ups + 10 + 100.
-	want := 106*time.Second + perModeOverhead + 3*time.Second + 110*time.Second
-	if got, _ := tr.remaining(); got != want {
-		t.Errorf("remaining = %s, want %s", got, want)
-	}
-
-	// Without a bar, a status line goes to the log now and then.
-	var log bytes.Buffer
-	tr = newTracker(nil, &log, []string{"standard"}, []int{10}, 1)
-	tr.statusEvery = 0
-	tr.calibrated(0, 1, time.Second)
-	tr.begin(0, 0)
-	tr.add()
-	if got, want := log.String(), "standard n=10: 1 answered, ETA 9s\n"; got != want {
-		t.Errorf("status line = %q, want %q", got, want)
-	}
-}
-
 // A server whose processes pass the memory budget is killed with its whole
 // group, the burst is recorded as stopped for memory, and the run goes on
 // with the next mode.
@@ -502,7 +473,7 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 		if len(m.Problems) > 0 {
 			t.Errorf("%s: problems %v, want none: the guard's kill is no fault of the server", name, m.Problems)
 		}
-		if alive := groupMembers(m.PID); len(alive) > 0 {
+		if alive := procfs.GroupMembers(m.PID); len(alive) > 0 {
 			t.Errorf("%s: processes %v still alive", name, alive)
 		}
 	}

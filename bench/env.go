@@ -11,9 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/procfs"
 )
 
 // Env describes the machine and inputs of a run, so a reader can tell whether
@@ -53,7 +54,7 @@ func CollectEnv(ctx context.Context, image string) (Env, error) {
 		Image:     image,
 	}
 	e.Hostname, _ = os.Hostname()
-	e.MemoryBytes = memTotal()
+	e.MemoryBytes = procfs.MemTotal()
 	e.GitCommit, e.GitDirty = gitCommit(ctx)
 	if image != "" {
 		sum, n, err := FileSHA256(image)
@@ -94,26 +95,6 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
-}
-
-func memTotal() uint64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, err := strconv.ParseUint(fields[1], 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 func kernelRelease() string {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/spawn"
 )
 
@@ -172,7 +173,7 @@ func (s *server) stop(grace time.Duration) stopResult {
 	// The leader is gone; its workers should be too. Give them a moment.
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		res.Survivors = groupMembers(s.pid)
+		res.Survivors = procfs.GroupMembers(s.pid)
 		if len(res.Survivors) == 0 || time.Now().After(deadline) {
 			break
 		}

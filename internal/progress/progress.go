@@ -1,4 +1,7 @@
-package bench
+// Package progress shows where a long bench is: a progress bar over every
+// request it will send, with an ETA from the work left, or, without a
+// terminal, a status line now and then; and log lines above the bar.
+package progress
 
 import (
 	"fmt"
@@ -10,12 +13,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// tracker shows a bench's progress: a bar over every request the bench will
+// Tracker shows a bench's progress: a bar over every request the bench will
 // send, and an ETA from the work left: for each burst still to come,
 // ceil(N / capacity) × S, where S is the mode's calibration (or, before a
 // mode is calibrated, the last calibration seen). Messages are printed above
 // the bar.
-type tracker struct {
+type Tracker struct {
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar // nil: no bar
 	log     io.Writer
@@ -30,7 +33,7 @@ type tracker struct {
 	lastS   time.Duration
 	halted  bool // the bench stopped early: draw nothing more
 	// Without a bar, a status line goes to log every statusEvery.
-	statusEvery time.Duration
+	StatusEvery time.Duration
 	lastStatus  time.Time
 }
 
@@ -42,9 +45,11 @@ const defaultStatusEvery = 30 * time.Second
 // beyond its jobs.
 const perModeOverhead = 2 * time.Second
 
-func newTracker(bar, log io.Writer, modes []string, levels []int, warmups int) *tracker {
-	t := &tracker{log: log, modes: modes, levels: levels, warmups: warmups, level: -1,
-		statusEvery: defaultStatusEvery, lastStatus: time.Now()}
+// New tracks modes × levels, each mode with warmups sequential requests
+// first; bar nil draws no bar.
+func New(bar, log io.Writer, modes []string, levels []int, warmups int) *Tracker {
+	t := &Tracker{log: log, modes: modes, levels: levels, warmups: warmups, level: -1,
+		StatusEvery: defaultStatusEvery, lastStatus: time.Now()}
 	if t.log == nil {
 		t.log = io.Discard
 	}
@@ -74,8 +79,8 @@ func newTracker(bar, log io.Writer, modes []string, levels []int, warmups int) *
 	return t
 }
 
-// calibrated records mode i's capacity and S.
-func (t *tracker) calibrated(i, capacity int, s time.Duration) {
+// Calibrated records mode i's capacity and S.
+func (t *Tracker) Calibrated(i, capacity int, s time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.caps[i] = max(1, capacity)
@@ -83,17 +88,17 @@ func (t *tracker) calibrated(i, capacity int, s time.Duration) {
 	t.lastS = s
 }
 
-// begin marks the start of mode i's level j (j = -1: the warm-up).
-func (t *tracker) begin(i, j int) {
+// Begin marks the start of mode i's level j (j = -1: the warm-up).
+func (t *Tracker) Begin(i, j int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.mode, t.level, t.done = i, j, 0
 	t.describe()
 }
 
-// skip removes the current mode's requests from the bar (the mode did not
+// Skip removes the current mode's requests from the bar (the mode did not
 // run or stopped early); answered is how many of them were counted already.
-func (t *tracker) skip(answered int) {
+func (t *Tracker) Skip(answered int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.bar == nil || t.halted {
@@ -107,8 +112,8 @@ func (t *tracker) skip(answered int) {
 	t.describe()
 }
 
-// add counts one answer.
-func (t *tracker) add() {
+// Add counts one answer.
+func (t *Tracker) Add() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.halted {
@@ -120,14 +125,14 @@ func (t *tracker) add() {
 		t.describe()
 		return
 	}
-	if time.Since(t.lastStatus) >= t.statusEvery {
+	if time.Since(t.lastStatus) >= t.StatusEvery {
 		t.lastStatus = time.Now()
 		fmt.Fprintf(t.log, "%s: %d answered, %s\n", t.where(), t.done, t.eta())
 	}
 }
 
-// logf prints a line above the bar.
-func (t *tracker) logf(format string, args ...any) {
+// Logf prints a line above the bar.
+func (t *Tracker) Logf(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.bar != nil {
@@ -139,9 +144,9 @@ func (t *tracker) logf(format string, args ...any) {
 	}
 }
 
-// finish ends the bar: filled when the bench completed, left as it was
+// Finish ends the bar: filled when the bench completed, left as it was
 // (and no longer drawn) when it stopped early.
-func (t *tracker) finish(completed bool) {
+func (t *Tracker) Finish(completed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.bar != nil && !t.halted {
@@ -154,13 +159,13 @@ func (t *tracker) finish(completed bool) {
 	t.halted = true
 }
 
-// halt stops counting and drawing (the bench was cancelled).
-func (t *tracker) halt() {
-	t.finish(false)
+// Halt stops counting and drawing (the bench was cancelled).
+func (t *Tracker) Halt() {
+	t.Finish(false)
 }
 
 // describe sets the bar's text: where the bench is and its ETA.
-func (t *tracker) describe() {
+func (t *Tracker) describe() {
 	if t.bar == nil || t.halted || t.mode >= len(t.modes) {
 		return
 	}
@@ -168,7 +173,7 @@ func (t *tracker) describe() {
 }
 
 // where names the current step: "standard warm-up", "standard n=100".
-func (t *tracker) where() string {
+func (t *Tracker) where() string {
 	if t.mode >= len(t.modes) {
 		return "done"
 	}
@@ -179,15 +184,15 @@ func (t *tracker) where() string {
 }
 
 // eta renders the estimated time left.
-func (t *tracker) eta() string {
-	if left, ok := t.remaining(); ok {
+func (t *Tracker) eta() string {
+	if left, ok := t.Remaining(); ok {
 		return "ETA " + left.Round(time.Second).String()
 	}
 	return "ETA after calibration"
 }
 
-// remaining estimates the time left; false until some S is known.
-func (t *tracker) remaining() (time.Duration, bool) {
+// Remaining estimates the time left; false until some S is known.
+func (t *Tracker) Remaining() (time.Duration, bool) {
 	if t.lastS == 0 {
 		return 0, false
 	}

@@ -1,0 +1,34 @@
+// Package bench runs the comparison: for each mode it starts the server as a
+// child process, waits for /healthz, warms it up, fires every burst level at
+// it with package loadtest, samples its memory, stops it by PID and checks
+// what it left behind, and writes the run folder's data.
+//
+// A mode is a value (Mode): its name, family, command line and needs. Adding
+// a mode is adding a value to Modes; a mode whose program or need is missing
+// is skipped with a one-line reason. How many jobs a server runs at once is
+// read from its /healthz, never from its flags.
+//
+// A run has one S, the time of one job on one core, from CalibrationMode's
+// sequential warm-up; every mode's ideal makespan is counted in it, so
+// efficiencies compare across modes. Each mode's own warm-up S is kept beside
+// it for reading.
+//
+// Servers bind port 0 and report the port through an address file (package
+// contract), each in its own process group, with Pdeathsig: a bench that is
+// killed, even by SIGKILL, leaves no server running. A memory guard kills a
+// server whose processes together pass Config.MaxRSS and records the burst as
+// stopped for memory.
+//
+// bench knows nothing of the servers' internals (it speaks the contract) and
+// renders nothing for people: package report does.
+//
+// A run folder holds:
+//
+//	env.json                machine, Go version, commit, image sha256, flags
+//	summary.json            the Summary
+//	summary.md, *.svg       written by package report
+//	calibration/server.log  only when standard ran for its warm-up alone
+//	<mode>/mode.json        how the mode ran (a ModeRun)
+//	<mode>/server.log       the server's output
+//	<mode>/burst-<N>.*      the level's files (see package loadtest)
+package bench

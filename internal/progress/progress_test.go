@@ -1,0 +1,38 @@
+package progress
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestTrackerETA(t *testing.T) {
+	tr := New(io.Discard, io.Discard, []string{"standard", "threaded"}, []int{10, 100}, 3)
+	if _, ok := tr.Remaining(); ok {
+		t.Error("ETA known before any calibration")
+	}
+	tr.Begin(0, -1)
+	tr.Calibrated(0, 1, time.Second)
+	tr.Begin(0, 0)
+	for range 4 {
+		tr.Add()
+	}
+	// standard: 6 + 100 jobs of 1 s on 1 slot; threaded (S guessed 1 s, one
+	// slot until its /healthz says more): overhead + 3 warm-ups + 10 + 100.
+	want := 106*time.Second + perModeOverhead + 3*time.Second + 110*time.Second
+	if got, _ := tr.Remaining(); got != want {
+		t.Errorf("remaining = %s, want %s", got, want)
+	}
+
+	// Without a bar, a status line goes to the log now and then.
+	var log bytes.Buffer
+	tr = New(nil, &log, []string{"standard"}, []int{10}, 1)
+	tr.StatusEvery = 0
+	tr.Calibrated(0, 1, time.Second)
+	tr.Begin(0, 0)
+	tr.Add()
+	if got, want := log.String(), "standard n=10: 1 answered, ETA 9s\n"; got != want {
+		t.Errorf("status line = %q, want %q", got, want)
+	}
+}
