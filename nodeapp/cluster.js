@@ -97,6 +97,7 @@ function runMaster(cfg) {
     fs.rmSync(workDirFor(cfg.tmpdir, w.process.pid), { recursive: true, force: true });
     if (stopping) {
       log.info('worker exited', { worker: index, worker_pid: w.process.pid, code, signal });
+      if (code !== 0) exitCode = 1; // a worker that did not stop cleanly makes the stop unclean
       if (live().length === 0) finish();
       return;
     }
