@@ -18,17 +18,25 @@ const { goDuration } = require('./config');
 // JPEG_QUALITY matches job.JPEGQuality in job/flip.go.
 const JPEG_QUALITY = 95;
 
-// flipPhoto runs one job in workDir and returns its time in milliseconds. The copy is
-// removed on every path.
+// flipInPlace reads the image in file, flips it vertically and writes it back to the
+// same file as a JPEG.
+async function flipInPlace(file) {
+  const photo = await Jimp.read(file);
+  photo.flip(false, true); // (horizontal, vertical)
+  photo.quality(JPEG_QUALITY);
+  // Jimp picks the format from the MIME type given, not from the file's name.
+  const jpeg = await photo.getBufferAsync(Jimp.MIME_JPEG);
+  await fsp.writeFile(file, jpeg);
+}
+
+// flipPhoto runs one job in workDir (copy, read, flip, save, delete) and returns its time
+// in milliseconds. The copy is removed on every path.
 async function flipPhoto(image, workDir) {
-  const name = path.join(workDir, `flip-${crypto.randomUUID()}${path.extname(image) || '.jpg'}`);
+  const name = path.join(workDir, `flip-${crypto.randomUUID()}.jpg`);
   const start = performance.now();
   try {
     await fsp.copyFile(image, name);
-    const photo = await Jimp.read(name);
-    photo.flip(false, true); // (horizontal, vertical)
-    photo.quality(JPEG_QUALITY);
-    await photo.writeAsync(name);
+    await flipInPlace(name);
   } finally {
     await fsp.rm(name, { force: true });
   }
@@ -119,4 +127,4 @@ function createApp(opts) {
   return app;
 }
 
-module.exports = { createApp, flipPhoto, JPEG_QUALITY };
+module.exports = { createApp, flipPhoto, flipInPlace, JPEG_QUALITY };
