@@ -10,7 +10,7 @@ const cluster = require('node:cluster');
 const fs = require('node:fs');
 
 const log = require('./log');
-const { parseCommandLine, UsageError, checkImage, checkTmpdir, workDirFor, joinHostPort, writeAddrFile } = require('./config');
+const { parseCommandLine, UsageError, checkImage, checkTmpdir, workDirFor, writeAddrFile } = require('./config');
 
 // STOP_GRACE_MS: how long the master waits for its workers to finish after SIGTERM before
 // it kills them.
@@ -82,9 +82,11 @@ function runMaster(cfg) {
     log.info('cluster ready: every worker listens', { addr, workers: ws.length, sched_policy: policy });
   }
 
-  cluster.on('listening', (w, a) => {
-    const addr = joinHostPort(a.address ?? '', a.port);
-    listened.set(w.id, addr);
+  // Each worker reports the address its server is bound to (server.address(), not the
+  // one it asked for: ":0" asks for no host and port 0).
+  cluster.on('message', (w, msg) => {
+    if (!msg || msg.flipbench !== 'listening' || typeof msg.addr !== 'string') return;
+    listened.set(w.id, msg.addr);
     startFailures = 0;
     checkReady();
   });
@@ -101,7 +103,7 @@ function runMaster(cfg) {
       if (live().length === 0) finish();
       return;
     }
-    log.warn('worker exited unexpectedly: forking a new one', { worker: index, worker_pid: w.process.pid, code, signal });
+    log.warn('worker exited unexpectedly', { worker: index, worker_pid: w.process.pid, code, signal, had_listened: hadListened });
     if (!hadListened) startFailures++;
     if (startFailures >= START_FAILURES_MAX) {
       log.error('workers keep dying before they listen: giving up', { failures: startFailures });
@@ -109,6 +111,7 @@ function runMaster(cfg) {
       return;
     }
     const delay = hadListened ? 0 : 100 * 2 ** startFailures;
+    log.info('forking a replacement', { worker: index, delay_ms: delay });
     const t = setTimeout(() => {
       respawnTimers.delete(t);
       if (!stopping) fork(index);
@@ -165,7 +168,15 @@ function runWorker(cfg) {
     log.warn('master gone: exiting');
     process.exit(1);
   });
-  require('./serve').serve({ cfg, mode: 'node-cluster', worker: index, workers, writeAddr: false, standalone: false });
+  require('./serve').serve({
+    cfg,
+    mode: 'node-cluster',
+    worker: index,
+    workers,
+    writeAddr: false,
+    standalone: false,
+    onListening: (addr) => process.send({ flipbench: 'listening', addr }),
+  });
 }
 
 const cfg = readConfig();

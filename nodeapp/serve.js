@@ -16,8 +16,9 @@ const DRAIN_TIMEOUT_MS = 10 * 60 * 1000;
 // serve runs until a signal. opts: cfg (from parseCommandLine), mode, worker, workers,
 // writeAddr (write --addr-file here: the standard process does, a cluster worker leaves it
 // to the master), standalone (a second signal exits at once; a cluster worker leaves that to
-// its master, which also gets the terminal's SIGINT).
-function serve({ cfg, mode, worker, workers, writeAddr, standalone }) {
+// its master, which also gets the terminal's SIGINT), onListening (called with the bound
+// "host:port").
+function serve({ cfg, mode, worker, workers, writeAddr, standalone, onListening }) {
   try {
     checkImage(cfg.image);
     checkTmpdir(cfg.tmpdir);
@@ -49,6 +50,7 @@ function serve({ cfg, mode, worker, workers, writeAddr, standalone }) {
     const bound = joinHostPort(a.address, a.port);
     log.info('listening', { addr: bound, image: cfg.image, work_dir: workDir, mode });
     if (writeAddr && cfg.addrFile) writeAddrFile(cfg.addrFile, bound);
+    if (onListening) onListening(bound);
   });
 
   function stop(signal) {
