@@ -99,7 +99,9 @@ function runMaster(cfg) {
     fs.rmSync(workDirFor(cfg.tmpdir, w.process.pid), { recursive: true, force: true });
     if (stopping) {
       log.info('worker exited', { worker: index, worker_pid: w.process.pid, code, signal });
-      if (code !== 0) exitCode = 1; // a worker that did not stop cleanly makes the stop unclean
+      // A worker that did not stop cleanly makes the stop unclean; one still starting (no
+      // signal handler yet) that our SIGTERM ended had nothing to finish.
+      if (code !== 0 && !(signal === 'SIGTERM' && !hadListened)) exitCode = 1;
       if (live().length === 0) finish();
       return;
     }
