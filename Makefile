@@ -7,18 +7,44 @@ CMDS     := standard clustered loadtest regress
 OUT      ?= results/latest
 FUZZTIME ?= 10s
 
-.PHONY: all build test lint fmt-check vet staticcheck fuzz ci bench bench-quick report compare regress baseline regress-proof benchjob clean
+# The article's Node app (nodeapp/) needs node and npm; without them build and test say
+# so on one line and go on. Its dependencies are installed again only when
+# package-lock.json is newer than what npm last installed.
+NODE_OK     := $(if $(shell command -v node 2>/dev/null),$(if $(shell command -v npm 2>/dev/null),yes,),)
+NODE_MISSING := $(if $(shell command -v node 2>/dev/null),npm,node)
+NODEAPP_DEPS := nodeapp/node_modules/.package-lock.json
+
+.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick report compare regress baseline regress-proof benchjob clean
 
 all: build
 
-build:
+build: nodeapp-deps
+ifneq ($(NODE_OK),yes)
+	@echo "skipping the Node app (nodeapp/): $(NODE_MISSING) is not on the PATH"
+endif
 	@mkdir -p $(BIN)
 	@for c in $(CMDS); do \
 		if [ -d cmd/$$c ]; then $(GO) build -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; \
 	done
 
-test:
+test: nodeapp-deps
 	$(GO) test -race -count=1 ./...
+ifeq ($(NODE_OK),yes)
+	npm test --prefix nodeapp
+else
+	@echo "skipping the Node app's tests (nodeapp/): $(NODE_MISSING) is not on the PATH"
+endif
+
+# npm ci for the Node app when it is missing or older than the lockfile; nothing without node.
+ifeq ($(NODE_OK),yes)
+nodeapp-deps: $(NODEAPP_DEPS)
+else
+nodeapp-deps:
+endif
+
+$(NODEAPP_DEPS): nodeapp/package-lock.json
+	cd nodeapp && npm ci --no-audit --no-fund
+	@touch $@
 
 lint: fmt-check vet staticcheck
 

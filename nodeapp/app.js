@@ -1,0 +1,130 @@
+'use strict';
+// The article's app, written from its description: Koa, a router, and a job that copies a
+// photo into a temp folder, reads it with Jimp, flips it and deletes it. We do what the
+// article says rather than what its code did: flip vertically, save (JPEG, quality 95 like
+// the Go job's job.JPEGQuality), then delete.
+
+const crypto = require('node:crypto');
+const fsp = require('node:fs/promises');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+
+const Koa = require('koa');
+const Router = require('@koa/router');
+const Jimp = require('jimp');
+
+const { goDuration } = require('./config');
+
+// JPEG_QUALITY matches job.JPEGQuality in job/flip.go.
+const JPEG_QUALITY = 95;
+
+// flipInPlace reads the image in file, flips it vertically and writes it back to the
+// same file as a JPEG.
+async function flipInPlace(file) {
+  const photo = await Jimp.read(file);
+  photo.flip(false, true); // (horizontal, vertical)
+  photo.quality(JPEG_QUALITY);
+  // Jimp picks the format from the MIME type given, not from the file's name.
+  const jpeg = await photo.getBufferAsync(Jimp.MIME_JPEG);
+  await fsp.writeFile(file, jpeg);
+}
+
+// flipPhoto runs one job in workDir (copy, read, flip, save, delete) and returns its time
+// in milliseconds. The copy is removed on every path.
+async function flipPhoto(image, workDir) {
+  const name = path.join(workDir, `flip-${crypto.randomUUID()}.jpg`);
+  const start = performance.now();
+  try {
+    await fsp.copyFile(image, name);
+    await flipInPlace(name);
+  } finally {
+    await fsp.rm(name, { force: true });
+  }
+  return performance.now() - start;
+}
+
+// createApp builds the Koa app. opts: image, workDir, mode ("node-standard" or
+// "node-cluster"), worker (index, -1 outside a cluster), workers, log, and isStopping (a
+// function: while it returns true, answers ask the client to close its connection).
+function createApp(opts) {
+  const { image, workDir, mode, worker, workers, log } = opts;
+  const isStopping = opts.isStopping || (() => false);
+  const started = performance.now();
+  const stats = { inFlight: 0, done: 0, failed: 0 };
+
+  const app = new Koa();
+  const router = new Router();
+
+  // Timing, as the article's middleware did, plus the pid of the process that answered;
+  // errors become JSON here so that they carry the same headers.
+  app.use(async (ctx, next) => {
+    const start = performance.now();
+    ctx.set('X-Worker-PID', String(process.pid));
+    if (isStopping()) ctx.set('Connection', 'close');
+    try {
+      await next();
+      if (ctx.status >= 400 && ctx.body == null) {
+        const status = ctx.status;
+        ctx.body = { error: status === 404 ? `no route ${ctx.method} ${ctx.path}` : ctx.message };
+        ctx.status = status;
+      }
+    } catch (err) {
+      const status = err.expose && err.status ? err.status : 500;
+      if (status >= 500) log.error('request failed', { method: ctx.method, path: ctx.path, err });
+      ctx.status = status;
+      ctx.body = { error: err.expose ? err.message : String(err.message || err) };
+    } finally {
+      ctx.set('X-Response-Time', goDuration(performance.now() - start));
+    }
+  });
+
+  router.get('/', (ctx) => {
+    ctx.type = 'text/plain';
+    ctx.body = String(process.pid);
+  });
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = {
+      pid: process.pid,
+      mode,
+      worker,
+      capacity: 1, // one JS thread runs the jobs
+      workers,
+      uptime_seconds: (performance.now() - started) / 1000,
+      in_flight: stats.inFlight,
+      queued: 0, // Node has no queue: it interleaves every job it has accepted
+      done: stats.done,
+      failed: stats.failed,
+    };
+  });
+
+  router.post('/flip', async (ctx) => {
+    ctx.set('X-Queue-Time', '0s');
+    stats.inFlight++;
+    const start = performance.now();
+    try {
+      const jobMs = await flipPhoto(image, workDir);
+      stats.done++;
+      ctx.set('X-Job-Time', goDuration(jobMs));
+      ctx.body = { pid: process.pid, worker, job_ms: Number(jobMs.toFixed(3)) };
+    } catch (err) {
+      stats.failed++;
+      ctx.set('X-Job-Time', goDuration(performance.now() - start));
+      throw err;
+    } finally {
+      stats.inFlight--;
+    }
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  // Koa logs uncaught errors itself; ours are all caught above. A client that hung up
+  // is not worth a stack trace.
+  app.on('error', (err) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') log.error('koa error', { err });
+  });
+  app.stats = stats;
+  return app;
+}
+
+module.exports = { createApp, flipPhoto, flipInPlace, JPEG_QUALITY };
