@@ -167,8 +167,14 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	fmt.Fprintf(&b, "- Go %s, commit %s\n", orUnknown(e.GoVersion), commit)
 	fmt.Fprintf(&b, "- Image: %s (%s, sha256 %s)\n\n", orUnknown(e.Image), mb(e.ImageBytes), orUnknown(e.ImageSHA256))
 
+	if c := sum.Calibration; c != nil {
+		fmt.Fprintf(&b, "- S = %s: one job on one core, the median of %s's sequential warm-up after its first request; every mode's ideal is counted in it\n\n", c.S, c.Mode)
+	} else {
+		b.WriteString("- No run S (standard could not run): each mode's ideal is counted in its own warm-up S, so efficiencies do not compare across modes\n\n")
+	}
+
 	b.WriteString("## Modes\n\n")
-	b.WriteString("| mode | command | capacity | calibration S | server job | idle RSS | stop |\n|---|---|--:|--:|--:|--:|---|\n")
+	b.WriteString("| mode | command | capacity | own warm-up S | server job | idle RSS | stop |\n|---|---|--:|--:|--:|--:|---|\n")
 	for _, m := range sum.Modes {
 		if m.Skipped != "" {
 			fmt.Fprintf(&b, "| %s | `%s` | | | | | skipped: %s |\n", m.Mode, command(m.Spec), m.Skipped)
@@ -176,8 +182,8 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, m.ServerJob, mib(m.IdleRSS), stopText(m))
 	}
-	b.WriteString("\nS is the median latency of the sequential warm-up requests after the first (a fresh process's first job is slower): the time of one job on this machine, now, " +
-		"as the client sees it. server job is the median X-Job-Time of the same requests: the job alone. " +
+	b.WriteString("\nown warm-up S is the median latency of the mode's own sequential warm-up requests after the first (a fresh process's first job is slower), " +
+		"for reading beside the run's S. server job is the median X-Job-Time of the same requests: the job alone. " +
 		"RSS is summed over the server's processes.\n\n")
 
 	b.WriteString("## Bursts\n\n")
@@ -220,7 +226,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	}
 	fmt.Fprintf(&b, "- In every burst here, all requests were sent within %s of the first.\n", spread)
 	b.WriteString("- first answer and last answer are measured from the first send; last answer is the makespan.\n")
-	b.WriteString("- req/s = successful answers / makespan. ideal = ceil(N / capacity) × S, the makespan of a server that " +
+	b.WriteString("- req/s = successful answers / makespan. ideal = ceil(N / capacity) × S (the run's S), the makespan of a server that " +
 		"keeps every slot busy; efficiency = ideal / makespan.\n")
 	b.WriteString("- speedup = this mode's throughput / standard's at the same N (the makespan ratio when every request succeeds).\n")
 	b.WriteString("- > 30 s and > 60 s: the share of requests slower than that, which a client with that timeout would have lost.\n")
