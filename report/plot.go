@@ -91,15 +91,12 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 func savePlot(path string, p *plot.Plot, leg plot.Legend) error {
 	c := vgsvg.New(plotWidth, plotHeight)
 	dc := draw.New(c)
+	// The plot paints only its own area white; the legend column would be
+	// transparent, and its black text lost on a dark page.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
 	leg.Top, leg.Left = true, true
-	// A quarter more than the legend's width: the SVG names its font
-	// (Liberation Serif) without embedding it, and where it is missing the
-	// viewer's stand-in (DejaVu Serif, say) is wider.
-	lw := leg.Rectangle(dc).Size().X * 1.25
-	if lw > 0 {
-		lw += legendGap
-	}
-	area := draw.Crop(dc, 0, -lw, 0, 0)
+	area := draw.Crop(dc, 0, -legendWidth(leg), 0, 0)
 	p.Draw(area)
 	legArea := dc
 	legArea.Min.X = area.Max.X + legendGap
@@ -118,6 +115,19 @@ func savePlot(path string, p *plot.Plot, leg plot.Legend) error {
 		return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// legendWidth returns the width of leg's column, the gap to the data area
+// included; 0 for an empty legend. It allows a quarter more than the
+// legend's own measure: the SVG names its font (Liberation Serif) without
+// embedding it, and where that is missing the viewer's stand-in (DejaVu
+// Serif, say) is wider.
+func legendWidth(leg plot.Legend) vg.Length {
+	w := leg.Rectangle(draw.Canvas{}).Size().X
+	if w == 0 {
+		return 0
+	}
+	return w*1.25 + legendGap
 }
 
 // modeColor gives each known mode the same color in every plot, by its place

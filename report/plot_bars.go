@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
@@ -128,35 +129,47 @@ type barSeries struct {
 func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeries) error {
 	p := newPlot(title, xlabel, ylabel)
 	leg := plot.NewLegend()
-
-	// Each category gets 1/len(cats) of the data area (about three quarters
-	// of the plot's width, the legend taking the rest); its bars fill 80% of
-	// that.
-	unit := float64(plotWidth) * 0.75 / float64(max(1, len(cats)))
-	width := min(vg.Length(unit*0.8/float64(max(1, len(series)))), vg.Points(48))
-	top, haveIdeal := 0.0, false
-	for i, s := range series {
+	var (
+		bars  []*plotter.BarChart
+		marks []*idealMarks
+	)
+	top := 0.0
+	for _, s := range series {
 		for _, vs := range [][]float64{s.values, s.ideals} {
 			for _, v := range vs {
 				top = max(top, v)
 			}
 		}
-		bars, err := plotter.NewBarChart(plotter.Values(s.values), width)
+		b, err := plotter.NewBarChart(plotter.Values(s.values), 1) // width set below
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 		}
-		bars.LineStyle.Width = 0
-		bars.Color = s.color
-		bars.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * width
-		p.Add(bars)
-		leg.Add(s.name, bars)
+		b.LineStyle.Width = 0
+		b.Color = s.color
+		bars = append(bars, b)
+		leg.Add(s.name, b)
 		if len(s.ideals) > 0 {
-			p.Add(idealMarks{values: s.ideals, offset: bars.Offset, width: width, color: darker(bars.Color, 0.6)})
-			haveIdeal = true
+			marks = append(marks, &idealMarks{values: s.ideals, color: darker(s.color, 0.6)})
+		} else {
+			marks = append(marks, nil)
 		}
 	}
-	if haveIdeal {
+	if slices.ContainsFunc(marks, func(m *idealMarks) bool { return m != nil }) {
 		leg.Add("ideal", idealThumb{})
+	}
+
+	// Each category gets 1/len(cats) of the data area (the width less the
+	// legend's column and about an inch of y axis); its bars fill 80% of it.
+	unit := float64(plotWidth-legendWidth(leg)-vg.Inch) / float64(max(1, len(cats)))
+	width := min(vg.Length(unit*0.8/float64(max(1, len(series)))), vg.Points(48))
+	for i, b := range bars {
+		b.Width = width
+		b.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * width
+		p.Add(b)
+		if m := marks[i]; m != nil {
+			m.offset, m.width = b.Offset, width
+			p.Add(m)
+		}
 	}
 	p.NominalX(cats...)
 	// Room for the outer bars at both ends.
@@ -176,7 +189,7 @@ type idealMarks struct {
 }
 
 // Plot implements plot.Plotter.
-func (m idealMarks) Plot(c draw.Canvas, p *plot.Plot) {
+func (m *idealMarks) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
 	for j, v := range m.values {
 		if v <= 0 {
