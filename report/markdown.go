@@ -245,6 +245,9 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	}
 	if len(plots) > 0 {
 		b.WriteString("\n## Plots\n\n")
+		b.WriteString("A dark stroke across a bar marks that bar's ideal: what a server that keeps every slot busy, " +
+			"answering in arrival order (FIFO), would have measured. answers-N draws each answer of the burst in the order " +
+			"they came back; dashed, each mode's ideal staircase: the k-th answer at ceil(k / capacity) × S.\n\n")
 		for _, p := range plots {
 			fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(p, filepath.Ext(p)), p)
 		}

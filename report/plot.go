@@ -3,26 +3,37 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/flipbench/flipbench/bench"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Plot sizes.
+// Plot sizes. The legend takes a column at the right of the width.
 const (
-	plotWidth  = 7 * vg.Inch
-	plotHeight = 4 * vg.Inch
+	plotWidth  = 8 * vg.Inch
+	plotHeight = 4.5 * vg.Inch
+	legendGap  = 12 // points between the data area and the legend column
 )
 
 // WritePlots draws the run's plots as SVG files in dir and returns their
-// names: latency-<N>.svg (latency percentiles of every mode at burst N),
-// throughput.svg (answers per second by mode and N) and speedup.svg
-// (standard's makespan over each mode's, when standard ran).
+// names, in the order summary.md shows them:
+//   - latency-<N>.svg: first answer, median, p90, p99 and last answer of every
+//     mode at burst N, with each mode's ideal marked across its bars;
+//   - answers-<N>.svg: every answer of burst N in answer order, against each
+//     mode's ideal staircase (read from the modes' burst-N.bin in dir; modes
+//     without one are left out);
+//   - throughput.svg: answers per second by mode and N, with the ideal;
+//   - speedup.svg: standard's makespan over each mode's, with the ideal (when
+//     standard ran).
 //
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
@@ -40,113 +51,165 @@ func WritePlots(dir string, sum *bench.Summary) ([]string, error) {
 	levels := slices.Clone(sum.Levels)
 	slices.Sort(levels)
 	var files []string
-
 	for _, n := range levels {
-		cats := []string{"first", "median", "p90", "p99", "last"}
-		var series []barSeries
-		for _, m := range modes {
-			l, ok := m.Level(n)
-			if !ok {
-				continue
-			}
-			series = append(series, barSeries{name: m.Mode, values: []float64{
-				l.FirstAnswer.D().Seconds(), l.Latency.Median.D().Seconds(), l.Latency.P90.D().Seconds(),
-				l.Latency.P99.D().Seconds(), l.Makespan.D().Seconds(),
-			}})
-		}
-		if len(series) == 0 {
-			continue
-		}
-		name := fmt.Sprintf("latency-%d.svg", n)
-		title := fmt.Sprintf("Burst of %d: latency from send (first answer … last answer)", n)
-		if err := barPlot(filepath.Join(dir, name), title, "seconds", cats, series); err != nil {
+		name, err := latencyPlot(dir, modes, n)
+		if err != nil {
 			return files, err
 		}
-		files = append(files, name)
-	}
-
-	cats := make([]string, len(levels))
-	for i, n := range levels {
-		cats[i] = fmt.Sprintf("N = %d", n)
-	}
-	var thr, spd []barSeries
-	_, haveStd := sum.Mode(bench.CalibrationMode)
-	for _, m := range modes {
-		t := barSeries{name: m.Mode}
-		s := barSeries{name: m.Mode}
-		for _, n := range levels {
-			l, _ := m.Level(n)
-			t.values = append(t.values, l.Throughput)
-			s.values = append(s.values, speedup(sum, l))
+		if name != "" {
+			files = append(files, name)
 		}
-		thr = append(thr, t)
-		spd = append(spd, s)
-	}
-	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan", "answers / s", cats, thr); err != nil {
-		return files, err
-	}
-	files = append(files, "throughput.svg")
-	if haveStd {
-		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard (throughput / standard's throughput)", "×", cats, spd); err != nil {
+		name, err = answersPlot(dir, modes, n)
+		if err != nil {
 			return files, err
 		}
-		files = append(files, "speedup.svg")
+		if name != "" {
+			files = append(files, name)
+		}
 	}
-	return files, nil
+	more, err := levelPlots(dir, sum, modes, levels)
+	return append(files, more...), err
 }
 
-// barSeries is one mode's bars, one per category.
-type barSeries struct {
-	name   string
-	values []float64
-}
-
-// barPlot draws grouped bars: one group per category, one bar per series.
-func barPlot(path, title, ylabel string, cats []string, series []barSeries) error {
+// newPlot returns an empty plot in the house style: title, axis labels, a
+// grid, and value ticks close enough to read a bar's height off the axis.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.Padding = vg.Points(10)
+	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
+	p.Y.Tick.Marker = niceTicks{}
 	p.Y.Min = 0
-	p.Legend.Top = true
-	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
+	return p
+}
 
-	// Each category gets about 1/len(cats) of the width; its bars fill 80% of it.
-	unit := float64(plotWidth) * 0.85 / float64(max(1, len(cats)))
-	width := min(vg.Length(unit*0.8/float64(max(1, len(series)))), vg.Points(40))
-	top := 0.0
-	for i, s := range series {
-		vals := make(plotter.Values, len(s.values))
-		copy(vals, s.values)
-		for _, v := range s.values {
-			top = max(top, v)
-		}
-		bars, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
-		}
-		bars.LineStyle.Width = 0
-		bars.Color = modeColor(s.name, i)
-		bars.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * width
-		p.Add(bars)
-		p.Legend.Add(s.name, bars)
+// savePlot writes p as an SVG at path with leg in a column to the right of
+// the data area: outside it, the legend can cover no bar or line whatever
+// the data.
+func savePlot(path string, p *plot.Plot, leg plot.Legend) error {
+	c := vgsvg.New(plotWidth, plotHeight)
+	dc := draw.New(c)
+	// The plot paints only its own area white; the legend column would be
+	// transparent, and its black text lost on a dark page.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	leg.Top, leg.Left = true, true
+	area := draw.Crop(dc, 0, -legendWidth(leg), 0, 0)
+	p.Draw(area)
+	legArea := dc
+	legArea.Min.X = area.Max.X + legendGap
+	legArea.Max.Y = p.DataCanvas(area).Max.Y // top-aligned with the data
+	leg.Draw(legArea)
+
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 	}
-	p.NominalX(cats...)
-	// Room for the outer bars at both ends, and for the legend above the bars.
-	p.X.Min, p.X.Max = -0.5, float64(len(cats))-0.5
-	if top > 0 {
-		p.Y.Max = top * (1.15 + 0.07*float64(len(series)))
+	if _, err := c.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 	}
-	if err := p.Save(plotWidth, plotHeight, path); err != nil {
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
 
-// modeColor gives each known mode the same color in every plot.
+// legendWidth returns the width of leg's column, the gap to the data area
+// included; 0 for an empty legend. It allows a quarter more than the
+// legend's own measure: the SVG names its font (Liberation Serif) without
+// embedding it, and where that is missing the viewer's stand-in (DejaVu
+// Serif, say) is wider.
+func legendWidth(leg plot.Legend) vg.Length {
+	w := leg.Rectangle(draw.Canvas{}).Size().X
+	if w == 0 {
+		return 0
+	}
+	return w*1.25 + legendGap
+}
+
+// modeColor gives each known mode the same color in every plot, by its place
+// in bench.ModeNames(); other modes get the colors after those.
 func modeColor(mode string, i int) color.Color {
 	if j := slices.Index(bench.ModeNames(), mode); j >= 0 {
-		return plotutil.Color(j)
+		return paletteColor(j)
 	}
-	return plotutil.Color(len(bench.ModeNames()) + i)
+	return paletteColor(len(bench.ModeNames()) + i)
+}
+
+// paletteColor returns the i-th color of matplotlib's tab10 palette, ordered
+// so the first seven (one per mode) stay apart in hue and lightness; it
+// wraps after ten.
+func paletteColor(i int) color.Color {
+	rgb := [...]uint32{
+		0xd62728, // red: standard
+		0x2ca02c, // green: threaded
+		0x1f77b4, // blue: clustered
+		0xff7f0e, // orange: shared
+		0x9467bd, // purple: node-standard
+		0x8c564b, // brown: node-cluster
+		0xe377c2, // pink: node-cluster-none
+		0x7f7f7f, // grey
+		0xbcbd22, // olive
+		0x17becf, // cyan
+	}
+	v := rgb[i%len(rgb)]
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
+}
+
+// darker returns c with its red, green and blue scaled by f (0 < f < 1).
+func darker(c color.Color, f float64) color.Color {
+	r, g, b, a := c.RGBA()
+	scale := func(v uint32) uint8 { return uint8(float64(v>>8) * f) }
+	return color.RGBA{R: scale(r), G: scale(g), B: scale(b), A: uint8(a >> 8)}
+}
+
+// niceTicks labels an axis every 1, 2, 2.5 or 5 × 10^k, five to ten labels
+// over the range, with unlabelled ticks between: gonum's default ticker
+// labels as few as two values (a speedup axis read 0 and 2.5 only).
+type niceTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	step, minors := niceStep((hi - lo) / 8)
+	minor := step / float64(minors)
+	// Labels need as many decimals as the step has.
+	prec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	if m := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(m-2.5) < 1e-9 {
+		prec++
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(lo/minor - 1e-9); i <= math.Floor(hi/minor+1e-9); i++ {
+		v := i * minor
+		if v == 0 {
+			v = 0 // not -0, which reads "-0"
+		}
+		t := plot.Tick{Value: v}
+		if math.Mod(i, float64(minors)) == 0 {
+			// Rounded so 3 × 0.1 reads 0.3; 'f', -1 so 2.5's neighbour reads 5, not 5.0.
+			t.Label = strconv.FormatFloat(math.Round(t.Value*math.Pow(10, float64(prec)))/math.Pow(10, float64(prec)), 'f', -1, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// niceStep returns the smallest of 1, 2, 2.5, 5 × 10^k at least x, and how
+// many minor intervals split it.
+func niceStep(x float64) (step float64, minors int) {
+	pow := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []struct {
+		mant   float64
+		minors int
+	}{{1, 5}, {2, 4}, {2.5, 5}, {5, 5}} {
+		if m.mant*pow >= x*(1-1e-9) {
+			return m.mant * pow, m.minors
+		}
+	}
+	return 10 * pow, 5
 }

@@ -1,0 +1,217 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/loadtest"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// latencyPlot draws latency-<n>.svg: the latency statistics of every mode
+// that ran a burst of n, each bar crossed by what a perfect FIFO server of
+// the mode's capacity would have measured. It returns "" when no mode ran n.
+func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
+	cats := []string{"first answer", "median", "p90", "p99", "last answer"}
+	// The ranks of the answers the statistics pick (nearest rank, as
+	// loadtest.Percentile); 0 stands for the first and -1 for the last.
+	quantiles := []float64{0, 0.5, 0.9, 0.99, -1}
+	var series []barSeries
+	for i, m := range modes {
+		l, ok := m.Level(n)
+		if !ok {
+			continue
+		}
+		s := barSeries{name: m.Mode, color: modeColor(m.Mode, i), values: []float64{
+			l.FirstAnswer.D().Seconds(), l.Latency.Median.D().Seconds(), l.Latency.P90.D().Seconds(),
+			l.Latency.P99.D().Seconds(), l.Makespan.D().Seconds(),
+		}}
+		if capacity, step := levelIdeal(m, l); step > 0 {
+			for _, q := range quantiles {
+				k := max(1, int(math.Ceil(q*float64(l.Requests))))
+				if q < 0 {
+					k = l.Requests
+				}
+				s.ideals = append(s.ideals, loadtest.IdealMakespan(k, capacity, step).Seconds())
+			}
+		}
+		series = append(series, s)
+	}
+	if len(series) == 0 {
+		return "", nil
+	}
+	name := fmt.Sprintf("latency-%d.svg", n)
+	title := fmt.Sprintf("Burst of %d requests: latency of the answers, by mode", n)
+	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", cats, series)
+}
+
+// levelIdeal returns the capacity and S the ideal of l is counted in (the
+// Params its metrics were computed with, else the mode's capacity); S is 0
+// when unknown.
+func levelIdeal(m bench.ModeRun, l loadtest.Metrics) (int, time.Duration) {
+	capacity := l.Capacity
+	if capacity <= 0 {
+		capacity = m.Capacity
+	}
+	if capacity <= 0 {
+		return 0, 0
+	}
+	return capacity, l.Calibration.D()
+}
+
+// levelPlots draws throughput.svg and, when standard ran, speedup.svg: one
+// group of bars per burst size.
+func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []int) ([]string, error) {
+	cats := make([]string, len(levels))
+	for i, n := range levels {
+		cats[i] = fmt.Sprintf("N = %d", n)
+	}
+	std, haveStd := sum.Mode(bench.CalibrationMode)
+	var thr, spd []barSeries
+	for i, m := range modes {
+		t := barSeries{name: m.Mode, color: modeColor(m.Mode, i)}
+		s := barSeries{name: m.Mode, color: t.color}
+		for _, n := range levels {
+			l, _ := m.Level(n)
+			t.values = append(t.values, l.Throughput)
+			s.values = append(s.values, speedup(sum, l))
+			idealThr, idealSpd := 0.0, 0.0
+			if l.Ideal > 0 {
+				idealThr = float64(l.Requests) / l.Ideal.D().Seconds()
+			}
+			if capacity, _ := levelIdeal(m, l); capacity > 0 && std.Capacity > 0 && l.Requests > 0 {
+				// Standard's ideal makespan over this mode's: S cancels, so
+				// it is counted in whole steps.
+				idealSpd = float64(loadtest.IdealMakespan(l.Requests, std.Capacity, time.Second)) /
+					float64(loadtest.IdealMakespan(l.Requests, capacity, time.Second))
+			}
+			t.ideals = append(t.ideals, idealThr)
+			s.ideals = append(s.ideals, idealSpd)
+		}
+		thr = append(thr, t)
+		spd = append(spd, s)
+	}
+	var files []string
+	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan, by mode",
+		"burst size", "answers / s", cats, thr); err != nil {
+		return files, err
+	}
+	files = append(files, "throughput.svg")
+	if haveStd {
+		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's throughput",
+			"burst size", "speedup (×)", cats, spd); err != nil {
+			return files, err
+		}
+		files = append(files, "speedup.svg")
+	}
+	return files, nil
+}
+
+// barSeries is one mode's bars, one per category, and the ideal of each (0
+// where there is none), in the mode's color.
+type barSeries struct {
+	name   string
+	color  color.Color
+	values []float64
+	ideals []float64
+}
+
+// barPlot draws grouped bars: one group per category, one bar per series,
+// each series' ideals as marks across its bars.
+func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeries) error {
+	p := newPlot(title, xlabel, ylabel)
+	leg := plot.NewLegend()
+	var (
+		bars  []*plotter.BarChart
+		marks []*idealMarks
+	)
+	top := 0.0
+	for _, s := range series {
+		for _, vs := range [][]float64{s.values, s.ideals} {
+			for _, v := range vs {
+				top = max(top, v)
+			}
+		}
+		b, err := plotter.NewBarChart(plotter.Values(s.values), 1) // width set below
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
+		}
+		b.LineStyle.Width = 0
+		b.Color = s.color
+		bars = append(bars, b)
+		leg.Add(s.name, b)
+		if len(s.ideals) > 0 {
+			marks = append(marks, &idealMarks{values: s.ideals, color: darker(s.color, 0.6)})
+		} else {
+			marks = append(marks, nil)
+		}
+	}
+	if slices.ContainsFunc(marks, func(m *idealMarks) bool { return m != nil }) {
+		leg.Add("ideal", idealThumb{})
+	}
+
+	// Each category gets 1/len(cats) of the data area (the width less the
+	// legend's column and about an inch of y axis); its bars fill 80% of it.
+	unit := float64(plotWidth-legendWidth(leg)-vg.Inch) / float64(max(1, len(cats)))
+	width := min(vg.Length(unit*0.8/float64(max(1, len(series)))), vg.Points(48))
+	for i, b := range bars {
+		b.Width = width
+		b.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * width
+		p.Add(b)
+		if m := marks[i]; m != nil {
+			m.offset, m.width = b.Offset, width
+			p.Add(m)
+		}
+	}
+	p.NominalX(cats...)
+	// Room for the outer bars at both ends.
+	p.X.Min, p.X.Max = -0.5, float64(len(cats))-0.5
+	if top > 0 {
+		p.Y.Max = top * 1.08
+	}
+	return savePlot(path, p, leg)
+}
+
+// idealMarks draws a series' ideals as thick dark strokes across its bars,
+// on a white halo so they show on the bar and above it alike.
+type idealMarks struct {
+	values        []float64 // per category; 0: none
+	offset, width vg.Length // of the series' bars
+	color         color.Color
+}
+
+// Plot implements plot.Plotter.
+func (m *idealMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for j, v := range m.values {
+		if v <= 0 {
+			continue
+		}
+		x, y := trX(float64(j))+m.offset, trY(v)
+		halo := draw.LineStyle{Color: color.White, Width: vg.Points(4.5)}
+		c.StrokeLine2(halo, x-m.width/2, y, x+m.width/2, y)
+		c.StrokeLine2(draw.LineStyle{Color: m.color, Width: vg.Points(2.5)}, x-m.width/2, y, x+m.width/2, y)
+	}
+}
+
+// idealThumb is the legend's picture of an ideal mark: a grey bar crossed
+// by a dark stroke.
+type idealThumb struct{}
+
+// Thumbnail implements plot.Thumbnailer.
+func (idealThumb) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(color.Gray{Y: 0xc8}, c.ClipPolygonY([]vg.Point{
+		c.Min, {X: c.Min.X, Y: c.Max.Y}, c.Max, {X: c.Max.X, Y: c.Min.Y},
+	}))
+	y := c.Min.Y + (c.Max.Y-c.Min.Y)*0.6
+	c.StrokeLine2(draw.LineStyle{Color: color.White, Width: vg.Points(4.5)}, c.Min.X, y, c.Max.X, y)
+	c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 0x30}, Width: vg.Points(2.5)}, c.Min.X, y, c.Max.X, y)
+}
