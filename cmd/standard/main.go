@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/server"
 )
@@ -68,5 +69,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return srv.Serve(ctx, ln)
+	// The wrapper lets a stop take the connections queued in the kernel
+	// instead of resetting them.
+	return srv.Serve(ctx, listen.New(ln))
 }
