@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -17,26 +16,19 @@ import (
 	"github.com/flipbench/flipbench/internal/syncbuf"
 )
 
-// bin is the standard binary, built once by TestMain.
-var bin string
+// envServe makes the test binary run the command itself, with its
+// arguments: a test can then freeze and signal a real standard process.
+const envServe = "STANDARD_TEST_SERVE"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "standard-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	if os.Getenv(envServe) != "" {
+		if err := run(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "standard:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	bin = filepath.Join(dir, "standard")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build standard:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 var servingRE = regexp.MustCompile(`msg=serving .*addr=(\S+)`)
@@ -47,7 +39,8 @@ var servingRE = regexp.MustCompile(`msg=serving .*addr=(\S+)`)
 // is in the accept queue, none accepted, when SIGTERM arrives.
 func TestSIGTERMDrainsAcceptQueue(t *testing.T) {
 	out := &syncbuf.Buffer{}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir())
+	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir())
+	cmd.Env = append(os.Environ(), envServe+"=1", "GORACE=atexit_sleep_ms=0")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
