@@ -10,8 +10,8 @@ import (
 	"sync"
 )
 
-// ErrClosed is returned by Start after Close.
-var ErrClosed = errors.New("spawn: spawner closed")
+// errClosed is returned by Start after Close.
+var errClosed = errors.New("spawn: spawner closed")
 
 // Spawner starts child processes from one OS thread. Linux sends a child
 // its Pdeathsig when the thread that forked it exits, not when the process
@@ -45,7 +45,7 @@ func (s *Spawner) loop() {
 		case r := <-s.reqs:
 			select {
 			case <-s.quit: // Close raced with this Start: the child would die at once
-				r.errc <- ErrClosed
+				r.errc <- errClosed
 			default:
 				r.errc <- r.cmd.Start()
 			}
@@ -62,7 +62,7 @@ func (s *Spawner) Start(cmd *exec.Cmd) error {
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
-		return ErrClosed
+		return errClosed
 	}
 	if err := <-r.errc; err != nil {
 		return fmt.Errorf("spawn %s: %w", cmd.Path, err)

@@ -158,8 +158,8 @@ func TestStartAfterClose(t *testing.T) {
 	s.Close()
 	s.Close() // a second Close is harmless
 	c := newSleeper(t)
-	if err := s.Start(c.cmd); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Start after Close: %v, want ErrClosed", err)
+	if err := s.Start(c.cmd); !errors.Is(err, errClosed) {
+		t.Fatalf("Start after Close: %v, want errClosed", err)
 	}
 	if c.cmd.Process != nil {
 		t.Fatal("Start after Close started a process")
