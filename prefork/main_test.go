@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/server"
 )
 
 // TestMain turns the test binary into a tiny worker (or a tiny master) when
@@ -91,22 +92,15 @@ func (testApp) Capacity() int { return 1 }
 
 func (testApp) Serve(ctx context.Context, ln net.Listener) error {
 	pid := strconv.Itoa(os.Getpid())
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 		w.Header().Set("X-Worker-PID", pid)
 		io.WriteString(w, pid)
 	})}
-	stopped := make(chan error, 1)
-	go func() {
-		<-ctx.Done()
-		stopped <- srv.Shutdown(context.Background())
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return <-stopped
+	// The graceful stop every flipbench server makes: drain, then Shutdown.
+	return server.ServeGracefully(ctx, hs, ln, 0)
 }
 
 // stubbornApp serves nothing and never stops.
@@ -166,11 +160,11 @@ type cluster struct {
 	done   chan error
 }
 
-func startCluster(t *testing.T, mode Mode, workers int, opts ...Option) *cluster {
+func startCluster(t *testing.T, balance Balance, workers int, opts ...Option) *cluster {
 	t.Helper()
 	lb := &logBuf{}
 	base := []Option{
-		Addr("127.0.0.1:0"), Workers(workers), Balance(mode), Grace(5 * time.Second),
+		Addr("127.0.0.1:0"), Workers(workers), Balancing(balance), Grace(5 * time.Second),
 		Logger(slog.New(slog.NewTextHandler(lb, nil))),
 		Command(os.Args[0], "ok"), Backoff(50*time.Millisecond, time.Second),
 	}
@@ -243,4 +237,4 @@ func getVia(ctx context.Context, dial func(context.Context, string, string) (net
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
-var modes = []Mode{BalanceReusePort, BalanceShared}
+var modes = []Balance{BalanceReusePort, BalanceShared}

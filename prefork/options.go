@@ -1,33 +1,10 @@
 package prefork
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
 )
-
-// Mode is how connections are spread over the workers.
-type Mode string
-
-// Balancing modes.
-const (
-	// BalanceReusePort gives every worker its own SO_REUSEPORT socket on the
-	// address; the kernel picks a socket per new connection by hash.
-	BalanceReusePort Mode = "reuseport"
-	// BalanceShared gives every worker the same socket; a worker accepts only
-	// while it has a free job slot, so idle workers take new connections.
-	BalanceShared Mode = "shared"
-)
-
-// ParseMode parses "reuseport" or "shared".
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case BalanceReusePort, BalanceShared:
-		return m, nil
-	}
-	return "", fmt.Errorf("prefork: unknown balance mode %q (want %q or %q)", s, BalanceReusePort, BalanceShared)
-}
 
 // Option configures a Master.
 type Option func(*Master)
@@ -39,8 +16,9 @@ func Addr(addr string) Option { return func(m *Master) { m.addr = addr } }
 // Workers sets the number of worker processes (default runtime.NumCPU()).
 func Workers(n int) Option { return func(m *Master) { m.workers = n } }
 
-// Balance sets the balancing mode (default BalanceReusePort).
-func Balance(mode Mode) Option { return func(m *Master) { m.balance = mode } }
+// Balancing sets how connections are spread over the workers (default
+// BalanceReusePort).
+func Balancing(b Balance) Option { return func(m *Master) { m.balance = b } }
 
 // Grace sets how long a stop waits for workers to finish their accepted
 // requests before it SIGKILLs them (default 30s). It also bounds how long a

@@ -256,7 +256,7 @@ func TestPortTaken(t *testing.T) {
 	}
 	defer ln.Close()
 	for _, mode := range modes {
-		_, err := New(Addr(ln.Addr().String()), Workers(2), Balance(mode), Command(os.Args[0]))
+		_, err := New(Addr(ln.Addr().String()), Workers(2), Balancing(mode), Command(os.Args[0]))
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			t.Errorf("%s: New error = %v, want address already in use", mode, err)
 		}
@@ -265,10 +265,10 @@ func TestPortTaken(t *testing.T) {
 
 func TestBadOptions(t *testing.T) {
 	for name, opts := range map[string][]Option{
-		"no addr":   {Workers(1)},
-		"0 workers": {Addr("127.0.0.1:0"), Workers(0)},
-		"bad mode":  {Addr("127.0.0.1:0"), Balance("round-robin")},
-		"0 grace":   {Addr("127.0.0.1:0"), Grace(0)},
+		"no addr":     {Workers(1)},
+		"0 workers":   {Addr("127.0.0.1:0"), Workers(0)},
+		"bad balance": {Addr("127.0.0.1:0"), Balancing("round-robin")},
+		"0 grace":     {Addr("127.0.0.1:0"), Grace(0)},
 	} {
 		if _, err := New(opts...); err == nil {
 			t.Errorf("%s: New succeeded", name)
@@ -320,98 +320,16 @@ func TestMasterDeath(t *testing.T) {
 	})
 }
 
-func TestGateAcceptsOnlyWithFreeSlot(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := newWorkerListener(inner, 1, nil)
-	defer ln.Close()
-	for range 2 {
-		c, err := net.Dial("tcp", inner.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-	}
-	first, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			got <- c
-		}
-	}()
-	select {
-	case <-got:
-		t.Fatal("second Accept did not wait for the slot")
-	case <-time.After(100 * time.Millisecond):
-	}
-	first.Close()
-	select {
-	case c := <-got:
-		c.Close()
-	case <-time.After(2 * time.Second):
-		t.Fatal("second Accept did not get the freed slot")
-	}
-}
-
-func TestDrainTakesQueuedConnections(t *testing.T) {
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := newWorkerListener(inner, 1, nil)
-	defer ln.Close()
-	const n = 5
-	for range n {
-		c, err := net.Dial("tcp", inner.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-	}
-	hold, err := ln.Accept() // takes the only slot
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Close()
-	accepted := make(chan net.Conn, n)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
-	time.Sleep(50 * time.Millisecond) // the loop is blocked on the gate
-	ln.Drain()
-	select {
-	case <-ln.Stopped():
-	case <-time.After(2 * time.Second):
-		t.Fatal("drain did not finish")
-	}
-	if got := len(accepted); got != n-1 {
-		t.Fatalf("drain accepted %d queued connections, want %d", got, n-1)
-	}
-	for range n - 1 {
-		(<-accepted).Close()
-	}
-}
-
-func TestParseMode(t *testing.T) {
+func TestParseBalance(t *testing.T) {
 	for _, s := range []string{"reuseport", "shared"} {
-		if m, err := ParseMode(s); err != nil || string(m) != s {
-			t.Errorf("ParseMode(%q) = %q, %v", s, m, err)
+		if b, err := ParseBalance(s); err != nil || string(b) != s {
+			t.Errorf("ParseBalance(%q) = %q, %v", s, b, err)
 		}
 	}
-	if _, err := ParseMode("rr"); err == nil {
-		t.Error("ParseMode(rr) succeeded")
+	for _, s := range []string{"rr", "", "Shared"} {
+		if _, err := ParseBalance(s); err == nil {
+			t.Errorf("ParseBalance(%q) succeeded", s)
+		}
 	}
 }
 
@@ -520,13 +438,13 @@ func cpuTime(t *testing.T) time.Duration {
 // TestPortTakenByCluster checks that a second reuseport group on a port
 // that a first group holds is refused: Linux would let the same user join.
 func TestPortTakenByCluster(t *testing.T) {
-	first, err := New(Addr("127.0.0.1:0"), Workers(2), Balance(BalanceReusePort), Command(os.Args[0]))
+	first, err := New(Addr("127.0.0.1:0"), Workers(2), Balancing(BalanceReusePort), Command(os.Args[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
 	for _, mode := range modes {
-		second, err := New(Addr(first.Addr().String()), Workers(2), Balance(mode), Command(os.Args[0]))
+		second, err := New(Addr(first.Addr().String()), Workers(2), Balancing(mode), Command(os.Args[0]))
 		if err == nil {
 			second.Close()
 			t.Errorf("%s: second cluster bound the taken port %s", mode, first.Addr())

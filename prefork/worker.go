@@ -14,47 +14,21 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// Environment variables the master sets for a worker.
-const (
-	envWorker    = "FLIPBENCH_WORKER"     // worker index: the marker
-	envMasterPID = "FLIPBENCH_MASTER_PID" // parent PID saved at start
-	envBalance   = "FLIPBENCH_BALANCE"    // reuseport or shared
-	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket
-	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
-)
-
-// Child file descriptors: ExtraFiles start at 3.
-const (
-	listenFD = 3
-	statusFD = 4
-)
-
-// Signals the master sends a worker.
-const (
-	// sigStop asks for a final stop: take what is queued, finish, exit.
-	sigStop = syscall.SIGTERM
-	// sigRetire asks a worker to hand over: stop accepting, finish, exit.
-	// The socket stays open in the master and the replacement.
-	sigRetire = syscall.SIGUSR1
+	"github.com/flipbench/flipbench/listen"
 )
 
 // parentPoll is how often a worker compares its parent PID with the saved one.
 const parentPoll = 200 * time.Millisecond
 
-// drainMax bounds how long a stopping worker keeps taking queued connections.
-const drainMax = 2 * time.Second
-
-// settlePoll is how often a stopping worker checks for unanswered requests.
-const settlePoll = 5 * time.Millisecond
-
 // ErrNotWorker is returned by NewWorker in a process that a Master did not start.
 var ErrNotWorker = errors.New("prefork: not a worker process")
 
 // App is what a worker serves. Capacity is the number of jobs it runs at
-// once (the gate size in shared balancing); Serve serves ln until ctx is done,
-// then drains gracefully and returns nil on a clean stop.
+// once (the gate size in shared balancing). Serve serves ln until ctx is
+// done, then stops gracefully and returns nil on a clean stop: ln is a
+// *listen.Listener, and the App should drain it (server.ServeGracefully
+// does) so that the connections queued in the kernel are answered.
 type App interface {
 	Capacity() int
 	Serve(ctx context.Context, ln net.Listener) error
@@ -70,7 +44,7 @@ func IsWorker() bool {
 // listener, the status pipe and the saved parent PID.
 type Worker struct {
 	index     int
-	balance   Mode
+	balance   Balance
 	masterPID int
 	ln        net.Listener
 	status    *os.File
@@ -97,7 +71,7 @@ func NewWorker() (*Worker, error) {
 	if os.Getppid() != w.masterPID {
 		return nil, fmt.Errorf("prefork: master %d is gone (parent is %d)", w.masterPID, os.Getppid())
 	}
-	if w.balance, err = ParseMode(os.Getenv(envBalance)); err != nil {
+	if w.balance, err = ParseBalance(os.Getenv(envBalance)); err != nil {
 		return nil, err
 	}
 	// os.NewFile accepts any fd >= 0, open or not: check that they came.
@@ -127,15 +101,15 @@ func NewWorker() (*Worker, error) {
 // Index is the worker's slot index, 0 to N-1.
 func (w *Worker) Index() int { return w.index }
 
-// Balance is the balancing mode the master runs.
-func (w *Worker) Balance() Mode { return w.balance }
+// Balance is how the master spreads connections over the workers.
+func (w *Worker) Balance() Balance { return w.balance }
 
 // Fail tells the master why this worker cannot start, so that its error
 // names the cause, and releases the inherited files. Call it before exiting
 // when building the App fails.
 func (w *Worker) Fail(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	w.writeStatus("fail " + msg)
+	w.writeStatus(statusFail + msg)
 	w.closeStatus()
 	w.ln.Close()
 }
@@ -159,22 +133,21 @@ func (w *Worker) closeStatus() {
 
 // Serve serves app on the inherited listener and reports readiness to the
 // master when app first calls Accept. It stops when ctx is done, on SIGTERM
-// or SIGINT, or when the master dies (parent PID changed): it takes the
-// connections still queued, then lets app finish what it accepted. On SIGUSR1
-// (the master retiring it for a replacement) it stops accepting at once: the
-// replacement takes the queue. Serve returns app's error, or nil on a clean
-// stop.
+// or SIGINT, or when the master dies (parent PID changed): it cancels app's
+// context, and app drains the listener. On SIGUSR1 (the master retiring it
+// for a replacement) it first stops the listener, so that the replacement
+// takes the queue. Serve returns app's error, or nil on a clean stop.
 func (w *Worker) Serve(ctx context.Context, app App) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, sigStop, syscall.SIGINT, sigRetire)
 	defer signal.Stop(sigs)
 
-	capacity := 0
-	if w.balance == BalanceShared {
-		capacity = max(app.Capacity(), 1)
+	gate := 0
+	if w.balance.gated() {
+		gate = max(app.Capacity(), 1)
 	}
 	ready := make(chan struct{})
-	ln := newWorkerListener(w.ln, capacity, func() { close(ready) })
+	ln := listen.New(w.ln, listen.Gate(gate), listen.OnFirstAccept(func() { close(ready) }))
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -184,10 +157,6 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 	parentGone := make(chan struct{})
 	go w.watchParent(serveCtx, parentGone)
 
-	var stopOnce sync.Once
-	stop := func(drain bool) {
-		stopOnce.Do(func() { go w.stop(ln, drain, cancel) })
-	}
 	isReady := false
 	ctxDone := ctx.Done() // nil after the first hit: a done ctx would spin the loop
 	for {
@@ -195,7 +164,7 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 		case <-ready:
 			ready = nil
 			isReady = true
-			w.writeStatus("ready")
+			w.writeStatus(statusReady)
 			w.closeStatus()
 		case err := <-errc:
 			ln.Close()
@@ -203,7 +172,7 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 				select {
 				case <-ready: // it did serve, then stopped at once
 					isReady = true
-					w.writeStatus("ready")
+					w.writeStatus(statusReady)
 				default:
 				}
 			}
@@ -219,39 +188,17 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			}
 			return nil
 		case s := <-sigs:
-			stop(s != sigRetire)
+			if s == sigRetire {
+				ln.Stop()
+			}
+			cancel()
 		case <-ctxDone:
 			ctxDone = nil
-			stop(true)
+			cancel()
 		case <-parentGone:
 			parentGone = nil
-			stop(true)
+			cancel()
 		}
-	}
-}
-
-// stop stops ln accepting (first taking what is queued when drain is set),
-// waits until every accepted request has been answered, and only then
-// cancels the App's context. The wait matters: net/http's Shutdown closes,
-// without an answer, a connection whose request it finishes reading after
-// the shutdown began.
-func (w *Worker) stop(ln *workerListener, drain bool, cancel context.CancelFunc) {
-	defer cancel()
-	if drain {
-		ln.Drain()
-	} else {
-		ln.Stop()
-	}
-	select {
-	case <-ln.Stopped():
-	case <-time.After(drainMax): // a steady stream keeps the queue busy
-		ln.Stop()
-		<-ln.Stopped()
-	}
-	t := time.NewTicker(settlePoll)
-	defer t.Stop()
-	for ln.Unanswered() > 0 {
-		<-t.C
 	}
 }
 

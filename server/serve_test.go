@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/listen"
 )
 
 // holdSlot takes a job slot from s's limiter, as a long job would, and returns
@@ -325,6 +326,60 @@ func TestServeAnswersRequestThatArrivesDuringStop(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("status: got %d, want 200", resp.StatusCode)
+	}
+	if err := awaitServe(t, errc); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// A stop drains a listener that can drain: connections still in the kernel's
+// queue when the stop begins (here held back by a full gate) are accepted and
+// answered, not reset by a close.
+func TestServeDrainsQueuedConnections(t *testing.T) {
+	s := newServer(t, Config{Capacity: 1})
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := listen.New(inner, listen.Gate(1))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	url := "http://" + inner.Addr().String()
+
+	// One request holds the gate's only connection slot while its job waits.
+	release := holdSlot(t, s)
+	holder := goPost(context.Background(), url)
+	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	const n = 5
+	queued := make([]net.Conn, n)
+	for i := range queued {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		queued[i] = c
+	}
+	cancel()
+	for i, c := range queued {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("queued connection %d: no answer: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("queued connection %d: status %d, want 200", i, resp.StatusCode)
+		}
+	}
+	release()
+	if r := await(t, holder); r.err != nil || r.a.status != http.StatusOK {
+		t.Errorf("the request holding the gate: status %d err %v", r.a.status, r.err)
 	}
 	if err := awaitServe(t, errc); err != nil {
 		t.Errorf("Serve: %v", err)

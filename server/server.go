@@ -5,14 +5,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,87 +117,27 @@ func (s *Server) Capacity() int { return s.limiter.Capacity() }
 // Handler is the app, for tests and for callers that bring their own http.Server.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Serve answers on ln until ctx is done, then stops accepting and waits for the
-// requests already accepted (up to Config.ShutdownTimeout). It returns nil after a
-// clean stop.
+// Serve answers on ln until ctx is done, then stops gracefully as
+// ServeGracefully does, waiting for the requests already accepted (up to
+// Config.ShutdownTimeout). It returns nil after a clean stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	fresh := newFreshConns()
-	srv := &http.Server{
+	hs := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		ConnState:         fresh.track,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String(), "capacity", s.Capacity(), "gomaxprocs", runtime.GOMAXPROCS(0), "image", s.cfg.Image)
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	s.log.Info("shutting down", "in_flight", s.limiter.Running(), "queued", s.limiter.Queued())
-	// net/http's Shutdown drops, unanswered, a connection whose request it reads
-	// after the shutdown began. So stop accepting first, and let the connections
-	// already accepted deliver their requests before Shutdown starts.
-	ln.Close()
-	fresh.wait(freshWait)
-	sctx := context.Background()
-	if s.cfg.ShutdownTimeout > 0 {
-		var cancel context.CancelFunc
-		sctx, cancel = context.WithTimeout(sctx, s.cfg.ShutdownTimeout)
-		defer cancel()
-	}
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("graceful shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	stopLog := context.AfterFunc(ctx, func() {
+		s.log.Info("shutting down", "in_flight", s.limiter.Running(), "queued", s.limiter.Queued())
+	})
+	defer stopLog()
+	if err := ServeGracefully(ctx, hs, ln, s.cfg.ShutdownTimeout); err != nil {
+		return err
 	}
 	s.log.Info("stopped", "done", s.done.Load(), "failed", s.failed.Load())
 	return nil
-}
-
-// freshWait bounds how long a stop waits for an accepted connection to send its
-// request: net/http's own Shutdown gives up on such connections after 5 s too.
-const freshWait = 5 * time.Second
-
-// freshConns is the set of accepted connections that have not yet delivered a
-// request.
-type freshConns struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
-
-func newFreshConns() *freshConns { return &freshConns{conns: map[net.Conn]struct{}{}} }
-
-// track is an http.Server ConnState hook.
-func (f *freshConns) track(c net.Conn, state http.ConnState) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if state == http.StateNew {
-		f.conns[c] = struct{}{}
-	} else {
-		delete(f.conns, c)
-	}
-}
-
-// wait returns once no connection is fresh, or after limit.
-func (f *freshConns) wait(limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		f.mu.Lock()
-		n := len(f.conns)
-		f.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // Close removes the work dir.

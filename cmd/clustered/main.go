@@ -74,7 +74,7 @@ func run(args []string) error {
 
 // runMaster starts and supervises the workers; it serves no requests.
 func runMaster(o options) error {
-	balance, err := prefork.ParseMode(o.balance)
+	balance, err := prefork.ParseBalance(o.balance)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func runMaster(o options) error {
 	m, err := prefork.New(
 		prefork.Addr(o.server.Addr),
 		prefork.Workers(o.workers),
-		prefork.Balance(balance),
+		prefork.Balancing(balance),
 		prefork.Grace(o.grace),
 		prefork.Logger(log),
 		// A worker killed by a signal cannot remove its work dir; do it for it.

@@ -14,15 +14,6 @@ import (
 	"github.com/flipbench/flipbench/contract"
 )
 
-// TestMain lets the test binary run as the standard server when asked to.
-func TestMain(m *testing.M) {
-	if os.Getenv("FLIPBENCH_TEST_RUN_STANDARD") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // copyFile copies src to dst with mode perm.
 func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
 	t.Helper()
@@ -56,7 +47,7 @@ func TestStartsFromAnyDirectory(t *testing.T) {
 	addrFile := filepath.Join(tmp, "addr")
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-addr-file", addrFile, "-tmpdir", tmp)
 	cmd.Dir = elsewhere
-	cmd.Env = append(os.Environ(), "FLIPBENCH_TEST_RUN_STANDARD=1")
+	cmd.Env = append(os.Environ(), envServe+"=1")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

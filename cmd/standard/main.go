@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/server"
 )
@@ -78,5 +79,7 @@ func run(args []string) error {
 			return err
 		}
 	}
-	return srv.Serve(ctx, ln)
+	// The wrapper lets a stop take the connections queued in the kernel
+	// instead of resetting them.
+	return srv.Serve(ctx, listen.New(ln))
 }
