@@ -525,7 +525,7 @@ func autoTimeout(n, capacity int, s time.Duration) time.Duration {
 }
 
 // warmUp sends n sequential POSTs to url and returns their latencies and
-// the server's job times (X-Job-Time, when present); any answer but 200 is an
+// the server's job times (the job-time header, when present); any answer but 200 is an
 // error.
 func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAnswer func()) (lat, jobs []time.Duration, err error) {
 	if timeout == 0 {

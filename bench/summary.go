@@ -66,7 +66,7 @@ type ModeRun struct {
 	// run's S.
 	Warmup      []loadtest.Duration `json:"warmup"`
 	Calibration loadtest.Duration   `json:"calibration"`
-	// ServerJob is the median X-Job-Time of the warm-up answers: the job
+	// ServerJob is the median job-time header of the warm-up answers: the job
 	// alone, as the server timed it. Calibration / ServerJob is the HTTP
 	// overhead.
 	ServerJob loadtest.Duration `json:"server_job"`

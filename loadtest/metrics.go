@@ -110,11 +110,11 @@ type Metrics struct {
 	Makespan Duration `json:"makespan"`
 	// Throughput is successes per second of makespan.
 	Throughput float64 `json:"throughput"`
-	// QueueTime and JobTime are the server's own account (X-Queue-Time and
-	// X-Job-Time headers) of the answers that carried them.
+	// QueueTime and JobTime are the server's own account (the contract's
+	// queue- and job-time headers) of the answers that carried them.
 	QueueTime Dist `json:"queue_time"`
 	JobTime   Dist `json:"job_time"`
-	// Workers counts answers by X-Worker-PID; answers without it are not
+	// Workers counts answers by the worker-pid header; answers without it are not
 	// counted.
 	Workers map[string]int `json:"workers"`
 	// Capacity, Calibration and Timeout are the Params the metrics were

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -183,7 +184,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, m.ServerJob, mib(m.IdleRSS), stopText(m))
 	}
 	b.WriteString("\nown warm-up S is the median latency of the mode's own sequential warm-up requests after the first (a fresh process's first job is slower), " +
-		"for reading beside the run's S. server job is the median X-Job-Time of the same requests: the job alone. " +
+		"for reading beside the run's S. server job is the median " + contract.HeaderJobTime + " of the same requests: the job alone. " +
 		"RSS is summed over the server's processes.\n\n")
 
 	b.WriteString("## Bursts\n\n")
@@ -230,7 +231,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		"keeps every slot busy; efficiency = ideal / makespan.\n")
 	b.WriteString("- speedup = this mode's throughput / standard's at the same N (the makespan ratio when every request succeeds).\n")
 	b.WriteString("- > 30 s and > 60 s: the share of requests slower than that, which a client with that timeout would have lost.\n")
-	b.WriteString("- per worker: answers per X-Worker-PID, largest first. peak RSS: the most resident memory the server's processes " +
+	b.WriteString("- per worker: answers per " + contract.HeaderWorkerPID + ", largest first. peak RSS: the most resident memory the server's processes " +
 		"held together during the burst (sampled every 100 ms). timeout: the client timeout of the burst.\n")
 	b.WriteString("- Each mode's folder holds, per level, the raw results (`burst-N.bin`, open with `vegeta report` or `vegeta plot`), " +
 		"vegeta's text and JSON reports, the HDR histogram (`.hdr.txt`), our metrics (`.metrics.json`) and the server's log.\n")

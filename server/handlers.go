@@ -126,7 +126,7 @@ func (s *Server) handleFlip(c echo.Context) error {
 	return s.flipUpload(c, upload)
 }
 
-// admit waits for a job slot and records the wait in X-Queue-Time.
+// admit waits for a job slot and records the wait in the queue-time header.
 func (s *Server) admit(c echo.Context) (release func(), queued time.Duration, err error) {
 	start := time.Now()
 	release, err = s.limiter.Acquire(c.Request().Context())
