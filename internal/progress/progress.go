@@ -32,9 +32,11 @@ type Tracker struct {
 	done    int             // answers in the current level (or warm-up)
 	lastS   time.Duration
 	halted  bool // the bench stopped early: draw nothing more
-	// Without a bar, a status line goes to log every statusEvery.
-	StatusEvery time.Duration
+	// Without a bar, a status line goes to log every statusEvery, also
+	// while no answer comes (a Node burst answers all at once at its end).
+	statusEvery time.Duration
 	lastStatus  time.Time
+	stop        chan struct{} // closed by Finish: ends the heartbeat
 }
 
 // defaultStatusEvery is how often a bench without a progress bar logs where
@@ -49,7 +51,7 @@ const perModeOverhead = 2 * time.Second
 // first; bar nil draws no bar.
 func New(bar, log io.Writer, modes []string, levels []int, warmups int) *Tracker {
 	t := &Tracker{log: log, modes: modes, levels: levels, warmups: warmups, level: -1,
-		StatusEvery: defaultStatusEvery, lastStatus: time.Now()}
+		statusEvery: defaultStatusEvery, lastStatus: time.Now(), stop: make(chan struct{})}
 	if t.log == nil {
 		t.log = io.Discard
 	}
@@ -76,7 +78,50 @@ func New(bar, log io.Writer, modes []string, levels []int, warmups int) *Tracker
 			progressbar.OptionShowDescriptionAtLineEnd(),
 		)
 	}
+	go t.heartbeat()
 	return t
+}
+
+// heartbeat redraws the bar (its elapsed time) every second and, without a
+// bar, writes the status line when it is due, until Finish.
+func (t *Tracker) heartbeat() {
+	tick := time.NewTicker(heartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+		t.mu.Lock()
+		if !t.halted {
+			if t.bar != nil {
+				t.describe()
+			} else {
+				t.status()
+			}
+		}
+		t.mu.Unlock()
+	}
+}
+
+// heartbeatEvery is how often the heartbeat looks.
+const heartbeatEvery = time.Second
+
+// SetStatusEvery sets how often, without a bar, a status line goes to the log.
+func (t *Tracker) SetStatusEvery(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.statusEvery = d
+}
+
+// status writes the status line when one is due; t.mu is held.
+func (t *Tracker) status() {
+	if t.mode >= len(t.modes) || time.Since(t.lastStatus) < t.statusEvery {
+		return
+	}
+	t.lastStatus = time.Now()
+	fmt.Fprintf(t.log, "%s: %d answered, %s\n", t.where(), t.done, t.eta())
 }
 
 // Calibrated records mode i's capacity and S.
@@ -125,10 +170,7 @@ func (t *Tracker) Add() {
 		t.describe()
 		return
 	}
-	if time.Since(t.lastStatus) >= t.StatusEvery {
-		t.lastStatus = time.Now()
-		fmt.Fprintf(t.log, "%s: %d answered, %s\n", t.where(), t.done, t.eta())
-	}
+	t.status()
 }
 
 // Logf prints a line above the bar.
@@ -155,6 +197,9 @@ func (t *Tracker) Finish(completed bool) {
 		}
 		_ = t.bar.Clear()
 		_ = t.bar.Exit()
+	}
+	if !t.halted {
+		close(t.stop)
 	}
 	t.halted = true
 }

@@ -3,8 +3,11 @@ package progress
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/syncbuf"
 )
 
 func TestTrackerETA(t *testing.T) {
@@ -28,11 +31,29 @@ func TestTrackerETA(t *testing.T) {
 	// Without a bar, a status line goes to the log now and then.
 	var log bytes.Buffer
 	tr = New(nil, &log, []string{"standard"}, []int{10}, 1)
-	tr.StatusEvery = 0
+	tr.SetStatusEvery(0)
 	tr.Calibrated(0, 1, time.Second)
 	tr.Begin(0, 0)
 	tr.Add()
 	if got, want := log.String(), "standard n=10: 1 answered, ETA 9s\n"; got != want {
 		t.Errorf("status line = %q, want %q", got, want)
+	}
+}
+
+// A burst that answers nothing for a long time (Node answers a burst all at
+// once at its end) still gets its status line.
+func TestTrackerStatusWithoutAnswers(t *testing.T) {
+	var log syncbuf.Buffer
+	tr := New(nil, &log, []string{"node-standard"}, []int{10}, 1)
+	defer tr.Finish(false)
+	tr.Calibrated(0, 1, time.Second)
+	tr.Begin(0, 0)
+	tr.SetStatusEvery(0)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(log.String(), "node-standard n=10: 0 answered") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no status line without answers: %q", log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
