@@ -470,7 +470,8 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 	for j, n := range levels {
 		timeout := c.Timeout
 		if timeout == 0 {
-			timeout = autoTimeout(n, run.Capacity, s)
+			// The slower of the two S: a Node job takes several Go jobs' time.
+			timeout = autoTimeout(n, run.Capacity, max(s, own))
 		}
 		tr.Begin(idx, j)
 		name := loadtest.BurstName(n)

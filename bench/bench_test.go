@@ -494,3 +494,25 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// A mode much slower than the calibration mode (Node's job takes several Go
+// jobs' time) gets a client timeout that covers its own queue, not one
+// counted in the run's S.
+func TestRunTimeoutCoversASlowMode(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := testConfig(t, fakeBin(t), out, io.Discard)
+	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{4}
+	cfg.ServerEnv = []string{"FAKESERVER_DELAY_STANDARD=5ms", "FAKESERVER_DELAY_CLUSTERED=300ms"}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clu, _ := sum.Mode("clustered")
+	l, ok := clu.Level(4)
+	if !ok || l.Successes != 4 {
+		t.Fatalf("clustered n=4: %+v", l)
+	}
+	if want := 3*loadtest.IdealMakespan(4, clu.Capacity, clu.Calibration.D()) + time.Minute; l.Timeout.D() < want {
+		t.Errorf("timeout %s, want at least %s from clustered's own S %s (the run's S is %s)", l.Timeout, want, clu.Calibration, sum.Calibration.S)
+	}
+}

@@ -7,6 +7,7 @@
 // Its behaviour is set by environment variables:
 //
 //	FAKESERVER_DELAY        job time (Go duration, default 20ms)
+//	FAKESERVER_DELAY_<NAME> the same for the binary NAME only (STANDARD, CLUSTERED)
 //	FAKESERVER_EXIT         exit code after a graceful stop (default 0)
 //	FAKESERVER_LEAVE        if set, leave a file in the work dir on exit
 //	FAKESERVER_IGNORE_TERM  if set, ignore SIGTERM (bench must kill it)
@@ -30,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"syscall"
@@ -79,7 +81,11 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		return 1
 	}
 	delay := 20 * time.Millisecond
-	if v := os.Getenv("FAKESERVER_DELAY"); v != "" {
+	v := os.Getenv("FAKESERVER_DELAY_" + strings.ToUpper(name))
+	if v == "" {
+		v = os.Getenv("FAKESERVER_DELAY")
+	}
+	if v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			fmt.Fprintf(stderr, "fakeserver: FAKESERVER_DELAY: %v\n", err)
