@@ -58,7 +58,9 @@ func ServeGracefully(ctx context.Context, hs *http.Server, ln net.Listener, time
 		sctx, cancel = context.WithTimeout(sctx, timeout)
 		defer cancel()
 	}
-	if err := hs.Shutdown(sctx); err != nil {
+	// Shutdown closes the listeners Serve still tracks: ln, closed above, may
+	// be one of them when Serve has not yet seen its Accept fail.
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		hs.Close()
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
