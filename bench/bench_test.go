@@ -14,44 +14,15 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-// fakeBin makes a bin folder whose standard and clustered are links to this
-// test binary, which then runs the fake server (see TestMain).
-func fakeBin(t *testing.T, names ...string) string {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if len(names) == 0 {
-		names = []string{"standard", "clustered"}
-	}
-	for _, n := range names {
-		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// fakeImage writes a stand-in photo (the fake server only checks it exists).
-func fakeImage(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(p, []byte("not really a jpeg"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // testConfig is the Config every bench test shares: small, fast, quiet.
 func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 	return Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: fakeImage(t), Out: out,
+		BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Image(t), Out: out,
 		Levels: []int{4, 10}, Warmups: 2, Cores: 2,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
 		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
@@ -61,7 +32,7 @@ func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 func TestRunWritesACompleteRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log, bar bytes.Buffer
-	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
 	cfg.Modes = []string{"clustered", "standard", "threaded", "shared"}
 	cfg.Progress = &bar
 	cfg.Flags, cfg.Args = map[string]string{"quick": "false"}, []string{"loadtest", "bench"}
@@ -176,7 +147,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"threaded"}, []int{4}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -202,7 +173,7 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 func TestRunSkipsModesItCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeBin(t, "standard"), out, &log)
+	cfg := testConfig(t, fakeserver.BinDir(t, "standard"), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered", "node-standard"}, []int{3}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -247,7 +218,7 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "run")
-			cfg := testConfig(t, fakeBin(t), out, io.Discard)
+			cfg := testConfig(t, fakeserver.BinDir(t), out, io.Discard)
 			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
 			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
 			sum, err := Run(context.Background(), cfg)
@@ -270,7 +241,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
@@ -305,7 +276,7 @@ func readFile(p string) string {
 func TestRunRefusesToClobber(t *testing.T) {
 	out := t.TempDir()
 	// -out bin: bin/standard is a binary, not a mode folder.
-	bin := fakeBin(t)
+	bin := fakeserver.BinDir(t)
 	cfg := testConfig(t, bin, bin, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
 	_, err := Run(context.Background(), cfg)
@@ -329,7 +300,7 @@ func TestRunRefusesToClobber(t *testing.T) {
 }
 
 func TestRunConfigErrors(t *testing.T) {
-	img := fakeImage(t)
+	img := fakeserver.Image(t)
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
@@ -402,7 +373,7 @@ func TestParseLevelsAndModes(t *testing.T) {
 }
 
 func TestModeCommand(t *testing.T) {
-	bin := fakeBin(t)
+	bin := fakeserver.BinDir(t)
 	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
 	for _, tc := range []struct {
 		mode, bin, args string
@@ -450,7 +421,7 @@ func TestModeCommand(t *testing.T) {
 func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeBin(t), out, &log)
+	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
 	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB.
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=50ms", "FAKESERVER_ALLOC=16777216"}
@@ -500,7 +471,7 @@ func TestParseSize(t *testing.T) {
 // counted in the run's S.
 func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cfg := testConfig(t, fakeBin(t), out, io.Discard)
+	cfg := testConfig(t, fakeserver.BinDir(t), out, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{4}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY_STANDARD=5ms", "FAKESERVER_DELAY_CLUSTERED=300ms"}
 	sum, err := Run(context.Background(), cfg)

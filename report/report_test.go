@@ -23,20 +23,7 @@ func TestMain(m *testing.M) {
 // fakeRun runs a small bench of the fake servers into a run folder.
 func fakeRun(t *testing.T, modes ...string) (string, *bench.Summary) {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	for _, n := range []string{"standard", "clustered"} {
-		if err := os.Symlink(exe, filepath.Join(bin, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	img := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(img, []byte("stand-in"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bin, img := fakeserver.BinDir(t), fakeserver.Image(t)
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := bench.Run(context.Background(), bench.Config{
 		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/fakeserver"
 )
 
 // envRunLoadtest makes the test binary run as the loadtest command.
@@ -36,16 +38,7 @@ func TestBenchKilledLeavesNoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	for _, n := range []string{"standard", "clustered"} {
-		if err := os.Symlink(exe, filepath.Join(bin, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	img := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(img, []byte("stand-in"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bin, img := fakeserver.BinDir(t), fakeserver.Image(t)
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(exe, "bench", "-bin", bin, "-image", img, "-out", out,
 		"-modes", "standard", "-levels", "100", "-warmups", "1", "-progress", "off")

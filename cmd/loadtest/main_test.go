@@ -168,18 +168,7 @@ func TestAttackSustainedAndErrors(t *testing.T) {
 }
 
 func TestBenchReportCompare(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	if err := os.Symlink(exe, filepath.Join(bin, "standard")); err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(img, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bin, img := fakeserver.BinDir(t, "standard"), fakeserver.Image(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
 		"-warmups", "1", "-cpus", "2", "-progress", "off")
