@@ -130,7 +130,18 @@ const (
 	FlagWorkers = "workers" // clusters: worker processes
 	FlagBalance = "balance" // cmd/clustered: how connections reach workers
 	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers
+
+	// cmd/queued: the broker, the async API's bounds, a worker's slots.
+	FlagNATS       = "nats"        // an external NATS server's URL
+	FlagNATSListen = "nats-listen" // the embedded NATS server's address
+	FlagAckWait    = "ack-wait"    // how long a job may go without word from its worker
+	FlagResultTTL  = "result-ttl"  // how long a finished job is kept
+	FlagMaxJobs    = "max-jobs"    // jobs stored at once
+	FlagSlots      = "slots"       // a worker's jobs at once
 )
+
+// CommandWorker is the subcommand that makes cmd/queued a worker.
+const CommandWorker = "worker"
 
 // Defaults of the common flags (the job's own limits are job.DefaultMaxQueue
 // and job.DefaultMaxPixels).
