@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/server"
 )
 
@@ -86,7 +87,7 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 		log:     cfg.Logger,
 	}
 	for subject, h := range map[string]nats.MsgHandler{
-		f.reply + ".>":  f.onEvent,
+		f.reply + ".>": f.onEvent,
 		workersSubject: f.workers.onHeartbeat,
 	} {
 		sub, err := cfg.Conn.Subscribe(subject, h)
@@ -149,7 +150,7 @@ func (f *Front) Status(id string) (server.JobState, bool) { return f.jobs.status
 // Result is a done upload job's flipped image.
 func (f *Front) Result(ctx context.Context, id string) (string, []byte, error) {
 	st, ok := f.jobs.status(id, time.Now())
-	if !ok || !st.Upload || st.State != "done" {
+	if !ok || !st.Upload || st.State != contract.JobDone {
 		return "", nil, fmt.Errorf("job %q: %w", id, server.ErrNoResult)
 	}
 	data, err := f.blobs.GetBytes(ctx, id+outputSuffix)
