@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,8 +121,10 @@ func waitCapacity(t *testing.T, base string, n int) contract.Health {
 	return h
 }
 
-func health(base string) (contract.Health, error) {
-	resp, err := http.Get(base + contract.PathHealth)
+func health(base string) (contract.Health, error) { return healthWith(http.DefaultClient, base) }
+
+func healthWith(c *http.Client, base string) (contract.Health, error) {
+	resp, err := c.Get(base + contract.PathHealth)
 	if err != nil {
 		return contract.Health{}, err
 	}
@@ -196,6 +199,17 @@ type answer struct {
 
 // do sends one request on its own connection.
 func do(ctx context.Context, method, url, ctype string, body []byte) answer {
+	return doWith(ctx, newClient(nil), method, url, ctype, body)
+}
+
+// newClient is a client that opens a connection per request, with dial
+// when given.
+func newClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}
+}
+
+// doWith sends one request with c.
+func doWith(ctx context.Context, c *http.Client, method, url, ctype string, body []byte) answer {
 	var r io.Reader
 	if body != nil {
 		r = strings.NewReader(string(body))
@@ -207,7 +221,6 @@ func do(ctx context.Context, method, url, ctype string, body []byte) answer {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	c := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Do(req)
 	if err != nil {
 		return answer{err: err}
