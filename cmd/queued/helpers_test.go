@@ -20,29 +20,13 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // bin is the queued binary, built once by TestMain.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "queued-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "queued")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build queued:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testproc.Main(m, ".", "queued", &bin)) }
 
 var (
 	photo    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
@@ -100,7 +84,7 @@ func front(t *testing.T, minCapacity int, args ...string) (*proc, string) {
 	p := launch(t, nil, append([]string{contract.Arg(contract.FlagAddr, "127.0.0.1:0"),
 		contract.Arg(contract.FlagAddrFile, addrFile), contract.Arg(contract.FlagImage, photo)}, args...)...)
 	var base string
-	waitFor(t, 15*time.Second, "the front's address", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the front's address", func() bool {
 		addr, err := contract.ReadAddrFile(addrFile)
 		base = "http://" + addr
 		return err == nil
@@ -113,7 +97,7 @@ func front(t *testing.T, minCapacity int, args ...string) (*proc, string) {
 func waitCapacity(t *testing.T, base string, n int) contract.Health {
 	t.Helper()
 	var h contract.Health
-	waitFor(t, 15*time.Second, fmt.Sprintf("capacity %d", n), func() bool {
+	testproc.WaitFor(t, 15*time.Second, fmt.Sprintf("capacity %d", n), func() bool {
 		var err error
 		h, err = health(base)
 		return err == nil && h.Capacity >= n
@@ -141,7 +125,7 @@ func healthWith(c *http.Client, base string) (contract.Health, error) {
 func (p *proc) natsURL(t *testing.T) string {
 	t.Helper()
 	var url string
-	waitFor(t, 10*time.Second, "the nats url in the log", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the nats url in the log", func() bool {
 		m := natsRE.FindStringSubmatch(p.out.String())
 		if m != nil {
 			url = m[1]
@@ -174,17 +158,6 @@ func (p *proc) stop(t *testing.T) {
 	}
 	if p.err != nil {
 		t.Errorf("exit: %v", p.err)
-	}
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

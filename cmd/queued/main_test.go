@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/server"
 )
 
@@ -43,7 +44,7 @@ func TestKillWorkerMidBurst(t *testing.T) {
 	go func() {
 		answers <- burst(20, func() answer { return do(ctx, http.MethodPost, base+contract.PathFlip, "", nil) })
 	}()
-	waitFor(t, 10*time.Second, "both workers running a job", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "both workers running a job", func() bool {
 		h, err := health(base)
 		return err == nil && h.InFlight >= 2
 	})
@@ -59,7 +60,7 @@ func TestKillWorkerMidBurst(t *testing.T) {
 		byPID[a.pid]++
 	}
 	t.Logf("answers by worker pid (killed %d): %v", pids[0], byPID)
-	waitFor(t, 10*time.Second, "a replacement worker", func() bool { return len(p.workerPIDs()) >= 3 })
+	testproc.WaitFor(t, 10*time.Second, "a replacement worker", func() bool { return len(p.workerPIDs()) >= 3 })
 	p.stop(t)
 }
 
@@ -99,7 +100,7 @@ func pollJob(t *testing.T, base, id string, within time.Duration) ([]string, con
 	t.Helper()
 	var states []string
 	var st contract.JobStatus
-	waitFor(t, within, "job "+id+" to finish", func() bool {
+	testproc.WaitFor(t, within, "job "+id+" to finish", func() bool {
 		a := do(t.Context(), http.MethodGet, base+contract.JobPath(id), "", nil)
 		if a.status != http.StatusOK {
 			t.Fatalf("GET %s: status %d (%s)", contract.JobPath(id), a.status, a.body)
@@ -198,7 +199,7 @@ func TestAsyncStatesAndExpiry(t *testing.T) {
 	if a := do(ctx, http.MethodGet, base+contract.JobResultPath(photoJob), "", nil); a.status != http.StatusNotFound {
 		t.Errorf("photo job's result: status %d, want 404", a.status)
 	}
-	waitFor(t, 15*time.Second, "the results to expire", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the results to expire", func() bool {
 		return do(ctx, http.MethodGet, base+contract.JobPath(upload), "", nil).status == http.StatusNotFound &&
 			do(ctx, http.MethodGet, base+contract.JobResultPath(upload), "", nil).status == http.StatusNotFound
 	})

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -147,7 +148,7 @@ func TestMultiHost(t *testing.T) {
 		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagWorkers, "0"),
 		contract.Arg(contract.FlagNATSListen, "0.0.0.0:0"), contract.Arg(contract.FlagAckWait, "2s"))
 	var port string
-	waitFor(t, 15*time.Second, "the front's address", func() bool {
+	testproc.WaitFor(t, 15*time.Second, "the front's address", func() bool {
 		addr, err := contract.ReadAddrFile(addrFile)
 		if err == nil {
 			_, port, err = net.SplitHostPort(addr)
@@ -172,7 +173,7 @@ func TestMultiHost(t *testing.T) {
 
 	client := newClient(h.dialer("load"))
 	base := "http://" + net.JoinHostPort(loadFrontIP, port)
-	waitFor(t, 20*time.Second, "2 remote workers", func() bool {
+	testproc.WaitFor(t, 20*time.Second, "2 remote workers", func() bool {
 		hl, err := healthWith(client, base)
 		return err == nil && hl.Capacity == 2
 	})
@@ -205,7 +206,7 @@ func TestMultiHost(t *testing.T) {
 	go func() {
 		answers <- burst(20, flip)
 	}()
-	waitFor(t, 20*time.Second, "both workers running a job", func() bool {
+	testproc.WaitFor(t, 20*time.Second, "both workers running a job", func() bool {
 		hl, err := healthWith(client, base)
 		return err == nil && hl.InFlight >= 2
 	})
@@ -244,9 +245,10 @@ func TestMultiHost(t *testing.T) {
 // buildLoadtest builds cmd/loadtest for the load host.
 func buildLoadtest(t *testing.T) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "loadtest")
-	if b, err := exec.Command("go", "build", "-o", out, "../loadtest").CombinedOutput(); err != nil {
-		t.Fatalf("build loadtest: %v\n%s", err, b)
+	path, cleanup, err := testproc.Build("../loadtest", "loadtest")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	t.Cleanup(cleanup)
+	return path
 }
