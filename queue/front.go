@@ -121,9 +121,6 @@ func (f *Front) Close() error {
 // Capacity is the job slots of the live workers.
 func (f *Front) Capacity() int { return f.workers.slots(time.Now()) }
 
-// Workers is how many workers are live.
-func (f *Front) Workers() int { return f.workers.count(time.Now()) }
-
 // Load is how many of this front's jobs run and how many wait.
 func (f *Front) Load() (running, queued int) { return f.jobs.load() }
 
@@ -296,11 +293,5 @@ func (p *presence) live(now time.Time, f func(heartbeatMsg)) {
 func (p *presence) slots(now time.Time) int {
 	n := 0
 	p.live(now, func(hb heartbeatMsg) { n += hb.Slots })
-	return n
-}
-
-func (p *presence) count(now time.Time) int {
-	n := 0
-	p.live(now, func(heartbeatMsg) { n++ })
 	return n
 }
