@@ -3,7 +3,7 @@
 
 GO       ?= go
 BIN      := bin
-CMDS     := standard clustered loadtest regress
+CMDS     := standard clustered queued loadtest regress
 OUT      ?= results/latest
 FUZZTIME ?= 10s
 

@@ -22,6 +22,50 @@ const (
 	PathFlip   = "/flip"    // POST: the job
 )
 
+// Routes of the asynchronous API (cmd/queued). POST PathJobs takes the same
+// bodies as PathFlip and answers 202 with a JobID, and a Location header of
+// JobPath(id); GET JobPath(id) answers a JobStatus; GET JobResultPath(id) the
+// flipped image of an upload job once it is done.
+const (
+	PathJobs      = "/jobs"
+	jobResultLeaf = "/result"
+)
+
+// JobPath is the route of one job's status.
+func JobPath(id string) string { return PathJobs + "/" + id }
+
+// JobResultPath is the route of one job's flipped image.
+func JobResultPath(id string) string { return JobPath(id) + jobResultLeaf }
+
+// JobID is the body of POST /jobs.
+type JobID struct {
+	ID string `json:"id"`
+}
+
+// Job states, in the order a job goes through them.
+const (
+	JobQueued  = "queued"  // published, no worker has started it
+	JobRunning = "running" // a worker has started it
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// JobStatus is the body of GET JobPath(id).
+type JobStatus struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// PID is the worker that ran it (set once running).
+	PID     int     `json:"pid,omitempty"`
+	QueueMS float64 `json:"queue_ms,omitempty"` // publish to a worker's start
+	JobMS   float64 `json:"job_ms,omitempty"`   // the worker's job time
+	// Result is the route of the flipped image, for a done upload job.
+	Result string `json:"result,omitempty"`
+	// Error and Status say why a failed job failed, and the status /flip
+	// would have answered.
+	Error  string `json:"error,omitempty"`
+	Status int    `json:"status,omitempty"`
+}
+
 // Response headers. HeaderWorkerPID is on every answer; the others on every
 // /flip answer, errors included, as Go duration strings (time.ParseDuration
 // reads them). Queue and job time are "0s" when no job ran.
@@ -86,7 +130,18 @@ const (
 	FlagWorkers = "workers" // clusters: worker processes
 	FlagBalance = "balance" // cmd/clustered: how connections reach workers
 	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers
+
+	// cmd/queued: the broker, the async API's bounds, a worker's slots.
+	FlagNATS       = "nats"        // an external NATS server's URL
+	FlagNATSListen = "nats-listen" // the embedded NATS server's address
+	FlagAckWait    = "ack-wait"    // how long a job may go without word from its worker
+	FlagResultTTL  = "result-ttl"  // how long a finished job is kept
+	FlagMaxJobs    = "max-jobs"    // jobs stored at once
+	FlagSlots      = "slots"       // a worker's jobs at once
 )
+
+// CommandWorker is the subcommand that makes cmd/queued a worker.
+const CommandWorker = "worker"
 
 // Defaults of the common flags (the job's own limits are job.DefaultMaxQueue
 // and job.DefaultMaxPixels).

@@ -44,6 +44,7 @@ func (p burstPacer) Rate(time.Duration) float64 { return 0 }
 type Option func(*attackConfig)
 
 type attackConfig struct {
+	remote   bool
 	timeout  time.Duration
 	maxBody  int64
 	name     string
@@ -80,6 +81,12 @@ func WithName(name string) Option {
 	return func(c *attackConfig) { c.name = name }
 }
 
+// WithRemote lets the attack fire at a target that is not loopback: another
+// machine, on purpose.
+func WithRemote() Option {
+	return func(c *attackConfig) { c.remote = true }
+}
+
 // WithOnResult sets a function called for each result as it arrives, from the
 // attack's collecting goroutine (one call at a time).
 func WithOnResult(f func(*vegeta.Result)) Option {
@@ -88,8 +95,12 @@ func WithOnResult(f func(*vegeta.Result)) Option {
 
 // CheckLoopback returns an error unless rawURL is an http(s) URL whose host is
 // a loopback address (127.0.0.0/8 or ::1) or "localhost". The load driver
-// never fires at another machine.
-func CheckLoopback(rawURL string) error {
+// fires at another machine only when told to (CheckTarget with remote).
+func CheckLoopback(rawURL string) error { return CheckTarget(rawURL, false) }
+
+// CheckTarget returns an error unless rawURL is an http(s) URL with a host,
+// and, unless remote is set, a loopback one (see CheckLoopback).
+func CheckTarget(rawURL string, remote bool) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return fmt.Errorf("target URL %q: %w", rawURL, err)
@@ -101,12 +112,12 @@ func CheckLoopback(rawURL string) error {
 	if host == "" {
 		return fmt.Errorf("target URL %q: no host", rawURL)
 	}
-	if strings.EqualFold(host, "localhost") {
+	if remote || strings.EqualFold(host, "localhost") {
 		return nil
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("target URL %q: host %q is not a loopback address (only 127.0.0.0/8, ::1 and localhost are allowed)", rawURL, host)
+		return fmt.Errorf("target URL %q: host %q is not a loopback address (only 127.0.0.0/8, ::1 and localhost are allowed without the remote opt-in)", rawURL, host)
 	}
 	return nil
 }
@@ -140,7 +151,7 @@ func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, 
 }
 
 func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Duration, workers, maxWorkers uint64, cfg attackConfig) (vegeta.Results, error) {
-	if err := CheckLoopback(tgt.URL); err != nil {
+	if err := CheckTarget(tgt.URL, cfg.remote); err != nil {
 		return nil, err
 	}
 	if tgt.Method == "" {

@@ -251,6 +251,22 @@ func TestCheckLoopback(t *testing.T) {
 	}
 }
 
+func TestCheckTargetRemote(t *testing.T) {
+	for _, u := range []string{"http://10.0.0.1:3000/flip", "https://example.com/flip"} {
+		if err := CheckTarget(u, false); err == nil {
+			t.Errorf("CheckTarget(%q, false): no error, want one", u)
+		}
+		if err := CheckTarget(u, true); err != nil {
+			t.Errorf("CheckTarget(%q, true) = %v, want nil", u, err)
+		}
+	}
+	for _, u := range []string{"ftp://10.0.0.1/", "10.0.0.1:3000", "http:///flip"} {
+		if err := CheckTarget(u, true); err == nil {
+			t.Errorf("CheckTarget(%q, true): no error, want one", u)
+		}
+	}
+}
+
 func TestBurstPacer(t *testing.T) {
 	p := burstPacer{n: 3}
 	for hits, wantStop := range []bool{false, false, false, true, true} {

@@ -148,3 +148,20 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 	}
 	return nil
 }
+
+// MergeResults reads the results files of one attack fired from several
+// hosts (vegeta's pattern: one .bin per load host) and returns all their
+// results as one run, sorted by send time. The hosts' clocks must agree
+// (NTP) for the makespan across them to mean anything.
+func MergeResults(paths ...string) (vegeta.Results, error) {
+	var all vegeta.Results
+	for _, p := range paths {
+		rs, err := ReadResults(p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+	}
+	all.Close()
+	return all, nil
+}

@@ -43,6 +43,9 @@ func testWorker(args []string) int {
 	if len(args) > 0 {
 		mode = args[0]
 	}
+	if mode == "socketless" {
+		return socketlessWorker()
+	}
 	w, err := NewWorker()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test worker:", err)

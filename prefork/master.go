@@ -33,6 +33,7 @@ type Master struct {
 	maxBackoff    time.Duration
 	readyTimeout  time.Duration
 	onExit        func(index, pid int)
+	socketless    bool
 
 	socks   *sockets
 	restart chan struct{}
@@ -63,7 +64,7 @@ func New(opts ...Option) (*Master, error) {
 		o(m)
 	}
 	switch {
-	case m.addr == "":
+	case m.addr == "" && !m.socketless:
 		return nil, errors.New("prefork: no address (use prefork.Addr)")
 	case m.workers < 1:
 		return nil, fmt.Errorf("prefork: workers must be at least 1, got %d", m.workers)
@@ -89,7 +90,7 @@ func New(opts ...Option) (*Master, error) {
 	if !m.argsSet {
 		m.args = os.Args[1:]
 	}
-	socks, err := m.balance.listen(context.Background(), m.addr, m.workers)
+	socks, err := m.listen(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("prefork: %w", err)
 	}

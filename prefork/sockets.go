@@ -122,6 +122,9 @@ type sockets struct {
 
 // forSlot is the socket the worker of slot serves.
 func (s *sockets) forSlot(slot int) *os.File {
+	if len(s.files) == 0 {
+		return nil // socket-less: the worker's fd 3 is closed
+	}
 	if len(s.files) == 1 {
 		return s.files[0]
 	}

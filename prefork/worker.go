@@ -55,7 +55,9 @@ type Worker struct {
 // this process. It returns ErrNotWorker when the process is not a worker.
 // It makes the process ignore SIGHUP, which the master takes as a rolling
 // restart: a worker shares its process group.
-func NewWorker() (*Worker, error) {
+func NewWorker() (*Worker, error) { return newWorker(true) }
+
+func newWorker(listener bool) (*Worker, error) {
 	idx, ok := os.LookupEnv(envWorker)
 	if !ok {
 		return nil, ErrNotWorker
@@ -79,6 +81,9 @@ func NewWorker() (*Worker, error) {
 		fd   int
 		what string
 	}{{listenFD, "listening socket"}, {statusFD, "status pipe"}} {
+		if in.fd == listenFD && !listener {
+			continue
+		}
 		if _, err := unix.FcntlInt(uintptr(in.fd), unix.F_GETFD, 0); err != nil {
 			return nil, fmt.Errorf("prefork: inherited %s (fd %d) is missing: %w", in.what, in.fd, err)
 		}
@@ -88,6 +93,9 @@ func NewWorker() (*Worker, error) {
 	// takes SIGHUP as a rolling restart, carries on.
 	signal.Ignore(syscall.SIGHUP)
 	w.status = os.NewFile(statusFD, "prefork-status")
+	if !listener {
+		return w, nil
+	}
 	lf := os.NewFile(listenFD, "prefork-listener")
 	w.ln, err = net.FileListener(lf)
 	lf.Close()
@@ -111,7 +119,9 @@ func (w *Worker) Fail(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	w.writeStatus(statusFail + msg)
 	w.closeStatus()
-	w.ln.Close()
+	if w.ln != nil {
+		w.ln.Close()
+	}
 }
 
 func (w *Worker) writeStatus(line string) {

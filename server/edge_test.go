@@ -42,7 +42,7 @@ func TestQueueFullQueueTimeIsZero(t *testing.T) {
 	ts := start(t, s)
 	release := holdSlot(t, s)
 	q := goPost(context.Background(), ts.URL)
-	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 	a := post(t, ts.URL, "", nil)
 	checkError(t, a, http.StatusServiceUnavailable)
 	if got := a.header.Get(contract.HeaderQueueTime); got != "0s" {
@@ -60,10 +60,10 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	release := holdSlot(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	q := goPost(ctx, ts.URL)
-	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 	cancel()
 	await(t, q)
-	waitFor(t, "the request to leave", func() bool { return s.limiter.Queued() == 0 })
+	waitFor(t, "the request to leave", func() bool { return s.local.limiter.Queued() == 0 })
 	release()
 	ts.Close() // waits for the handler
 	if out := logs.String(); strings.Contains(out, "level=ERROR") {

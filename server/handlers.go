@@ -55,6 +55,10 @@ type ErrorAnswer struct {
 // errUnsupportedType is a Content-Type /flip does not take.
 var errUnsupportedType = errors.New("unsupported content type")
 
+// ErrNoWorker is returned by Jobs that have nobody to run a job: the answer
+// is 503 with a Retry-After, as for a full queue.
+var ErrNoWorker = errors.New("no worker to run the job")
+
 // errNoField is a multipart body without the image field.
 var errNoField = errors.New("multipart body has no field " + uploadField)
 
@@ -65,6 +69,7 @@ func (s *Server) handlePID(c echo.Context) error {
 }
 
 func (s *Server) handleHealth(c echo.Context) error {
+	running, queued := s.jobs.Load()
 	return c.JSON(http.StatusOK, contract.Health{
 		PID:           s.pid,
 		Mode:          s.cfg.Mode,
@@ -73,8 +78,8 @@ func (s *Server) handleHealth(c echo.Context) error {
 		Capacity:      s.Capacity(),
 		Workers:       s.cfg.Workers,
 		UptimeSeconds: time.Since(s.started).Seconds(),
-		InFlight:      s.limiter.Running(),
-		Queued:        s.limiter.Queued(),
+		InFlight:      running,
+		Queued:        queued,
 		Done:          s.done.Load(),
 		Failed:        s.failed.Load(),
 	})
@@ -100,10 +105,27 @@ func (s *Server) timing(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (s *Server) handleFlip(c echo.Context) error {
+	upload, release, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if upload == nil {
+		return s.flipPhoto(c)
+	}
+	return s.flipUpload(c, upload)
+}
+
+// readBody reads a /flip or /jobs body within the upload budget and returns
+// the upload, nil for the article's request (no body), and a release for the
+// budget once the caller is done with the upload. An upload's header is
+// checked, so a bad one never waits in a queue.
+func (s *Server) readBody(c echo.Context) (upload []byte, release func(), err error) {
 	r := c.Request()
 	if r.ContentLength > s.cfg.MaxBody {
-		return &http.MaxBytesError{Limit: s.cfg.MaxBody}
+		return nil, nil, &http.MaxBytesError{Limit: s.cfg.MaxBody}
 	}
+	release = func() {}
 	if r.ContentLength != 0 {
 		// Bodies are held in memory until their job is done: the budget bounds
 		// what a deep queue of uploads can hold. An unknown length may be the limit.
@@ -112,94 +134,80 @@ func (s *Server) handleFlip(c echo.Context) error {
 			n = s.cfg.MaxBody
 		}
 		if err := s.uploads.Acquire(r.Context(), n); err != nil {
-			return fmt.Errorf("wait for upload memory: %w", err)
+			return nil, nil, fmt.Errorf("wait for upload memory: %w", err)
 		}
-		defer s.uploads.Release(n)
+		release = func() { s.uploads.Release(n) }
 	}
-	upload, err := readUpload(c.Response(), r, s.cfg.MaxBody)
+	upload, err = readUpload(c.Response(), r, s.cfg.MaxBody)
+	if err == nil && upload != nil {
+		_, _, err = job.Check(upload, s.cfg.MaxPixels)
+	}
 	if err != nil {
-		return err
+		release()
+		return nil, nil, err
 	}
-	if upload == nil {
-		return s.flipPhoto(c)
-	}
-	return s.flipUpload(c, upload)
+	return upload, release, nil
 }
 
-// admit waits for a job slot and records the wait in the queue-time header.
-func (s *Server) admit(c echo.Context) (release func(), queued time.Duration, err error) {
-	start := time.Now()
-	release, err = s.limiter.Acquire(c.Request().Context())
-	if err != nil {
-		return nil, 0, err
+// stamp puts a job's process and times on the answer and counts its outcome.
+func (s *Server) stamp(c echo.Context, out Outcome, err error) {
+	h := c.Response().Header()
+	if out.PID != 0 {
+		h.Set(contract.HeaderWorkerPID, strconv.Itoa(out.PID))
 	}
-	queued = time.Since(start)
-	c.Response().Header().Set(contract.HeaderQueueTime, queued.String())
-	return release, queued, nil
-}
-
-// finish records a job's time and outcome.
-func (s *Server) finish(c echo.Context, took time.Duration, err error) {
-	c.Response().Header().Set(contract.HeaderJobTime, took.String())
-	if err != nil {
+	h.Set(contract.HeaderQueueTime, out.Queue.String())
+	h.Set(contract.HeaderJobTime, out.Job.String())
+	switch {
+	case out.Job == 0: // the job never started
+	case err != nil:
 		s.failed.Add(1)
-		return
+	default:
+		s.done.Add(1)
+		s.lastJob.Store(int64(out.Job))
 	}
-	s.done.Add(1)
-	s.lastJob.Store(int64(took))
 }
 
 func (s *Server) flipPhoto(c echo.Context) error {
-	release, queued, err := s.admit(c)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	res, err := s.runner.Run(c.Request().Context())
-	release()
-	s.finish(c, time.Since(start), err)
+	out, err := s.jobs.Photo(c.Request().Context())
+	s.stamp(c, out, err)
 	switch {
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
 		return err
-	case err != nil:
+	case err != nil && out.Job > 0:
 		// The photo is the server's own, so its failure is the server's fault:
 		// %v drops job's input errors from the chain, which would map to a 4xx.
 		return fmt.Errorf("flip the server's photo: %v", err)
+	case err != nil:
+		return err
 	}
-	return c.JSON(http.StatusOK, FlipAnswer{
-		PID:     s.pid,
-		Worker:  s.cfg.Worker,
-		QueueMS: ms(queued),
-		JobMS:   ms(res.Total),
-		Bytes:   res.Bytes,
+	return c.JSON(http.StatusOK, flipAnswer(out))
+}
+
+// flipAnswer is the answer to a photo job.
+func flipAnswer(out Outcome) FlipAnswer {
+	return FlipAnswer{
+		PID:     out.PID,
+		Worker:  out.Worker,
+		QueueMS: ms(out.Queue),
+		JobMS:   ms(out.Job),
+		Bytes:   out.Bytes,
 		Steps: StepsJSON{
-			Copy:   ms(res.Steps.Copy),
-			Open:   ms(res.Steps.Open),
-			Flip:   ms(res.Steps.Flip),
-			Save:   ms(res.Steps.Save),
-			Delete: ms(res.Steps.Delete),
+			Copy:   ms(out.Steps.Copy),
+			Open:   ms(out.Steps.Open),
+			Flip:   ms(out.Steps.Flip),
+			Save:   ms(out.Steps.Save),
+			Delete: ms(out.Steps.Delete),
 		},
-	})
+	}
 }
 
 func (s *Server) flipUpload(c echo.Context, data []byte) error {
-	// The header check is cheap, so a bad upload never waits in the queue.
-	if _, _, err := job.Check(data, s.cfg.MaxPixels); err != nil {
-		return err
-	}
-	release, _, err := s.admit(c)
+	out, err := s.jobs.Upload(c.Request().Context(), data)
+	s.stamp(c, out, err)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var out bytes.Buffer
-	format, err := job.FlipBytes(data, &out, s.cfg.MaxPixels)
-	release()
-	s.finish(c, time.Since(start), err)
-	if err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, "image/"+format, out.Bytes())
+	return c.Blob(http.StatusOK, "image/"+out.Format, out.Image)
 }
 
 // readUpload returns the uploaded image, or nil when the request carries neither a
@@ -280,7 +288,7 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, job.ErrQueueFull):
+	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed
@@ -323,7 +331,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 // retryAfter is the seconds until the queue has room again: everyone inside,
 // served capacity at a time, each taking about as long as the last job.
 func (s *Server) retryAfter() int {
-	inside := float64(s.limiter.Running() + s.limiter.Queued())
-	secs := inside / float64(s.Capacity()) * time.Duration(s.lastJob.Load()).Seconds()
+	running, queued := s.jobs.Load()
+	secs := float64(running+queued) / float64(max(s.Capacity(), 1)) * time.Duration(s.lastJob.Load()).Seconds()
 	return max(1, int(math.Ceil(secs)))
 }

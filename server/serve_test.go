@@ -23,7 +23,7 @@ import (
 // its release; the slot is released at cleanup if the test has not done so.
 func holdSlot(t *testing.T, s *Server) (release func()) {
 	t.Helper()
-	release, err := s.limiter.Acquire(context.Background())
+	release, err := s.local.limiter.Acquire(context.Background())
 	if err != nil {
 		t.Fatalf("hold a slot: %v", err)
 	}
@@ -66,7 +66,7 @@ func TestQueueFull(t *testing.T) {
 
 	release := holdSlot(t, s)
 	queued := goPost(context.Background(), ts.URL)
-	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 
 	if h := getHealth(t, ts.URL); h.InFlight != 1 || h.Queued != 1 {
 		t.Errorf("healthz while full: in_flight=%d queued=%d, want 1 and 1", h.InFlight, h.Queued)
@@ -122,14 +122,14 @@ func TestClientGoneWhileQueued(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := goPost(ctx, ts.URL)
-	waitFor(t, "the second request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the second request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 	cancel()
 	if r := await(t, gone); !errors.Is(r.err, context.Canceled) {
 		t.Errorf("the cancelled request: got status %d err %v, want context.Canceled", r.a.status, r.err)
 	}
-	waitFor(t, "the cancelled request to leave the queue", func() bool { return s.limiter.Queued() == 0 })
+	waitFor(t, "the cancelled request to leave the queue", func() bool { return s.local.limiter.Queued() == 0 })
 	finish()
-	waitFor(t, "the slot to be free", func() bool { return s.limiter.Running() == 0 })
+	waitFor(t, "the slot to be free", func() bool { return s.local.limiter.Running() == 0 })
 
 	h := getHealth(t, ts.URL)
 	if h.Done != 0 || h.Failed != 0 || h.InFlight != 0 || h.Queued != 0 {
@@ -202,9 +202,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 			}
 			inflight := goPost(context.Background(), url)
 			if tt.queued {
-				waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+				waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 			} else {
-				waitFor(t, "the job to run", func() bool { return s.limiter.Running() == 1 })
+				waitFor(t, "the job to run", func() bool { return s.local.limiter.Running() == 1 })
 			}
 			cancel()
 
@@ -272,14 +272,14 @@ func TestServeShutdownTimeout(t *testing.T) {
 	url, errc := serve(t, s, ctx)
 	release := holdSlot(t, s)
 	stuck := goPost(context.Background(), url)
-	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 	cancel()
 	if err := awaitServe(t, errc); err == nil {
 		t.Error("Serve after the shutdown timeout passed with a request in flight: got nil, want an error")
 	}
 	release()
 	await(t, stuck) // its connection was closed by the forced stop
-	waitFor(t, "the handler to finish", func() bool { return s.limiter.Queued() == 0 && s.limiter.Running() == 0 })
+	waitFor(t, "the handler to finish", func() bool { return s.local.limiter.Queued() == 0 && s.local.limiter.Running() == 0 })
 }
 
 // Serve on a listener that fails reports the error instead of nil.
@@ -351,7 +351,7 @@ func TestServeDrainsQueuedConnections(t *testing.T) {
 	// One request holds the gate's only connection slot while its job waits.
 	release := holdSlot(t, s)
 	holder := goPost(context.Background(), url)
-	waitFor(t, "the request to queue", func() bool { return s.limiter.Queued() == 1 })
+	waitFor(t, "the request to queue", func() bool { return s.local.limiter.Queued() == 1 })
 	const n = 5
 	queued := make([]net.Conn, n)
 	for i := range queued {

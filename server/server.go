@@ -1,6 +1,9 @@
-// Package server is the echo app both modes serve: GET / answers the pid, GET
-// /healthz the process's state, POST /flip runs the flip job behind a FIFO limiter.
-// It knows nothing of processes: a caller hands it a listener.
+// Package server is the echo app every Go mode serves: GET / answers the pid,
+// GET /healthz the process's state, POST /flip runs the flip job through Jobs
+// (by default in this process, behind a FIFO limiter). Given Jobs that are a
+// Queue, it also serves the asynchronous API (POST /jobs, GET /jobs/{id},
+// GET /jobs/{id}/result). It knows nothing of processes: a caller hands it a
+// listener.
 package server
 
 import (
@@ -37,7 +40,7 @@ const (
 
 // Config is what a Server needs; zero values take the defaults noted.
 type Config struct {
-	Mode            string        // "standard", "threaded", "clustered"
+	Mode            string        // "standard", "threaded", "clustered", "queued"
 	Worker          int           // worker index in a cluster, -1 otherwise
 	Workers         int           // processes serving the address; 0 is 1
 	Image           string        // photo for POST /flip with no body
@@ -48,6 +51,9 @@ type Config struct {
 	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
 	ShutdownTimeout time.Duration // 0 waits for every accepted request
 	Logger          *slog.Logger  // nil discards
+	// Jobs runs the jobs; nil runs them in this process on Image, Capacity at
+	// a time. Jobs given here are the caller's to close.
+	Jobs Jobs
 }
 
 // Server is the app and the state /healthz reports.
@@ -55,8 +61,8 @@ type Server struct {
 	cfg     Config
 	pid     int
 	log     *slog.Logger
-	runner  *job.Runner
-	limiter *job.Limiter
+	jobs    Jobs
+	local   *local              // the jobs when they run in this process, else nil
 	uploads *semaphore.Weighted // bytes of upload bodies held at once
 	echo    *echo.Echo
 	started time.Time
@@ -94,25 +100,27 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	runner, err := job.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		cfg:     cfg,
 		pid:     os.Getpid(),
 		log:     cfg.Logger,
-		runner:  runner,
-		limiter: job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
+		jobs:    cfg.Jobs,
 		uploads: semaphore.NewWeighted(uploadBudget * cfg.MaxBody),
 		started: time.Now(),
+	}
+	if s.jobs == nil {
+		l, err := newLocal(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.jobs, s.local = l, l
 	}
 	s.echo = s.routes()
 	return s, nil
 }
 
 // Capacity is the number of jobs that may run at once.
-func (s *Server) Capacity() int { return s.limiter.Capacity() }
+func (s *Server) Capacity() int { return s.jobs.Capacity() }
 
 // Handler is the app, for tests and for callers that bring their own http.Server.
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -130,7 +138,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "capacity", s.Capacity(), "gomaxprocs", runtime.GOMAXPROCS(0), "image", s.cfg.Image)
 	stopLog := context.AfterFunc(ctx, func() {
-		s.log.Info("shutting down", "in_flight", s.limiter.Running(), "queued", s.limiter.Queued())
+		running, queued := s.jobs.Load()
+		s.log.Info("shutting down", "in_flight", running, "queued", queued)
 	})
 	defer stopLog()
 	if err := ServeGracefully(ctx, hs, ln, s.cfg.ShutdownTimeout); err != nil {
@@ -140,11 +149,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close removes the work dir.
-func (s *Server) Close() error { return s.runner.Close() }
+// Close removes the work dir of jobs run in this process.
+func (s *Server) Close() error {
+	if s.local == nil {
+		return nil
+	}
+	return s.local.runner.Close()
+}
 
-// WorkDir is where jobs put their copies.
-func (s *Server) WorkDir() string { return s.runner.Dir() }
+// WorkDir is where jobs run in this process put their copies ("" when Jobs
+// run elsewhere).
+func (s *Server) WorkDir() string {
+	if s.local == nil {
+		return ""
+	}
+	return s.local.runner.Dir()
+}
 
 func (s *Server) routes() *echo.Echo {
 	e := echo.New()
@@ -162,5 +182,8 @@ func (s *Server) routes() *echo.Echo {
 	e.GET(contract.PathPID, s.handlePID)
 	e.GET(contract.PathHealth, s.handleHealth)
 	e.POST(contract.PathFlip, s.handleFlip)
+	if q, ok := s.jobs.(Queue); ok {
+		s.asyncRoutes(e, q)
+	}
 	return e
 }

@@ -21,29 +21,13 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // bin is the clustered binary, built once by TestMain.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "clustered-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "clustered")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build clustered:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testproc.Main(m, ".", "clustered", &bin)) }
 
 var (
 	image    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
@@ -69,7 +53,7 @@ func start(t *testing.T, mode string, args ...string) *master {
 	t.Helper()
 	m := launch(t, append([]string{"-workers", "2", "-balance", mode, "-addr", "127.0.0.1:0",
 		"-image", image, "-grace", "10s"}, args...)...)
-	waitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
+	testproc.WaitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
 	sub := addrRE.FindStringSubmatch(m.out.String())
 	if sub == nil {
 		t.Fatalf("no address in the master log:\n%s", m.out)
@@ -140,7 +124,7 @@ func (m *master) checkGone(t *testing.T) {
 	if alive(m.cmd.Process.Pid) {
 		t.Errorf("master %d still alive", m.cmd.Process.Pid)
 	}
-	waitFor(t, 2*time.Second, "workers gone", func() bool {
+	testproc.WaitFor(t, 2*time.Second, "workers gone", func() bool {
 		for _, pid := range m.workerPIDs() {
 			if alive(pid) {
 				return false
@@ -166,17 +150,6 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // client sends each request on its own connection and counts connections
@@ -313,7 +286,7 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 			var fresh int
 			// Wait longer than the 2 s the issue asks for, so that a miss
 			// reports the time it took rather than only a timeout.
-			waitFor(t, 10*time.Second, "a new worker answering", func() bool {
+			testproc.WaitFor(t, 10*time.Second, "a new worker answering", func() bool {
 				pids := m.workerPIDs()
 				if len(pids) < 3 {
 					return false
@@ -354,7 +327,7 @@ func TestSIGTERMDuringBurst(t *testing.T) {
 			}
 			// Every request is connected (queued in the kernel or accepted
 			// by a worker) before the stop.
-			waitFor(t, 5*time.Second, "all connected", func() bool { return c.connected.Load() == n })
+			testproc.WaitFor(t, 5*time.Second, "all connected", func() bool { return c.connected.Load() == n })
 			time.Sleep(20 * time.Millisecond)
 			took, err := m.stop(t, syscall.SIGTERM)
 			if err != nil {
@@ -403,7 +376,7 @@ func TestSIGHUPRollingRestart(t *testing.T) {
 			if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 15*time.Second, "rolling restart done", func() bool {
+			testproc.WaitFor(t, 15*time.Second, "rolling restart done", func() bool {
 				return strings.Contains(m.out.String(), "rolling restart done")
 			})
 			time.Sleep(200 * time.Millisecond)
@@ -490,7 +463,7 @@ func TestStopAfterReplacementShared(t *testing.T) {
 	}
 	c := newClient()
 	// Traffic while the replacement starts keeps the survivor accepting.
-	waitFor(t, 10*time.Second, "the replacement answering", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the replacement answering", func() bool {
 		pids := m.workerPIDs()
 		if len(pids) < 3 {
 			return false

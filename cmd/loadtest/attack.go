@@ -21,13 +21,16 @@ Fires one burst of -n POSTs at -url, all sent at the same instant, each on its
 own connection, and waits for every answer. With -rate, sends -rate requests per
 second for -duration instead (vegeta's constant pacer: an open model, requests
 are due on schedule whatever the answers). Only loopback URLs (127.0.0.0/8, ::1,
-localhost) are allowed.
+localhost) are allowed unless -remote says the target is another machine on
+purpose; to load one server from several hosts, run attack with -out on each
+and merge the .bin files with loadtest report.
 
 Prints vegeta's text report and our metrics (first/median/p90/p99/last latency,
 makespan, throughput, server queue and job time, per-worker counts); with -out,
 also writes the raw results (.bin) and every report into that folder.`, stderr)
 	var (
-		url         = fs.String("url", "http://127.0.0.1:3000/flip", "target `URL` (loopback only)")
+		url         = fs.String("url", "http://127.0.0.1:3000/flip", "target `URL` (loopback only, unless -remote)")
+		remote      = fs.Bool("remote", false, "allow a target that is not loopback: you are about to load another machine")
 		n           = fs.Int("n", 10, "burst size: requests sent at once")
 		rate        = fs.Int("rate", 0, "sustained mode: requests per second (instead of -n)")
 		duration    = fs.Duration("duration", 0, "sustained mode: how long to send at -rate, e.g. 30s")
@@ -64,8 +67,12 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		case *format != "text" && *format != "json":
 			return usagef("-format %q: want text or json", *format)
 		}
-		if err := loadtest.CheckLoopback(*url); err != nil {
+		if err := loadtest.CheckTarget(*url, *remote); err != nil {
 			return usageError{err}
+		}
+		opts := []loadtest.Option{loadtest.WithTimeout(*timeout)}
+		if *remote {
+			opts = append(opts, loadtest.WithRemote())
 		}
 		tgt := vegeta.Target{Method: strings.ToUpper(*method), URL: *url, Header: http.Header{}}
 		if *bodyFile != "" {
@@ -87,11 +94,11 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		if set["rate"] {
 			name = fmt.Sprintf("rate-%d-for-%s", *rate, *duration)
 			fmt.Fprintf(stderr, "attack: %d requests/s for %s at %s (timeout %s)\n", *rate, *duration, *url, *timeout)
-			rs, err = loadtest.Sustain(ctx, tgt, *rate, *duration, loadtest.WithTimeout(*timeout), loadtest.WithName(name))
+			rs, err = loadtest.Sustain(ctx, tgt, *rate, *duration, append(opts, loadtest.WithName(name))...)
 		} else {
 			name = loadtest.BurstName(*n)
 			fmt.Fprintf(stderr, "attack: burst of %d at %s (timeout %s)\n", *n, *url, *timeout)
-			rs, err = loadtest.Burst(ctx, tgt, *n, loadtest.WithTimeout(*timeout), loadtest.WithName(name))
+			rs, err = loadtest.Burst(ctx, tgt, *n, append(opts, loadtest.WithName(name))...)
 		}
 		if err != nil && len(rs) == 0 {
 			return err

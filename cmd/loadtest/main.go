@@ -7,6 +7,7 @@
 //	loadtest attack  [flags]          one burst (or a sustained rate) at a URL
 //	loadtest bench   [flags]          every mode, every level, into a run folder
 //	loadtest report  [flags] RUN      re-render a run's summary and plots
+//	loadtest report  [flags] F.bin..  merge the results of several load hosts
 //	loadtest compare [flags] A B      two runs side by side with ratios
 //
 // Run "loadtest COMMAND -h" for a command's flags.
@@ -106,10 +107,14 @@ func mainUsage(w io.Writer) {
 Usage:
   loadtest attack  [flags]        fire one burst of N concurrent POSTs (or a
                                   sustained -rate for -duration) at a loopback URL
+                                  (another machine only with -remote)
   loadtest bench   [flags]        start each server mode from bin/, fire bursts of
                                   10, 100 and 1000, and write a run folder
   loadtest report  [flags] RUN    recompute a stored run's reports and plots from
                                   its raw results
+  loadtest report  [flags] F.bin...
+                                  merge the results files of several load hosts
+                                  into one attack's report
   loadtest compare [flags] A B    put two runs side by side with ratios B/A
 
 Examples:

@@ -1,0 +1,105 @@
+package queue
+
+import (
+	"errors"
+	"time"
+
+	"github.com/flipbench/flipbench/job"
+)
+
+// Names on the broker. A front and its workers find each other by these.
+const (
+	// StreamName is the JetStream stream of jobs (work-queue retention: a
+	// job leaves it once a worker acknowledges it).
+	StreamName = "FLIPBENCH_JOBS"
+	// ConsumerName is the durable pull consumer every worker fetches from.
+	ConsumerName = "flipbench-workers"
+	// BucketName is the object store of upload bodies and flipped uploads.
+	BucketName = "flipbench-blobs"
+
+	jobsSubject     = "flipbench.jobs"
+	workersSubject  = "flipbench.workers" // worker heartbeats
+	frontPrefix     = "flipbench.front."  // + front id: that front's events
+	startedLeaf     = ".started"
+	doneLeaf        = ".done"
+	inputSuffix     = ".in"
+	outputSuffix    = ".out"
+	heartbeatPeriod = time.Second
+	// liveFor is how long a worker counts as live after its last heartbeat:
+	// long enough to ride out a crashed local worker's restart.
+	liveFor = 3 * heartbeatPeriod
+)
+
+// jobMsg is one job on the stream.
+type jobMsg struct {
+	ID     string `json:"id"`
+	Reply  string `json:"reply"`            // subject prefix of the front's events
+	Upload bool   `json:"upload,omitempty"` // the body is the object ID+inputSuffix
+}
+
+// startedMsg says a worker has started a job.
+type startedMsg struct {
+	ID     string `json:"id"`
+	PID    int    `json:"pid"`
+	Worker int    `json:"worker"`
+}
+
+// resultMsg is what a worker did with a job. A flipped upload is the object
+// ID+outputSuffix.
+type resultMsg struct {
+	ID      string        `json:"id"`
+	PID     int           `json:"pid"`
+	Worker  int           `json:"worker"`
+	Host    string        `json:"host,omitempty"`
+	JobTime time.Duration `json:"job_ns"`
+	Bytes   int64         `json:"bytes,omitempty"`
+	Steps   job.Steps     `json:"steps"`
+	Format  string        `json:"format,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Kind    string        `json:"kind,omitempty"` // the job error Error wraps, by name
+}
+
+// heartbeatMsg is a worker's sign of life. Slots 0 says it is leaving.
+type heartbeatMsg struct {
+	ID    string `json:"id"`
+	PID   int    `json:"pid"`
+	Host  string `json:"host,omitempty"`
+	Slots int    `json:"slots"`
+}
+
+// jobErrors are the job errors that cross the broker by name, so that the
+// front answers a bad upload with the status a local server would.
+var jobErrors = map[string]error{
+	"empty":  job.ErrEmpty,
+	"format": job.ErrFormat,
+	"decode": job.ErrDecode,
+	"pixels": job.ErrTooManyPixels,
+}
+
+// errorKind is the name of the job error err wraps, "" for none.
+func errorKind(err error) string {
+	for k, e := range jobErrors {
+		if errors.Is(err, e) {
+			return k
+		}
+	}
+	return ""
+}
+
+// remoteError is a worker's error as the front sees it: the worker's text,
+// wrapping the job error it named.
+type remoteError struct {
+	msg  string
+	kind error
+}
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Unwrap() error { return e.kind }
+
+// err is the result's error, nil when the job succeeded.
+func (r resultMsg) err() error {
+	if r.Error == "" {
+		return nil
+	}
+	return &remoteError{msg: r.Error, kind: jobErrors[r.Kind]}
+}

@@ -1,0 +1,129 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/job"
+	"github.com/flipbench/flipbench/server"
+)
+
+func TestTableKeepsTheFirstResult(t *testing.T) {
+	tb := newTable(10, 10, time.Minute)
+	now := time.Now()
+	if _, err := tb.add("a", false, false, now); err != nil {
+		t.Fatal(err)
+	}
+	tb.start("a", 1, now.Add(time.Second))
+	if _, first := tb.finish(resultMsg{ID: "a", PID: 1, JobTime: time.Second}, now.Add(2*time.Second)); !first {
+		t.Fatal("the first result was not taken")
+	}
+	if _, first := tb.finish(resultMsg{ID: "a", PID: 2, Error: "boom"}, now.Add(3*time.Second)); first {
+		t.Error("a second result was taken")
+	}
+	st, ok := tb.status("a", now.Add(3*time.Second))
+	if !ok || st.State != contract.JobDone || st.Outcome.PID != 1 || st.Outcome.Queue != time.Second {
+		t.Errorf("status %+v, want done by pid 1 after a queue of 1s", st)
+	}
+	if r, q := tb.load(); r != 0 || q != 0 {
+		t.Errorf("load %d running %d queued, want 0 0", r, q)
+	}
+}
+
+func TestTableBoundsAndExpiry(t *testing.T) {
+	tb := newTable(2, 2, time.Minute)
+	now := time.Now()
+	for _, id := range []string{"a", "b"} {
+		if _, err := tb.add(id, false, false, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tb.add("c", false, false, now); !errors.Is(err, job.ErrQueueFull) {
+		t.Fatalf("a third unfinished job: %v, want ErrQueueFull", err)
+	}
+	tb.finish(resultMsg{ID: "a"}, now)
+	if _, err := tb.add("c", false, false, now); err != nil {
+		t.Fatalf("a finished job should make room: %v", err)
+	}
+	if _, ok := tb.status("a", now); ok {
+		t.Error("the oldest finished job was not evicted")
+	}
+	tb.finish(resultMsg{ID: "b"}, now)
+	if _, ok := tb.status("b", now.Add(time.Minute-time.Nanosecond)); !ok {
+		t.Error("b expired early")
+	}
+	if _, ok := tb.status("b", now.Add(time.Minute)); ok {
+		t.Error("b did not expire after its TTL")
+	}
+}
+
+// TestFrontAndWorkerInProcess runs a front and a worker on an embedded
+// server in this process, where the race detector sees them.
+func TestFrontAndWorkerInProcess(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	emb, err := StartEmbedded(DefaultListen, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := emb.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	fc, err := emb.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	f, err := NewFront(ctx, FrontConfig{Conn: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Photo(ctx); !errors.Is(err, server.ErrNoWorker) {
+		t.Fatalf("no worker: %v, want ErrNoWorker", err)
+	}
+
+	wc, err := Dial(emb.URL(), "test worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan error, 1)
+	go func() {
+		workerDone <- RunWorker(wctx, WorkerConfig{
+			Conn: wc, Image: filepath.Join("..", "testdata", "photo-1mp.jpg"), TempDir: t.TempDir(), Slots: 2, Index: -1,
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.Capacity() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker's 2 slots never showed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			out, err := f.Photo(ctx)
+			if err != nil || out.Job <= 0 || out.Bytes == 0 {
+				t.Errorf("photo job: %+v, %v", out, err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := f.Upload(ctx, []byte("not an image")); !errors.Is(err, job.ErrFormat) {
+		t.Errorf("a bad upload: %v, want ErrFormat from the worker", err)
+	}
+	stopWorker()
+	if err := <-workerDone; err != nil {
+		t.Errorf("worker: %v", err)
+	}
+}

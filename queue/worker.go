@@ -1,0 +1,243 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/flipbench/flipbench/job"
+)
+
+// fetchWait is how long one pull request waits for a job: a stopping worker
+// notices within it.
+const fetchWait = time.Second
+
+// maxAttempts is how many deliveries a job gets: a job that keeps killing
+// its workers fails instead of going round for ever.
+const maxAttempts = 5
+
+// WorkerConfig is what a worker needs.
+type WorkerConfig struct {
+	Conn      *nats.Conn
+	Image     string // the photo of photo jobs
+	TempDir   string // base of the work dir ("" is os.TempDir())
+	MaxPixels int    // 0 is job.DefaultMaxPixels
+	Slots     int    // jobs at once; 0 is 1
+	Index     int    // index among the front's local workers, -1 elsewhere
+	Logger    *slog.Logger
+	// Ready is called once the worker is bound to the queue and fetching.
+	Ready func()
+}
+
+// worker is RunWorker's state.
+type worker struct {
+	cfg     WorkerConfig
+	id      string
+	pid     int
+	host    string
+	runner  *job.Runner
+	blobs   jetstream.ObjectStore
+	ackWait time.Duration
+	log     *slog.Logger
+}
+
+// RunWorker runs jobs from the queue, Slots at a time, until ctx is done; it
+// then finishes (and acknowledges) the jobs it holds and returns nil. Each
+// slot pulls one job only while it is free.
+func RunWorker(ctx context.Context, cfg WorkerConfig) error {
+	if cfg.Slots < 1 {
+		cfg.Slots = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	runner, err := job.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+	js, err := jetstream.New(cfg.Conn)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	cons, blobs, err := bind(ctx, js)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	w := &worker{
+		cfg: cfg, id: nuid.Next(), pid: os.Getpid(), host: host, runner: runner, blobs: blobs,
+		ackWait: cons.CachedInfo().Config.AckWait, log: cfg.Logger,
+	}
+	hbCtx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	beats := make(chan struct{})
+	go func() { defer close(beats); w.heartbeat(hbCtx) }()
+
+	var wg sync.WaitGroup
+	for range cfg.Slots {
+		wg.Go(func() { w.slot(ctx, cons) })
+	}
+	w.log.Info("worker fetching", "slots", cfg.Slots, "ack_wait", w.ackWait, "nats", cfg.Conn.ConnectedUrlRedacted())
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+	wg.Wait()
+	stopBeats()
+	<-beats
+	if err := cfg.Conn.Flush(); err != nil {
+		return fmt.Errorf("flush results: %w", err)
+	}
+	w.log.Info("worker stopped")
+	return nil
+}
+
+// slot fetches and runs one job at a time until ctx is done.
+func (w *worker) slot(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(fetchWait))
+		if err != nil {
+			w.log.Warn("fetch", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(fetchWait):
+			}
+			continue
+		}
+		for msg := range batch.Messages() {
+			if ctx.Err() != nil {
+				// Stopping: hand it straight back rather than let it wait out AckWait.
+				_ = msg.Nak()
+				continue
+			}
+			// A job taken is finished, even when the worker is told to stop.
+			w.handle(context.WithoutCancel(ctx), msg)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
+			w.log.Debug("fetch batch", "err", err)
+		}
+	}
+}
+
+// handle runs one job: it says it started, keeps the message from being
+// redelivered while the job runs, publishes the result, then acknowledges.
+func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
+	var j jobMsg
+	if err := json.Unmarshal(msg.Data(), &j); err != nil || j.ID == "" || j.Reply == "" {
+		w.log.Error("dropping a malformed job", "err", err)
+		_ = msg.Term()
+		return
+	}
+	res := resultMsg{ID: j.ID, PID: w.pid, Worker: w.cfg.Index, Host: w.host}
+	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered > maxAttempts {
+		res.Error = fmt.Sprintf("job delivered %d times: its workers died running it", meta.NumDelivered)
+		w.publish(j.Reply+doneLeaf, res)
+		_ = msg.Term()
+		return
+	}
+	w.publish(j.Reply+startedLeaf, startedMsg{ID: j.ID, PID: w.pid, Worker: w.cfg.Index})
+
+	stop := w.keepInProgress(msg)
+	start := time.Now()
+	err := w.run(ctx, j, &res)
+	res.JobTime = time.Since(start)
+	stop()
+	if err != nil {
+		res.Error, res.Kind = err.Error(), errorKind(err)
+	}
+	w.publish(j.Reply+doneLeaf, res)
+	// The result must have left before the ack: a worker dying in between
+	// gets the job run again, never lost.
+	if err := w.cfg.Conn.Flush(); err != nil {
+		w.log.Warn("flush result", "id", j.ID, "err", err)
+	}
+	if err := msg.Ack(); err != nil {
+		w.log.Warn("ack", "id", j.ID, "err", err)
+	}
+}
+
+// keepInProgress tells the server every third of AckWait that the job is
+// still running, so a long job is not handed to a second worker. AckWait
+// starts at delivery, and a worker fetches only with a free slot, so a deep
+// queue never eats into it.
+func (w *worker) keepInProgress(msg jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(max(w.ackWait/3, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := msg.InProgress(); err != nil {
+					w.log.Warn("in-progress ack", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// run does the job and fills in res.
+func (w *worker) run(ctx context.Context, j jobMsg, res *resultMsg) error {
+	if !j.Upload {
+		r, err := w.runner.Run(ctx)
+		res.Bytes, res.Steps = r.Bytes, r.Steps
+		return err
+	}
+	in, err := w.blobs.GetBytes(ctx, j.ID+inputSuffix)
+	if err != nil {
+		return fmt.Errorf("fetch upload: %w", err)
+	}
+	var out bytes.Buffer
+	res.Format, err = job.FlipBytes(in, &out, w.cfg.MaxPixels)
+	if err != nil {
+		return err
+	}
+	if _, err := w.blobs.PutBytes(ctx, j.ID+outputSuffix, out.Bytes()); err != nil {
+		return fmt.Errorf("store flipped upload: %w", err)
+	}
+	return nil
+}
+
+// publish sends v as JSON on subject (core NATS: the front listens).
+func (w *worker) publish(subject string, v any) {
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = w.cfg.Conn.Publish(subject, data)
+	}
+	if err != nil {
+		w.log.Error("publish", "subject", subject, "err", err)
+	}
+}
+
+// heartbeat tells fronts every heartbeatPeriod that this worker is live and
+// how many slots it has, and that it leaves when ctx is done.
+func (w *worker) heartbeat(ctx context.Context) {
+	hb := heartbeatMsg{ID: w.id, PID: w.pid, Host: w.host, Slots: w.cfg.Slots}
+	w.publish(workersSubject, hb)
+	t := time.NewTicker(heartbeatPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			hb.Slots = 0
+			w.publish(workersSubject, hb)
+			return
+		case <-t.C:
+			w.publish(workersSubject, hb)
+		}
+	}
+}
