@@ -237,4 +237,5 @@ func getVia(ctx context.Context, dial func(context.Context, string, string) (net
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
-var modes = []Balance{BalanceReusePort, BalanceShared}
+// allBalances are the balances every cluster test runs with.
+var allBalances = []Balance{BalanceReusePort, BalanceShared, BalanceRR, BalanceNone}

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 
 var (
 	image    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
-	modes    = []string{"reuseport", "shared"}
+	balances = []string{"reuseport", "shared", "rr", "none"}
 	addrRE   = regexp.MustCompile(`msg="master running" .*addr=(\S+)`)
 	onlineRE = regexp.MustCompile(`msg="worker online" .*worker=(\d+) worker_pid=(\d+)`)
 )
@@ -62,12 +62,12 @@ type master struct {
 	err    error // Wait's result, once exited is closed
 }
 
-// start runs the binary with 2 workers of mode on a free loopback port and
-// waits until both are online. Cleanup kills by PID whatever is left and
+// start runs the binary with 2 workers and balance on a free loopback port
+// and waits until both are online. Cleanup kills by PID whatever is left and
 // checks /proc that no worker survived.
-func start(t *testing.T, mode string, args ...string) *master {
+func start(t *testing.T, balance string, args ...string) *master {
 	t.Helper()
-	m := launch(t, append([]string{"-workers", "2", "-balance", mode, "-addr", "127.0.0.1:0",
+	m := launch(t, append([]string{"-workers", "2", "-balance", balance, "-addr", "127.0.0.1:0",
 		"-image", image, "-grace", "10s"}, args...)...)
 	waitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
 	sub := addrRE.FindStringSubmatch(m.out.String())
@@ -239,13 +239,13 @@ func (c *client) flip(addr string) (int, error) {
 }
 
 func TestTwoWorkersAnswer(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			c := newClient()
 			seen := map[int]bool{}
-			// Two jobs at once: shared balancing must put them on two
-			// workers; the reuseport hash may not, so allow a few rounds.
+			// Two jobs at once: shared and rr must put them on two workers;
+			// the reuseport hash and none may not, so allow a few rounds.
 			for round := 0; round < 10 && len(seen) < 2; round++ {
 				var mu sync.Mutex
 				var wg sync.WaitGroup
@@ -262,7 +262,7 @@ func TestTwoWorkersAnswer(t *testing.T) {
 					})
 				}
 				wg.Wait()
-				if mode == "shared" && len(seen) < 2 {
+				if (b == "shared" || b == "rr") && len(seen) < 2 {
 					t.Fatalf("two jobs at once both went to %v", seen)
 				}
 			}
@@ -301,9 +301,9 @@ func TestTwoWorkersAnswer(t *testing.T) {
 }
 
 func TestKilledWorkerIsReplaced(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			victim := m.workerPIDs()[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
@@ -340,9 +340,9 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 }
 
 func TestSIGTERMDuringBurst(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			const n = 20
 			c := newClient()
 			errs := make(chan error, n)
@@ -374,9 +374,9 @@ func TestSIGTERMDuringBurst(t *testing.T) {
 }
 
 func TestSIGHUPRollingRestart(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			old := m.workerPIDs()
 			c := newClient()
 			stopStream := make(chan struct{})
@@ -438,7 +438,7 @@ func TestStartFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	for _, mode := range modes {
+	for _, b := range balances {
 		for _, tc := range []struct {
 			name string
 			args []string
@@ -448,9 +448,9 @@ func TestStartFailures(t *testing.T) {
 			{"missing image", []string{"-addr", "127.0.0.1:0", "-image", "testdata/nope.jpg"},
 				[]string{"before becoming ready", "nope.jpg", "no such file"}},
 		} {
-			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+			t.Run(b+"/"+tc.name, func(t *testing.T) {
 				start := time.Now()
-				m := launch(t, append([]string{"-workers", "2", "-balance", mode}, tc.args...)...)
+				m := launch(t, append([]string{"-workers", "2", "-balance", b}, tc.args...)...)
 				select {
 				case <-m.exited:
 				case <-time.After(5 * time.Second):
@@ -516,11 +516,11 @@ func TestStopAfterReplacementShared(t *testing.T) {
 // it must fail at once, not share the port (Linux lets a second
 // SO_REUSEPORT group of the same user bind it).
 func TestSecondClusterOnSamePort(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			first := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			first := start(t, b)
 			begin := time.Now()
-			second := launch(t, "-workers", "2", "-balance", mode, "-addr", first.addr, "-image", image)
+			second := launch(t, "-workers", "2", "-balance", b, "-addr", first.addr, "-image", image)
 			select {
 			case <-second.exited:
 			case <-time.After(5 * time.Second):
