@@ -87,8 +87,8 @@ func newDispatcher(ln net.Listener, log *slog.Logger) *dispatcher {
 	return d
 }
 
-// do runs f on the loop goroutine and reports whether it ran (false once
-// the dispatcher is closed).
+// do hands f to the loop goroutine, which runs it next, and reports whether
+// it did (false once the dispatcher is closed).
 func (d *dispatcher) do(f func()) bool {
 	select {
 	case d.ops <- f:
@@ -201,13 +201,17 @@ type dispatchStats struct {
 
 func (d *dispatcher) stats() dispatchStats {
 	s := dispatchStats{inflight: map[int]int{}, credits: map[int]int{}}
-	d.do(func() {
+	ran := make(chan struct{})
+	if d.do(func() {
+		defer close(ran)
 		s.waiting = len(d.waiting)
 		for _, p := range d.peers {
 			s.inflight[p.pid] = len(p.inflight)
 			s.credits[p.pid] = p.credits
 		}
-	})
+	}) {
+		<-ran
+	}
 	return s
 }
 
