@@ -105,7 +105,7 @@ func TestHandoffGoesToAnother(t *testing.T) {
 		name string
 		// letGo makes fake worker a let go of the connection; got is the
 		// packet that carried it, or nothing if it never came.
-		letGo  func(t *testing.T, a *net.UnixConn) (packet, bool)
+		letGo   func(t *testing.T, a *net.UnixConn) (packet, bool)
 		before  bool   // letGo runs before the client dials
 		wantLog string // in the master's log: how it lost worker a
 	}{
