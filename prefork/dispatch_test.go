@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -350,5 +351,51 @@ func TestHandoffListenerStopRefuses(t *testing.T) {
 	l.Close()
 	if err := <-errc; !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Accept after Stop: %v", err)
+	}
+}
+
+// TestRRKillWhileWaitingInMaster kills a worker (SIGKILL) while connections
+// wait in the master: the victim loses only the request it was running, and
+// the others are answered by the other worker and the victim's replacement.
+func TestRRKillWhileWaitingInMaster(t *testing.T) {
+	c := startCluster(t, BalanceRR, 2)
+	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+	victim := c.log.onlinePIDs()[0]
+	const n = 8
+	type result struct {
+		pid int
+		err error
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			pid, err := get(t.Context(), c.addr, "?sleep=300")
+			results <- result{pid, err}
+		}()
+	}
+	// Capacity 1 per worker: two requests run, the rest wait in the master.
+	waitFor(t, 10*time.Second, "connections waiting in the master", func() bool {
+		return c.m.disp.stats().waiting == n-2
+	})
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	byPID := map[int]int{}
+	for range n {
+		r := <-results
+		switch {
+		case r.err != nil:
+			failed++
+			t.Logf("request failed: %v", r.err)
+		case r.pid == victim:
+			t.Errorf("the killed worker %d answered", victim)
+		default:
+			byPID[r.pid]++
+		}
+	}
+	t.Logf("answers per worker pid %v, %d failed; workers online %v", byPID, failed, c.log.onlinePIDs())
+	if failed > 1 {
+		t.Errorf("%d requests failed, want at most the victim's one running job", failed)
 	}
 }

@@ -550,3 +550,61 @@ func TestSecondClusterOnSamePort(t *testing.T) {
 		})
 	}
 }
+
+// TestKillMidBurst kills one of 2 workers (SIGKILL) in the middle of a burst
+// of 40 flips. A worker holds no more connections than its job slots (one,
+// at GOMAXPROCS=1): with reuseport and shared the rest wait in the kernel
+// queue of a socket the master holds, with rr in the master; so at most the
+// victim's running job is lost. none has no gate: the victim loses what it
+// accepted, and the test only checks that the cluster recovers.
+func TestKillMidBurst(t *testing.T) {
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
+			victim := m.workerPIDs()[0]
+			const n, capacity = 40, 1
+			c := newClient()
+			var answered atomic.Int32
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					_, err := c.flip(m.addr)
+					if err == nil {
+						answered.Add(1)
+					}
+					errs <- err
+				}()
+			}
+			// Mid-burst: every request connected, a few answered.
+			waitFor(t, 30*time.Second, "the burst under way", func() bool {
+				return c.connected.Load() == n && answered.Load() >= 4
+			})
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			lost := 0
+			for range n {
+				if err := <-errs; err != nil {
+					lost++
+				}
+			}
+			t.Logf("%s: kill -9 of worker %d mid-burst: %d of %d requests lost", b, victim, lost, n)
+			if b != "none" && lost > capacity {
+				t.Errorf("%d requests lost, want at most the victim's %d running job", lost, capacity)
+			}
+			// The cluster recovers: a replacement answers.
+			waitFor(t, 10*time.Second, "a replacement answering", func() bool {
+				pids := m.workerPIDs()
+				if len(pids) < 3 {
+					return false
+				}
+				_, pid, err := c.do(http.MethodGet, m.addr, "/")
+				return err == nil && pid == pids[2]
+			})
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t)
+		})
+	}
+}
