@@ -425,21 +425,14 @@ func (o *outbox) put(m outMsg) {
 	o.mu.Lock()
 	o.msgs = append(o.msgs, m)
 	o.mu.Unlock()
-	o.signal()
+	poke(o.wake)
 }
 
 func (o *outbox) close() {
 	o.mu.Lock()
 	o.closed = true
 	o.mu.Unlock()
-	o.signal()
-}
-
-func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
+	poke(o.wake)
 }
 
 // take waits for packets and returns them all; false once closed.

@@ -104,27 +104,27 @@ func serveName(ln net.Listener, name string) {
 func TestHandoffGoesToAnother(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		// letGo makes fake worker a let go of the connection; got is the
-		// packet that carried it, or nothing if it never came.
-		letGo   func(t *testing.T, a *net.UnixConn) (packet, bool)
+		// letGo makes fake worker a let go of the connection; it returns
+		// the packet that carried it, if one came.
+		letGo   func(t *testing.T, a *net.UnixConn) packet
 		before  bool   // letGo runs before the client dials
 		wantLog string // in the master's log: how it lost worker a
 	}{
-		{name: "refused", letGo: func(t *testing.T, a *net.UnixConn) (packet, bool) {
+		{name: "refused", letGo: func(t *testing.T, a *net.UnixConn) packet {
 			p := readPacket(t, a)
 			closeConns(p.conns)
 			send(t, a, msgStop)
 			_, id, _ := strings.Cut(p.text, " ")
 			send(t, a, msgRefused+" "+id)
-			return p, true
+			return p
 		}},
-		{name: "worker died", letGo: func(t *testing.T, a *net.UnixConn) (packet, bool) {
+		{name: "worker died", letGo: func(t *testing.T, a *net.UnixConn) packet {
 			p := readPacket(t, a)
 			closeConns(p.conns)
 			a.Close()
-			return p, true
+			return p
 		}},
-		{name: "send failed", before: true, wantLog: "hand-off to worker pid 101: write", letGo: func(t *testing.T, a *net.UnixConn) (packet, bool) {
+		{name: "send failed", before: true, wantLog: "hand-off to worker pid 101: write", letGo: func(t *testing.T, a *net.UnixConn) packet {
 			// The worker can no longer receive, but its socket is open.
 			rc, err := a.SyscallConn()
 			if err != nil {
@@ -134,7 +134,7 @@ func TestHandoffGoesToAnother(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return packet{}, false
+			return packet{}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,7 +154,7 @@ func TestHandoffGoesToAnother(t *testing.T) {
 				answer <- s
 			}()
 			if !tc.before {
-				p, _ := tc.letGo(t, a)
+				p := tc.letGo(t, a)
 				if !strings.HasPrefix(p.text, msgConn+" ") || len(p.conns) != 1 {
 					t.Fatalf("worker a got %q with %d descriptors, want a connection", p.text, len(p.conns))
 				}

@@ -123,9 +123,11 @@ func (l *handoffListener) free() {
 // the worker notices that by its parent PID and stops.
 func (l *handoffListener) send(msg string) { _, _ = l.uc.Write([]byte(msg)) }
 
-func (l *handoffListener) signal() {
+// poke wakes whoever waits on wake, a channel of capacity 1, without
+// blocking: one pending wake-up is enough, the waiter rechecks its state.
+func poke(wake chan struct{}) {
 	select {
-	case l.wake <- struct{}{}:
+	case wake <- struct{}{}:
 	default:
 	}
 }
@@ -204,7 +206,7 @@ func (l *handoffListener) take(id string, c net.Conn) {
 	}
 	l.pending = append(l.pending, pendingConn{id: id, conn: c})
 	l.mu.Unlock()
-	l.signal()
+	poke(l.wake)
 }
 
 // end records that nothing more will come from the master.
@@ -212,7 +214,7 @@ func (l *handoffListener) end() {
 	l.mu.Lock()
 	l.ended = true
 	l.mu.Unlock()
-	l.signal()
+	poke(l.wake)
 }
 
 // Drain asks the master for nothing more and makes Accept take what the
@@ -227,7 +229,7 @@ func (l *handoffListener) Drain() {
 	l.state = handoffDraining
 	l.mu.Unlock()
 	l.send(msgDrain)
-	l.signal()
+	poke(l.wake)
 }
 
 // Stop makes Accept return no more connections at once: the master is told
@@ -245,7 +247,7 @@ func (l *handoffListener) Stop() {
 	l.mu.Unlock()
 	l.send(msgStop)
 	l.refuse(back)
-	l.signal()
+	poke(l.wake)
 }
 
 func (l *handoffListener) refuse(back []pendingConn) {

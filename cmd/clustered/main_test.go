@@ -133,6 +133,24 @@ func (m *master) stop(t *testing.T, sig syscall.Signal) (time.Duration, error) {
 	return time.Since(start), m.err
 }
 
+// waitReplacement waits, up to 10 s, until the third worker the master
+// reported online (the replacement of a killed one) answers GET /, and
+// returns its pid.
+func (m *master) waitReplacement(t *testing.T, c *client) int {
+	t.Helper()
+	var fresh int
+	waitFor(t, 10*time.Second, "the replacement answering", func() bool {
+		pids := m.workerPIDs()
+		if len(pids) < 3 {
+			return false
+		}
+		fresh = pids[2]
+		_, pid, err := c.do(http.MethodGet, m.addr, "/")
+		return err == nil && pid == fresh
+	})
+	return fresh
+}
+
 // checkGone checks that the master and every worker are gone and the temp
 // dir is empty.
 func (m *master) checkGone(t *testing.T) {
@@ -309,19 +327,9 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 				t.Fatal(err)
 			}
 			killed := time.Now()
-			c := newClient()
-			var fresh int
 			// Wait longer than the 2 s the issue asks for, so that a miss
 			// reports the time it took rather than only a timeout.
-			waitFor(t, 10*time.Second, "a new worker answering", func() bool {
-				pids := m.workerPIDs()
-				if len(pids) < 3 {
-					return false
-				}
-				fresh = pids[2]
-				_, pid, err := c.do(http.MethodGet, m.addr, "/")
-				return err == nil && pid == fresh
-			})
+			fresh := m.waitReplacement(t, newClient())
 			took := time.Since(killed)
 			t.Logf("new worker %d answered %v after kill -9", fresh, took.Round(time.Millisecond))
 			if took > 2*time.Second {
@@ -488,16 +496,8 @@ func TestStopAfterReplacementShared(t *testing.T) {
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient()
 	// Traffic while the replacement starts keeps the survivor accepting.
-	waitFor(t, 10*time.Second, "the replacement answering", func() bool {
-		pids := m.workerPIDs()
-		if len(pids) < 3 {
-			return false
-		}
-		_, pid, err := c.do(http.MethodGet, m.addr, "/")
-		return err == nil && pid == pids[2]
-	})
+	m.waitReplacement(t, newClient())
 	took, err := m.stop(t, syscall.SIGTERM)
 	if err != nil {
 		t.Errorf("master exit: %v", err)
@@ -593,14 +593,7 @@ func TestKillMidBurst(t *testing.T) {
 				t.Errorf("%d requests lost, want at most the victim's %d running job", lost, capacity)
 			}
 			// The cluster recovers: a replacement answers.
-			waitFor(t, 10*time.Second, "a replacement answering", func() bool {
-				pids := m.workerPIDs()
-				if len(pids) < 3 {
-					return false
-				}
-				_, pid, err := c.do(http.MethodGet, m.addr, "/")
-				return err == nil && pid == pids[2]
-			})
+			m.waitReplacement(t, c)
 			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
 				t.Errorf("master exit: %v", err)
 			}
