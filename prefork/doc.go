@@ -75,8 +75,11 @@
 //   - shared: load-aware, but which idle worker the kernel wakes is up to
 //     epoll.
 //   - rr: load-aware and round-robin among free workers, at the price of a
-//     master hop per connection: an accept, a sendmsg, and two small packets
-//     back.
+//     master hop per connection (an accept, a sendmsg, and two small packets
+//     back) and of a queue that lives in the master: if the master itself
+//     dies, what waits in it dies too, where the workers of the other
+//     balances, which hold the sockets as well, drain the kernel's queue
+//     before they follow their master.
 //   - none: keeps Node's weaknesses. A worker takes connections whether or
 //     not it can run them, so the load is as uneven as the kernel's wake-ups
 //     (Node's docs saw over 70% of connections in two of eight processes),

@@ -278,7 +278,13 @@ func TestBadOptions(t *testing.T) {
 
 // TestMasterDeath kills a master with SIGKILL and checks its workers follow.
 func TestMasterDeath(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "run-master", "127.0.0.1:0")
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) { testMasterDeath(t, b) })
+	}
+}
+
+func testMasterDeath(t *testing.T, b Balance) {
+	cmd := exec.Command(os.Args[0], "run-master", "127.0.0.1:0", string(b))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
