@@ -97,7 +97,13 @@ func workerSocket(m *Master, slot int) (sock *os.File, hand *net.UnixConn, err e
 		theirs.Close()
 		return nil, nil, fmt.Errorf("hand-off socket for worker %d: %w", slot, err)
 	}
-	return theirs, c.(*net.UnixConn), nil
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		theirs.Close()
+		return nil, nil, fmt.Errorf("hand-off socket for worker %d is a %T", slot, c)
+	}
+	return theirs, uc, nil
 }
 
 func closeHand(hand *net.UnixConn) {
