@@ -84,8 +84,8 @@
 //     not it can run them, so the load is as uneven as the kernel's wake-ups
 //     (Node's docs saw over 70% of connections in two of eight processes),
 //     and a crash loses every connection the worker had accepted, including
-//     requests waiting for a job slot inside it: 34 and 36 of 40 in two of
-//     three runs of the test above. It is the reference for what goes wrong.
+//     requests waiting for a job slot inside it: 12 to 36 of 40 in five of
+//     six runs of the test above (the sixth lost 1). It is the reference for what goes wrong.
 //
 // # The hand-off protocol (BalanceRR)
 //
