@@ -357,6 +357,7 @@ func TestParseLevelsAndModes(t *testing.T) {
 	}{
 		{"standard,clustered,threaded,shared", 4, ""},
 		{"threaded,node-cluster", 2, ""},
+		{"rr,none", 2, ""},
 		{"standard,forked", 0, `unknown mode "forked"`},
 		{"standard,standard", 0, "twice"},
 		{" , ", 0, "no modes"},
@@ -382,6 +383,8 @@ func TestModeCommand(t *testing.T) {
 		{"threaded", "standard", "--procs=4"},
 		{"clustered", "clustered", "--workers=4 --balance=reuseport"},
 		{"shared", "clustered", "--workers=4 --balance=shared"},
+		{"rr", "clustered", "--workers=4 --balance=rr"},
+		{"none", "clustered", "--workers=4 --balance=none"},
 	} {
 		m, err := LookupMode(tc.mode)
 		if err != nil {

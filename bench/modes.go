@@ -105,6 +105,14 @@ func Modes() []Mode {
 		{Name: "node-cluster-none", Family: FamilyNode, Program: "node", OnPath: true,
 			About: "the article's app on Node's cluster module, one shared socket (SCHED_NONE)",
 			Args:  nodeScript("cluster.js"), Env: []string{"NODE_CLUSTER_SCHED_POLICY=none"}, Needs: []Need{nodeInstalled}},
+		// Last, so that the modes above keep their plot colours: report
+		// picks a mode's colour by its place in this list.
+		{Name: "rr", Family: FamilyGo, Program: "clustered",
+			About: "Node's SCHED_RR in Go: the master accepts and hands each connection to a worker with a free job slot, round-robin",
+			Args:  cluster("rr")},
+		{Name: "none", Family: FamilyGo, Program: "clustered",
+			About: "Node's SCHED_NONE in Go: one shared socket, every worker accepts whenever it can (no gate)",
+			Args:  cluster("none")},
 	}
 }
 

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/internal/spawn"
 )
@@ -21,6 +24,7 @@ type child struct {
 	pid     int
 	cmd     *exec.Cmd
 	started time.Time
+	hand    *net.UnixConn // the master's end of the hand-off socket (BalanceRR)
 	ready   chan struct{} // closed when the worker reports ready
 	exited  chan struct{} // closed once reaped; state, waitErr and failMsg are set then
 
@@ -30,10 +34,19 @@ type child struct {
 }
 
 // startChild forks the worker for slot from sp's thread, handing it its
-// listening socket and the write end of a status pipe.
+// listening socket (or its end of a hand-off socket) and the write end of a
+// status pipe.
 func startChild(m *Master, sp *spawn.Spawner, slot int) (*child, error) {
+	sock, hand, err := workerSocket(m, slot)
+	if err != nil {
+		return nil, err
+	}
+	if hand != nil {
+		defer sock.Close() // the worker's end: only the worker keeps it
+	}
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
+		closeHand(hand)
 		return nil, fmt.Errorf("status pipe: %w", err)
 	}
 	cmd := exec.Command(m.path, m.args...)
@@ -42,24 +55,61 @@ func startChild(m *Master, sp *spawn.Spawner, slot int) (*child, error) {
 		envMasterPID+"="+strconv.Itoa(os.Getpid()),
 		envBalance+"="+string(m.balance),
 		envListenFD+"="+strconv.Itoa(listenFD),
+		envAddr+"="+m.socks.addr.String(),
 		envStatusFD+"="+strconv.Itoa(statusFD),
 		"GOMAXPROCS=1",
 	)
 	cmd.Stdout, cmd.Stderr = m.stdout, m.stderr
-	cmd.ExtraFiles = []*os.File{m.socks.forSlot(slot), statusW} // fds 3 and 4
+	cmd.ExtraFiles = []*os.File{sock, statusW} // fds 3 and 4
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: sigStop}
 	err = sp.Start(cmd)
 	statusW.Close()
 	if err != nil {
 		statusR.Close()
+		closeHand(hand)
 		return nil, fmt.Errorf("start worker %d: %w", slot, err)
 	}
 	c := &child{
-		slot: slot, pid: cmd.Process.Pid, cmd: cmd, started: time.Now(),
+		slot: slot, pid: cmd.Process.Pid, cmd: cmd, started: time.Now(), hand: hand,
 		ready: make(chan struct{}), exited: make(chan struct{}),
 	}
 	go c.watch(statusR)
 	return c, nil
+}
+
+// workerSocket is the socket a worker of slot inherits: its listening
+// socket, or under BalanceRR its end of a new hand-off socket pair, whose
+// other end (hand) stays with the master. SOCK_SEQPACKET keeps each message
+// one packet; close-on-exec keeps the pair out of the other workers.
+func workerSocket(m *Master, slot int) (sock *os.File, hand *net.UnixConn, err error) {
+	if !m.balance.handsOff() {
+		return m.socks.forSlot(slot), nil, nil
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hand-off socket for worker %d: %w", slot, err)
+	}
+	mine := os.NewFile(uintptr(fds[0]), "prefork-handoff")
+	defer mine.Close() // FileConn keeps its own duplicate
+	theirs := os.NewFile(uintptr(fds[1]), "prefork-handoff-worker")
+	c, err := net.FileConn(mine)
+	if err != nil {
+		theirs.Close()
+		return nil, nil, fmt.Errorf("hand-off socket for worker %d: %w", slot, err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		theirs.Close()
+		return nil, nil, fmt.Errorf("hand-off socket for worker %d is a %T", slot, c)
+	}
+	return theirs, uc, nil
+}
+
+func closeHand(hand *net.UnixConn) {
+	if hand != nil {
+		hand.Close()
+	}
 }
 
 // watch reads the status pipe, then reaps the process.

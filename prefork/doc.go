@@ -19,29 +19,33 @@
 // worker process's states and every transition between them), rolling.go
 // (the rolling restart), child.go (one worker process: start, status pipe,
 // ready and exited), protocol.go (what master and worker say to each other),
-// worker.go (the worker side).
+// worker.go (the worker side), dispatch.go (the master's hand-off under
+// BalanceRR) and handoff.go (the worker's side of it).
 //
-// # Listeners
+// # Balances
 //
-// The master makes every listening socket and hands them to the workers as
-// inherited file descriptors (exec.Cmd.ExtraFiles). The Balance decides how:
+// The master makes every listening socket. The Balance decides what the
+// workers get:
 //
 //   - BalanceReusePort (default): N sockets bound to the same address with
 //     SO_REUSEPORT, one per worker slot; the kernel spreads new connections
-//     over them by hash. Worker i serves socket i.
-//   - BalanceShared: one socket shared by every worker. Each worker gates
-//     its listener (listen.Gate): it accepts only while the App has a free
-//     job slot (Capacity), so the next connection goes to a worker that is
-//     idle.
+//     over them by hash. Worker i serves socket i, and accepts only while
+//     its App has a free job slot (listen.Gate, of Capacity).
+//   - BalanceShared: one socket shared by every worker, each gated the same
+//     way, so the next connection goes to a worker that is idle.
+//   - BalanceRR, Node's SCHED_RR: the master accepts every connection on its
+//     one socket and hands it to a worker with a free job slot, round-robin,
+//     over a Unix socket (below).
+//   - BalanceNone, Node's SCHED_NONE: one shared socket, and every worker
+//     accepts whenever it can, with no gate.
 //
-// A new balance adds a case to Balance.listen (its sockets) and gated; one
-// where the master itself accepts and hands connections over would also
-// give each worker its end of a Unix socket instead of a listening socket.
+// The sockets are inherited file descriptors (exec.Cmd.ExtraFiles); under
+// BalanceRR a worker inherits instead its end of a Unix socket pair.
 //
 // The gate counts connections, not requests: an idle HTTP keep-alive
 // connection holds its slot until the client or the server's idle timeout
 // closes it. Clients that send one request per connection (the benchmark's)
-// are what shared balancing is for.
+// are what the gate is for.
 //
 // Keeping the sockets in the master matters: closing a listening socket resets
 // the connections waiting in its accept queue, so if each worker owned its
@@ -51,6 +55,80 @@
 // before any process is started, also when another SO_REUSEPORT group (a
 // leftover cluster) holds it: New first binds the port once without
 // SO_REUSEPORT.
+//
+// # What a crash loses, and what each balance costs
+//
+// A worker killed with SIGKILL loses what it had accepted. With the gate
+// (reuseport, shared) and with rr, a worker holds no more connections than
+// it has job slots, so it loses at most its running jobs (one at
+// GOMAXPROCS=1); the connections that wait stay in a kernel queue of a
+// socket the master holds, or in the master, and go to the other workers and
+// to the replacement. Measured here, kill -9 of one of 2 workers 0.5 s into
+// a burst of 40 (1 MP photo) lost 1 of 40 with each of them; reuseport
+// before it was gated lost 14 to 19.
+//
+//   - reuseport: the kernel picks a socket by hash, blind to load. Gated, a
+//     connection hashed to a busy worker waits in that worker's kernel queue
+//     even while another worker is idle (a burst of 20 still splits 6/14 to
+//     10/10); ungated it waited inside the busy worker instead, and died
+//     with it.
+//   - shared: load-aware, but which idle worker the kernel wakes is up to
+//     epoll.
+//   - rr: load-aware and round-robin among free workers, at the price of a
+//     master hop per connection (an accept, a sendmsg, and two small packets
+//     back) and of a queue that lives in the master: if the master itself
+//     dies, what waits in it dies too, where the workers of the other
+//     balances, which hold the sockets as well, drain the kernel's queue
+//     before they follow their master.
+//   - none: keeps Node's weaknesses. A worker takes connections whether or
+//     not it can run them, so the load is as uneven as the kernel's wake-ups
+//     (Node's docs saw over 70% of connections in two of eight processes),
+//     and a crash loses every connection the worker had accepted, including
+//     requests waiting for a job slot inside it: 12 to 36 of 40 in five of
+//     six runs of the test above (the sixth lost 1). It is the reference for what goes wrong.
+//
+// # The hand-off protocol (BalanceRR)
+//
+// Each worker has a SOCK_SEQPACKET Unix socket pair with the master; every
+// message is one packet of text, and a connection's descriptor rides with
+// its "conn" packet as SCM_RIGHTS (the master takes it with
+// SyscallConn().Control, which leaves the socket non-blocking).
+//
+//	worker -> master  free          one more job slot is free: send one connection
+//	master -> worker  conn <id>     a connection, its descriptor attached
+//	worker -> master  took <id>     the App has it (the master closes its copy)
+//	worker -> master  refused <id>  the worker is stopping: give it to another
+//	worker -> master  drain         final stop: ask for nothing more, take what comes
+//	worker -> master  stop          retiring: ask for nothing more, refuse what comes
+//	master -> worker  end           nothing more will come: a drain may finish
+//
+// A worker says "free" once per job slot when its App first calls Accept, and
+// again each time a connection it was handed closes, while it serves. The
+// master sends a connection only against a "free", to the next free worker
+// in round-robin order; the rest wait in the master, in arrival order. It
+// keeps its own descriptor of each connection until "took", so a connection
+// that is refused, whose send fails (a write error: the worker died), or
+// whose worker dies before taking it (its socket reaches end of file) goes
+// back to the front of the queue, for another worker: a connection is never
+// dropped while some worker lives.
+//
+// The worker's side is a net.Listener with Drain and Stop, so the App and
+// server.ServeGracefully serve it unchanged. Stop (a retirement) says "stop"
+// and refuses what it received but the App has not taken. Drain (a final
+// stop) says "drain" and takes what comes until "end". On the master's final
+// stop it takes what is queued on its socket, accepts nothing more, hands
+// every waiting connection out whether or not a worker has a free slot (they
+// are all draining), and says "end" to each draining worker once nothing is
+// left in the master and nothing handed out can come back. A worker told to
+// stop on its own (a SIGTERM from outside) gets its "end" once it holds
+// nothing unacknowledged.
+//
+// How this differs from Node's SCHED_RR: Node's master sends a handle to a
+// worker that has no unacknowledged hand-off, and the worker acknowledges on
+// receipt, before it handles the request; it then interleaves every request
+// it took, so a worker may hold many and a crash loses them all. Node
+// balances connections; ours balances job slots: a worker takes a connection
+// only while it has a free slot, so what waits, waits in the master.
 //
 // # Readiness
 //
@@ -74,13 +152,16 @@
 //     replacement, wait until it is ready, then retire the old worker (SIGUSR1:
 //     its listener stops accepting at once, leaving the queue to the
 //     replacement, and the App finishes what it accepted) and wait for it to go.
+//     Under BalanceRR the retiring worker refuses what it was handed and
+//     had not taken, and the master gives that to the others.
 //   - When the context given to Run is done, the master sends SIGTERM to every
 //     worker, waits up to the grace period, SIGKILLs stragglers and returns.
 //     A worker told to stop just cancels its App's context. The App
 //     (server.ServeGracefully) drains the listener: it takes, outside the
-//     gate, what is already queued in the kernel, lets every accepted
-//     connection deliver its request, and only then shuts down. prefork
-//     itself only stops accepting and cancels.
+//     gate, what is already queued in the kernel (under BalanceRR, what the
+//     master hands out until "end"), lets every accepted connection deliver
+//     its request, and only then shuts down. prefork itself only stops
+//     accepting and cancels.
 //   - Workers follow the master: they get SIGTERM from the kernel when it
 //     dies (Pdeathsig; the master forks from one locked OS thread that lives
 //     as long as Run, internal/spawn, because Pdeathsig follows the parent

@@ -70,11 +70,11 @@ func testWorker(args []string) int {
 	return 0
 }
 
-// testMaster runs a Master of "ok" workers on args[0] and prints the master
-// pid; used to kill a master from outside.
+// testMaster runs a Master of "ok" workers on args[0] with balance args[1]
+// and logs to stdout; used to kill a master from outside.
 func testMaster(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stdout, nil))
-	m, err := New(Addr(args[0]), Workers(2), Logger(log), Command(os.Args[0], "ok"))
+	m, err := New(Addr(args[0]), Balancing(Balance(args[1])), Workers(2), Logger(log), Command(os.Args[0], "ok"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -240,4 +240,5 @@ func getVia(ctx context.Context, dial func(context.Context, string, string) (net
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
-var modes = []Balance{BalanceReusePort, BalanceShared}
+// allBalances are the balances every cluster test runs with.
+var allBalances = []Balance{BalanceReusePort, BalanceShared, BalanceRR, BalanceNone}

@@ -36,6 +36,7 @@ type Master struct {
 	socketless    bool
 
 	socks   *sockets
+	disp    *dispatcher // hands connections over under BalanceRR; nil otherwise
 	restart chan struct{}
 
 	mu      sync.Mutex
@@ -95,6 +96,9 @@ func New(opts ...Option) (*Master, error) {
 		return nil, fmt.Errorf("prefork: %w", err)
 	}
 	m.socks = socks
+	if m.balance.handsOff() {
+		m.disp = newDispatcher(socks.ln, m.log)
+	}
 	return m, nil
 }
 
@@ -119,6 +123,9 @@ func (m *Master) Close() error {
 	defer m.mu.Unlock()
 	if !m.closed {
 		m.closed = true
+		if m.disp != nil {
+			m.disp.close()
+		}
 		m.socks.close()
 	}
 	return nil

@@ -18,12 +18,12 @@ import (
 )
 
 func TestWorkersAnswer(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			c := startCluster(t, mode, 2)
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) {
+			c := startCluster(t, b, 2)
 			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-			// Two slow requests at once: in shared mode the gate sends the
-			// second to the idle worker; in reuseport mode the hash may not,
+			// Two slow requests at once: the shared gate and rr send the
+			// second to the idle worker; the reuseport hash and none may not,
 			// so try a few rounds.
 			seen := map[int]bool{}
 			for round := 0; round < 20 && len(seen) < 2; round++ {
@@ -42,8 +42,8 @@ func TestWorkersAnswer(t *testing.T) {
 					})
 				}
 				wg.Wait()
-				if mode == BalanceShared && len(seen) != 2 {
-					t.Fatalf("shared mode: two concurrent requests went to %v, want two workers", seen)
+				if (b == BalanceShared || b == BalanceRR) && len(seen) != 2 {
+					t.Fatalf("%s: two concurrent requests went to %v, want two workers", b, seen)
 				}
 			}
 			if len(seen) != 2 {
@@ -59,9 +59,9 @@ func TestWorkersAnswer(t *testing.T) {
 }
 
 func TestCrashRecovery(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			c := startCluster(t, mode, 2)
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) {
+			c := startCluster(t, b, 2)
 			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
 			victim := c.log.onlinePIDs()[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
@@ -103,9 +103,9 @@ func (c *countingDialer) dial(ctx context.Context, network, addr string) (net.Co
 }
 
 func TestStopFinishesAcceptedRequests(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			c := startCluster(t, mode, 2)
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) {
+			c := startCluster(t, b, 2)
 			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
 			const n = 20
 			cd := &countingDialer{}
@@ -138,9 +138,9 @@ func TestStopFinishesAcceptedRequests(t *testing.T) {
 }
 
 func TestRollingRestart(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(string(mode), func(t *testing.T) {
-			c := startCluster(t, mode, 2)
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) {
+			c := startCluster(t, b, 2)
 			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
 			old := c.log.onlinePIDs()
 
@@ -255,10 +255,10 @@ func TestPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	for _, mode := range modes {
-		_, err := New(Addr(ln.Addr().String()), Workers(2), Balancing(mode), Command(os.Args[0]))
+	for _, b := range allBalances {
+		_, err := New(Addr(ln.Addr().String()), Workers(2), Balancing(b), Command(os.Args[0]))
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
-			t.Errorf("%s: New error = %v, want address already in use", mode, err)
+			t.Errorf("%s: New error = %v, want address already in use", b, err)
 		}
 	}
 }
@@ -278,7 +278,13 @@ func TestBadOptions(t *testing.T) {
 
 // TestMasterDeath kills a master with SIGKILL and checks its workers follow.
 func TestMasterDeath(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "run-master", "127.0.0.1:0")
+	for _, b := range allBalances {
+		t.Run(string(b), func(t *testing.T) { testMasterDeath(t, b) })
+	}
+}
+
+func testMasterDeath(t *testing.T, b Balance) {
+	cmd := exec.Command(os.Args[0], "run-master", "127.0.0.1:0", string(b))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -321,12 +327,12 @@ func TestMasterDeath(t *testing.T) {
 }
 
 func TestParseBalance(t *testing.T) {
-	for _, s := range []string{"reuseport", "shared"} {
+	for _, s := range []string{"reuseport", "shared", "rr", "none"} {
 		if b, err := ParseBalance(s); err != nil || string(b) != s {
 			t.Errorf("ParseBalance(%q) = %q, %v", s, b, err)
 		}
 	}
-	for _, s := range []string{"rr", "", "Shared"} {
+	for _, s := range []string{"round-robin", "", "Shared"} {
 		if _, err := ParseBalance(s); err == nil {
 			t.Errorf("ParseBalance(%q) succeeded", s)
 		}
@@ -443,15 +449,15 @@ func TestPortTakenByCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	for _, mode := range modes {
-		second, err := New(Addr(first.Addr().String()), Workers(2), Balancing(mode), Command(os.Args[0]))
+	for _, b := range allBalances {
+		second, err := New(Addr(first.Addr().String()), Workers(2), Balancing(b), Command(os.Args[0]))
 		if err == nil {
 			second.Close()
-			t.Errorf("%s: second cluster bound the taken port %s", mode, first.Addr())
+			t.Errorf("%s: second cluster bound the taken port %s", b, first.Addr())
 			continue
 		}
 		if !strings.Contains(err.Error(), "address already in use") {
-			t.Errorf("%s: New error = %v, want address already in use", mode, err)
+			t.Errorf("%s: New error = %v, want address already in use", b, err)
 		}
 	}
 }

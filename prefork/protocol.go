@@ -10,13 +10,14 @@ const (
 	envWorker    = "FLIPBENCH_WORKER"     // worker index: the marker
 	envMasterPID = "FLIPBENCH_MASTER_PID" // parent PID saved at start
 	envBalance   = "FLIPBENCH_BALANCE"    // the Balance's name
-	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket
+	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket, or hand-off socket (BalanceRR)
+	envAddr      = "FLIPBENCH_ADDR"       // the address the master serves (BalanceRR)
 	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
 )
 
 // Child file descriptors: ExtraFiles start at 3.
 const (
-	listenFD = 3
+	listenFD = 3 // the listening socket, or under BalanceRR the worker's end of the hand-off socket
 	statusFD = 4
 )
 
@@ -34,3 +35,22 @@ const (
 	// The socket stays open in the master and the replacement.
 	sigRetire = syscall.SIGUSR1
 )
+
+// The hand-off protocol (BalanceRR), on a SOCK_SEQPACKET Unix socket pair:
+// every message is one packet of ASCII text, a connection's descriptor rides
+// with its "conn" packet as SCM_RIGHTS. See the package doc.
+const (
+	// Master to worker.
+	msgConn = "conn" // "conn <id>" + a descriptor: a connection for the App
+	msgEnd  = "end"  // nothing more will come: a drain may finish
+
+	// Worker to master.
+	msgFree    = "free"    // one more job slot is free: send one connection
+	msgTook    = "took"    // "took <id>": the App has it; the master closes its copy
+	msgRefused = "refused" // "refused <id>": the worker is stopping; give it to another
+	msgDrain   = "drain"   // final stop: ask for nothing more, take what comes until "end"
+	msgStop    = "stop"    // retiring: ask for nothing more, refuse what comes
+)
+
+// maxMsg bounds a hand-off packet's text.
+const maxMsg = 64

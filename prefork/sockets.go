@@ -116,7 +116,8 @@ func listenFile(ctx context.Context, lc net.ListenConfig, addr string) (*os.File
 
 // sockets are the listening sockets a master holds for its workers.
 type sockets struct {
-	files []*os.File // one per slot, or one for every slot
+	files []*os.File   // one per slot, or one for every slot
+	ln    net.Listener // the master's own socket, when it hands connections over
 	addr  net.Addr
 }
 
@@ -131,7 +132,12 @@ func (s *sockets) forSlot(slot int) *os.File {
 	return s.files[slot]
 }
 
-func (s *sockets) close() { closeFiles(s.files) }
+func (s *sockets) close() {
+	closeFiles(s.files)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+}
 
 func closeFiles(files []*os.File) {
 	for _, f := range files {

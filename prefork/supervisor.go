@@ -152,6 +152,9 @@ func (r *supervisor) handle(ev event) {
 
 func (r *supervisor) exited(p *proc) {
 	delete(r.procs, p.id)
+	if r.m.disp != nil {
+		r.m.disp.detach(p.id)
+	}
 	r.logExit(p)
 	if r.m.onExit != nil {
 		r.m.onExit(p.slot, p.pid)
@@ -223,6 +226,9 @@ func (r *supervisor) scheduleRespawn(slot int, readyAt time.Time) {
 func (r *supervisor) stop() <-chan time.Time {
 	r.stopping = true
 	r.roll = nil
+	if r.m.disp != nil {
+		r.m.disp.stop()
+	}
 	for _, p := range r.procs {
 		r.transition(p, stopping)
 	}
@@ -252,6 +258,9 @@ func (r *supervisor) start(slot int) (*proc, error) {
 	r.nextID++
 	p := &proc{child: c, id: r.nextID, state: starting}
 	r.procs[p.id] = p
+	if r.m.disp != nil {
+		r.m.disp.attach(p.id, p.pid, c.hand)
+	}
 	r.m.log.Debug("worker started", "worker", slot, "worker_pid", p.pid)
 	go r.watch(p)
 	r.after(r.m.readyTimeout, event{kind: evReadyTimeout, p: p})

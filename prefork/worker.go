@@ -25,10 +25,12 @@ const parentPoll = 200 * time.Millisecond
 var ErrNotWorker = errors.New("prefork: not a worker process")
 
 // App is what a worker serves. Capacity is the number of jobs it runs at
-// once (the gate size in shared balancing). Serve serves ln until ctx is
-// done, then stops gracefully and returns nil on a clean stop: ln is a
-// *listen.Listener, and the App should drain it (server.ServeGracefully
-// does) so that the connections queued in the kernel are answered.
+// once (the gate size, or under BalanceRR the connections the worker asks
+// the master for). Serve serves ln until ctx is done, then stops gracefully
+// and returns nil on a clean stop: ln has Drain and Stopped methods (a
+// *listen.Listener, or the hand-off listener of BalanceRR), and the App
+// should drain it (server.ServeGracefully does) so that the connections
+// queued for it are answered.
 type App interface {
 	Capacity() int
 	Serve(ctx context.Context, ln net.Listener) error
@@ -41,12 +43,14 @@ func IsWorker() bool {
 }
 
 // Worker is the worker side of the master/worker protocol: the inherited
-// listener, the status pipe and the saved parent PID.
+// listener (or hand-off socket), the status pipe and the saved parent PID.
 type Worker struct {
 	index     int
 	balance   Balance
 	masterPID int
-	ln        net.Listener
+	ln        net.Listener  // the listening socket; nil under BalanceRR
+	hand      *net.UnixConn // the hand-off socket under BalanceRR
+	addr      net.Addr      // the master's address under BalanceRR
 	status    *os.File
 	statusMu  sync.Mutex
 }
@@ -80,7 +84,7 @@ func newWorker(listener bool) (*Worker, error) {
 	for _, in := range []struct {
 		fd   int
 		what string
-	}{{listenFD, "listening socket"}, {statusFD, "status pipe"}} {
+	}{{listenFD, "listening or hand-off socket"}, {statusFD, "status pipe"}} {
 		if in.fd == listenFD && !listener {
 			continue
 		}
@@ -96,14 +100,51 @@ func newWorker(listener bool) (*Worker, error) {
 	if !listener {
 		return w, nil
 	}
-	lf := os.NewFile(listenFD, "prefork-listener")
-	w.ln, err = net.FileListener(lf)
-	lf.Close()
-	if err != nil {
+	if err := w.inherit(); err != nil {
 		w.status.Close()
-		return nil, fmt.Errorf("prefork: inherited listener: %w", err)
+		return nil, fmt.Errorf("prefork: %w", err)
 	}
 	return w, nil
+}
+
+// inherit opens the inherited socket: a listener, or under BalanceRR the
+// hand-off socket and the master's address.
+func (w *Worker) inherit() error {
+	f := os.NewFile(listenFD, "prefork-listener")
+	defer f.Close() // FileListener and FileConn keep their own duplicates
+	if !w.balance.handsOff() {
+		ln, err := net.FileListener(f)
+		if err != nil {
+			return fmt.Errorf("inherited listener: %w", err)
+		}
+		w.ln = ln
+		return nil
+	}
+	addr, err := net.ResolveTCPAddr("tcp", os.Getenv(envAddr))
+	if err != nil {
+		return fmt.Errorf("bad %s: %w", envAddr, err)
+	}
+	c, err := net.FileConn(f)
+	if err != nil {
+		return fmt.Errorf("inherited hand-off socket: %w", err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return fmt.Errorf("inherited hand-off socket is a %T, not a Unix socket", c)
+	}
+	w.hand, w.addr = uc, addr
+	return nil
+}
+
+// closeInherited closes the inherited socket.
+func (w *Worker) closeInherited() {
+	if w.ln != nil {
+		w.ln.Close()
+	}
+	if w.hand != nil {
+		w.hand.Close()
+	}
 }
 
 // Index is the worker's slot index, 0 to N-1.
@@ -119,9 +160,7 @@ func (w *Worker) Fail(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	w.writeStatus(statusFail + msg)
 	w.closeStatus()
-	if w.ln != nil {
-		w.ln.Close()
-	}
+	w.closeInherited()
 }
 
 func (w *Worker) writeStatus(line string) {
@@ -141,8 +180,9 @@ func (w *Worker) closeStatus() {
 	}
 }
 
-// Serve serves app on the inherited listener and reports readiness to the
-// master when app first calls Accept. It stops when ctx is done, on SIGTERM
+// Serve serves app on the inherited listener (under BalanceRR, on the
+// connections the master hands over) and reports readiness to the master
+// when app first calls Accept. It stops when ctx is done, on SIGTERM
 // or SIGINT, or when the master dies (parent PID changed): it cancels app's
 // context, and app drains the listener. On SIGUSR1 (the master retiring it
 // for a replacement) it first stops the listener, so that the replacement
@@ -152,12 +192,8 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 	signal.Notify(sigs, sigStop, syscall.SIGINT, sigRetire)
 	defer signal.Stop(sigs)
 
-	gate := 0
-	if w.balance.gated() {
-		gate = max(app.Capacity(), 1)
-	}
 	ready := make(chan struct{})
-	ln := listen.New(w.ln, listen.Gate(gate), listen.OnFirstAccept(func() { close(ready) }))
+	ln := w.listener(app.Capacity(), func() { close(ready) })
 
 	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -210,6 +246,27 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			cancel()
 		}
 	}
+}
+
+// stoppableListener is what Serve needs of the App's listener besides
+// net.Listener: a retirement stops it.
+type stoppableListener interface {
+	net.Listener
+	Stop()
+}
+
+// listener wraps the inherited socket for an App of capacity job slots;
+// onFirst is called on its first Accept.
+func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
+	capacity = max(capacity, 1)
+	if w.balance.handsOff() {
+		return newHandoffListener(w.hand, w.addr, capacity, onFirst)
+	}
+	gate := 0
+	if w.balance.gated() {
+		gate = capacity
+	}
+	return listen.New(w.ln, listen.Gate(gate), listen.OnFirstAccept(onFirst))
 }
 
 // watchParent closes gone when the parent PID differs from the master's.

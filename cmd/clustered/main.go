@@ -4,9 +4,12 @@
 // (GOMAXPROCS=1). The master restarts crashed workers, makes a rolling restart
 // on SIGHUP, and stops the cluster gracefully on SIGTERM or SIGINT.
 //
-// -balance=reuseport (default) gives each worker its own SO_REUSEPORT socket;
-// -balance=shared gives them one socket, and a worker accepts a connection
-// only while it has a free job slot.
+// -balance says how connections reach the workers: reuseport (default) gives
+// each worker its own SO_REUSEPORT socket; shared gives them one socket; with
+// both a worker accepts only while it has a free job slot. rr is Node's
+// SCHED_RR: the master accepts every connection and hands it to a worker with
+// a free job slot, round-robin. none is Node's SCHED_NONE: one shared socket
+// and no gate. See package prefork.
 package main
 
 import (
@@ -54,7 +57,7 @@ func run(args []string) error {
 	}
 	o := options{}
 	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
-	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash) or shared (one socket; a worker accepts only with a free job slot)")
+	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a connection only with a free job slot")
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {

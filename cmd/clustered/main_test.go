@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { os.Exit(testproc.Main(m, ".", "clustered", &bin)) 
 
 var (
 	image    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
-	modes    = []string{"reuseport", "shared"}
+	balances = []string{"reuseport", "shared", "rr", "none"}
 	addrRE   = regexp.MustCompile(`msg="master running" .*addr=(\S+)`)
 	onlineRE = regexp.MustCompile(`msg="worker online" .*worker=(\d+) worker_pid=(\d+)`)
 )
@@ -46,12 +46,12 @@ type master struct {
 	err    error // Wait's result, once exited is closed
 }
 
-// start runs the binary with 2 workers of mode on a free loopback port and
-// waits until both are online. Cleanup kills by PID whatever is left and
+// start runs the binary with 2 workers and balance on a free loopback port
+// and waits until both are online. Cleanup kills by PID whatever is left and
 // checks /proc that no worker survived.
-func start(t *testing.T, mode string, args ...string) *master {
+func start(t *testing.T, balance string, args ...string) *master {
 	t.Helper()
-	m := launch(t, append([]string{"-workers", "2", "-balance", mode, "-addr", "127.0.0.1:0",
+	m := launch(t, append([]string{"-workers", "2", "-balance", balance, "-addr", "127.0.0.1:0",
 		"-image", image, "-grace", "10s"}, args...)...)
 	testproc.WaitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
 	sub := addrRE.FindStringSubmatch(m.out.String())
@@ -115,6 +115,24 @@ func (m *master) stop(t *testing.T, sig syscall.Signal) (time.Duration, error) {
 		t.Fatal("master did not exit within 15s")
 	}
 	return time.Since(start), m.err
+}
+
+// waitReplacement waits, up to 10 s, until the third worker the master
+// reported online (the replacement of a killed one) answers GET /, and
+// returns its pid.
+func (m *master) waitReplacement(t *testing.T, c *client) int {
+	t.Helper()
+	var fresh int
+	testproc.WaitFor(t, 10*time.Second, "the replacement answering", func() bool {
+		pids := m.workerPIDs()
+		if len(pids) < 3 {
+			return false
+		}
+		fresh = pids[2]
+		_, pid, err := c.do(http.MethodGet, m.addr, "/")
+		return err == nil && pid == fresh
+	})
+	return fresh
 }
 
 // checkGone checks that the master and every worker are gone and the temp
@@ -212,13 +230,13 @@ func (c *client) flip(addr string) (int, error) {
 }
 
 func TestTwoWorkersAnswer(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			c := newClient()
 			seen := map[int]bool{}
-			// Two jobs at once: shared balancing must put them on two
-			// workers; the reuseport hash may not, so allow a few rounds.
+			// Two jobs at once: shared and rr must put them on two workers;
+			// the reuseport hash and none may not, so allow a few rounds.
 			for round := 0; round < 10 && len(seen) < 2; round++ {
 				var mu sync.Mutex
 				var wg sync.WaitGroup
@@ -235,7 +253,7 @@ func TestTwoWorkersAnswer(t *testing.T) {
 					})
 				}
 				wg.Wait()
-				if mode == "shared" && len(seen) < 2 {
+				if (b == "shared" || b == "rr") && len(seen) < 2 {
 					t.Fatalf("two jobs at once both went to %v", seen)
 				}
 			}
@@ -274,27 +292,17 @@ func TestTwoWorkersAnswer(t *testing.T) {
 }
 
 func TestKilledWorkerIsReplaced(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			victim := m.workerPIDs()[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
-			c := newClient()
-			var fresh int
 			// Wait longer than the 2 s the issue asks for, so that a miss
 			// reports the time it took rather than only a timeout.
-			testproc.WaitFor(t, 10*time.Second, "a new worker answering", func() bool {
-				pids := m.workerPIDs()
-				if len(pids) < 3 {
-					return false
-				}
-				fresh = pids[2]
-				_, pid, err := c.do(http.MethodGet, m.addr, "/")
-				return err == nil && pid == fresh
-			})
+			fresh := m.waitReplacement(t, newClient())
 			took := time.Since(killed)
 			t.Logf("new worker %d answered %v after kill -9", fresh, took.Round(time.Millisecond))
 			if took > 2*time.Second {
@@ -313,9 +321,9 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 }
 
 func TestSIGTERMDuringBurst(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			const n = 20
 			c := newClient()
 			errs := make(chan error, n)
@@ -347,9 +355,9 @@ func TestSIGTERMDuringBurst(t *testing.T) {
 }
 
 func TestSIGHUPRollingRestart(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			m := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
 			old := m.workerPIDs()
 			c := newClient()
 			stopStream := make(chan struct{})
@@ -411,7 +419,7 @@ func TestStartFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	for _, mode := range modes {
+	for _, b := range balances {
 		for _, tc := range []struct {
 			name string
 			args []string
@@ -421,9 +429,9 @@ func TestStartFailures(t *testing.T) {
 			{"missing image", []string{"-addr", "127.0.0.1:0", "-image", "testdata/nope.jpg"},
 				[]string{"before becoming ready", "nope.jpg", "no such file"}},
 		} {
-			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+			t.Run(b+"/"+tc.name, func(t *testing.T) {
 				start := time.Now()
-				m := launch(t, append([]string{"-workers", "2", "-balance", mode}, tc.args...)...)
+				m := launch(t, append([]string{"-workers", "2", "-balance", b}, tc.args...)...)
 				select {
 				case <-m.exited:
 				case <-time.After(5 * time.Second):
@@ -461,16 +469,8 @@ func TestStopAfterReplacementShared(t *testing.T) {
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient()
 	// Traffic while the replacement starts keeps the survivor accepting.
-	testproc.WaitFor(t, 10*time.Second, "the replacement answering", func() bool {
-		pids := m.workerPIDs()
-		if len(pids) < 3 {
-			return false
-		}
-		_, pid, err := c.do(http.MethodGet, m.addr, "/")
-		return err == nil && pid == pids[2]
-	})
+	m.waitReplacement(t, newClient())
 	took, err := m.stop(t, syscall.SIGTERM)
 	if err != nil {
 		t.Errorf("master exit: %v", err)
@@ -489,11 +489,11 @@ func TestStopAfterReplacementShared(t *testing.T) {
 // it must fail at once, not share the port (Linux lets a second
 // SO_REUSEPORT group of the same user bind it).
 func TestSecondClusterOnSamePort(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			first := start(t, mode)
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			first := start(t, b)
 			begin := time.Now()
-			second := launch(t, "-workers", "2", "-balance", mode, "-addr", first.addr, "-image", image)
+			second := launch(t, "-workers", "2", "-balance", b, "-addr", first.addr, "-image", image)
 			select {
 			case <-second.exited:
 			case <-time.After(5 * time.Second):
@@ -520,6 +520,57 @@ func TestSecondClusterOnSamePort(t *testing.T) {
 			}
 			first.checkGone(t)
 			second.checkGone(t)
+		})
+	}
+}
+
+// TestKillMidBurst kills one of 2 workers (SIGKILL) in the middle of a burst
+// of 40 flips. A worker holds no more connections than its job slots (one,
+// at GOMAXPROCS=1): with reuseport and shared the rest wait in the kernel
+// queue of a socket the master holds, with rr in the master; so at most the
+// victim's running job is lost. none has no gate: the victim loses what it
+// accepted, and the test only checks that the cluster recovers.
+func TestKillMidBurst(t *testing.T) {
+	for _, b := range balances {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b)
+			victim := m.workerPIDs()[0]
+			const n, capacity = 40, 1
+			c := newClient()
+			var answered atomic.Int32
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					_, err := c.flip(m.addr)
+					if err == nil {
+						answered.Add(1)
+					}
+					errs <- err
+				}()
+			}
+			// Mid-burst: every request connected, a few answered.
+			testproc.WaitFor(t, 30*time.Second, "the burst under way", func() bool {
+				return c.connected.Load() == n && answered.Load() >= 4
+			})
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			lost := 0
+			for range n {
+				if err := <-errs; err != nil {
+					lost++
+				}
+			}
+			t.Logf("%s: kill -9 of worker %d mid-burst: %d of %d requests lost", b, victim, lost, n)
+			if b != "none" && lost > capacity {
+				t.Errorf("%d requests lost, want at most the victim's %d running job", lost, capacity)
+			}
+			// The cluster recovers: a replacement answers.
+			m.waitReplacement(t, c)
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t)
 		})
 	}
 }
