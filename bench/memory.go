@@ -36,8 +36,8 @@ type MemoryStop struct {
 }
 
 func (m MemoryStop) String() string {
-	return fmt.Sprintf("stopped for memory at n=%d: %s of RSS over the %s budget with %d jobs in flight",
-		m.Level, humanize.IBytes(m.RSS), humanize.IBytes(m.Budget), m.InFlight)
+	return fmt.Sprintf("stopped for memory at n=%d: %d MiB of RSS over the %d MiB budget with %d jobs in flight",
+		m.Level, m.RSS>>20, m.Budget>>20, m.InFlight)
 }
 
 // memWatch samples the summed RSS of a server's process group every interval
