@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
+)
+
+func balanceCmd(stdout, stderr io.Writer) command {
+	fs := newFlagSet("balance", fmt.Sprintf(`Usage: loadtest balance [flags]
+
+The balance experiment: how connections reach a cluster's workers under each
+Balance policy (clustered -balance), and what that does to a burst.
+
+Policies, each served by a bench mode (a policy whose mode or binary is missing
+is skipped with a one-line reason):
+
+%s
+For each policy it starts the server once, then fires -runs bursts of every
+size in -sizes, each on fresh connections (one per request). For every run it
+records the per-worker split (answers per X-Worker-PID) and, on -target flip,
+makespan / ideal, where ideal = ceil(N / capacity) x S and S comes from
+standard's sequential warm-up, as bench counts it.
+
+-target hello fires GET / (the pid) instead: connections that carry no work,
+to test Node's claim that with SCHED_NONE "over 70%% of all connections ended up
+in just two processes, out of eight" (use -workers 8 and larger -sizes).
+
+Writes into -out: env.json, balance.json (every run's split and ratio),
+balance.md (per policy and size: the split distribution, makespan / ideal min,
+median and max, and the share of runs within 1.1 x ideal), balance-*.svg, and
+per policy its server log and every run's raw results and reports.
+Exit code 1 if a server misbehaved.`, policyTable()), stderr)
+	var (
+		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
+		policies     = fs.String("policies", strings.Join(experiment.PolicyNames(), ","), "comma-separated policies to run: "+strings.Join(experiment.PolicyNames(), ", "))
+		sizes        = fs.String("sizes", joinInts(experiment.DefaultSizes()), "comma-separated burst sizes")
+		runs         = fs.Int("runs", experiment.DefaultRuns, "bursts per policy and size (K)")
+		workers      = fs.Int("workers", 0, "worker processes per cluster (0: the mode's own, one per core)")
+		target       = fs.String("target", experiment.TargetFlip, "what each connection asks: flip (POST /flip, a job) or hello (GET /, no work)")
+		image        = fs.String("image", contract.DefaultImage, "photo the servers flip")
+		out          = fs.String("out", experiment.DefaultBalanceOut, "run `folder` to write")
+		quick        = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -runs 5 (explicit flags win)")
+		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential jobs before the bursts (flip): standard's median is the run's S")
+		cpus         = fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by")
+		timeout      = fs.Duration("timeout", 0, "client timeout per request (0: per size, 3 × the ideal makespan + 1m)")
+		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
+		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM")
+	)
+	return command{fs: fs, run: func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected arguments %q", args)
+		}
+		set := setFlags(fs)
+		if *quick {
+			if !set["image"] {
+				*image = contract.QuickImage
+			}
+			if !set["runs"] {
+				*runs = 5
+			}
+		}
+		policyList, err := experiment.ParsePolicies(*policies)
+		if err != nil {
+			return usagef("-policies: %v", err)
+		}
+		sizeList, err := bench.ParseLevels(*sizes)
+		if err != nil {
+			return usagef("-sizes: %v", err)
+		}
+		switch {
+		case *runs < 1:
+			return usagef("-runs %d: need at least 1", *runs)
+		case *workers < 0:
+			return usagef("-workers %d: cannot be negative", *workers)
+		case *target != experiment.TargetFlip && *target != experiment.TargetHello:
+			return usagef("-target %q: want %s or %s", *target, experiment.TargetFlip, experiment.TargetHello)
+		case *warmups < 1:
+			return usagef("-warmups %d: need at least 1 to calibrate", *warmups)
+		case *cpus < 1:
+			return usagef("-cpus %d: need at least 1", *cpus)
+		case *timeout < 0:
+			return usagef("-timeout %s: cannot be negative", *timeout)
+		case *startTimeout <= 0 || *stopTimeout <= 0:
+			return usagef("-start-timeout and -stop-timeout must be positive")
+		case *out == "":
+			return usagef("-out: need a folder")
+		}
+		if err := checkImage(*image); err != nil {
+			return err
+		}
+
+		start := time.Now()
+		run, err := experiment.Balance(ctx, experiment.BalanceConfig{
+			BinDir: *bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
+			Target: *target, Image: *image, Out: *out, Warmups: *warmups, Cores: *cpus, Timeout: *timeout,
+			StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
+			Flags: flagValues(fs), Args: os.Args,
+		})
+		if run == nil {
+			return err
+		}
+		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*out, experiment.FileBalanceMD), err,
+			experiment.WriteBalance(*out, run))
+	}}
+}
+
+// finish reports the end of an experiment: its summary file on stdout
+// unless interrupted, and its error (a failure to render joined in).
+func finish(ctx context.Context, stdout, stderr io.Writer, name string, start time.Time, summary string, err, rerr error) error {
+	err = errors.Join(err, rerr)
+	fmt.Fprintf(stderr, "%s: %s in %s; summary in %s\n", name, doneWord(err), time.Since(start).Round(time.Second), summary)
+	if ctx.Err() == nil {
+		if md, rerr := os.ReadFile(summary); rerr == nil {
+			_, _ = stdout.Write(md)
+		}
+	}
+	return err
+}
+
+// checkImage refuses a photo that is missing or a folder.
+func checkImage(path string) error {
+	if fi, err := os.Stat(path); err != nil {
+		return usagef("-image: %v", err)
+	} else if fi.IsDir() {
+		return usagef("-image %s is a folder, want a photo", path)
+	}
+	return nil
+}
+
+// policyTable lists every policy for -h with its mode, and whether this
+// build has it.
+func policyTable() string {
+	var b strings.Builder
+	for _, p := range experiment.Policies() {
+		about := "(no such bench mode on this build yet: skipped)"
+		if m, err := bench.LookupMode(p.Mode); err == nil {
+			about = m.About
+		}
+		fmt.Fprintf(&b, "  %-10s mode %-10s %s\n", p.Balance, p.Mode, about)
+	}
+	return b.String()
+}

@@ -1,0 +1,116 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// common is what every experiment needs to start servers: where they are,
+// how long to wait for them, and where to say what happens.
+type common struct {
+	Place        bench.Place
+	Image        string // absolute
+	StartTimeout time.Duration
+	StopTimeout  time.Duration
+	ServerEnv    []string
+	Log          io.Writer
+	sp           *spawn.Spawner
+}
+
+// start starts spec with its log in dir/server.log.
+func (c *common) start(ctx context.Context, spec bench.Spec, dir string) (*bench.Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	srv, err := bench.StartServer(ctx, c.sp, spec, c.Image, filepath.Join(dir, bench.FileServerLog), c.ServerEnv, c.StartTimeout, c.StopTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c.logf("%s: started %s (pid %d), %d worker(s), capacity %d", spec.Name, spec.Binary, srv.PID(), srv.Spec.Workers, srv.Spec.Capacity)
+	return srv, nil
+}
+
+// stop stops srv and returns its problems, logged.
+func (c *common) stop(srv *bench.Server) []string {
+	ps := srv.Stop(c.StopTimeout)
+	for _, p := range ps {
+		c.logf("%s: problem: %s", srv.Spec.Name, p)
+	}
+	if len(ps) == 0 {
+		c.logf("%s: stopped cleanly", srv.Spec.Name)
+	}
+	return ps
+}
+
+// calibrate starts bench.CalibrationMode into dir, sends it warmups
+// sequential jobs and returns the run's S, as bench does.
+func (c *common) calibrate(ctx context.Context, dir string, warmups int) (time.Duration, error) {
+	spec, err := bench.Resolve(bench.CalibrationMode, c.Place, nil)
+	if err != nil {
+		return 0, fmt.Errorf("calibration: %w", err)
+	}
+	srv, err := c.start(ctx, spec, dir)
+	if err != nil {
+		return 0, fmt.Errorf("calibration: %w", err)
+	}
+	warm, err := srv.WarmUp(ctx, warmups, 0)
+	if ps := c.stop(srv); err == nil && len(ps) > 0 {
+		err = fmt.Errorf("%s: %v", spec.Name, ps)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("calibration: %w", err)
+	}
+	s := bench.Calibrate(warm)
+	c.logf("calibration: S = %s (median of %d sequential jobs on %s)", s.Round(time.Microsecond), len(warm), spec.Name)
+	return s, nil
+}
+
+func (c *common) logf(format string, args ...any) {
+	fmt.Fprintf(c.Log, format+"\n", args...)
+}
+
+// clearDir removes dir/name when it is a folder this package wrote (it holds
+// a server log) or empty; anything else is an error, not deleted.
+func clearDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, bench.FileServerLog)); err != nil {
+			return fmt.Errorf("output folder: %s exists and is not a folder of this experiment; choose another -out", dir)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	return nil
+}
+
+// writeEnv describes the machine, image and binaries into out/env.json.
+func writeEnv(ctx context.Context, out, image string, specs []bench.Spec, flags map[string]string, args []string) (bench.Env, error) {
+	env, err := bench.CollectEnv(ctx, image)
+	if err != nil {
+		return env, err
+	}
+	bins := map[string]string{}
+	for _, s := range specs {
+		bins[s.Name] = s.Binary
+	}
+	env.Binaries = bench.BinarySums(bins)
+	env.Flags, env.Args = flags, args
+	return env, loadtest.WriteJSON(filepath.Join(out, bench.FileEnv), env)
+}

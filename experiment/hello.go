@@ -1,0 +1,335 @@
+package experiment
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// Defaults of a HelloConfig.
+const (
+	DefaultStartRate = 500
+	DefaultFactor    = 2.0
+	DefaultStep      = 3 * time.Second
+	DefaultMaxRate   = 32000
+	DefaultBound     = 50 * time.Millisecond
+	// FileHelloJSON is the hello run's data.
+	FileHelloJSON = "hello.json"
+	// minSentShare is the share of a step's rate the driver must have sent
+	// for the step to count: below it, the load generator (on the same
+	// cores) is what gave out, not the server.
+	minSentShare = 0.9
+)
+
+// HelloModes returns the modes the hello workload runs when none are named:
+// every Go mode bench knows, so a cluster policy joins as soon as bench has
+// its mode.
+func HelloModes() []string {
+	var names []string
+	for _, m := range bench.Modes() {
+		if m.Family == bench.FamilyGo {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// HelloConfig is what Hello does; zero values take the defaults noted.
+type HelloConfig struct {
+	BinDir  string   // bench.DefaultBinDir
+	NodeApp string   // bench.DefaultNodeApp
+	Modes   []string // HelloModes()
+	// Image is the photo the servers are started with (they check it at
+	// start; GET / never reads it); contract.DefaultImage.
+	Image     string
+	Out       string        // bench.DefaultOutDir
+	Cores     int           // runtime.NumCPU()
+	StartRate int           // requests per second of the first step; DefaultStartRate
+	Factor    float64       // each step's rate over the last's; DefaultFactor
+	Step      time.Duration // how long each rate is held; DefaultStep
+	MaxRate   int           // no step goes past this rate; DefaultMaxRate
+	Bound     time.Duration // the p99 a step may not pass; DefaultBound
+	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
+	// least a second: an answer that late has failed the step anyway.
+	Timeout      time.Duration
+	StartTimeout time.Duration // bench.DefaultStartTimeout
+	StopTimeout  time.Duration // bench.DefaultStopTimeout
+	Log          io.Writer     // one line per step; nil discards
+	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	// ModeArgs appends flags to a mode's command line, as bench.Config's.
+	ModeArgs map[string][]string
+	Flags    map[string]string
+	Args     []string
+}
+
+func (c *HelloConfig) fill() {
+	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
+	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
+	c.Image = cmp.Or(c.Image, contract.DefaultImage)
+	c.Out = cmp.Or(c.Out, bench.DefaultOutDir)
+	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
+	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
+	c.Factor = cmp.Or(c.Factor, DefaultFactor)
+	c.Step = cmp.Or(c.Step, DefaultStep)
+	c.MaxRate = cmp.Or(c.MaxRate, DefaultMaxRate)
+	c.Bound = cmp.Or(c.Bound, DefaultBound)
+	c.Timeout = cmp.Or(c.Timeout, max(20*c.Bound, time.Second))
+	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
+	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
+	if c.Modes == nil {
+		c.Modes = HelloModes()
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+func (c *HelloConfig) validate() error {
+	if len(c.Modes) == 0 {
+		return errors.New("no modes to run")
+	}
+	for _, m := range c.Modes {
+		if _, err := bench.LookupMode(m); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.StartRate < 1:
+		return fmt.Errorf("start rate %d: must be positive", c.StartRate)
+	case c.Factor <= 1:
+		return fmt.Errorf("rate factor %g: must be above 1", c.Factor)
+	case c.Step <= 0 || c.Bound <= 0 || c.Timeout <= 0:
+		return errors.New("step, bound and timeout must be positive")
+	case c.MaxRate < c.StartRate:
+		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
+	}
+	if _, err := os.Stat(c.Image); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	return nil
+}
+
+// HelloRun is a whole hello run: what hello.json holds.
+type HelloRun struct {
+	Run       string            `json:"run"`
+	StartRate int               `json:"start_rate"`
+	Factor    float64           `json:"factor"`
+	Step      loadtest.Duration `json:"step"`
+	MaxRate   int               `json:"max_rate"`
+	Bound     loadtest.Duration `json:"p99_bound"`
+	Modes     []HelloMode       `json:"modes"`
+}
+
+// HelloMode is what one mode did: its steps and its highest sustained rate.
+type HelloMode struct {
+	Mode    string     `json:"mode"`
+	Skipped string     `json:"skipped,omitempty"`
+	Spec    bench.Spec `json:"spec"`
+	PID     int        `json:"pid,omitempty"`
+	Steps   []Step     `json:"steps"`
+	// Highest is the rate of the last step within the bound without errors
+	// (0: none was).
+	Highest int `json:"highest_rate"`
+	// Stop says why the steps ended.
+	Stop     string   `json:"stop"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Step is one rate held for the step's duration.
+type Step struct {
+	Rate int `json:"rate"`
+	// Sent is the rate the driver achieved (vegeta's), requests per second.
+	Sent      float64           `json:"sent_rate"`
+	Requests  int               `json:"requests"`
+	Successes int               `json:"successes"`
+	P50       loadtest.Duration `json:"p50"`
+	P99       loadtest.Duration `json:"p99"`
+	Max       loadtest.Duration `json:"max"`
+	Workers   map[string]int    `json:"workers,omitempty"`
+	// Fail says why the step is not sustained; empty when it is.
+	Fail string `json:"fail,omitempty"`
+}
+
+// judge says why a step is not sustained at bound: errors, p99 over the
+// bound, or a driver that could not send the rate.
+func judge(s Step, bound time.Duration) string {
+	switch {
+	case s.Successes < s.Requests:
+		return fmt.Sprintf("%d of %d requests failed", s.Requests-s.Successes, s.Requests)
+	case s.P99.D() > bound:
+		return fmt.Sprintf("p99 %s over the %s bound", s.P99, loadtest.Duration(bound))
+	case s.Sent < minSentShare*float64(s.Rate):
+		return fmt.Sprintf("the driver sent only %.0f of %d requests/s", s.Sent, s.Rate)
+	}
+	return ""
+}
+
+// RateName is the base name of the files of a step at rate requests/s.
+func RateName(rate int) string { return fmt.Sprintf("rate-%d", rate) }
+
+// Hello runs the dispatch-cost experiment into c.Out and returns what it
+// measured, also written as hello.json (WriteHello renders summary.md and
+// the plot). For each mode it starts the server, then holds GET / at
+// StartRate, StartRate × Factor, ... requests per second (the engine's
+// Sustain: an open model) until a step's p99 passes Bound, a request
+// fails, or the next rate would pass MaxRate.
+func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
+	c.fill()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	image, err := filepath.Abs(c.Image)
+	if err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	run := &HelloRun{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
+		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound)}
+	var specs []bench.Spec
+	for _, name := range c.Modes {
+		spec, err := bench.Resolve(name, place, c.ModeArgs[name])
+		hm := HelloMode{Mode: name, Spec: spec}
+		if err != nil {
+			hm.Skipped = err.Error()
+			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
+		} else {
+			specs = append(specs, spec)
+		}
+		run.Modes = append(run.Modes, hm)
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	for _, m := range c.Modes {
+		if err := clearDir(filepath.Join(c.Out, m)); err != nil {
+			return nil, err
+		}
+	}
+	if err := removeOutputs(c.Out, FileHelloJSON, bench.FileSummaryMD, "hello-*.svg"); err != nil {
+		return nil, err
+	}
+	if _, err := writeEnv(ctx, c.Out, c.Image, specs, c.Flags, c.Args); err != nil {
+		return nil, err
+	}
+
+	sp := spawn.New()
+	defer sp.Close() // after every server has been stopped
+	cm := &common{Place: place, Image: image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log, sp: sp}
+	var problems []string
+	for i := range run.Modes {
+		hm := &run.Modes[i]
+		if hm.Skipped != "" {
+			continue
+		}
+		err := helloMode(ctx, cm, c, hm)
+		for _, p := range hm.Problems {
+			problems = append(problems, hm.Mode+": "+p)
+		}
+		if err != nil {
+			return run, errors.Join(err, writeHello(c.Out, run))
+		}
+	}
+	if err := writeHello(c.Out, run); err != nil {
+		return run, err
+	}
+	if len(problems) > 0 {
+		return run, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
+	}
+	return run, nil
+}
+
+// helloMode starts hm's server, steps the rate up until a step fails and
+// stops it. Problems with the server go to hm.Problems; the error is for
+// cancellation and for failing to write files.
+func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) error {
+	dir := filepath.Join(c.Out, hm.Mode)
+	srv, err := cm.start(ctx, hm.Spec, dir)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		hm.Problems = append(hm.Problems, err.Error())
+		hm.Stop = "did not start"
+		return nil
+	}
+	hm.Spec, hm.PID = srv.Spec, srv.PID()
+	defer func() { hm.Problems = append(hm.Problems, cm.stop(srv)...) }()
+
+	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
+	for rate := c.StartRate; ; {
+		name := RateName(rate)
+		rs, aerr := loadtest.Sustain(ctx, tgt, rate, c.Step, loadtest.WithTimeout(c.Timeout), loadtest.WithName(hm.Mode+"/"+name))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if aerr != nil {
+			hm.Problems = append(hm.Problems, fmt.Sprintf("%d requests/s: %v", rate, aerr))
+			hm.Stop = "the attack failed"
+			return nil
+		}
+		m := loadtest.Compute(rs, loadtest.Params{Timeout: c.Timeout})
+		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
+			return fmt.Errorf("%s: %w", hm.Mode, err)
+		}
+		st := Step{Rate: rate, Sent: loadtest.VegetaMetrics(rs).Rate, Requests: m.Requests, Successes: m.Successes,
+			P50: m.Latency.Median, P99: m.Latency.P99, Max: m.Latency.Max, Workers: m.Workers}
+		st.Fail = judge(st, c.Bound)
+		hm.Steps = append(hm.Steps, st)
+		cm.logf("%s %d req/s: sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
+		if st.Fail != "" {
+			hm.Stop = fmt.Sprintf("at %d requests/s: %s", rate, st.Fail)
+			return nil
+		}
+		hm.Highest = rate
+		if srv.Exited() {
+			hm.Stop = "the server exited"
+			return nil // the stop reports it
+		}
+		next := max(int(float64(rate)*c.Factor), rate+1)
+		if next > c.MaxRate {
+			hm.Stop = fmt.Sprintf("the next step, %d requests/s, is past the -rate-max %d", next, c.MaxRate)
+			return nil
+		}
+		rate = next
+	}
+}
+
+func failText(fail string) string {
+	if fail == "" {
+		return ""
+	}
+	return ": " + fail
+}
+
+func writeHello(out string, run *HelloRun) error {
+	slices.SortStableFunc(run.Modes, func(a, b HelloMode) int { return bench.ModeOrder(a.Mode, b.Mode) })
+	return loadtest.WriteJSON(filepath.Join(out, FileHelloJSON), run)
+}
+
+// LoadHello reads a hello run folder's hello.json.
+func LoadHello(dir string) (*HelloRun, error) {
+	var run HelloRun
+	if err := loadtest.ReadJSON(filepath.Join(dir, FileHelloJSON), &run); err != nil {
+		return nil, fmt.Errorf("hello run %s: %w", dir, err)
+	}
+	return &run, nil
+}
