@@ -199,6 +199,10 @@ type BalanceRun struct {
 	// S is the run's time of one job, from standard's warm-up (flip only).
 	S        loadtest.Duration `json:"s,omitempty"`
 	Policies []PolicyRun       `json:"policies"`
+	// Cores, LoadBefore and LoadAfter say how busy the machine was.
+	Cores      int    `json:"cores"`
+	LoadBefore string `json:"load_before,omitempty"`
+	LoadAfter  string `json:"load_after,omitempty"`
 }
 
 // PolicyRun is what one policy did: one server start, every burst.
@@ -288,7 +292,8 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if c.Workers > 0 {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
 	}
-	run := &BalanceRun{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers}
+	run := &BalanceRun{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
+		Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
 	var specs []bench.Spec
 	for _, name := range c.Policies {
 		pr := PolicyRun{Policy: lookupPolicy(name)}
@@ -453,6 +458,7 @@ func removeOutputs(out string, patterns ...string) error {
 }
 
 func writeBalance(out string, run *BalanceRun) error {
+	run.LoadAfter = loadAvg()
 	return loadtest.WriteJSON(filepath.Join(out, FileBalanceJSON), run)
 }
 

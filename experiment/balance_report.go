@@ -149,6 +149,7 @@ func RenderBalance(run *BalanceRun, plots []string) string {
 			"each burst on fresh connections (one per request), one server start per policy, %s. "+
 			"A hello world has no job time, so there is no ideal makespan: what counts is where the connections went.\n\n", run.Runs, workers)
 	}
+	b.WriteString(loadText(run.LoadBefore, run.LoadAfter, run.Cores))
 	stats := run.Stats()
 	if run.Target == TargetFlip {
 		b.WriteString("| policy | mode | N | runs | ok | busiest worker's share min / median / max | makespan / ideal min / median / max | within 1.1 × ideal | splits (runs) |\n")

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
@@ -113,4 +114,28 @@ func writeEnv(ctx context.Context, out, image string, specs []bench.Spec, flags 
 	env.Binaries = bench.BinarySums(bins)
 	env.Flags, env.Args = flags, args
 	return env, loadtest.WriteJSON(filepath.Join(out, bench.FileEnv), env)
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
+// says them ("" when unknown). The machine may be shared: a reader judges
+// the figures by it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// loadText is the sentence of a summary that gives the load around a run.
+func loadText(before, after string, cores int) string {
+	if before == "" && after == "" {
+		return ""
+	}
+	return fmt.Sprintf("Load average (1, 5, 15 min) on this %d-core machine: %s at the start, %s at the end; "+
+		"above the core count, other work shared the cores with the run.\n\n", cores, before, after)
 }

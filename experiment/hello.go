@@ -134,6 +134,10 @@ type HelloRun struct {
 	MaxRate   int               `json:"max_rate"`
 	Bound     loadtest.Duration `json:"p99_bound"`
 	Modes     []HelloMode       `json:"modes"`
+	// Cores, LoadBefore and LoadAfter say how busy the machine was.
+	Cores      int    `json:"cores"`
+	LoadBefore string `json:"load_before,omitempty"`
+	LoadAfter  string `json:"load_after,omitempty"`
 }
 
 // HelloMode is what one mode did: its steps and its highest sustained rate.
@@ -200,7 +204,8 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	}
 	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
 	run := &HelloRun{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
-		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound)}
+		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound),
+		Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
 	var specs []bench.Spec
 	for _, name := range c.Modes {
 		spec, err := bench.Resolve(name, place, c.ModeArgs[name])
@@ -321,6 +326,7 @@ func failText(fail string) string {
 }
 
 func writeHello(out string, run *HelloRun) error {
+	run.LoadAfter = loadAvg()
 	slices.SortStableFunc(run.Modes, func(a, b HelloMode) int { return bench.ModeOrder(a.Mode, b.Mode) })
 	return loadtest.WriteJSON(filepath.Join(out, FileHelloJSON), run)
 }

@@ -48,6 +48,7 @@ func RenderHello(run *HelloRun, plots []string) string {
 		"Every request is on a fresh connection. The highest sustained rate is the last step that passed. "+
 		"The driver runs on the same cores as the server.\n\n",
 		run.StartRate, run.Factor, run.Step, run.Bound, 100*minSentShare, run.MaxRate)
+	b.WriteString(loadText(run.LoadBefore, run.LoadAfter, run.Cores))
 	b.WriteString("| mode | highest sustained rate (req/s) | steps ended | p50 at the highest | p99 at the highest |\n|---|---:|---|---:|---:|\n")
 	for _, m := range run.Modes {
 		if m.Skipped != "" {

@@ -1,0 +1,139 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+func helloConfig(t *testing.T, out string, log *bytes.Buffer) HelloConfig {
+	return HelloConfig{
+		BinDir: fakeBin(t), NodeApp: t.TempDir(), Image: fakeImage(t), Out: out, Cores: 2,
+		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
+		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
+	}
+}
+
+// A fast server passes every step, and the steps end where the next would
+// pass the maximum rate.
+func TestHelloStopsAtTheMaxRate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "hello")
+	var log bytes.Buffer
+	cfg := helloConfig(t, out, &log)
+	cfg.Modes = []string{"shared", "standard"}
+	run, err := Hello(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
+	}
+	if err := WriteHello(out, run); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := LoadHello(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored.Modes) != 2 || stored.Modes[0].Mode != "standard" {
+		t.Fatalf("modes %+v, want standard then shared (report order)", stored.Modes)
+	}
+	for _, m := range stored.Modes {
+		if len(m.Steps) != 2 || m.Steps[0].Rate != 20 || m.Steps[1].Rate != 40 {
+			t.Fatalf("%s: steps %+v, want 20 and 40 requests/s", m.Mode, m.Steps)
+		}
+		if m.Highest != 40 || !strings.Contains(m.Stop, "past the -rate-max 50") {
+			t.Errorf("%s: highest %d, stop %q; want 40, stopped by the maximum", m.Mode, m.Highest, m.Stop)
+		}
+		for _, s := range m.Steps {
+			if s.Successes != s.Requests || s.Requests < s.Rate/4 || s.Fail != "" {
+				t.Errorf("%s %d/s: %d of %d ok, fail %q", m.Mode, s.Rate, s.Successes, s.Requests, s.Fail)
+			}
+			for _, f := range loadtest.LevelFiles(RateName(s.Rate)) {
+				mustExist(t, filepath.Join(out, m.Mode, f))
+			}
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
+	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	mustExist(t, filepath.Join(out, helloPlot), filepath.Join(out, bench.FileEnv))
+}
+
+// A server that takes 20 ms per GET / on one slot serves 50 a second: the
+// steps go up until the queue pushes p99 past the bound, and the highest
+// rate is the step before. Nothing here depends on how fast this machine
+// is: whichever step fails, the one before it is the highest.
+func TestHelloStopsAtTheBound(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "hello")
+	var log bytes.Buffer
+	cfg := helloConfig(t, out, &log)
+	cfg.Modes, cfg.StartRate, cfg.MaxRate, cfg.Bound = []string{"standard"}, 10, 100000, 300*time.Millisecond
+	cfg.ServerEnv = []string{"FAKESERVER_HELLO_DELAY=20ms"}
+	run, err := Hello(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
+	}
+	m := run.Modes[0]
+	n := len(m.Steps)
+	if n < 2 {
+		t.Fatalf("steps %+v: want the rate stepped up at least once", m.Steps)
+	}
+	last := m.Steps[n-1]
+	if last.Fail == "" || last.Rate >= cfg.MaxRate || !strings.Contains(m.Stop, last.Fail) {
+		t.Fatalf("last step %+v, stop %q: want it to fail before the maximum rate", last, m.Stop)
+	}
+	if m.Highest != m.Steps[n-2].Rate {
+		t.Errorf("highest %d, want the rate before the failing step, %d", m.Highest, m.Steps[n-2].Rate)
+	}
+	for i, s := range m.Steps[:n-1] {
+		if s.Fail != "" || s.P99.D() > cfg.Bound {
+			t.Errorf("step %d/s passed on though it failed: %q, p99 %s", s.Rate, s.Fail, s.P99)
+		}
+		if next := m.Steps[i+1].Rate; next != 2*s.Rate {
+			t.Errorf("after %d/s came %d/s, want × 2", s.Rate, next)
+		}
+	}
+	// One slot at 20 ms serves 50/s: a step of 200/s cannot have passed.
+	if m.Highest >= 200 {
+		t.Errorf("highest %d/s from a server that serves 50/s", m.Highest)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	ok := Step{Rate: 100, Sent: 100, Requests: 100, Successes: 100, P99: loadtest.Duration(10 * time.Millisecond)}
+	bound := 50 * time.Millisecond
+	if got := judge(ok, bound); got != "" {
+		t.Errorf("a good step failed: %q", got)
+	}
+	for want, s := range map[string]Step{
+		"3 of 100 requests failed":          {Rate: 100, Sent: 100, Requests: 100, Successes: 97, P99: ok.P99},
+		"p99 60ms over the 50ms bound":      {Rate: 100, Sent: 100, Requests: 100, Successes: 100, P99: loadtest.Duration(60 * time.Millisecond)},
+		"the driver sent only 80 of 100 re": {Rate: 100, Sent: 80, Requests: 100, Successes: 100, P99: ok.P99},
+	} {
+		if got := judge(s, bound); !strings.HasPrefix(got, want) {
+			t.Errorf("judge(%+v) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestHelloModesAreTheGoModes(t *testing.T) {
+	modes := HelloModes()
+	for _, want := range []string{"standard", "threaded", "clustered", "shared"} {
+		if !strings.Contains(strings.Join(modes, ","), want) {
+			t.Errorf("hello modes %v lack %s", modes, want)
+		}
+	}
+	for _, m := range modes {
+		if strings.HasPrefix(m, "node") {
+			t.Errorf("hello modes %v include a Node mode by default", modes)
+		}
+	}
+}
