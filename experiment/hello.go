@@ -29,6 +29,7 @@ const (
 	DefaultStep      = 3 * time.Second
 	DefaultMaxRate   = 32000
 	DefaultBound     = 50 * time.Millisecond
+	DefaultTries     = 2
 	// FileHelloJSON is the hello run's data.
 	FileHelloJSON = "hello.json"
 	// minSentShare is the share of a step's rate the driver must have sent
@@ -65,6 +66,10 @@ type HelloConfig struct {
 	Step      time.Duration // how long each rate is held; DefaultStep
 	MaxRate   int           // no step goes past this rate; DefaultMaxRate
 	Bound     time.Duration // the p99 a step may not pass; DefaultBound
+	// Tries is how often a rate is held before its failure counts; on a
+	// shared machine one hiccup of another process can push a short step's
+	// p99 past the bound. DefaultTries.
+	Tries int
 	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
 	// least a second: an answer that late has failed the step anyway.
 	Timeout      time.Duration
@@ -89,6 +94,7 @@ func (c *HelloConfig) fill() {
 	c.Step = cmp.Or(c.Step, DefaultStep)
 	c.MaxRate = cmp.Or(c.MaxRate, DefaultMaxRate)
 	c.Bound = cmp.Or(c.Bound, DefaultBound)
+	c.Tries = cmp.Or(c.Tries, DefaultTries)
 	c.Timeout = cmp.Or(c.Timeout, max(20*c.Bound, time.Second))
 	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
 	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
@@ -116,6 +122,8 @@ func (c *HelloConfig) validate() error {
 		return fmt.Errorf("rate factor %g: must be above 1", c.Factor)
 	case c.Step <= 0 || c.Bound <= 0 || c.Timeout <= 0:
 		return errors.New("step, bound and timeout must be positive")
+	case c.Tries < 1:
+		return fmt.Errorf("tries %d: need at least 1", c.Tries)
 	case c.MaxRate < c.StartRate:
 		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
 	}
@@ -133,6 +141,7 @@ type HelloRun struct {
 	Step      loadtest.Duration `json:"step"`
 	MaxRate   int               `json:"max_rate"`
 	Bound     loadtest.Duration `json:"p99_bound"`
+	Tries     int               `json:"tries"`
 	Modes     []HelloMode       `json:"modes"`
 	// Cores, LoadBefore and LoadAfter say how busy the machine was.
 	Cores      int    `json:"cores"`
@@ -155,9 +164,13 @@ type HelloMode struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// Step is one rate held for the step's duration.
+// Step is one hold of a rate for the step's duration.
 type Step struct {
 	Rate int `json:"rate"`
+	// Try counts the holds of this rate (a failed hold is tried again, up to
+	// Tries); Name is the base name of its level files.
+	Try  int    `json:"try"`
+	Name string `json:"name"`
 	// Sent is the rate the driver achieved (vegeta's), requests per second.
 	Sent      float64           `json:"sent_rate"`
 	Requests  int               `json:"requests"`
@@ -204,7 +217,7 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	}
 	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
 	run := &HelloRun{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
-		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound),
+		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
 		Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
 	var specs []bench.Spec
 	for _, name := range c.Modes {
@@ -280,8 +293,11 @@ func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) er
 	defer func() { hm.Problems = append(hm.Problems, cm.stop(srv)...) }()
 
 	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
-	for rate := c.StartRate; ; {
+	for rate, try := c.StartRate, 1; ; {
 		name := RateName(rate)
+		if try > 1 {
+			name += fmt.Sprintf("-try-%d", try)
+		}
 		rs, aerr := loadtest.Sustain(ctx, tgt, rate, c.Step, loadtest.WithTimeout(c.Timeout), loadtest.WithName(hm.Mode+"/"+name))
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -295,26 +311,30 @@ func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) er
 		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
 			return fmt.Errorf("%s: %w", hm.Mode, err)
 		}
-		st := Step{Rate: rate, Sent: loadtest.VegetaMetrics(rs).Rate, Requests: m.Requests, Successes: m.Successes,
+		st := Step{Rate: rate, Try: try, Name: name, Sent: loadtest.VegetaMetrics(rs).Rate, Requests: m.Requests, Successes: m.Successes,
 			P50: m.Latency.Median, P99: m.Latency.P99, Max: m.Latency.Max, Workers: m.Workers}
 		st.Fail = judge(st, c.Bound)
 		hm.Steps = append(hm.Steps, st)
-		cm.logf("%s %d req/s: sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
-		if st.Fail != "" {
-			hm.Stop = fmt.Sprintf("at %d requests/s: %s", rate, st.Fail)
-			return nil
-		}
-		hm.Highest = rate
+		cm.logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
 		if srv.Exited() {
 			hm.Stop = "the server exited"
 			return nil // the stop reports it
 		}
+		if st.Fail != "" {
+			if try < c.Tries {
+				try++
+				continue
+			}
+			hm.Stop = fmt.Sprintf("at %d requests/s: %s", rate, st.Fail)
+			return nil
+		}
+		hm.Highest = rate
 		next := max(int(float64(rate)*c.Factor), rate+1)
 		if next > c.MaxRate {
 			hm.Stop = fmt.Sprintf("the next step, %d requests/s, is past the -rate-max %d", next, c.MaxRate)
 			return nil
 		}
-		rate = next
+		rate, try = next, 1
 	}
 }
 

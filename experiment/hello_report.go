@@ -44,10 +44,11 @@ func RenderHello(run *HelloRun, plots []string) string {
 	fmt.Fprintf(&b, "# Dispatch cost: GET / (hello world) at a stepped-up rate (%s)\n\n", run.Run)
 	fmt.Fprintf(&b, "Each mode holds `GET /` (the pid) at %d requests/s, then × %g per step, %s a step (an open model: "+
 		"requests are due on schedule whatever the answers), until a step's p99 passes %s, a request fails, "+
-		"the driver cannot send the rate (below %.0f%% of it), or the next step passes %d requests/s. "+
+		"the driver cannot send the rate (below %.0f%% of it), or the next step passes %d requests/s; "+
+		"a rate that fails is held again, up to %d times in all, before its failure counts. "+
 		"Every request is on a fresh connection. The highest sustained rate is the last step that passed. "+
 		"The driver runs on the same cores as the server.\n\n",
-		run.StartRate, run.Factor, run.Step, run.Bound, 100*minSentShare, run.MaxRate)
+		run.StartRate, run.Factor, run.Step, run.Bound, 100*minSentShare, run.MaxRate, max(run.Tries, 1))
 	b.WriteString(loadText(run.LoadBefore, run.LoadAfter, run.Cores))
 	b.WriteString("| mode | highest sustained rate (req/s) | steps ended | p50 at the highest | p99 at the highest |\n|---|---:|---|---:|---:|\n")
 	for _, m := range run.Modes {
@@ -57,20 +58,20 @@ func RenderHello(run *HelloRun, plots []string) string {
 		}
 		p50, p99 := "–", "–"
 		for _, s := range m.Steps {
-			if s.Rate == m.Highest {
+			if s.Rate == m.Highest && s.Fail == "" {
 				p50, p99 = s.P50.String(), s.P99.String()
 			}
 		}
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", m.Mode, m.Highest, m.Stop, p50, p99)
 	}
-	b.WriteString("\nEvery step:\n\n| mode | rate (req/s) | sent (req/s) | ok | p50 | p99 | max | workers | |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("\nEvery step:\n\n| mode | rate (req/s) | try | sent (req/s) | ok | p50 | p99 | max | workers | |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, m := range run.Modes {
 		for _, s := range m.Steps {
 			verdict := "within"
 			if s.Fail != "" {
 				verdict = s.Fail
 			}
-			fmt.Fprintf(&b, "| %s | %d | %.0f | %d/%d | %s | %s | %s | %d | %s |\n", m.Mode, s.Rate, s.Sent, s.Successes, s.Requests, s.P50, s.P99, s.Max, len(s.Workers), verdict)
+			fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %d/%d | %s | %s | %s | %d | %s |\n", m.Mode, s.Rate, s.Try, s.Sent, s.Successes, s.Requests, s.P50, s.P99, s.Max, len(s.Workers), verdict)
 		}
 	}
 	var problems []string
@@ -101,7 +102,10 @@ func drawHello(path string, run *HelloRun) (bool, error) {
 	lo, hi, ylo, yhi := 0.0, 0.0, run.Bound.D().Seconds()*1000, run.Bound.D().Seconds()*1000
 	for i, m := range run.Modes {
 		var pts plotter.XYs
-		for _, s := range m.Steps {
+		for j, s := range m.Steps {
+			if j+1 < len(m.Steps) && m.Steps[j+1].Rate == s.Rate {
+				continue // a failed try held again: the last try decided
+			}
 			y := max(s.P99.D().Seconds()*1000, 0.001) // a log axis has no 0
 			pts = append(pts, plotter.XY{X: float64(s.Rate), Y: y})
 			if !slices.ContainsFunc(ticks, func(t plot.Tick) bool { return t.Value == float64(s.Rate) }) {

@@ -75,7 +75,7 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "hello")
 	var log bytes.Buffer
 	cfg := helloConfig(t, out, &log)
-	cfg.Modes, cfg.StartRate, cfg.MaxRate, cfg.Bound = []string{"standard"}, 10, 100000, 300*time.Millisecond
+	cfg.Modes, cfg.StartRate, cfg.MaxRate, cfg.Bound, cfg.Tries = []string{"standard"}, 10, 100000, 300*time.Millisecond, 2
 	cfg.ServerEnv = []string{"FAKESERVER_HELLO_DELAY=20ms"}
 	run, err := Hello(context.Background(), cfg)
 	if err != nil {
@@ -83,23 +83,32 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 	}
 	m := run.Modes[0]
 	n := len(m.Steps)
-	if n < 2 {
-		t.Fatalf("steps %+v: want the rate stepped up at least once", m.Steps)
+	if n < 3 {
+		t.Fatalf("steps %+v: want the rate stepped up at least once and the last rate tried twice", m.Steps)
 	}
-	last := m.Steps[n-1]
-	if last.Fail == "" || last.Rate >= cfg.MaxRate || !strings.Contains(m.Stop, last.Fail) {
-		t.Fatalf("last step %+v, stop %q: want it to fail before the maximum rate", last, m.Stop)
+	// The last rate failed on both tries, and that ended the steps.
+	last, before := m.Steps[n-1], m.Steps[n-2]
+	if last.Fail == "" || before.Fail == "" || last.Rate != before.Rate || last.Try != 2 || last.Rate >= cfg.MaxRate || !strings.Contains(m.Stop, last.Fail) {
+		t.Fatalf("last steps %+v, %+v, stop %q: want one rate failing twice before the maximum rate", before, last, m.Stop)
 	}
-	if m.Highest != m.Steps[n-2].Rate {
-		t.Errorf("highest %d, want the rate before the failing step, %d", m.Highest, m.Steps[n-2].Rate)
-	}
+	highest := 0
 	for i, s := range m.Steps[:n-1] {
-		if s.Fail != "" || s.P99.D() > cfg.Bound {
-			t.Errorf("step %d/s passed on though it failed: %q, p99 %s", s.Rate, s.Fail, s.P99)
+		next := m.Steps[i+1]
+		switch {
+		case s.Fail == "" && s.P99.D() > cfg.Bound:
+			t.Errorf("step %d/s passed with p99 %s", s.Rate, s.P99)
+		case s.Fail == "" && (next.Rate != 2*s.Rate || next.Try != 1):
+			t.Errorf("after %d/s passed came %d/s try %d, want × 2, first try", s.Rate, next.Rate, next.Try)
+		case s.Fail != "" && (next.Rate != s.Rate || next.Try != s.Try+1):
+			t.Errorf("after %d/s failed came %d/s try %d, want the same rate again", s.Rate, next.Rate, next.Try)
 		}
-		if next := m.Steps[i+1].Rate; next != 2*s.Rate {
-			t.Errorf("after %d/s came %d/s, want × 2", s.Rate, next)
+		if s.Fail == "" {
+			highest = s.Rate
 		}
+		mustExist(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
+	}
+	if m.Highest != highest || highest == 0 {
+		t.Errorf("highest %d, want the last rate that passed, %d", m.Highest, highest)
 	}
 	// One slot at 20 ms serves 50/s: a step of 200/s cannot have passed.
 	if m.Highest >= 200 {

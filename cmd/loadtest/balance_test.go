@@ -64,7 +64,7 @@ func TestBenchHelloCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("bench -workload hello: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "| standard | 40 |") || !strings.Contains(stderr, "standard 40 req/s:") {
+	if !strings.Contains(stdout, "| standard | 40 |") || !strings.Contains(stderr, "standard 40 req/s (try 1):") {
 		t.Errorf("want standard's highest rate 40 in the summary:\n%s\nlog:\n%s", stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "standard", "rate-40.bin")); err != nil {

@@ -43,8 +43,9 @@ keeps what was written. Exit code 1 if a server misbehaved.
 -workload hello measures the dispatch cost instead: GET / (the pid, a hello
 world) at a sustained rate (an open model, a fresh connection per request),
 starting at -rate-start requests/s and multiplied by -rate-factor every -step,
-until a step's p99 passes -p99-bound, a request fails, the driver cannot send
-the rate, or the next step passes -rate-max. Per mode (by default every Go mode)
+until a step's p99 passes -p99-bound, a request fails or the driver cannot send
+the rate (on each of -tries holds of that rate), or the next step passes
+-rate-max. Per mode (by default every Go mode)
 its highest sustained rate and p50/p99 at every step: summary.md, hello.json,
 hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, modeTable()), stderr)
 	cores := runtime.NumCPU()
@@ -69,6 +70,7 @@ hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, mode
 		rateMax      = fs.Int("rate-max", experiment.DefaultMaxRate, "hello: no step goes past this many requests/s")
 		step         = fs.Duration("step", experiment.DefaultStep, "hello: how long each rate is held (quick: 1s)")
 		bound        = fs.Duration("p99-bound", experiment.DefaultBound, "hello: the p99 latency a sustained step stays within")
+		tries        = fs.Int("tries", experiment.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -127,11 +129,13 @@ hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, mode
 				return usagef("-step %s: must be positive", *step)
 			case *bound <= 0:
 				return usagef("-p99-bound %s: must be positive", *bound)
+			case *tries < 1:
+				return usagef("-tries %d: need at least 1", *tries)
 			}
 			start := time.Now()
 			run, err := experiment.Hello(ctx, experiment.HelloConfig{
 				BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out, Cores: *cpus,
-				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound,
+				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
 				Timeout: *timeout, StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
 				Flags: flagValues(fs), Args: os.Args,
 			})
@@ -197,7 +201,7 @@ const (
 func checkWorkload(workload string, set map[string]bool) error {
 	only := map[string][]string{
 		workloadFlip:  {"levels", "warmups", "max-rss"},
-		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound"},
+		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
 	}
 	if _, ok := only[workload]; !ok {
 		return usagef("-workload %q: want %s or %s", workload, workloadFlip, workloadHello)

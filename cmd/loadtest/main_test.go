@@ -114,6 +114,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-max", "100"}, "-rate-max 100: below -rate-start 500"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-p99-bound", "0s"}, "-p99-bound 0s: must be positive"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-modes", "forked"}, `-modes: unknown mode "forked"`},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-tries", "0"}, "-tries 0: need at least 1"},
 		{[]string{"balance", "-image", img, "-runs", "0"}, "-runs 0: need at least 1"},
 		{[]string{"balance", "-image", img, "-sizes", "10,x"}, `-sizes: level "x" is not a whole number`},
 		{[]string{"balance", "-image", img, "-policies", "rr,roundrobin"}, `-policies: unknown policy "roundrobin" (known: reuseport, shared, rr, none)`},
