@@ -19,7 +19,6 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/spawn"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -283,10 +282,6 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	image, err := filepath.Abs(c.Image)
-	if err != nil {
-		return nil, fmt.Errorf("image: %w", err)
-	}
 	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
 	var extra []string
 	if c.Workers > 0 {
@@ -313,16 +308,13 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
 	}
-	if err := prepareBalanceOut(c.Out, c.Policies); err != nil {
+	cm, err := prepare(ctx, common{
+		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
+	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileBalanceJSON, FileBalanceMD, "balance-*.svg"}, specs, c.Flags, c.Args)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := writeEnv(ctx, c.Out, c.Image, specs, c.Flags, c.Args); err != nil {
-		return nil, err
-	}
-
-	sp := spawn.New()
-	defer sp.Close() // after every server has been stopped
-	cm := &common{Place: place, Image: image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log, sp: sp}
+	defer cm.sp.Close() // after every server has been stopped
 	if c.Target == TargetFlip {
 		s, err := cm.calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
 		if err != nil {
@@ -347,10 +339,7 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if err := writeBalance(c.Out, run); err != nil {
 		return run, err
 	}
-	if len(problems) > 0 {
-		return run, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
-	}
-	return run, nil
+	return run, problemsError(problems)
 }
 
 // balancePolicy starts pr's server once, fires c.Runs bursts of every size
@@ -428,33 +417,6 @@ func formatSplit(split []int) string {
 		parts[i] = strconv.Itoa(c)
 	}
 	return strings.Join(parts, "/")
-}
-
-// prepareBalanceOut makes the run folder and clears what a previous balance
-// run of these policies left in it.
-func prepareBalanceOut(out string, policies []string) error {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
-	}
-	for _, d := range append([]string{dirCalibration}, policies...) {
-		if err := clearDir(filepath.Join(out, d)); err != nil {
-			return err
-		}
-	}
-	return removeOutputs(out, FileBalanceJSON, FileBalanceMD, "balance-*.svg")
-}
-
-// removeOutputs removes the files of out matching patterns.
-func removeOutputs(out string, patterns ...string) error {
-	for _, pat := range patterns {
-		files, _ := filepath.Glob(filepath.Join(out, pat))
-		for _, f := range files {
-			if err := os.Remove(f); err != nil {
-				return fmt.Errorf("output folder: %w", err)
-			}
-		}
-	}
-	return nil
 }
 
 func writeBalance(out string, run *BalanceRun) error {

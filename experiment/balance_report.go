@@ -180,14 +180,20 @@ func RenderBalance(run *BalanceRun, plots []string) string {
 	if len(skipped) > 0 {
 		b.WriteString("\nSkipped:\n\n" + strings.Join(skipped, "\n") + "\n")
 	}
+	writeTail(&b, problems, plots, "Every run's split and ratio: balance.json; its raw results: <policy>/burst-<N>-run-<K>.bin (vegeta report reads them).")
+	return b.String()
+}
+
+// writeTail ends a summary: its problems, its plots and a note on where the
+// raw data is.
+func writeTail(b *strings.Builder, problems, plots []string, note string) {
 	if len(problems) > 0 {
 		b.WriteString("\nProblems:\n\n" + strings.Join(problems, "\n") + "\n")
 	}
 	for _, p := range plots {
-		fmt.Fprintf(&b, "\n![%s](%s)\n", strings.TrimSuffix(p, ".svg"), p)
+		fmt.Fprintf(b, "\n![%s](%s)\n", strings.TrimSuffix(p, ".svg"), p)
 	}
-	b.WriteString("\nEvery run's split and ratio: balance.json; its raw results: <policy>/burst-<N>-run-<K>.bin (vegeta report reads them).\n")
-	return b.String()
+	b.WriteString("\n" + note + "\n")
 }
 
 func shares(s Spread) string {

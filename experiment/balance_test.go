@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
 func balanceConfig(t *testing.T, out string, log *bytes.Buffer) BalanceConfig {
 	return BalanceConfig{
-		BinDir: fakeBin(t), NodeApp: t.TempDir(), Image: fakeImage(t), Out: out,
+		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
 		Sizes: []int{3, 5}, Runs: 3, Warmups: 2, Cores: 2,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
 		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"},

@@ -101,21 +101,6 @@ func clearDir(dir string) error {
 	return nil
 }
 
-// writeEnv describes the machine, image and binaries into out/env.json.
-func writeEnv(ctx context.Context, out, image string, specs []bench.Spec, flags map[string]string, args []string) (bench.Env, error) {
-	env, err := bench.CollectEnv(ctx, image)
-	if err != nil {
-		return env, err
-	}
-	bins := map[string]string{}
-	for _, s := range specs {
-		bins[s.Name] = s.Binary
-	}
-	env.Binaries = bench.BinarySums(bins)
-	env.Flags, env.Args = flags, args
-	return env, loadtest.WriteJSON(filepath.Join(out, bench.FileEnv), env)
-}
-
 // loadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
 // says them ("" when unknown). The machine may be shared: a reader judges
 // the figures by it.
@@ -138,4 +123,56 @@ func loadText(before, after string, cores int) string {
 	}
 	return fmt.Sprintf("Load average (1, 5, 15 min) on this %d-core machine: %s at the start, %s at the end; "+
 		"above the core count, other work shared the cores with the run.\n\n", cores, before, after)
+}
+
+// prepare starts a run into out: it makes out, clears what a previous run
+// of the experiment left there (the folders dirs, the files matching
+// patterns), writes env.json and returns cm with a spawner for the run's
+// servers. Close cm.sp after every server has stopped.
+func prepare(ctx context.Context, cm common, out string, dirs, patterns []string, specs []bench.Spec, flags map[string]string, args []string) (*common, error) {
+	image := cm.Image
+	abs, err := filepath.Abs(image)
+	if err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	for _, d := range dirs {
+		if err := clearDir(filepath.Join(out, d)); err != nil {
+			return nil, err
+		}
+	}
+	for _, pat := range patterns {
+		files, _ := filepath.Glob(filepath.Join(out, pat))
+		for _, f := range files {
+			if err := os.Remove(f); err != nil {
+				return nil, fmt.Errorf("output folder: %w", err)
+			}
+		}
+	}
+	env, err := bench.CollectEnv(ctx, image)
+	if err != nil {
+		return nil, err
+	}
+	bins := map[string]string{}
+	for _, s := range specs {
+		bins[s.Name] = s.Binary
+	}
+	env.Binaries = bench.BinarySums(bins)
+	env.Flags, env.Args = flags, args
+	if err := loadtest.WriteJSON(filepath.Join(out, bench.FileEnv), env); err != nil {
+		return nil, err
+	}
+	cm.Image, cm.sp = abs, spawn.New()
+	return &cm, nil
+}
+
+// problemsError is nil without problems, else an error wrapping
+// ErrProblems that lists them.
+func problemsError(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
 }

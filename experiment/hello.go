@@ -11,14 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/spawn"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -211,10 +209,6 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	image, err := filepath.Abs(c.Image)
-	if err != nil {
-		return nil, fmt.Errorf("image: %w", err)
-	}
 	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
 	run := &HelloRun{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
@@ -234,24 +228,13 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
 	}
-	if err := os.MkdirAll(c.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("output folder: %w", err)
-	}
-	for _, m := range c.Modes {
-		if err := clearDir(filepath.Join(c.Out, m)); err != nil {
-			return nil, err
-		}
-	}
-	if err := removeOutputs(c.Out, FileHelloJSON, bench.FileSummaryMD, "hello-*.svg"); err != nil {
+	cm, err := prepare(ctx, common{
+		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
+	}, c.Out, c.Modes, []string{FileHelloJSON, bench.FileSummaryMD, "hello-*.svg"}, specs, c.Flags, c.Args)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := writeEnv(ctx, c.Out, c.Image, specs, c.Flags, c.Args); err != nil {
-		return nil, err
-	}
-
-	sp := spawn.New()
-	defer sp.Close() // after every server has been stopped
-	cm := &common{Place: place, Image: image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log, sp: sp}
+	defer cm.sp.Close() // after every server has been stopped
 	var problems []string
 	for i := range run.Modes {
 		hm := &run.Modes[i]
@@ -269,10 +252,7 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	if err := writeHello(c.Out, run); err != nil {
 		return run, err
 	}
-	if len(problems) > 0 {
-		return run, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
-	}
-	return run, nil
+	return run, problemsError(problems)
 }
 
 // helloMode starts hm's server, steps the rate up until a step fails and

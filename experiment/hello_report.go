@@ -80,13 +80,7 @@ func RenderHello(run *HelloRun, plots []string) string {
 			problems = append(problems, fmt.Sprintf("- %s: %s", m.Mode, p))
 		}
 	}
-	if len(problems) > 0 {
-		b.WriteString("\nProblems:\n\n" + strings.Join(problems, "\n") + "\n")
-	}
-	for _, p := range plots {
-		fmt.Fprintf(&b, "\n![%s](%s)\n", strings.TrimSuffix(p, ".svg"), p)
-	}
-	b.WriteString("\nPer step raw results: <mode>/rate-<R>.bin (vegeta report reads them), with vegeta's reports and our metrics beside.\n")
+	writeTail(&b, problems, plots, "Per step raw results: <mode>/rate-<R>.bin (vegeta report reads them), with vegeta's reports and our metrics beside.")
 	return b.String()
 }
 

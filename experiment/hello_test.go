@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) HelloConfig {
 	return HelloConfig{
-		BinDir: fakeBin(t), NodeApp: t.TempDir(), Image: fakeImage(t), Out: out, Cores: 2,
+		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
 	}

@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/flipbench/flipbench/internal/fakeserver"
@@ -15,33 +14,6 @@ func TestMain(m *testing.M) {
 		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())
-}
-
-// fakeBin makes a bin folder whose standard and clustered are links to this
-// test binary.
-func fakeBin(t *testing.T) string {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, n := range []string{"standard", "clustered"} {
-		if err := os.Symlink(exe, filepath.Join(dir, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// fakeImage writes a stand-in photo (the fake server only checks it exists).
-func fakeImage(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(p, []byte("not really a jpeg"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // mustExist fails t unless every path exists and is not empty.

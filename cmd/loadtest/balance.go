@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -41,21 +40,14 @@ balance.md (per policy and size: the split distribution, makespan / ideal min,
 median and max, and the share of runs within 1.1 x ideal), balance-*.svg, and
 per policy its server log and every run's raw results and reports.
 Exit code 1 if a server misbehaved.`, policyTable()), stderr)
+	sf := addServerFlags(fs, experiment.DefaultBalanceOut)
 	var (
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
-		policies     = fs.String("policies", strings.Join(experiment.PolicyNames(), ","), "comma-separated policies to run: "+strings.Join(experiment.PolicyNames(), ", "))
-		sizes        = fs.String("sizes", joinInts(experiment.DefaultSizes()), "comma-separated burst sizes")
-		runs         = fs.Int("runs", experiment.DefaultRuns, "bursts per policy and size (K)")
-		workers      = fs.Int("workers", 0, "worker processes per cluster (0: the mode's own, one per core)")
-		target       = fs.String("target", experiment.TargetFlip, "what each connection asks: flip (POST /flip, a job) or hello (GET /, no work)")
-		image        = fs.String("image", contract.DefaultImage, "photo the servers flip")
-		out          = fs.String("out", experiment.DefaultBalanceOut, "run `folder` to write")
-		quick        = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -runs 5 (explicit flags win)")
-		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential jobs before the bursts (flip): standard's median is the run's S")
-		cpus         = fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by")
-		timeout      = fs.Duration("timeout", 0, "client timeout per request (0: per size, 3 × the ideal makespan + 1m)")
-		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
-		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM")
+		policies = fs.String("policies", strings.Join(experiment.PolicyNames(), ","), "comma-separated policies to run: "+strings.Join(experiment.PolicyNames(), ", "))
+		sizes    = fs.String("sizes", joinInts(experiment.DefaultSizes()), "comma-separated burst sizes")
+		runs     = fs.Int("runs", experiment.DefaultRuns, "bursts per policy and size (K)")
+		workers  = fs.Int("workers", 0, "worker processes per cluster (0: the mode's own, one per core)")
+		target   = fs.String("target", experiment.TargetFlip, "what each connection asks: flip (POST /flip, a job) or hello (GET /, no work)")
+		quick    = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -runs 5 (explicit flags win)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -64,7 +56,7 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 		set := setFlags(fs)
 		if *quick {
 			if !set["image"] {
-				*image = contract.QuickImage
+				*sf.image = contract.QuickImage
 			}
 			if !set["runs"] {
 				*runs = 5
@@ -85,33 +77,23 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 			return usagef("-workers %d: cannot be negative", *workers)
 		case *target != experiment.TargetFlip && *target != experiment.TargetHello:
 			return usagef("-target %q: want %s or %s", *target, experiment.TargetFlip, experiment.TargetHello)
-		case *warmups < 1:
-			return usagef("-warmups %d: need at least 1 to calibrate", *warmups)
-		case *cpus < 1:
-			return usagef("-cpus %d: need at least 1", *cpus)
-		case *timeout < 0:
-			return usagef("-timeout %s: cannot be negative", *timeout)
-		case *startTimeout <= 0 || *stopTimeout <= 0:
-			return usagef("-start-timeout and -stop-timeout must be positive")
-		case *out == "":
-			return usagef("-out: need a folder")
 		}
-		if err := checkImage(*image); err != nil {
+		if err := sf.check(); err != nil {
 			return err
 		}
 
 		start := time.Now()
 		run, err := experiment.Balance(ctx, experiment.BalanceConfig{
-			BinDir: *bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
-			Target: *target, Image: *image, Out: *out, Warmups: *warmups, Cores: *cpus, Timeout: *timeout,
-			StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
+			BinDir: *sf.bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
+			Target: *target, Image: *sf.image, Out: *sf.out, Warmups: *sf.warmups, Cores: *sf.cpus, Timeout: *sf.timeout,
+			StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr,
 			Flags: flagValues(fs), Args: os.Args,
 		})
 		if run == nil {
 			return err
 		}
-		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*out, experiment.FileBalanceMD), err,
-			experiment.WriteBalance(*out, run))
+		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*sf.out, experiment.FileBalanceMD), err,
+			experiment.WriteBalance(*sf.out, run))
 	}}
 }
 
@@ -126,16 +108,6 @@ func finish(ctx context.Context, stdout, stderr io.Writer, name string, start ti
 		}
 	}
 	return err
-}
-
-// checkImage refuses a photo that is missing or a folder.
-func checkImage(path string) error {
-	if fi, err := os.Stat(path); err != nil {
-		return usagef("-image: %v", err)
-	} else if fi.IsDir() {
-		return usagef("-image %s is a folder, want a photo", path)
-	}
-	return nil
 }
 
 // policyTable lists every policy for -h with its mode, and whether this

@@ -7,32 +7,12 @@ import (
 	"testing"
 
 	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 )
-
-// fakeServers makes a bin folder of the fake server binaries and a stand-in
-// photo.
-func fakeServers(t *testing.T) (bin, img string) {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin = t.TempDir()
-	for _, n := range []string{"standard", "clustered"} {
-		if err := os.Symlink(exe, filepath.Join(bin, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	img = filepath.Join(t.TempDir(), "photo.jpg")
-	if err := os.WriteFile(img, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return bin, img
-}
 
 func TestBalanceCommand(t *testing.T) {
 	t.Setenv("FAKESERVER_DELAY", "10ms")
-	bin, img := fakeServers(t)
+	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "balance")
 	code, stdout, stderr := runCLI(t, "balance", "-bin", bin, "-image", img, "-out", out,
 		"-runs", "2", "-sizes", "4", "-warmups", "1", "-cpus", "2")
@@ -57,7 +37,7 @@ func TestBalanceCommand(t *testing.T) {
 }
 
 func TestBenchHelloCommand(t *testing.T) {
-	bin, img := fakeServers(t)
+	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "hello")
 	code, stdout, stderr := runCLI(t, "bench", "-workload", "hello", "-bin", bin, "-image", img, "-out", out,
 		"-modes", "standard", "-rate-start", "20", "-rate-max", "50", "-step", "500ms", "-p99-bound", "1s", "-cpus", "2")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -48,29 +47,23 @@ the rate (on each of -tries holds of that rate), or the next step passes
 -rate-max. Per mode (by default every Go mode)
 its highest sustained rate and p50/p99 at every step: summary.md, hello.json,
 hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, modeTable()), stderr)
-	cores := runtime.NumCPU()
+	sf := addServerFlags(fs, bench.DefaultOutDir)
+	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
+	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
 	var (
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
-		nodeApp      = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
-		modes        = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
-		levels       = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
-		image        = fs.String("image", contract.DefaultImage, "photo the servers flip")
-		out          = fs.String("out", bench.DefaultOutDir, "run `folder` to write")
-		quick        = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
-		timeout      = fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)")
-		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode; standard's median is the run's S")
-		cpus         = fs.Int("cpus", cores, "core count the modes size themselves by (threads, workers)")
-		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
-		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed")
-		maxRSS       = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
-		progress     = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
-		workload     = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
-		rateStart    = fs.Int("rate-start", experiment.DefaultStartRate, "hello: requests/s of the first step")
-		rateFactor   = fs.Float64("rate-factor", experiment.DefaultFactor, "hello: each step's rate over the last's (above 1)")
-		rateMax      = fs.Int("rate-max", experiment.DefaultMaxRate, "hello: no step goes past this many requests/s")
-		step         = fs.Duration("step", experiment.DefaultStep, "hello: how long each rate is held (quick: 1s)")
-		bound        = fs.Duration("p99-bound", experiment.DefaultBound, "hello: the p99 latency a sustained step stays within")
-		tries        = fs.Int("tries", experiment.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
+		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
+		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
+		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
+		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
+		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
+		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
+		rateStart  = fs.Int("rate-start", experiment.DefaultStartRate, "hello: requests/s of the first step")
+		rateFactor = fs.Float64("rate-factor", experiment.DefaultFactor, "hello: each step's rate over the last's (above 1)")
+		rateMax    = fs.Int("rate-max", experiment.DefaultMaxRate, "hello: no step goes past this many requests/s")
+		step       = fs.Duration("step", experiment.DefaultStep, "hello: how long each rate is held (quick: 1s)")
+		bound      = fs.Duration("p99-bound", experiment.DefaultBound, "hello: the p99 latency a sustained step stays within")
+		tries      = fs.Int("tries", experiment.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -102,19 +95,7 @@ hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, mode
 		if err != nil {
 			return usagef("-levels: %v", err)
 		}
-		switch {
-		case *timeout < 0:
-			return usagef("-timeout %s: cannot be negative", *timeout)
-		case *warmups < 1:
-			return usagef("-warmups %d: need at least 1 to calibrate", *warmups)
-		case *cpus < 1:
-			return usagef("-cpus %d: need at least 1", *cpus)
-		case *startTimeout <= 0 || *stopTimeout <= 0:
-			return usagef("-start-timeout and -stop-timeout must be positive")
-		case *out == "":
-			return usagef("-out: need a folder")
-		}
-		if err := checkImage(*image); err != nil {
+		if err := sf.check(); err != nil {
 			return err
 		}
 		if *workload == workloadHello {
