@@ -287,7 +287,7 @@ func dotPlot(path string, run *BalanceRun, title, ylabel string, value func(Tria
 				pts = append(pts, plotter.XY{X: col + jitter, Y: v})
 			}
 			if found {
-				cats = append(cats, fmt.Sprintf("%s N=%d", pr.Balance, n))
+				cats = append(cats, fmt.Sprintf("%s\nN = %d", pr.Balance, n))
 			}
 		}
 		if len(pts) == 0 {
