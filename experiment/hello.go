@@ -28,6 +28,8 @@ const (
 	DefaultMaxRate   = 32000
 	DefaultBound     = 50 * time.Millisecond
 	DefaultTries     = 2
+	// DefaultHelloOut is the run folder of a hello run.
+	DefaultHelloOut = "results/hello"
 	// FileHelloJSON is the hello run's data.
 	FileHelloJSON = "hello.json"
 	// minSentShare is the share of a step's rate the driver must have sent
@@ -57,7 +59,7 @@ type HelloConfig struct {
 	// Image is the photo the servers are started with (they check it at
 	// start; GET / never reads it); contract.DefaultImage.
 	Image     string
-	Out       string        // bench.DefaultOutDir
+	Out       string        // DefaultHelloOut
 	Cores     int           // runtime.NumCPU()
 	StartRate int           // requests per second of the first step; DefaultStartRate
 	Factor    float64       // each step's rate over the last's; DefaultFactor
@@ -85,7 +87,7 @@ func (c *HelloConfig) fill() {
 	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
 	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
 	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, bench.DefaultOutDir)
+	c.Out = cmp.Or(c.Out, DefaultHelloOut)
 	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
 	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
 	c.Factor = cmp.Or(c.Factor, DefaultFactor)
@@ -230,7 +232,7 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	}
 	cm, err := prepare(ctx, common{
 		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, c.Modes, []string{FileHelloJSON, bench.FileSummaryMD, "hello-*.svg"}, specs, c.Flags, c.Args)
+	}, c.Out, c.Modes, []string{FileHelloJSON, bench.FileSummaryMD, "hello-*.svg", bench.FileSummaryJSON}, specs, c.Flags, c.Args)
 	if err != nil {
 		return nil, err
 	}

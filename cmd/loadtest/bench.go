@@ -44,9 +44,10 @@ world) at a sustained rate (an open model, a fresh connection per request),
 starting at -rate-start requests/s and multiplied by -rate-factor every -step,
 until a step's p99 passes -p99-bound, a request fails or the driver cannot send
 the rate (on each of -tries holds of that rate), or the next step passes
--rate-max. Per mode (by default every Go mode)
-its highest sustained rate and p50/p99 at every step: summary.md, hello.json,
-hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, modeTable()), stderr)
+-rate-max. Per mode (by default every Go mode) its highest sustained rate and
+p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
+files of every step as <mode>/rate-<R>.*, into -out (default `+experiment.DefaultHelloOut+`
+for this workload).`, modeTable()), stderr)
 	sf := addServerFlags(fs, bench.DefaultOutDir)
 	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
 	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
@@ -86,6 +87,9 @@ hello-p99.svg, and per mode the files of every step as <mode>/rate-<R>.*.`, mode
 		}
 		if *workload == workloadHello && !set["modes"] {
 			*modes = strings.Join(experiment.HelloModes(), ",")
+		}
+		if *workload == workloadHello && !set["out"] {
+			*out = experiment.DefaultHelloOut // not a flip run's folder: it would clear its modes
 		}
 		modeList, err := bench.ParseModes(*modes)
 		if err != nil {
