@@ -16,9 +16,14 @@ import (
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-// common is what every experiment needs to start servers: where they are,
-// how long to wait for them, and where to say what happens.
-type common struct {
+// ErrProblems is wrapped by the error an experiment returns when it ran but
+// some server did not behave.
+var ErrProblems = bench.ErrProblems
+
+// Runner is what every experiment needs to start servers: where they are,
+// how long to wait for them, and where to say what happens. Prepare makes
+// one for a run.
+type Runner struct {
 	Place        bench.Place
 	Image        string // absolute
 	StartTimeout time.Duration
@@ -28,8 +33,8 @@ type common struct {
 	sp           *spawn.Spawner
 }
 
-// start starts spec with its log in dir/server.log.
-func (c *common) start(ctx context.Context, spec bench.Spec, dir string) (*bench.Server, error) {
+// Start starts spec with its log in dir/server.log.
+func (c *Runner) Start(ctx context.Context, spec bench.Spec, dir string) (*bench.Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
@@ -37,46 +42,47 @@ func (c *common) start(ctx context.Context, spec bench.Spec, dir string) (*bench
 	if err != nil {
 		return nil, err
 	}
-	c.logf("%s: started %s (pid %d), %d worker(s), capacity %d", spec.Name, spec.Binary, srv.PID(), srv.Spec.Workers, srv.Spec.Capacity)
+	c.Logf("%s: started %s (pid %d), %d worker(s), capacity %d", spec.Name, spec.Binary, srv.PID(), srv.Spec.Workers, srv.Spec.Capacity)
 	return srv, nil
 }
 
-// stop stops srv and returns its problems, logged.
-func (c *common) stop(srv *bench.Server) []string {
+// Stop stops srv and returns its problems, logged.
+func (c *Runner) Stop(srv *bench.Server) []string {
 	ps := srv.Stop(c.StopTimeout)
 	for _, p := range ps {
-		c.logf("%s: problem: %s", srv.Spec.Name, p)
+		c.Logf("%s: problem: %s", srv.Spec.Name, p)
 	}
 	if len(ps) == 0 {
-		c.logf("%s: stopped cleanly", srv.Spec.Name)
+		c.Logf("%s: stopped cleanly", srv.Spec.Name)
 	}
 	return ps
 }
 
-// calibrate starts bench.CalibrationMode into dir, sends it warmups
+// Calibrate starts bench.CalibrationMode into dir, sends it warmups
 // sequential jobs and returns the run's S, as bench does.
-func (c *common) calibrate(ctx context.Context, dir string, warmups int) (time.Duration, error) {
+func (c *Runner) Calibrate(ctx context.Context, dir string, warmups int) (time.Duration, error) {
 	spec, err := bench.Resolve(bench.CalibrationMode, c.Place, nil)
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
-	srv, err := c.start(ctx, spec, dir)
+	srv, err := c.Start(ctx, spec, dir)
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
 	warm, err := srv.WarmUp(ctx, warmups, 0)
-	if ps := c.stop(srv); err == nil && len(ps) > 0 {
+	if ps := c.Stop(srv); err == nil && len(ps) > 0 {
 		err = fmt.Errorf("%s: %v", spec.Name, ps)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
 	s := bench.Calibrate(warm)
-	c.logf("calibration: S = %s (median of %d sequential jobs on %s)", s.Round(time.Microsecond), len(warm), spec.Name)
+	c.Logf("calibration: S = %s (median of %d sequential jobs on %s)", s.Round(time.Microsecond), len(warm), spec.Name)
 	return s, nil
 }
 
-func (c *common) logf(format string, args ...any) {
+// Logf writes one line to the run's log.
+func (c *Runner) Logf(format string, args ...any) {
 	fmt.Fprintf(c.Log, format+"\n", args...)
 }
 
@@ -101,10 +107,10 @@ func clearDir(dir string) error {
 	return nil
 }
 
-// loadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
+// LoadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
 // says them ("" when unknown). The machine may be shared: a reader judges
 // the figures by it.
-func loadAvg() string {
+func LoadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return ""
@@ -116,8 +122,8 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// loadText is the sentence of a summary that gives the load around a run.
-func loadText(before, after string, cores int) string {
+// LoadText is the sentence of a summary that gives the load around a run.
+func LoadText(before, after string, cores int) string {
 	if before == "" && after == "" {
 		return ""
 	}
@@ -125,11 +131,11 @@ func loadText(before, after string, cores int) string {
 		"above the core count, other work shared the cores with the run.\n\n", cores, before, after)
 }
 
-// prepare starts a run into out: it makes out, clears what a previous run
+// Prepare starts a run into out: it makes out, clears what a previous run
 // of the experiment left there (the folders dirs, the files matching
 // patterns), writes env.json and returns cm with a spawner for the run's
-// servers. Close cm.sp after every server has stopped.
-func prepare(ctx context.Context, cm common, out string, dirs, patterns []string, specs []bench.Spec, flags map[string]string, args []string) (*common, error) {
+// servers. Close it after every server has stopped.
+func Prepare(ctx context.Context, cm Runner, out string, dirs, patterns []string, specs []bench.Spec, flags map[string]string, args []string) (*Runner, error) {
 	image := cm.Image
 	abs, err := filepath.Abs(image)
 	if err != nil {
@@ -168,11 +174,27 @@ func prepare(ctx context.Context, cm common, out string, dirs, patterns []string
 	return &cm, nil
 }
 
-// problemsError is nil without problems, else an error wrapping
+// ProblemsError is nil without problems, else an error wrapping
 // ErrProblems that lists them.
-func problemsError(problems []string) error {
+func ProblemsError(problems []string) error {
 	if len(problems) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
+}
+
+// Close ends the spawner of the run's servers; call it after every server
+// has stopped (their Pdeathsig would fire).
+func (c *Runner) Close() { c.sp.Close() }
+
+// WriteTail ends a summary: its problems, its plots and a note on where the
+// raw data is.
+func WriteTail(b *strings.Builder, problems, plots []string, note string) {
+	if len(problems) > 0 {
+		b.WriteString("\nProblems:\n\n" + strings.Join(problems, "\n") + "\n")
+	}
+	for _, p := range plots {
+		fmt.Fprintf(b, "\n![%s](%s)\n", strings.TrimSuffix(p, ".svg"), p)
+	}
+	b.WriteString("\n" + note + "\n")
 }

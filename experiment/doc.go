@@ -1,30 +1,15 @@
-// Package experiment runs the experiments beyond bench's comparison, each
-// into a run folder of its own, and renders them:
+// Package experiment is what the experiments beyond bench's comparison
+// share: a Runner that prepares a run folder (clears a previous run's files,
+// writes env.json) and starts and stops servers with bench.StartServer (one
+// way to start a server), the run's S from standard's warm-up as bench
+// counts it, the load average of a shared machine, and the end of a
+// summary. The experiments are its subpackages, each firing its load with
+// package loadtest's engine and rendering its own summary and plots:
 //
-//   - Balance: how connections reach workers. For each Balance policy
-//     (reuseport, shared, rr, none: the bench modes that serve them) and
-//     burst size, K bursts on fresh connections at one server start; every
-//     run's per-worker split (answers per worker pid) and makespan over the
-//     ideal, and their distribution.
-//   - Hello: the dispatch cost. GET / (a hello world that answers the pid)
-//     at a sustained, stepped-up rate per mode until p99 passes a bound or
-//     errors appear; each mode's highest sustained rate.
+//   - balance: how connections reach workers under each Balance policy,
+//     K bursts per size at one server start; `loadtest balance`.
+//   - hello: the dispatch cost, GET / at a stepped-up rate until p99 passes
+//     a bound; `loadtest bench -workload hello`.
 //
-// It starts servers with bench.StartServer and fires load with package
-// loadtest: there is one way to start a server and one engine. It lives
-// beside bench rather than in it to keep both packages small.
-//
-// A balance run folder holds:
-//
-//	env.json                          machine, commit, image, flags
-//	balance.json                      every run's split and ratio (a BalanceRun)
-//	balance.md, balance-*.svg         the summary and its plots
-//	calibration/server.log            standard, whose warm-up gives S
-//	<policy>/server.log               the policy's server
-//	<policy>/burst-<N>-run-<K>.*      one run's level files (package loadtest)
-//
-// A hello run folder keeps bench's shape:
-//
-//	env.json, hello.json, summary.md, hello-p99.svg
-//	<mode>/server.log, <mode>/rate-<R>.*  one step's level files
+// They live beside bench rather than in it to keep each package small.
 package experiment

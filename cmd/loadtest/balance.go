@@ -12,7 +12,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/experiment/balance"
 )
 
 func balanceCmd(stdout, stderr io.Writer) command {
@@ -40,13 +40,13 @@ balance.md (per policy and size: the split distribution, makespan / ideal min,
 median and max, and the share of runs within 1.1 x ideal), balance-*.svg, and
 per policy its server log and every run's raw results and reports.
 Exit code 1 if a server misbehaved.`, policyTable()), stderr)
-	sf := addServerFlags(fs, experiment.DefaultBalanceOut)
+	sf := addServerFlags(fs, balance.DefaultOut)
 	var (
-		policies = fs.String("policies", strings.Join(experiment.PolicyNames(), ","), "comma-separated policies to run: "+strings.Join(experiment.PolicyNames(), ", "))
-		sizes    = fs.String("sizes", joinInts(experiment.DefaultSizes()), "comma-separated burst sizes")
-		runs     = fs.Int("runs", experiment.DefaultRuns, "bursts per policy and size (K)")
+		policies = fs.String("policies", strings.Join(balance.PolicyNames(), ","), "comma-separated policies to run: "+strings.Join(balance.PolicyNames(), ", "))
+		sizes    = fs.String("sizes", joinInts(balance.DefaultSizes()), "comma-separated burst sizes")
+		runs     = fs.Int("runs", balance.DefaultRuns, "bursts per policy and size (K)")
 		workers  = fs.Int("workers", 0, "worker processes per cluster (0: the mode's own, one per core)")
-		target   = fs.String("target", experiment.TargetFlip, "what each connection asks: flip (POST /flip, a job) or hello (GET /, no work)")
+		target   = fs.String("target", balance.TargetFlip, "what each connection asks: flip (POST /flip, a job) or hello (GET /, no work)")
 		quick    = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -runs 5 (explicit flags win)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
@@ -62,7 +62,7 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 				*runs = 5
 			}
 		}
-		policyList, err := experiment.ParsePolicies(*policies)
+		policyList, err := balance.ParsePolicies(*policies)
 		if err != nil {
 			return usagef("-policies: %v", err)
 		}
@@ -75,15 +75,15 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 			return usagef("-runs %d: need at least 1", *runs)
 		case *workers < 0:
 			return usagef("-workers %d: cannot be negative", *workers)
-		case *target != experiment.TargetFlip && *target != experiment.TargetHello:
-			return usagef("-target %q: want %s or %s", *target, experiment.TargetFlip, experiment.TargetHello)
+		case *target != balance.TargetFlip && *target != balance.TargetHello:
+			return usagef("-target %q: want %s or %s", *target, balance.TargetFlip, balance.TargetHello)
 		}
 		if err := sf.check(); err != nil {
 			return err
 		}
 
 		start := time.Now()
-		run, err := experiment.Balance(ctx, experiment.BalanceConfig{
+		run, err := balance.Run(ctx, balance.Config{
 			BinDir: *sf.bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
 			Target: *target, Image: *sf.image, Out: *sf.out, Warmups: *sf.warmups, Cores: *sf.cpus, Timeout: *sf.timeout,
 			StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr,
@@ -92,8 +92,8 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 		if run == nil {
 			return err
 		}
-		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*sf.out, experiment.FileBalanceMD), err,
-			experiment.WriteBalance(*sf.out, run))
+		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*sf.out, balance.FileMD), err,
+			balance.Write(*sf.out, run))
 	}}
 }
 
@@ -114,7 +114,7 @@ func finish(ctx context.Context, stdout, stderr io.Writer, name string, start ti
 // build has it.
 func policyTable() string {
 	var b strings.Builder
-	for _, p := range experiment.Policies() {
+	for _, p := range balance.Policies() {
 		about := "(no such bench mode on this build yet: skipped)"
 		if m, err := bench.LookupMode(p.Mode); err == nil {
 			about = m.About

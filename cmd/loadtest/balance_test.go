@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/experiment/balance"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 )
 
@@ -27,7 +27,7 @@ func TestBalanceCommand(t *testing.T) {
 	if !strings.Contains(stdout, "| shared | shared | 4 | 2 | 8/8 |") {
 		t.Errorf("balance did not print its summary:\n%s", stdout)
 	}
-	run, err := experiment.LoadBalance(out)
+	run, err := balance.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
 	"golang.org/x/term"
 )
@@ -46,7 +46,7 @@ until a step's p99 passes -p99-bound, a request fails or the driver cannot send
 the rate (on each of -tries holds of that rate), or the next step passes
 -rate-max. Per mode (by default every Go mode) its highest sustained rate and
 p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
-files of every step as <mode>/rate-<R>.*, into -out (default `+experiment.DefaultHelloOut+`
+files of every step as <mode>/rate-<R>.*, into -out (default `+hello.DefaultOut+`
 for this workload).`, modeTable()), stderr)
 	sf := addServerFlags(fs, bench.DefaultOutDir)
 	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
@@ -59,12 +59,12 @@ for this workload).`, modeTable()), stderr)
 		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
 		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
-		rateStart  = fs.Int("rate-start", experiment.DefaultStartRate, "hello: requests/s of the first step")
-		rateFactor = fs.Float64("rate-factor", experiment.DefaultFactor, "hello: each step's rate over the last's (above 1)")
-		rateMax    = fs.Int("rate-max", experiment.DefaultMaxRate, "hello: no step goes past this many requests/s")
-		step       = fs.Duration("step", experiment.DefaultStep, "hello: how long each rate is held (quick: 1s)")
-		bound      = fs.Duration("p99-bound", experiment.DefaultBound, "hello: the p99 latency a sustained step stays within")
-		tries      = fs.Int("tries", experiment.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
+		rateStart  = fs.Int("rate-start", hello.DefaultStartRate, "hello: requests/s of the first step")
+		rateFactor = fs.Float64("rate-factor", hello.DefaultFactor, "hello: each step's rate over the last's (above 1)")
+		rateMax    = fs.Int("rate-max", hello.DefaultMaxRate, "hello: no step goes past this many requests/s")
+		step       = fs.Duration("step", hello.DefaultStep, "hello: how long each rate is held (quick: 1s)")
+		bound      = fs.Duration("p99-bound", hello.DefaultBound, "hello: the p99 latency a sustained step stays within")
+		tries      = fs.Int("tries", hello.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -86,10 +86,10 @@ for this workload).`, modeTable()), stderr)
 			return err
 		}
 		if *workload == workloadHello && !set["modes"] {
-			*modes = strings.Join(experiment.HelloModes(), ",")
+			*modes = strings.Join(hello.DefaultModes(), ",")
 		}
 		if *workload == workloadHello && !set["out"] {
-			*out = experiment.DefaultHelloOut // not a flip run's folder: it would clear its modes
+			*out = hello.DefaultOut // not a flip run's folder: it would clear its modes
 		}
 		modeList, err := bench.ParseModes(*modes)
 		if err != nil {
@@ -118,7 +118,7 @@ for this workload).`, modeTable()), stderr)
 				return usagef("-tries %d: need at least 1", *tries)
 			}
 			start := time.Now()
-			run, err := experiment.Hello(ctx, experiment.HelloConfig{
+			run, err := hello.Run(ctx, hello.Config{
 				BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out, Cores: *cpus,
 				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
 				Timeout: *timeout, StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
@@ -128,7 +128,7 @@ for this workload).`, modeTable()), stderr)
 				return err
 			}
 			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, bench.FileSummaryMD), err,
-				experiment.WriteHello(*out, run))
+				hello.Write(*out, run))
 		}
 		var budget uint64
 		if *maxRSS != "" {

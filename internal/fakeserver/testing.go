@@ -37,3 +37,17 @@ func Photo(t testing.TB) string {
 	}
 	return p
 }
+
+// RequireFiles fails t unless every path exists and is not empty: what a
+// test asks of the run folder a run on the fake server wrote.
+func RequireFiles(t testing.TB, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		} else if fi.Size() == 0 {
+			t.Errorf("%s is empty", p)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package experiment
+package balance
 
 import (
 	"os"
@@ -14,17 +14,4 @@ func TestMain(m *testing.M) {
 		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())
-}
-
-// mustExist fails t unless every path exists and is not empty.
-func mustExist(t *testing.T, paths ...string) {
-	t.Helper()
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Errorf("missing %s: %v", p, err)
-		} else if fi.Size() == 0 {
-			t.Errorf("%s is empty", p)
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package experiment
+package hello
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-func helloConfig(t *testing.T, out string, log *bytes.Buffer) HelloConfig {
-	return HelloConfig{
+func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
+	return Config{
 		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
@@ -29,14 +29,14 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 	var log bytes.Buffer
 	cfg := helloConfig(t, out, &log)
 	cfg.Modes = []string{"shared", "standard"}
-	run, err := Hello(context.Background(), cfg)
+	run, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
 	}
-	if err := WriteHello(out, run); err != nil {
+	if err := Write(out, run); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := LoadHello(out)
+	stored, err := Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 				t.Errorf("%s %d/s: %d of %d ok, fail %q", m.Mode, s.Rate, s.Successes, s.Requests, s.Fail)
 			}
 			for _, f := range loadtest.LevelFiles(RateName(s.Rate)) {
-				mustExist(t, filepath.Join(out, m.Mode, f))
+				fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, f))
 			}
 		}
 	}
@@ -65,7 +65,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	mustExist(t, filepath.Join(out, helloPlot), filepath.Join(out, bench.FileEnv))
+	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, bench.FileEnv))
 }
 
 // A server that takes 20 ms per GET / on one slot serves 50 a second: the
@@ -78,7 +78,7 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 	cfg := helloConfig(t, out, &log)
 	cfg.Modes, cfg.StartRate, cfg.MaxRate, cfg.Bound, cfg.Tries = []string{"standard"}, 10, 100000, 300*time.Millisecond, 2
 	cfg.ServerEnv = []string{"FAKESERVER_HELLO_DELAY=20ms"}
-	run, err := Hello(context.Background(), cfg)
+	run, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
 	}
@@ -106,7 +106,7 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 		if s.Fail == "" {
 			highest = s.Rate
 		}
-		mustExist(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
+		fakeserver.RequireFiles(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
 	}
 	if m.Highest != highest || highest == 0 {
 		t.Errorf("highest %d, want the last rate that passed, %d", m.Highest, highest)
@@ -134,8 +134,8 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-func TestHelloModesAreTheGoModes(t *testing.T) {
-	modes := HelloModes()
+func TestDefaultModesAreTheGoModes(t *testing.T) {
+	modes := DefaultModes()
 	for _, want := range []string{"standard", "threaded", "clustered", "shared"} {
 		if !strings.Contains(strings.Join(modes, ","), want) {
 			t.Errorf("hello modes %v lack %s", modes, want)

@@ -1,4 +1,4 @@
-package experiment
+package balance
 
 import (
 	"cmp"
@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
 )
 
@@ -35,8 +36,8 @@ func NewSpread(vs []float64) Spread {
 	return Spread{Min: s[0], Median: s[(len(s)-1)/2], Max: s[len(s)-1]}
 }
 
-// BalanceStats summarises a policy's trials of one burst size.
-type BalanceStats struct {
+// Stats summarises a policy's trials of one burst size.
+type Stats struct {
 	Balance, Mode string
 	Size, Runs    int
 	Requests      int // answers asked for over every run
@@ -61,11 +62,11 @@ type SplitCount struct {
 }
 
 // Stats summarises every policy that ran, by policy and size in order.
-func (r *BalanceRun) Stats() []BalanceStats {
-	var out []BalanceStats
+func (r *Result) Stats() []Stats {
+	var out []Stats
 	for _, pr := range r.Policies {
 		for _, n := range r.Sizes {
-			st := BalanceStats{Balance: pr.Balance, Mode: pr.Mode, Size: n, Workers: max(pr.Spec.Workers, 1)}
+			st := Stats{Balance: pr.Balance, Mode: pr.Mode, Size: n, Workers: max(pr.Spec.Workers, 1)}
 			var maxShare, top2, ratio []float64
 			splits := map[string]int{}
 			total := map[string]int{}
@@ -120,20 +121,20 @@ func sortedDesc(cs []int) []int {
 	return cs
 }
 
-// WriteBalance renders run into dir: the plots and balance.md.
-func WriteBalance(dir string, run *BalanceRun) error {
+// Write renders run into dir: the plots and balance.md.
+func Write(dir string, run *Result) error {
 	plots, err := balancePlots(dir, run)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, FileBalanceMD), []byte(RenderBalance(run, plots)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, FileMD), []byte(Render(run, plots)), 0o644); err != nil {
 		return fmt.Errorf("write balance summary: %w", err)
 	}
 	return nil
 }
 
-// RenderBalance returns balance.md for run, showing plots.
-func RenderBalance(run *BalanceRun, plots []string) string {
+// Render returns balance.md for run, showing plots.
+func Render(run *Result, plots []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Balance: how connections reach workers (%s)\n\n", run.Run)
 	workers := "each cluster's own worker count (one per core)"
@@ -149,7 +150,7 @@ func RenderBalance(run *BalanceRun, plots []string) string {
 			"each burst on fresh connections (one per request), one server start per policy, %s. "+
 			"A hello world has no job time, so there is no ideal makespan: what counts is where the connections went.\n\n", run.Runs, workers)
 	}
-	b.WriteString(loadText(run.LoadBefore, run.LoadAfter, run.Cores))
+	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
 	stats := run.Stats()
 	if run.Target == TargetFlip {
 		b.WriteString("| policy | mode | N | runs | ok | busiest worker's share min / median / max | makespan / ideal min / median / max | within 1.1 × ideal | splits (runs) |\n")
@@ -180,20 +181,8 @@ func RenderBalance(run *BalanceRun, plots []string) string {
 	if len(skipped) > 0 {
 		b.WriteString("\nSkipped:\n\n" + strings.Join(skipped, "\n") + "\n")
 	}
-	writeTail(&b, problems, plots, "Every run's split and ratio: balance.json; its raw results: <policy>/burst-<N>-run-<K>.bin (vegeta report reads them).")
+	experiment.WriteTail(&b, problems, plots, "Every run's split and ratio: balance.json; its raw results: <policy>/burst-<N>-run-<K>.bin (vegeta report reads them).")
 	return b.String()
-}
-
-// writeTail ends a summary: its problems, its plots and a note on where the
-// raw data is.
-func writeTail(b *strings.Builder, problems, plots []string, note string) {
-	if len(problems) > 0 {
-		b.WriteString("\nProblems:\n\n" + strings.Join(problems, "\n") + "\n")
-	}
-	for _, p := range plots {
-		fmt.Fprintf(b, "\n![%s](%s)\n", strings.TrimSuffix(p, ".svg"), p)
-	}
-	b.WriteString("\n" + note + "\n")
 }
 
 func shares(s Spread) string {
@@ -224,7 +213,7 @@ func splitsText(ss []SplitCount, n int) string {
 // run) and balance-split.svg (the busiest worker's share of every run; on
 // the hello target, the two busiest workers'), one column of dots per
 // policy and size.
-func balancePlots(dir string, run *BalanceRun) ([]string, error) {
+func balancePlots(dir string, run *Result) ([]string, error) {
 	var files []string
 	if run.Target == TargetFlip {
 		name := "balance-ratio.svg"
@@ -266,7 +255,7 @@ type refLine struct {
 // dotPlot draws value of every trial as a dot, one column per policy and
 // size, in the policy mode's color; dots of one column are spread sideways
 // by run so equal values stay visible.
-func dotPlot(path string, run *BalanceRun, title, ylabel string, value func(Trial) float64, refs []refLine) error {
+func dotPlot(path string, run *Result, title, ylabel string, value func(Trial) float64, refs []refLine) error {
 	p := report.NewPlot(title, "policy, burst size", ylabel)
 	leg := plot.NewLegend()
 	var cats []string

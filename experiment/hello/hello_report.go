@@ -1,4 +1,4 @@
-package experiment
+package hello
 
 import (
 	"fmt"
@@ -16,14 +16,15 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
 )
 
 // helloPlot is the name of the hello run's plot.
 const helloPlot = "hello-p99.svg"
 
-// WriteHello renders run into dir: the plot and summary.md.
-func WriteHello(dir string, run *HelloRun) error {
+// Write renders run into dir: the plot and summary.md.
+func Write(dir string, run *Result) error {
 	var plots []string
 	ok, err := drawHello(filepath.Join(dir, helloPlot), run)
 	if err != nil {
@@ -32,14 +33,14 @@ func WriteHello(dir string, run *HelloRun) error {
 	if ok {
 		plots = append(plots, helloPlot)
 	}
-	if err := os.WriteFile(filepath.Join(dir, bench.FileSummaryMD), []byte(RenderHello(run, plots)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, bench.FileSummaryMD), []byte(Render(run, plots)), 0o644); err != nil {
 		return fmt.Errorf("write hello summary: %w", err)
 	}
 	return nil
 }
 
-// RenderHello returns the hello run's summary.md, showing plots.
-func RenderHello(run *HelloRun, plots []string) string {
+// Render returns the hello run's summary.md, showing plots.
+func Render(run *Result, plots []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Dispatch cost: GET / (hello world) at a stepped-up rate (%s)\n\n", run.Run)
 	fmt.Fprintf(&b, "Each mode holds `GET /` (the pid) at %d requests/s, then × %g per step, %s a step (an open model: "+
@@ -49,7 +50,7 @@ func RenderHello(run *HelloRun, plots []string) string {
 		"Every request is on a fresh connection. The highest sustained rate is the last step that passed. "+
 		"The driver runs on the same cores as the server.\n\n",
 		run.StartRate, run.Factor, run.Step, run.Bound, 100*minSentShare, run.MaxRate, max(run.Tries, 1))
-	b.WriteString(loadText(run.LoadBefore, run.LoadAfter, run.Cores))
+	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
 	b.WriteString("| mode | highest sustained rate (req/s) | steps ended | p50 at the highest | p99 at the highest |\n|---|---:|---|---:|---:|\n")
 	for _, m := range run.Modes {
 		if m.Skipped != "" {
@@ -80,14 +81,14 @@ func RenderHello(run *HelloRun, plots []string) string {
 			problems = append(problems, fmt.Sprintf("- %s: %s", m.Mode, p))
 		}
 	}
-	writeTail(&b, problems, plots, "Per step raw results: <mode>/rate-<R>.bin (vegeta report reads them), with vegeta's reports and our metrics beside.")
+	experiment.WriteTail(&b, problems, plots, "Per step raw results: <mode>/rate-<R>.bin (vegeta report reads them), with vegeta's reports and our metrics beside.")
 	return b.String()
 }
 
 // drawHello draws p99 against the rate, one line per mode, both axes on a
 // log scale (the rate doubles per step; p99 jumps by orders when a mode
 // saturates), with the bound across. It reports whether any mode had a step.
-func drawHello(path string, run *HelloRun) (bool, error) {
+func drawHello(path string, run *Result) (bool, error) {
 	p := report.NewPlot("GET / at a stepped-up rate: p99 latency by mode", "rate (requests / s, log scale)", "p99 latency (ms, log scale)")
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.Y.Tick.Marker = plot.TickerFunc(logTicks125)

@@ -1,4 +1,13 @@
-package experiment
+// Package hello is the dispatch-cost experiment: GET / (a hello world that
+// answers the pid) at a sustained rate, stepped up per mode until p99
+// passes a bound or requests fail; each mode's highest sustained rate and
+// p50/p99 at every step, in summary.md and a plot.
+//
+// A run folder keeps bench's shape:
+//
+//	env.json, hello.json, summary.md, hello-p99.svg
+//	<mode>/server.log, <mode>/rate-<R>.*  one step's level files
+package hello
 
 import (
 	"cmp"
@@ -17,10 +26,11 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-// Defaults of a HelloConfig.
+// Defaults of a Config.
 const (
 	DefaultStartRate = 500
 	DefaultFactor    = 2.0
@@ -28,20 +38,20 @@ const (
 	DefaultMaxRate   = 32000
 	DefaultBound     = 50 * time.Millisecond
 	DefaultTries     = 2
-	// DefaultHelloOut is the run folder of a hello run.
-	DefaultHelloOut = "results/hello"
-	// FileHelloJSON is the hello run's data.
-	FileHelloJSON = "hello.json"
+	// DefaultOut is the run folder of a hello run.
+	DefaultOut = "results/hello"
+	// FileJSON is the hello run's data.
+	FileJSON = "hello.json"
 	// minSentShare is the share of a step's rate the driver must have sent
 	// for the step to count: below it, the load generator (on the same
 	// cores) is what gave out, not the server.
 	minSentShare = 0.9
 )
 
-// HelloModes returns the modes the hello workload runs when none are named:
+// DefaultModes returns the modes the hello workload runs when none are named:
 // every Go mode bench knows, so a cluster policy joins as soon as bench has
 // its mode.
-func HelloModes() []string {
+func DefaultModes() []string {
 	var names []string
 	for _, m := range bench.Modes() {
 		if m.Family == bench.FamilyGo {
@@ -51,15 +61,15 @@ func HelloModes() []string {
 	return names
 }
 
-// HelloConfig is what Hello does; zero values take the defaults noted.
-type HelloConfig struct {
+// Config is what Hello does; zero values take the defaults noted.
+type Config struct {
 	BinDir  string   // bench.DefaultBinDir
 	NodeApp string   // bench.DefaultNodeApp
-	Modes   []string // HelloModes()
+	Modes   []string // DefaultModes()
 	// Image is the photo the servers are started with (they check it at
 	// start; GET / never reads it); contract.DefaultImage.
 	Image     string
-	Out       string        // DefaultHelloOut
+	Out       string        // DefaultOut
 	Cores     int           // runtime.NumCPU()
 	StartRate int           // requests per second of the first step; DefaultStartRate
 	Factor    float64       // each step's rate over the last's; DefaultFactor
@@ -83,11 +93,11 @@ type HelloConfig struct {
 	Args     []string
 }
 
-func (c *HelloConfig) fill() {
+func (c *Config) fill() {
 	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
 	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
 	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultHelloOut)
+	c.Out = cmp.Or(c.Out, DefaultOut)
 	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
 	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
 	c.Factor = cmp.Or(c.Factor, DefaultFactor)
@@ -99,14 +109,14 @@ func (c *HelloConfig) fill() {
 	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
 	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
 	if c.Modes == nil {
-		c.Modes = HelloModes()
+		c.Modes = DefaultModes()
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
 }
 
-func (c *HelloConfig) validate() error {
+func (c *Config) validate() error {
 	if len(c.Modes) == 0 {
 		return errors.New("no modes to run")
 	}
@@ -133,8 +143,8 @@ func (c *HelloConfig) validate() error {
 	return nil
 }
 
-// HelloRun is a whole hello run: what hello.json holds.
-type HelloRun struct {
+// Result is a whole hello run: what hello.json holds.
+type Result struct {
 	Run       string            `json:"run"`
 	StartRate int               `json:"start_rate"`
 	Factor    float64           `json:"factor"`
@@ -142,15 +152,15 @@ type HelloRun struct {
 	MaxRate   int               `json:"max_rate"`
 	Bound     loadtest.Duration `json:"p99_bound"`
 	Tries     int               `json:"tries"`
-	Modes     []HelloMode       `json:"modes"`
+	Modes     []ModeRun         `json:"modes"`
 	// Cores, LoadBefore and LoadAfter say how busy the machine was.
 	Cores      int    `json:"cores"`
 	LoadBefore string `json:"load_before,omitempty"`
 	LoadAfter  string `json:"load_after,omitempty"`
 }
 
-// HelloMode is what one mode did: its steps and its highest sustained rate.
-type HelloMode struct {
+// ModeRun is what one mode did: its steps and its highest sustained rate.
+type ModeRun struct {
 	Mode    string     `json:"mode"`
 	Skipped string     `json:"skipped,omitempty"`
 	Spec    bench.Spec `json:"spec"`
@@ -200,25 +210,25 @@ func judge(s Step, bound time.Duration) string {
 // RateName is the base name of the files of a step at rate requests/s.
 func RateName(rate int) string { return fmt.Sprintf("rate-%d", rate) }
 
-// Hello runs the dispatch-cost experiment into c.Out and returns what it
-// measured, also written as hello.json (WriteHello renders summary.md and
+// Run runs the dispatch-cost experiment into c.Out and returns what it
+// measured, also written as hello.json (Write renders summary.md and
 // the plot). For each mode it starts the server, then holds GET / at
 // StartRate, StartRate × Factor, ... requests per second (the engine's
 // Sustain: an open model) until a step's p99 passes Bound, a request
 // fails, or the next rate would pass MaxRate.
-func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
+func Run(ctx context.Context, c Config) (*Result, error) {
 	c.fill()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
-	run := &HelloRun{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
+	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
-		Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
+		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
 	var specs []bench.Spec
 	for _, name := range c.Modes {
 		spec, err := bench.Resolve(name, place, c.ModeArgs[name])
-		hm := HelloMode{Mode: name, Spec: spec}
+		hm := ModeRun{Mode: name, Spec: spec}
 		if err != nil {
 			hm.Skipped = err.Error()
 			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
@@ -230,39 +240,39 @@ func Hello(ctx context.Context, c HelloConfig) (*HelloRun, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
 	}
-	cm, err := prepare(ctx, common{
+	cm, err := experiment.Prepare(ctx, experiment.Runner{
 		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, c.Modes, []string{FileHelloJSON, bench.FileSummaryMD, "hello-*.svg", bench.FileSummaryJSON}, specs, c.Flags, c.Args)
+	}, c.Out, c.Modes, []string{FileJSON, bench.FileSummaryMD, "hello-*.svg", bench.FileSummaryJSON}, specs, c.Flags, c.Args)
 	if err != nil {
 		return nil, err
 	}
-	defer cm.sp.Close() // after every server has been stopped
+	defer cm.Close() // after every server has been stopped
 	var problems []string
 	for i := range run.Modes {
 		hm := &run.Modes[i]
 		if hm.Skipped != "" {
 			continue
 		}
-		err := helloMode(ctx, cm, c, hm)
+		err := runMode(ctx, cm, c, hm)
 		for _, p := range hm.Problems {
 			problems = append(problems, hm.Mode+": "+p)
 		}
 		if err != nil {
-			return run, errors.Join(err, writeHello(c.Out, run))
+			return run, errors.Join(err, writeResult(c.Out, run))
 		}
 	}
-	if err := writeHello(c.Out, run); err != nil {
+	if err := writeResult(c.Out, run); err != nil {
 		return run, err
 	}
-	return run, problemsError(problems)
+	return run, experiment.ProblemsError(problems)
 }
 
-// helloMode starts hm's server, steps the rate up until a step fails and
+// runMode starts hm's server, steps the rate up until a step fails and
 // stops it. Problems with the server go to hm.Problems; the error is for
 // cancellation and for failing to write files.
-func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) error {
+func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) error {
 	dir := filepath.Join(c.Out, hm.Mode)
-	srv, err := cm.start(ctx, hm.Spec, dir)
+	srv, err := cm.Start(ctx, hm.Spec, dir)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -272,7 +282,7 @@ func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) er
 		return nil
 	}
 	hm.Spec, hm.PID = srv.Spec, srv.PID()
-	defer func() { hm.Problems = append(hm.Problems, cm.stop(srv)...) }()
+	defer func() { hm.Problems = append(hm.Problems, cm.Stop(srv)...) }()
 
 	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	for rate, try := c.StartRate, 1; ; {
@@ -297,7 +307,7 @@ func helloMode(ctx context.Context, cm *common, c HelloConfig, hm *HelloMode) er
 			P50: m.Latency.Median, P99: m.Latency.P99, Max: m.Latency.Max, Workers: m.Workers}
 		st.Fail = judge(st, c.Bound)
 		hm.Steps = append(hm.Steps, st)
-		cm.logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
+		cm.Logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
 		if srv.Exited() {
 			hm.Stop = "the server exited"
 			return nil // the stop reports it
@@ -327,16 +337,16 @@ func failText(fail string) string {
 	return ": " + fail
 }
 
-func writeHello(out string, run *HelloRun) error {
-	run.LoadAfter = loadAvg()
-	slices.SortStableFunc(run.Modes, func(a, b HelloMode) int { return bench.ModeOrder(a.Mode, b.Mode) })
-	return loadtest.WriteJSON(filepath.Join(out, FileHelloJSON), run)
+func writeResult(out string, run *Result) error {
+	run.LoadAfter = experiment.LoadAvg()
+	slices.SortStableFunc(run.Modes, func(a, b ModeRun) int { return bench.ModeOrder(a.Mode, b.Mode) })
+	return loadtest.WriteJSON(filepath.Join(out, FileJSON), run)
 }
 
-// LoadHello reads a hello run folder's hello.json.
-func LoadHello(dir string) (*HelloRun, error) {
-	var run HelloRun
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileHelloJSON), &run); err != nil {
+// Load reads a hello run folder's hello.json.
+func Load(dir string) (*Result, error) {
+	var run Result
+	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
 		return nil, fmt.Errorf("hello run %s: %w", dir, err)
 	}
 	return &run, nil

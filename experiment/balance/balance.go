@@ -1,4 +1,20 @@
-package experiment
+// Package balance is the balance experiment: for each Balance policy
+// (reuseport, shared, rr, none: the bench modes that serve them) and burst
+// size, K bursts on fresh connections at one server start; every run's
+// per-worker split (answers per worker pid) and makespan over the ideal, and
+// their distribution, in balance.md and two plots. With the hello target
+// (GET /) it counts where connections go, to test Node's claim about
+// SCHED_NONE.
+//
+// A run folder holds:
+//
+//	env.json                          machine, commit, image, flags
+//	balance.json                      every run's split and ratio (a Result)
+//	balance.md, balance-*.svg         the summary and its plots
+//	calibration/server.log            standard, whose warm-up gives S
+//	<policy>/server.log               the policy's server
+//	<policy>/burst-<N>-run-<K>.*      one run's level files (package loadtest)
+package balance
 
 import (
 	"cmp"
@@ -19,6 +35,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -90,22 +107,22 @@ const (
 	TargetHello = "hello" // GET /: connections that carry no work
 )
 
-// Defaults of a BalanceConfig.
+// Defaults of a Config.
 const (
-	DefaultRuns       = 20
-	DefaultBalanceOut = "results/balance"
-	// FileBalanceJSON and FileBalanceMD are the balance run's data and
+	DefaultRuns = 20
+	DefaultOut  = "results/balance"
+	// FileJSON and FileMD are the balance run's data and
 	// summary.
-	FileBalanceJSON = "balance.json"
-	FileBalanceMD   = "balance.md"
-	dirCalibration  = "calibration"
+	FileJSON       = "balance.json"
+	FileMD         = "balance.md"
+	dirCalibration = "calibration"
 )
 
 // DefaultSizes returns the burst sizes of the balance experiment.
 func DefaultSizes() []int { return []int{10, 20} }
 
-// BalanceConfig is what Balance does; zero values take the defaults noted.
-type BalanceConfig struct {
+// Config is what Balance does; zero values take the defaults noted.
+type Config struct {
 	BinDir   string   // bench.DefaultBinDir
 	NodeApp  string   // bench.DefaultNodeApp
 	Policies []string // Balance names; PolicyNames()
@@ -116,7 +133,7 @@ type BalanceConfig struct {
 	Workers int
 	Target  string // TargetFlip or TargetHello; TargetFlip
 	Image   string // contract.DefaultImage
-	Out     string // DefaultBalanceOut
+	Out     string // DefaultOut
 	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
 	Cores   int    // runtime.NumCPU()
 	// Timeout is the client timeout of every request; 0 picks bench's per
@@ -131,12 +148,12 @@ type BalanceConfig struct {
 	Args  []string
 }
 
-func (c *BalanceConfig) fill() {
+func (c *Config) fill() {
 	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
 	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
 	c.Target = cmp.Or(c.Target, TargetFlip)
 	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultBalanceOut)
+	c.Out = cmp.Or(c.Out, DefaultOut)
 	c.Runs = cmp.Or(c.Runs, DefaultRuns)
 	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
 	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
@@ -158,7 +175,7 @@ func (c *BalanceConfig) fill() {
 	}
 }
 
-func (c *BalanceConfig) validate() error {
+func (c *Config) validate() error {
 	for _, p := range c.Policies {
 		if !slices.Contains(PolicyNames(), p) {
 			return fmt.Errorf("unknown policy %q (known: %s)", p, strings.Join(PolicyNames(), ", "))
@@ -187,8 +204,8 @@ func (c *BalanceConfig) validate() error {
 	return nil
 }
 
-// BalanceRun is a whole balance run: what balance.json holds.
-type BalanceRun struct {
+// Result is a whole balance run: what balance.json holds.
+type Result struct {
 	Run    string `json:"run"`
 	Target string `json:"target"`
 	Sizes  []int  `json:"sizes"`
@@ -267,17 +284,13 @@ func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
 	return t
 }
 
-// ErrProblems is wrapped by the error Balance and Hello return when every
-// policy or mode ran but some server did not behave.
-var ErrProblems = bench.ErrProblems
-
-// Balance runs the balance experiment into c.Out and returns what it
+// Run runs the balance experiment into c.Out and returns what it
 // measured, also written as balance.json (Write renders the summary and
 // plots). Each policy's server starts once; every burst is on fresh
 // connections (the engine's Burst opens one per request). The error wraps
-// ErrProblems when a server misbehaved, or is ctx's when cancelled (the
+// experiment.ErrProblems when a server misbehaved, or is ctx's when cancelled (the
 // server of the moment is stopped, what was written is kept).
-func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
+func Run(ctx context.Context, c Config) (*Result, error) {
 	c.fill()
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -287,8 +300,8 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if c.Workers > 0 {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
 	}
-	run := &BalanceRun{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
-		Cores: runtime.NumCPU(), LoadBefore: loadAvg()}
+	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
+		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
 	var specs []bench.Spec
 	for _, name := range c.Policies {
 		pr := PolicyRun{Policy: lookupPolicy(name)}
@@ -308,17 +321,17 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
 	}
-	cm, err := prepare(ctx, common{
+	cm, err := experiment.Prepare(ctx, experiment.Runner{
 		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileBalanceJSON, FileBalanceMD, "balance-*.svg"}, specs, c.Flags, c.Args)
+	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args)
 	if err != nil {
 		return nil, err
 	}
-	defer cm.sp.Close() // after every server has been stopped
+	defer cm.Close() // after every server has been stopped
 	if c.Target == TargetFlip {
-		s, err := cm.calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
+		s, err := cm.Calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
 		if err != nil {
-			return run, errors.Join(err, writeBalance(c.Out, run))
+			return run, errors.Join(err, writeResult(c.Out, run))
 		}
 		run.S = loadtest.Duration(s)
 	}
@@ -333,21 +346,21 @@ func Balance(ctx context.Context, c BalanceConfig) (*BalanceRun, error) {
 			problems = append(problems, pr.Balance+": "+p)
 		}
 		if err != nil {
-			return run, errors.Join(err, writeBalance(c.Out, run))
+			return run, errors.Join(err, writeResult(c.Out, run))
 		}
 	}
-	if err := writeBalance(c.Out, run); err != nil {
+	if err := writeResult(c.Out, run); err != nil {
 		return run, err
 	}
-	return run, problemsError(problems)
+	return run, experiment.ProblemsError(problems)
 }
 
 // balancePolicy starts pr's server once, fires c.Runs bursts of every size
 // at it and stops it. Problems with the server go to pr.Problems; the error
 // is for cancellation and for failing to write files.
-func balancePolicy(ctx context.Context, cm *common, c BalanceConfig, s time.Duration, pr *PolicyRun) (err error) {
+func balancePolicy(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, pr *PolicyRun) (err error) {
 	dir := filepath.Join(c.Out, pr.Balance)
-	srv, err := cm.start(ctx, pr.Spec, dir)
+	srv, err := cm.Start(ctx, pr.Spec, dir)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -356,7 +369,7 @@ func balancePolicy(ctx context.Context, cm *common, c BalanceConfig, s time.Dura
 		return nil
 	}
 	pr.Spec, pr.PID = srv.Spec, srv.PID()
-	defer func() { pr.Problems = append(pr.Problems, cm.stop(srv)...) }()
+	defer func() { pr.Problems = append(pr.Problems, cm.Stop(srv)...) }()
 
 	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	if c.Target == TargetFlip {
@@ -392,7 +405,7 @@ func balancePolicy(ctx context.Context, cm *common, c BalanceConfig, s time.Dura
 			}
 			t := newTrial(n, k, srv.Spec.Workers, m)
 			pr.Trials = append(pr.Trials, t)
-			cm.logf("%s", trialLine(pr.Balance, t, n))
+			cm.Logf("%s", trialLine(pr.Balance, t, n))
 			if srv.Exited() {
 				return nil // the stop reports it
 			}
@@ -419,15 +432,15 @@ func formatSplit(split []int) string {
 	return strings.Join(parts, "/")
 }
 
-func writeBalance(out string, run *BalanceRun) error {
-	run.LoadAfter = loadAvg()
-	return loadtest.WriteJSON(filepath.Join(out, FileBalanceJSON), run)
+func writeResult(out string, run *Result) error {
+	run.LoadAfter = experiment.LoadAvg()
+	return loadtest.WriteJSON(filepath.Join(out, FileJSON), run)
 }
 
-// LoadBalance reads a balance run folder's balance.json.
-func LoadBalance(dir string) (*BalanceRun, error) {
-	var run BalanceRun
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileBalanceJSON), &run); err != nil {
+// Load reads a balance run folder's balance.json.
+func Load(dir string) (*Result, error) {
+	var run Result
+	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
 		return nil, fmt.Errorf("balance run %s: %w", dir, err)
 	}
 	return &run, nil

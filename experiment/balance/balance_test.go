@@ -1,4 +1,4 @@
-package experiment
+package balance
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-func balanceConfig(t *testing.T, out string, log *bytes.Buffer) BalanceConfig {
-	return BalanceConfig{
+func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
+	return Config{
 		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
 		Sizes: []int{3, 5}, Runs: 3, Warmups: 2, Cores: 2,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
@@ -27,15 +27,15 @@ func balanceConfig(t *testing.T, out string, log *bytes.Buffer) BalanceConfig {
 func TestBalanceWritesItsFolder(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "balance")
 	var log bytes.Buffer
-	run, err := Balance(context.Background(), balanceConfig(t, out, &log))
+	run, err := Run(context.Background(), balanceConfig(t, out, &log))
 	if err != nil {
 		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
 	}
-	if err := WriteBalance(out, run); err != nil {
+	if err := Write(out, run); err != nil {
 		t.Fatal(err)
 	}
 	// Read back what was written, as a reader of the folder would.
-	stored, err := LoadBalance(out)
+	stored, err := Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	if !ran["reuseport"] || !ran["shared"] {
 		t.Errorf("policies that ran: %v, want reuseport and shared", ran)
 	}
-	md, err := os.ReadFile(filepath.Join(out, FileBalanceMD))
+	md, err := os.ReadFile(filepath.Join(out, FileMD))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
 	}
-	mustExist(t, filepath.Join(out, bench.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+	fakeserver.RequireFiles(t, filepath.Join(out, bench.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
 		filepath.Join(out, dirCalibration, bench.FileServerLog), filepath.Join(out, "shared", bench.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
@@ -99,7 +99,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	}
 	cfg := balanceConfig(t, out, &log)
 	cfg.Policies, cfg.Sizes, cfg.Runs = []string{"shared"}, []int{2}, 1
-	if _, err := Balance(context.Background(), cfg); err != nil {
+	if _, err := Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "shared", "burst-99-run-01.bin")); !errors.Is(err, os.ErrNotExist) {
@@ -112,7 +112,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 	var log bytes.Buffer
 	cfg := balanceConfig(t, out, &log)
 	cfg.Target, cfg.Workers, cfg.Policies, cfg.Sizes = TargetHello, 4, []string{"none", "shared"}, []int{8}
-	run, err := Balance(context.Background(), cfg)
+	run, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
 	}
@@ -132,10 +132,10 @@ func TestBalanceHelloTarget(t *testing.T) {
 			t.Errorf("%s: split %v, %d ok, ratio %g; want 4 workers, 8 answers, no ratio", tr.Name, tr.Split, tr.Successes, tr.Ratio)
 		}
 	}
-	if err := WriteBalance(out, run); err != nil {
+	if err := Write(out, run); err != nil {
 		t.Fatal(err)
 	}
-	md, _ := os.ReadFile(filepath.Join(out, FileBalanceMD))
+	md, _ := os.ReadFile(filepath.Join(out, FileMD))
 	for _, want := range []string{"top 2 workers' share of all connections", "| shared | shared | 4 | 8 | 3 | 24/24 |", "- none: bench has no mode"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
@@ -144,7 +144,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "balance-ratio.svg")); err == nil {
 		t.Error("a hello run drew makespan / ideal, which it has not")
 	}
-	mustExist(t, filepath.Join(out, "balance-split.svg"))
+	fakeserver.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
 }
 
 func TestBalanceStats(t *testing.T) {
@@ -154,7 +154,7 @@ func TestBalanceStats(t *testing.T) {
 		tr.Ratio = ratio
 		return tr
 	}
-	run := &BalanceRun{Sizes: []int{10}, Policies: []PolicyRun{{
+	run := &Result{Sizes: []int{10}, Policies: []PolicyRun{{
 		Policy: Policy{Balance: "reuseport", Mode: "clustered"}, Spec: bench.Spec{Workers: 2},
 		Trials: []Trial{
 			trial(1, 1.05, map[string]int{"1": 5, "2": 5}),
