@@ -25,8 +25,10 @@ Policies, each served by a bench mode (a policy whose mode or binary is missing
 is skipped with a one-line reason):
 
 %s
-For each policy it starts the server once, then fires -runs bursts of every
-size in -sizes, each on fresh connections (one per request). For every run it
+It starts each policy's server once, all of them together, then fires -runs
+bursts of every size in -sizes, each on fresh connections (one per request),
+run k at every policy in turn before run k+1: a change in the machine's load
+falls on every policy alike. For every run it
 records the per-worker split (answers per X-Worker-PID) and, on -target flip,
 makespan / ideal, where ideal = ceil(N / capacity) x S and S comes from
 standard's sequential warm-up, as bench counts it.

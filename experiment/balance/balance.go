@@ -286,10 +286,11 @@ func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
 
 // Run runs the balance experiment into c.Out and returns what it
 // measured, also written as balance.json (Write renders the summary and
-// plots). Each policy's server starts once; every burst is on fresh
-// connections (the engine's Burst opens one per request). The error wraps
-// experiment.ErrProblems when a server misbehaved, or is ctx's when cancelled (the
-// server of the moment is stopped, what was written is kept).
+// plots). Each policy's server starts once and serves the whole run; run k
+// of a size goes to every policy in turn before run k+1. Every burst is on
+// fresh connections (the engine's Burst opens one per request). The error
+// wraps experiment.ErrProblems when a server misbehaved, or is ctx's when
+// cancelled (the servers are stopped, what was written is kept).
 func Run(ctx context.Context, c Config) (*Result, error) {
 	c.fill()
 	if err := c.validate(); err != nil {
@@ -335,19 +336,15 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}
 		run.S = loadtest.Duration(s)
 	}
+	err = interleave(ctx, cm, c, run)
 	var problems []string
-	for i := range run.Policies {
-		pr := &run.Policies[i]
-		if pr.Skipped != "" {
-			continue
-		}
-		err := balancePolicy(ctx, cm, c, run.S.D(), pr)
+	for _, pr := range run.Policies {
 		for _, p := range pr.Problems {
 			problems = append(problems, pr.Balance+": "+p)
 		}
-		if err != nil {
-			return run, errors.Join(err, writeResult(c.Out, run))
-		}
+	}
+	if err != nil {
+		return run, errors.Join(err, writeResult(c.Out, run))
 	}
 	if err := writeResult(c.Out, run); err != nil {
 		return run, err
@@ -355,62 +352,105 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	return run, experiment.ProblemsError(problems)
 }
 
-// balancePolicy starts pr's server once, fires c.Runs bursts of every size
-// at it and stops it. Problems with the server go to pr.Problems; the error
-// is for cancellation and for failing to write files.
-func balancePolicy(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, pr *PolicyRun) (err error) {
-	dir := filepath.Join(c.Out, pr.Balance)
-	srv, err := cm.Start(ctx, pr.Spec, dir)
-	if err != nil {
+// policyServer is a policy's server during a run.
+type policyServer struct {
+	pr  *PolicyRun
+	srv *bench.Server
+	tgt vegeta.Target
+	dir string
+	out bool // it failed and fires no more bursts
+}
+
+// interleave starts every policy's server once, then fires run k of each
+// size at each policy in turn before run k+1, so a drift in the load of a
+// shared machine falls on every policy alike rather than on whichever ran
+// last; then it stops them. Problems with a server go to its policy; the
+// error is for cancellation and for failing to write files.
+func interleave(ctx context.Context, cm *experiment.Runner, c Config, run *Result) error {
+	var servers []*policyServer
+	defer func() {
+		for _, ps := range servers {
+			ps.pr.Problems = append(ps.pr.Problems, cm.Stop(ps.srv)...)
+		}
+	}()
+	for i := range run.Policies {
+		pr := &run.Policies[i]
+		if pr.Skipped != "" {
+			continue
+		}
+		ps, err := startPolicy(ctx, cm, c, pr)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		pr.Problems = append(pr.Problems, err.Error())
-		return nil
-	}
-	pr.Spec, pr.PID = srv.Spec, srv.PID()
-	defer func() { pr.Problems = append(pr.Problems, cm.Stop(srv)...) }()
-
-	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
-	if c.Target == TargetFlip {
-		// A fresh process's first jobs are slower; bench warms every mode too.
-		if _, err := srv.WarmUp(ctx, c.Warmups, c.Timeout); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			pr.Problems = append(pr.Problems, err.Error())
-			return nil
+		if ps != nil {
+			servers = append(servers, ps)
 		}
-		tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+		if err != nil {
+			pr.Problems = append(pr.Problems, err.Error())
+		}
 	}
 	for _, n := range c.Sizes {
-		timeout := c.Timeout
-		if timeout == 0 {
-			timeout = bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second))
-		}
 		for k := 1; k <= c.Runs; k++ {
-			name := TrialName(n, k)
-			rs, aerr := loadtest.Burst(ctx, tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if aerr != nil {
-				pr.Problems = append(pr.Problems, fmt.Sprintf("burst of %d, run %d: %v", n, k, aerr))
-				return nil
-			}
-			m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
-			m.Level = n
-			if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
-				return fmt.Errorf("%s: %w", pr.Balance, err)
-			}
-			t := newTrial(n, k, srv.Spec.Workers, m)
-			pr.Trials = append(pr.Trials, t)
-			cm.Logf("%s", trialLine(pr.Balance, t, n))
-			if srv.Exited() {
-				return nil // the stop reports it
+			for _, ps := range servers {
+				if ps.out {
+					continue
+				}
+				if err := fire(ctx, cm, c, run.S.D(), ps, n, k); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
+}
+
+// startPolicy starts pr's server and, on the flip target, warms it up. A
+// server that started is returned even with an error (it must be stopped).
+func startPolicy(ctx context.Context, cm *experiment.Runner, c Config, pr *PolicyRun) (*policyServer, error) {
+	dir := filepath.Join(c.Out, pr.Balance)
+	srv, err := cm.Start(ctx, pr.Spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	pr.Spec, pr.PID = srv.Spec, srv.PID()
+	ps := &policyServer{pr: pr, srv: srv, dir: dir, tgt: vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}}
+	if c.Target == TargetFlip {
+		ps.tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+		// A fresh process's first jobs are slower; bench warms every mode too.
+		if _, err := srv.WarmUp(ctx, c.Warmups, c.Timeout); err != nil {
+			ps.out = true
+			return ps, err
+		}
+	}
+	return ps, nil
+}
+
+// fire sends run k of a burst of n to ps's server and records it.
+func fire(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, ps *policyServer, n, k int) error {
+	pr, srv := ps.pr, ps.srv
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second))
+	}
+	name := TrialName(n, k)
+	rs, aerr := loadtest.Burst(ctx, ps.tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if aerr != nil {
+		pr.Problems = append(pr.Problems, fmt.Sprintf("burst of %d, run %d: %v", n, k, aerr))
+		ps.out = true
+		return nil
+	}
+	m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
+	m.Level = n
+	if err := loadtest.WriteLevel(ps.dir, name, rs, m); err != nil {
+		return fmt.Errorf("%s: %w", pr.Balance, err)
+	}
+	t := newTrial(n, k, srv.Spec.Workers, m)
+	pr.Trials = append(pr.Trials, t)
+	cm.Logf("%s", trialLine(pr.Balance, t, n))
+	ps.out = srv.Exited() // the stop reports it
 	return nil
 }
 

@@ -143,11 +143,11 @@ func Render(run *Result, plots []string) string {
 	}
 	if run.Target == TargetFlip {
 		fmt.Fprintf(&b, "Target: `POST /flip` (every connection carries a job). %d runs per policy and burst size, "+
-			"each burst on fresh connections (one per request), one server start per policy, %s. "+
+			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
 			"Ideal = ceil(N / capacity) × S, with S = %s from standard's sequential warm-up.\n\n", run.Runs, workers, run.S)
 	} else {
 		fmt.Fprintf(&b, "Target: `GET /` (the pid: connections that carry no work). %d runs per policy and burst size, "+
-			"each burst on fresh connections (one per request), one server start per policy, %s. "+
+			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
 			"A hello world has no job time, so there is no ideal makespan: what counts is where the connections went.\n\n", run.Runs, workers)
 	}
 	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
