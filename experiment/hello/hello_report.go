@@ -1,6 +1,7 @@
 package hello
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -135,7 +136,7 @@ func drawHello(path string, run *Result) (bool, error) {
 	bound.LineStyle = draw.LineStyle{Color: color.Gray{Y: 0x40}, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}
 	p.Add(bound)
 	leg.Add(fmt.Sprintf("p99 bound %s", run.Bound), bound)
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Tick.Marker = plot.ConstantTicks(spaceLabels(ticks, 1.3))
 	p.X.Min, p.X.Max = lo/1.2, hi*1.2
 	p.Y.Min, p.Y.Max = ylo/1.5, yhi*1.5
 	return true, report.SavePlot(path, p, leg)
@@ -159,6 +160,22 @@ func logTicks125(lo, hi float64) []plot.Tick {
 				ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
 			}
 		}
+	}
+	return ticks
+}
+
+// spaceLabels sorts ticks and keeps the label of a tick only when its value
+// is at least ratio times the last labelled one: on a log axis, labels of
+// rates a small factor apart run into each other.
+func spaceLabels(ticks []plot.Tick, ratio float64) []plot.Tick {
+	slices.SortFunc(ticks, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
+	last := 0.0
+	for i := range ticks {
+		if last > 0 && ticks[i].Value < last*ratio {
+			ticks[i].Label = ""
+			continue
+		}
+		last = ticks[i].Value
 	}
 	return ticks
 }

@@ -3,6 +3,7 @@ package hello
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
+	"gonum.org/v1/plot"
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
@@ -145,5 +147,19 @@ func TestDefaultModesAreTheGoModes(t *testing.T) {
 		if strings.HasPrefix(m, "node") {
 			t.Errorf("hello modes %v include a Node mode by default", modes)
 		}
+	}
+}
+
+func TestSpaceLabels(t *testing.T) {
+	var ticks []plot.Tick
+	for _, v := range []float64{4400, 4000, 4840, 5324, 8000} {
+		ticks = append(ticks, plot.Tick{Value: v, Label: "x"})
+	}
+	var got []string
+	for _, tk := range spaceLabels(ticks, 1.3) {
+		got = append(got, fmt.Sprintf("%g:%s", tk.Value, tk.Label))
+	}
+	if want := "4000:x 4400: 4840: 5324:x 8000:x"; strings.Join(got, " ") != want {
+		t.Errorf("ticks %q, want %q", strings.Join(got, " "), want)
 	}
 }
