@@ -167,9 +167,7 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	var runs []ModeRun
 	bins := map[string]string{}
 	for _, name := range c.Modes {
-		mode, _ := LookupMode(name)
-		spec, err := mode.Command(place)
-		spec.Args = append(spec.Args, c.ModeArgs[name]...)
+		spec, err := Resolve(name, place, c.ModeArgs[name])
 		if err != nil {
 			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
 			runs = append(runs, ModeRun{Mode: name, Spec: spec, Skipped: err.Error()})
@@ -195,7 +193,7 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Binaries = binarySums(bins)
+	env.Binaries = BinarySums(bins)
 	env.Flags, env.Args = c.Flags, c.Args
 	if err := prepareOut(c.Out, c.Modes); err != nil {
 		return nil, err
@@ -394,21 +392,8 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			tr.Logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
 			return
 		}
-		switch {
-		case run.MemoryStop != nil:
-			// The guard killed it: said in the summary, not a fault of the server.
-		case res.Early:
-			problem("exited on its own (exit code %d) before bench stopped it; see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
-		case res.Killed:
-			problem("did not exit within %s of SIGTERM; its process group was killed", c.StopTimeout)
-		case res.ExitCode != 0:
-			problem("exit code %d after SIGTERM (want 0); see %s", res.ExitCode, filepath.Join(dir, FileServerLog))
-		}
-		if len(res.Survivors) > 0 {
-			problem("processes %v of its group outlived it (killed)", res.Survivors)
-		}
-		if len(res.Leftovers) > 0 && run.MemoryStop == nil { // a killed server cannot clean up
-			problem("left %d entries in its tmpdir: %s", len(res.Leftovers), strings.Join(firstN(res.Leftovers, 5), ", "))
+		for _, p := range res.problems(c.StopTimeout, filepath.Join(dir, FileServerLog), run.MemoryStop != nil) {
+			problem("%s", p)
 		}
 		if len(run.Problems) == 0 && run.MemoryStop == nil {
 			tr.Logf("%s: stopped cleanly (exit code 0, no temp files left)", spec.Name)
@@ -471,7 +456,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		timeout := c.Timeout
 		if timeout == 0 {
 			// The slower of the two S: a Node job takes several Go jobs' time.
-			timeout = autoTimeout(n, run.Capacity, max(s, own))
+			timeout = AutoTimeout(n, run.Capacity, max(s, own))
 		}
 		tr.Begin(idx, j)
 		name := loadtest.BurstName(n)
@@ -518,10 +503,10 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 // little.
 const memInterval = 100 * time.Millisecond
 
-// autoTimeout is a client timeout for a burst of n: three times the ideal
+// AutoTimeout is a client timeout for a burst of n: three times the ideal
 // makespan plus a minute, so even the last request of a slow queue is
 // measured rather than cut off.
-func autoTimeout(n, capacity int, s time.Duration) time.Duration {
+func AutoTimeout(n, capacity int, s time.Duration) time.Duration {
 	return 3*loadtest.IdealMakespan(n, capacity, s) + time.Minute
 }
 

@@ -22,7 +22,7 @@ import (
 // testConfig is the Config every bench test shares: small, fast, quiet.
 func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 	return Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Image(t), Out: out,
+		BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
 		Levels: []int{4, 10}, Warmups: 2, Cores: 2,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
 		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
@@ -32,7 +32,7 @@ func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 func TestRunWritesACompleteRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log, bar bytes.Buffer
-	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes = []string{"clustered", "standard", "threaded", "shared"}
 	cfg.Progress = &bar
 	cfg.Flags, cfg.Args = map[string]string{"quick": "false"}, []string{"loadtest", "bench"}
@@ -147,7 +147,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"threaded"}, []int{4}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -173,7 +173,7 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 func TestRunSkipsModesItCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.BinDir(t, "standard"), out, &log)
+	cfg := testConfig(t, fakeserver.LinkBin(t, "standard"), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered", "node-standard"}, []int{3}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -218,7 +218,7 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "run")
-			cfg := testConfig(t, fakeserver.BinDir(t), out, io.Discard)
+			cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
 			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
 			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
 			sum, err := Run(context.Background(), cfg)
@@ -241,7 +241,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
@@ -276,7 +276,7 @@ func readFile(p string) string {
 func TestRunRefusesToClobber(t *testing.T) {
 	out := t.TempDir()
 	// -out bin: bin/standard is a binary, not a mode folder.
-	bin := fakeserver.BinDir(t)
+	bin := fakeserver.LinkBin(t)
 	cfg := testConfig(t, bin, bin, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
 	_, err := Run(context.Background(), cfg)
@@ -300,7 +300,7 @@ func TestRunRefusesToClobber(t *testing.T) {
 }
 
 func TestRunConfigErrors(t *testing.T) {
-	img := fakeserver.Image(t)
+	img := fakeserver.Photo(t)
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
@@ -374,7 +374,7 @@ func TestParseLevelsAndModes(t *testing.T) {
 }
 
 func TestModeCommand(t *testing.T) {
-	bin := fakeserver.BinDir(t)
+	bin := fakeserver.LinkBin(t)
 	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
 	for _, tc := range []struct {
 		mode, bin, args string
@@ -424,7 +424,7 @@ func TestModeCommand(t *testing.T) {
 func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.BinDir(t), out, &log)
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
 	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB.
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=50ms", "FAKESERVER_ALLOC=16777216"}
@@ -474,7 +474,7 @@ func TestParseSize(t *testing.T) {
 // counted in the run's S.
 func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cfg := testConfig(t, fakeserver.BinDir(t), out, io.Discard)
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{4}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY_STANDARD=5ms", "FAKESERVER_DELAY_CLUSTERED=300ms"}
 	sum, err := Run(context.Background(), cfg)

@@ -116,8 +116,8 @@ func gitCommit(ctx context.Context) (string, bool) {
 	return strings.TrimSpace(string(out)), err == nil && len(strings.TrimSpace(string(status))) > 0
 }
 
-// binarySums hashes each binary; a binary that cannot be read is left out.
-func binarySums(paths map[string]string) map[string]string {
+// BinarySums hashes each binary; a binary that cannot be read is left out.
+func BinarySums(paths map[string]string) map[string]string {
 	sums := map[string]string{}
 	for name, p := range paths {
 		if sum, _, err := FileSHA256(p); err == nil {

@@ -71,9 +71,9 @@ func WritePlots(dir string, sum *bench.Summary) ([]string, error) {
 	return append(files, more...), err
 }
 
-// newPlot returns an empty plot in the house style: title, axis labels, a
+// NewPlot returns an empty plot in the house style: title, axis labels, a
 // grid, and value ticks close enough to read a bar's height off the axis.
-func newPlot(title, xlabel, ylabel string) *plot.Plot {
+func NewPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.Padding = vg.Points(10)
@@ -85,10 +85,10 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	return p
 }
 
-// savePlot writes p as an SVG at path with leg in a column to the right of
+// SavePlot writes p as an SVG at path with leg in a column to the right of
 // the data area: outside it, the legend can cover no bar or line whatever
 // the data.
-func savePlot(path string, p *plot.Plot, leg plot.Legend) error {
+func SavePlot(path string, p *plot.Plot, leg plot.Legend) error {
 	c := vgsvg.New(plotWidth, plotHeight)
 	dc := draw.New(c)
 	// The plot paints only its own area white; the legend column would be
@@ -130,9 +130,9 @@ func legendWidth(leg plot.Legend) vg.Length {
 	return w*1.25 + legendGap
 }
 
-// modeColor gives each known mode the same color in every plot, by its place
+// ModeColor gives each known mode the same color in every plot, by its place
 // in bench.ModeNames(); other modes get the colors after those.
-func modeColor(mode string, i int) color.Color {
+func ModeColor(mode string, i int) color.Color {
 	if j := slices.Index(bench.ModeNames(), mode); j >= 0 {
 		return paletteColor(j)
 	}

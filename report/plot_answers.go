@@ -46,7 +46,7 @@ func answersPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("plot %s: mode %s: %w", name, m.Mode, err)
 		}
-		a := modeAnswers{mode: m.Mode, color: modeColor(m.Mode, i), answers: answerLatencies(rs)}
+		a := modeAnswers{mode: m.Mode, color: ModeColor(m.Mode, i), answers: answerLatencies(rs)}
 		a.failed = len(rs) - len(a.answers)
 		if a.capacity, a.s = levelIdeal(m, l); a.s > 0 && len(rs) > 0 {
 			a.stairs = idealStaircase(len(rs), a.capacity, a.s)
@@ -57,7 +57,7 @@ func answersPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		return "", nil
 	}
 
-	p := newPlot(fmt.Sprintf("Burst of %d requests: each answer's latency, in answer order", n),
+	p := NewPlot(fmt.Sprintf("Burst of %d requests: each answer's latency, in answer order", n),
 		"answer rank (1 = first answer back)", "latency (s)")
 	p.X.Tick.Marker = niceTicks{}
 	leg := plot.NewLegend()
@@ -119,7 +119,7 @@ func answersPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 	if top > 0 {
 		p.Y.Max = top * 1.05
 	}
-	return name, savePlot(filepath.Join(dir, name), p, leg)
+	return name, SavePlot(filepath.Join(dir, name), p, leg)
 }
 
 // dashes returns the dash pattern and offset of the turn-th of same dashed

@@ -30,7 +30,7 @@ func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		if !ok {
 			continue
 		}
-		s := barSeries{name: m.Mode, color: modeColor(m.Mode, i), values: []float64{
+		s := barSeries{name: m.Mode, color: ModeColor(m.Mode, i), values: []float64{
 			l.FirstAnswer.D().Seconds(), l.Latency.Median.D().Seconds(), l.Latency.P90.D().Seconds(),
 			l.Latency.P99.D().Seconds(), l.Makespan.D().Seconds(),
 		}}
@@ -77,7 +77,7 @@ func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []
 	std, haveStd := sum.Mode(bench.CalibrationMode)
 	var thr, spd []barSeries
 	for i, m := range modes {
-		t := barSeries{name: m.Mode, color: modeColor(m.Mode, i)}
+		t := barSeries{name: m.Mode, color: ModeColor(m.Mode, i)}
 		s := barSeries{name: m.Mode, color: t.color}
 		for _, n := range levels {
 			l, _ := m.Level(n)
@@ -127,7 +127,7 @@ type barSeries struct {
 // barPlot draws grouped bars: one group per category, one bar per series,
 // each series' ideals as marks across its bars.
 func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeries) error {
-	p := newPlot(title, xlabel, ylabel)
+	p := NewPlot(title, xlabel, ylabel)
 	leg := plot.NewLegend()
 	var (
 		bars  []*plotter.BarChart
@@ -177,7 +177,7 @@ func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeri
 	if top > 0 {
 		p.Y.Max = top * 1.08
 	}
-	return savePlot(path, p, leg)
+	return SavePlot(path, p, leg)
 }
 
 // idealMarks draws a series' ideals as thick dark strokes across its bars,

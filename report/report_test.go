@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 // fakeRun runs a small bench of the fake servers into a run folder.
 func fakeRun(t *testing.T, modes ...string) (string, *bench.Summary) {
 	t.Helper()
-	bin, img := fakeserver.BinDir(t), fakeserver.Image(t)
+	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := bench.Run(context.Background(), bench.Config{
 		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,

@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
 	"golang.org/x/term"
 )
@@ -37,23 +37,34 @@ Every mode's ideal makespan, ceil(N / capacity) x S, is counted in it.
 
 Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and
-keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stderr)
-	cores := runtime.NumCPU()
+keeps what was written. Exit code 1 if a server misbehaved.
+
+-workload hello measures the dispatch cost instead: GET / (the pid, a hello
+world) at a sustained rate (an open model, a fresh connection per request),
+starting at -rate-start requests/s and multiplied by -rate-factor every -step,
+until a step's p99 passes -p99-bound, a request fails or the driver cannot send
+the rate (on each of -tries holds of that rate), or the next step passes
+-rate-max. Per mode (by default every Go mode) its highest sustained rate and
+p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
+files of every step as <mode>/rate-<R>.*, into -out (default `+hello.DefaultOut+`
+for this workload).`, modeTable()), stderr)
+	sf := addServerFlags(fs, bench.DefaultOutDir)
+	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
+	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
 	var (
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
-		nodeApp      = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
-		modes        = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
-		levels       = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
-		image        = fs.String("image", contract.DefaultImage, "photo the servers flip")
-		out          = fs.String("out", bench.DefaultOutDir, "run `folder` to write")
-		quick        = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
-		timeout      = fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)")
-		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode; standard's median is the run's S")
-		cpus         = fs.Int("cpus", cores, "core count the modes size themselves by (threads, workers)")
-		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
-		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed")
-		maxRSS       = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
-		progress     = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
+		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
+		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
+		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
+		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
+		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
+		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
+		rateStart  = fs.Int("rate-start", hello.DefaultStartRate, "hello: requests/s of the first step")
+		rateFactor = fs.Float64("rate-factor", hello.DefaultFactor, "hello: each step's rate over the last's (above 1)")
+		rateMax    = fs.Int("rate-max", hello.DefaultMaxRate, "hello: no step goes past this many requests/s")
+		step       = fs.Duration("step", hello.DefaultStep, "hello: how long each rate is held (quick: 1s)")
+		bound      = fs.Duration("p99-bound", hello.DefaultBound, "hello: the p99 latency a sustained step stays within")
+		tries      = fs.Int("tries", hello.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		if len(args) > 0 {
@@ -67,6 +78,18 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 			if !set["levels"] {
 				*levels = joinInts(bench.QuickLevels())
 			}
+			if !set["step"] {
+				*step = time.Second
+			}
+		}
+		if err := checkWorkload(*workload, set); err != nil {
+			return err
+		}
+		if *workload == workloadHello && !set["modes"] {
+			*modes = strings.Join(hello.DefaultModes(), ",")
+		}
+		if *workload == workloadHello && !set["out"] {
+			*out = hello.DefaultOut // not a flip run's folder: it would clear its modes
 		}
 		modeList, err := bench.ParseModes(*modes)
 		if err != nil {
@@ -76,22 +99,36 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 		if err != nil {
 			return usagef("-levels: %v", err)
 		}
-		switch {
-		case *timeout < 0:
-			return usagef("-timeout %s: cannot be negative", *timeout)
-		case *warmups < 1:
-			return usagef("-warmups %d: need at least 1 to calibrate", *warmups)
-		case *cpus < 1:
-			return usagef("-cpus %d: need at least 1", *cpus)
-		case *startTimeout <= 0 || *stopTimeout <= 0:
-			return usagef("-start-timeout and -stop-timeout must be positive")
-		case *out == "":
-			return usagef("-out: need a folder")
+		if err := sf.check(); err != nil {
+			return err
 		}
-		if fi, err := os.Stat(*image); err != nil {
-			return usagef("-image: %v", err)
-		} else if fi.IsDir() {
-			return usagef("-image %s is a folder, want a photo", *image)
+		if *workload == workloadHello {
+			switch {
+			case *rateStart < 1:
+				return usagef("-rate-start %d: must be positive", *rateStart)
+			case !(*rateFactor > 1):
+				return usagef("-rate-factor %g: must be above 1", *rateFactor)
+			case *rateMax < *rateStart:
+				return usagef("-rate-max %d: below -rate-start %d", *rateMax, *rateStart)
+			case *step <= 0:
+				return usagef("-step %s: must be positive", *step)
+			case *bound <= 0:
+				return usagef("-p99-bound %s: must be positive", *bound)
+			case *tries < 1:
+				return usagef("-tries %d: need at least 1", *tries)
+			}
+			start := time.Now()
+			run, err := hello.Run(ctx, hello.Config{
+				BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out, Cores: *cpus,
+				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
+				Timeout: *timeout, StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
+				Flags: flagValues(fs), Args: os.Args,
+			})
+			if run == nil {
+				return err
+			}
+			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, bench.FileSummaryMD), err,
+				hello.Write(*out, run))
 		}
 		var budget uint64
 		if *maxRSS != "" {
@@ -136,6 +173,32 @@ keeps what was written. Exit code 1 if a server misbehaved.`, modeTable()), stde
 		}
 		return err
 	}}
+}
+
+// Workloads of bench.
+const (
+	workloadFlip  = "flip"  // bursts of jobs: the comparison
+	workloadHello = "hello" // GET / at a stepped-up rate: the dispatch cost
+)
+
+// checkWorkload refuses an unknown workload and flags that belong to the
+// other one.
+func checkWorkload(workload string, set map[string]bool) error {
+	only := map[string][]string{
+		workloadFlip:  {"levels", "warmups", "max-rss"},
+		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
+	}
+	if _, ok := only[workload]; !ok {
+		return usagef("-workload %q: want %s or %s", workload, workloadFlip, workloadHello)
+	}
+	for w, names := range only {
+		for _, n := range names {
+			if w != workload && set[n] {
+				return usagef("-%s is for -workload %s, not %s", n, w, workload)
+			}
+		}
+	}
+	return nil
 }
 
 func doneWord(err error) string {

@@ -38,7 +38,7 @@ func TestBenchKilledLeavesNoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, img := fakeserver.BinDir(t), fakeserver.Image(t)
+	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(exe, "bench", "-bin", bin, "-image", img, "-out", out,
 		"-modes", "standard", "-levels", "100", "-warmups", "1", "-progress", "off")

@@ -6,6 +6,7 @@
 //
 //	loadtest attack  [flags]          one burst (or a sustained rate) at a URL
 //	loadtest bench   [flags]          every mode, every level, into a run folder
+//	loadtest balance [flags]          how connections reach workers, per policy
 //	loadtest report  [flags] RUN      re-render a run's summary and plots
 //	loadtest report  [flags] F.bin..  merge the results of several load hosts
 //	loadtest compare [flags] A B      two runs side by side with ratios
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(io.Writer, io.Writer) command{
 		"attack":  attackCmd,
 		"bench":   benchCmd,
+		"balance": balanceCmd,
 		"report":  reportCmd,
 		"compare": compareCmd,
 	}
@@ -110,6 +112,9 @@ Usage:
                                   (another machine only with -remote)
   loadtest bench   [flags]        start each server mode from bin/, fire bursts of
                                   10, 100 and 1000, and write a run folder
+                                  (-workload hello: GET / at a stepped-up rate)
+  loadtest balance [flags]        per Balance policy, K bursts per size: the
+                                  per-worker split and makespan / ideal
   loadtest report  [flags] RUN    recompute a stored run's reports and plots from
                                   its raw results
   loadtest report  [flags] F.bin...
@@ -121,6 +126,9 @@ Examples:
   loadtest attack -url http://127.0.0.1:3000/flip -n 10
   loadtest bench -quick
   loadtest bench -modes standard,threaded -levels 10,100 -out results/mine
+  loadtest bench -workload hello -step 2s -out results/hello
+  loadtest balance -image testdata/photo-1mp.jpg -runs 20 -sizes 10,20
+  loadtest balance -target hello -workers 8 -sizes 100 -out results/balance-hello
   loadtest compare results/reference-2core results/latest
 
 Run 'loadtest COMMAND -h' for a command's flags.

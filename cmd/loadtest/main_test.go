@@ -64,6 +64,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"attack", "-h"}, exitOK, "Fires one burst of -n POSTs"},
 		{[]string{"bench", "-h"}, exitOK, "clustered          a master and one worker process per core"},
 		{[]string{"report", "-h"}, exitOK, "Usage: loadtest report"},
+		{[]string{"balance", "-h"}, exitOK, "The balance experiment"},
+		{[]string{"balance", "-h"}, exitOK, "reuseport  mode clustered"},
+		{[]string{"bench", "-h"}, exitOK, "-workload hello measures the dispatch cost"},
 		{[]string{"compare", "-h"}, exitOK, "Usage: loadtest compare"},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)
@@ -103,6 +106,23 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "-progress", "maybe"}, `-progress "maybe"`},
 		{[]string{"bench", "-image", img, "-max-rss", "lots"}, `-max-rss: size "lots"`},
 		{[]string{"bench", "-image", img, "now"}, "unexpected arguments"},
+		{[]string{"bench", "-image", img, "-workload", "tea"}, `-workload "tea": want flip or hello`},
+		{[]string{"bench", "-image", img, "-step", "1s"}, "-step is for -workload hello, not flip"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-levels", "10"}, "-levels is for -workload flip, not hello"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-factor", "1"}, "-rate-factor 1: must be above 1"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-start", "0"}, "-rate-start 0: must be positive"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-max", "100"}, "-rate-max 100: below -rate-start 500"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-p99-bound", "0s"}, "-p99-bound 0s: must be positive"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-modes", "forked"}, `-modes: unknown mode "forked"`},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-tries", "0"}, "-tries 0: need at least 1"},
+		{[]string{"balance", "-image", img, "-runs", "0"}, "-runs 0: need at least 1"},
+		{[]string{"balance", "-image", img, "-sizes", "10,x"}, `-sizes: level "x" is not a whole number`},
+		{[]string{"balance", "-image", img, "-policies", "rr,roundrobin"}, `-policies: unknown policy "roundrobin" (known: reuseport, shared, rr, none)`},
+		{[]string{"balance", "-image", img, "-policies", "clustered"}, `unknown policy "clustered"`},
+		{[]string{"balance", "-image", img, "-target", "ftp"}, `-target "ftp": want flip or hello`},
+		{[]string{"balance", "-image", img, "-workers", "-1"}, "-workers -1: cannot be negative"},
+		{[]string{"balance", "-image", filepath.Join(t.TempDir(), "none.jpg")}, "-image:"},
+		{[]string{"balance", "-image", img, "again"}, "unexpected arguments"},
 		{[]string{"report"}, "want one run folder"},
 		{[]string{"compare", "a"}, "want two run folders"},
 	} {
@@ -168,7 +188,7 @@ func TestAttackSustainedAndErrors(t *testing.T) {
 }
 
 func TestBenchReportCompare(t *testing.T) {
-	bin, img := fakeserver.BinDir(t, "standard"), fakeserver.Image(t)
+	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
 		"-warmups", "1", "-cpus", "2", "-progress", "off")

@@ -13,6 +13,9 @@
 //	FAKESERVER_IGNORE_TERM  if set, ignore SIGTERM (bench must kill it)
 //	FAKESERVER_STATUS       status code of every /flip answer (default 200)
 //	FAKESERVER_CRASH        if set, exit with code 1 at once
+//	FAKESERVER_HELLO_DELAY  time each GET / holds one of the job slots (Go
+//	                        duration, default 0), so a fast enough rate of
+//	                        them queues up as it would on a busy server
 //	FAKESERVER_ALLOC        bytes each request holds (touched) from arrival to
 //	                        answer, as a Node server holds each job's image
 package fakeserver
@@ -93,6 +96,15 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		}
 		delay = d
 	}
+	var helloDelay time.Duration
+	if v := os.Getenv("FAKESERVER_HELLO_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeserver: FAKESERVER_HELLO_DELAY: %v\n", err)
+			return 1
+		}
+		helloDelay = d
+	}
 	alloc, _ := strconv.Atoi(os.Getenv("FAKESERVER_ALLOC"))
 	status := http.StatusOK
 	if v := os.Getenv("FAKESERVER_STATUS"); v != "" {
@@ -126,6 +138,29 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 			Capacity: capacity, Workers: nworkers, Done: done.Load(),
 		})
 	})
+	// workerPID stands in for the worker that answers: a fake cluster is one
+	// process, so it deals its answers round-robin among made-up pids.
+	workerPID := func() int {
+		if nworkers > 1 {
+			return pid*100 + int(next.Add(1)%int64(nworkers))
+		}
+		return pid
+	}
+	mux.HandleFunc("GET "+contract.PathPID+"{$}", func(w http.ResponseWriter, r *http.Request) {
+		wpid := workerPID()
+		if helloDelay > 0 {
+			select {
+			case slots <- struct{}{}:
+			case <-r.Context().Done():
+				return
+			}
+			time.Sleep(helloDelay)
+			<-slots
+		}
+		w.Header().Set(contract.HeaderWorkerPID, strconv.Itoa(wpid))
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = io.WriteString(w, strconv.Itoa(wpid))
+	})
 	mux.HandleFunc("POST "+contract.PathFlip, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		held := make([]byte, alloc)
@@ -133,10 +168,7 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 			held[i] = 1 // touch every page so it counts in RSS
 		}
 		defer runtime.KeepAlive(held)
-		wpid := pid
-		if nworkers > 1 {
-			wpid = pid*100 + int(next.Add(1)%int64(nworkers))
-		}
+		wpid := workerPID()
 		select {
 		case slots <- struct{}{}:
 		case <-r.Context().Done():

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+)
+
+// serverFlags are the flags of every command that starts servers: where
+// they are, what they flip, where the run goes, and how long to wait.
+type serverFlags struct {
+	bin, image, out                    *string
+	cpus, warmups                      *int
+	timeout, startTimeout, stopTimeout *time.Duration
+}
+
+// addServerFlags registers the server flags on fs; out is the run folder's
+// default.
+func addServerFlags(fs *flag.FlagSet, out string) serverFlags {
+	return serverFlags{
+		bin:          fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries"),
+		image:        fs.String("image", contract.DefaultImage, "photo the servers flip"),
+		out:          fs.String("out", out, "run `folder` to write"),
+		cpus:         fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by (threads, workers)"),
+		warmups:      fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode; standard's median is the run's S"),
+		timeout:      fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)"),
+		startTimeout: fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz"),
+		stopTimeout:  fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed"),
+	}
+}
+
+// check refuses values no run can use.
+func (f serverFlags) check() error {
+	switch {
+	case *f.timeout < 0:
+		return usagef("-timeout %s: cannot be negative", *f.timeout)
+	case *f.warmups < 1:
+		return usagef("-warmups %d: need at least 1 to calibrate", *f.warmups)
+	case *f.cpus < 1:
+		return usagef("-cpus %d: need at least 1", *f.cpus)
+	case *f.startTimeout <= 0 || *f.stopTimeout <= 0:
+		return usagef("-start-timeout and -stop-timeout must be positive")
+	case *f.out == "":
+		return usagef("-out: need a folder")
+	}
+	if fi, err := os.Stat(*f.image); err != nil {
+		return usagef("-image: %v", err)
+	} else if fi.IsDir() {
+		return usagef("-image %s is a folder, want a photo", *f.image)
+	}
+	return nil
+}

@@ -1,0 +1,487 @@
+// Package balance is the balance experiment: for each Balance policy
+// (reuseport, shared, rr, none: the bench modes that serve them) and burst
+// size, K bursts on fresh connections at one server start; every run's
+// per-worker split (answers per worker pid) and makespan over the ideal, and
+// their distribution, in balance.md and two plots. With the hello target
+// (GET /) it counts where connections go, to test Node's claim about
+// SCHED_NONE.
+//
+// A run folder holds:
+//
+//	env.json                          machine, commit, image, flags
+//	balance.json                      every run's split and ratio (a Result)
+//	balance.md, balance-*.svg         the summary and its plots
+//	calibration/server.log            standard, whose warm-up gives S
+//	<policy>/server.log               the policy's server
+//	<policy>/burst-<N>-run-<K>.*      one run's level files (package loadtest)
+package balance
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// Policy is a Balance, how connections reach a cluster's workers (prefork's
+// word, the value of cmd/clustered's -balance), and the bench mode that
+// serves it.
+type Policy struct {
+	Balance string `json:"balance"`
+	Mode    string `json:"mode"`
+}
+
+// Policies returns every policy the balance experiment knows, in report
+// order. It is data: a policy whose bench mode does not exist on this build
+// is skipped with a one-line reason, so rr and none join by name once bench
+// has their modes.
+func Policies() []Policy {
+	return []Policy{
+		{Balance: "reuseport", Mode: "clustered"},
+		{Balance: "shared", Mode: "shared"},
+		{Balance: "rr", Mode: "rr"},
+		{Balance: "none", Mode: "none"},
+	}
+}
+
+// PolicyNames returns the Balance of every policy, in report order.
+func PolicyNames() []string {
+	var names []string
+	for _, p := range Policies() {
+		names = append(names, p.Balance)
+	}
+	return names
+}
+
+// ParsePolicies reads a comma-separated list of Balance names, refusing
+// unknown names, duplicates and an empty list.
+func ParsePolicies(s string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(PolicyNames(), f) {
+			return nil, fmt.Errorf("unknown policy %q (known: %s)", f, strings.Join(PolicyNames(), ", "))
+		}
+		if slices.Contains(out, f) {
+			return nil, fmt.Errorf("policy %q listed twice", f)
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no policies in %q (known: %s)", s, strings.Join(PolicyNames(), ", "))
+	}
+	return out, nil
+}
+
+func lookupPolicy(balance string) Policy {
+	for _, p := range Policies() {
+		if p.Balance == balance {
+			return p
+		}
+	}
+	return Policy{Balance: balance}
+}
+
+// Targets of the balance experiment.
+const (
+	TargetFlip  = "flip"  // POST /flip: every connection carries a job
+	TargetHello = "hello" // GET /: connections that carry no work
+)
+
+// Defaults of a Config.
+const (
+	DefaultRuns = 20
+	DefaultOut  = "results/balance"
+	// FileJSON and FileMD are the balance run's data and
+	// summary.
+	FileJSON       = "balance.json"
+	FileMD         = "balance.md"
+	dirCalibration = "calibration"
+)
+
+// DefaultSizes returns the burst sizes of the balance experiment.
+func DefaultSizes() []int { return []int{10, 20} }
+
+// Config is what Balance does; zero values take the defaults noted.
+type Config struct {
+	BinDir   string   // bench.DefaultBinDir
+	NodeApp  string   // bench.DefaultNodeApp
+	Policies []string // Balance names; PolicyNames()
+	Sizes    []int    // burst sizes; DefaultSizes()
+	Runs     int      // bursts per policy and size; DefaultRuns
+	// Workers is the worker count of every cluster (0: the mode's own, one
+	// per core).
+	Workers int
+	Target  string // TargetFlip or TargetHello; TargetFlip
+	Image   string // contract.DefaultImage
+	Out     string // DefaultOut
+	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
+	Cores   int    // runtime.NumCPU()
+	// Timeout is the client timeout of every request; 0 picks bench's per
+	// burst size.
+	Timeout      time.Duration
+	StartTimeout time.Duration // bench.DefaultStartTimeout
+	StopTimeout  time.Duration // bench.DefaultStopTimeout
+	Log          io.Writer     // one line per step; nil discards
+	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	// Flags and Args are the command line, recorded in env.json.
+	Flags map[string]string
+	Args  []string
+}
+
+func (c *Config) fill() {
+	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
+	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
+	c.Target = cmp.Or(c.Target, TargetFlip)
+	c.Image = cmp.Or(c.Image, contract.DefaultImage)
+	c.Out = cmp.Or(c.Out, DefaultOut)
+	c.Runs = cmp.Or(c.Runs, DefaultRuns)
+	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
+	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
+	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
+	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
+	if c.Policies == nil {
+		c.Policies = PolicyNames()
+	}
+	// Report order, whatever the command line's.
+	c.Policies = slices.Clone(c.Policies)
+	slices.SortStableFunc(c.Policies, func(a, b string) int {
+		return cmp.Compare(slices.Index(PolicyNames(), a), slices.Index(PolicyNames(), b))
+	})
+	if c.Sizes == nil {
+		c.Sizes = DefaultSizes()
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+func (c *Config) validate() error {
+	for _, p := range c.Policies {
+		if !slices.Contains(PolicyNames(), p) {
+			return fmt.Errorf("unknown policy %q (known: %s)", p, strings.Join(PolicyNames(), ", "))
+		}
+	}
+	for _, n := range c.Sizes {
+		if n < 1 || n > loadtest.MaxLevel {
+			return fmt.Errorf("burst size %d out of range (1 to %d)", n, loadtest.MaxLevel)
+		}
+	}
+	switch {
+	case len(c.Policies) == 0 || len(c.Sizes) == 0:
+		return errors.New("no policies or no sizes to run")
+	case c.Runs < 1:
+		return fmt.Errorf("runs: need at least 1, got %d", c.Runs)
+	case c.Workers < 0:
+		return fmt.Errorf("workers: %d is negative", c.Workers)
+	case c.Target != TargetFlip && c.Target != TargetHello:
+		return fmt.Errorf("target %q: want %s or %s", c.Target, TargetFlip, TargetHello)
+	case c.Warmups < 1:
+		return fmt.Errorf("warm-ups: need at least 1 to calibrate, got %d", c.Warmups)
+	}
+	if _, err := os.Stat(c.Image); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	return nil
+}
+
+// Result is a whole balance run: what balance.json holds.
+type Result struct {
+	Run    string `json:"run"`
+	Target string `json:"target"`
+	Sizes  []int  `json:"sizes"`
+	Runs   int    `json:"runs"`
+	// Workers is the worker count asked for (0: each mode's own).
+	Workers int `json:"workers"`
+	// S is the run's time of one job, from standard's warm-up (flip only).
+	S        loadtest.Duration `json:"s,omitempty"`
+	Policies []PolicyRun       `json:"policies"`
+	// Cores, LoadBefore and LoadAfter say how busy the machine was.
+	Cores      int    `json:"cores"`
+	LoadBefore string `json:"load_before,omitempty"`
+	LoadAfter  string `json:"load_after,omitempty"`
+}
+
+// PolicyRun is what one policy did: one server start, every burst.
+type PolicyRun struct {
+	Policy
+	// Skipped says why the policy did not run (its mode or binary is missing).
+	Skipped  string     `json:"skipped,omitempty"`
+	Spec     bench.Spec `json:"spec"`
+	PID      int        `json:"pid,omitempty"`
+	Trials   []Trial    `json:"trials"`
+	Problems []string   `json:"problems,omitempty"`
+}
+
+// Trial is one burst: its per-worker split and its makespan over the ideal.
+type Trial struct {
+	Size int `json:"size"`
+	Run  int `json:"run"` // 1 to Runs
+	// Name is the base name of its level files in the policy's folder.
+	Name      string `json:"name"`
+	Successes int    `json:"successes"`
+	// Workers counts answers by worker pid.
+	Workers map[string]int `json:"workers"`
+	// Split is the answers per worker, most first, with a 0 for every worker
+	// of the cluster that answered none.
+	Split    []int             `json:"split"`
+	Makespan loadtest.Duration `json:"makespan"`
+	Ideal    loadtest.Duration `json:"ideal,omitempty"`
+	// Ratio is Makespan / Ideal (0 without an ideal).
+	Ratio float64 `json:"ratio,omitempty"`
+}
+
+// TopShare returns the share of the trial's answers the k busiest workers
+// gave.
+func (t Trial) TopShare(k int) float64 {
+	total, top := 0, 0
+	for i, c := range t.Split {
+		total += c
+		if i < k {
+			top += c
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(top) / float64(total)
+}
+
+// TrialName is the base name of the files of run k of a burst of n.
+func TrialName(n, k int) string { return fmt.Sprintf("%s-run-%02d", loadtest.BurstName(n), k) }
+
+// newTrial makes a trial of a burst's metrics on a cluster of workers.
+func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
+	t := Trial{
+		Size: n, Run: k, Name: TrialName(n, k), Successes: m.Successes, Workers: m.Workers,
+		Split: m.WorkerCounts(), Makespan: m.Makespan, Ideal: m.Ideal,
+	}
+	for len(t.Split) < workers {
+		t.Split = append(t.Split, 0)
+	}
+	if m.Ideal > 0 {
+		t.Ratio = float64(m.Makespan) / float64(m.Ideal)
+	}
+	return t
+}
+
+// Run runs the balance experiment into c.Out and returns what it
+// measured, also written as balance.json (Write renders the summary and
+// plots). Each policy's server starts once and serves the whole run; run k
+// of a size goes to every policy in turn before run k+1. Every burst is on
+// fresh connections (the engine's Burst opens one per request). The error
+// wraps experiment.ErrProblems when a server misbehaved, or is ctx's when
+// cancelled (the servers are stopped, what was written is kept).
+func Run(ctx context.Context, c Config) (*Result, error) {
+	c.fill()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	var extra []string
+	if c.Workers > 0 {
+		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
+	}
+	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
+		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
+	var specs []bench.Spec
+	for _, name := range c.Policies {
+		pr := PolicyRun{Policy: lookupPolicy(name)}
+		spec, err := bench.Resolve(pr.Mode, place, extra)
+		pr.Spec = spec
+		if _, lerr := bench.LookupMode(pr.Mode); lerr != nil {
+			err = fmt.Errorf("bench has no mode %q on this build yet (clustered -%s %s)", pr.Mode, contract.FlagBalance, name)
+		}
+		if err != nil {
+			pr.Skipped = err.Error()
+			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
+		} else {
+			specs = append(specs, spec)
+		}
+		run.Policies = append(run.Policies, pr)
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
+	}
+	cm, err := experiment.Prepare(ctx, experiment.Runner{
+		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
+	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args)
+	if err != nil {
+		return nil, err
+	}
+	defer cm.Close() // after every server has been stopped
+	if c.Target == TargetFlip {
+		s, err := cm.Calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
+		if err != nil {
+			return run, errors.Join(err, writeResult(c.Out, run))
+		}
+		run.S = loadtest.Duration(s)
+	}
+	err = interleave(ctx, cm, c, run)
+	var problems []string
+	for _, pr := range run.Policies {
+		for _, p := range pr.Problems {
+			problems = append(problems, pr.Balance+": "+p)
+		}
+	}
+	if err != nil {
+		return run, errors.Join(err, writeResult(c.Out, run))
+	}
+	if err := writeResult(c.Out, run); err != nil {
+		return run, err
+	}
+	return run, experiment.ProblemsError(problems)
+}
+
+// policyServer is a policy's server during a run.
+type policyServer struct {
+	pr  *PolicyRun
+	srv *bench.Server
+	tgt vegeta.Target
+	dir string
+	out bool // it failed and fires no more bursts
+}
+
+// interleave starts every policy's server once, then fires run k of each
+// size at each policy in turn before run k+1, so a drift in the load of a
+// shared machine falls on every policy alike rather than on whichever ran
+// last; then it stops them. Problems with a server go to its policy; the
+// error is for cancellation and for failing to write files.
+func interleave(ctx context.Context, cm *experiment.Runner, c Config, run *Result) error {
+	var servers []*policyServer
+	defer func() {
+		for _, ps := range servers {
+			ps.pr.Problems = append(ps.pr.Problems, cm.Stop(ps.srv)...)
+		}
+	}()
+	for i := range run.Policies {
+		pr := &run.Policies[i]
+		if pr.Skipped != "" {
+			continue
+		}
+		ps, err := startPolicy(ctx, cm, c, pr)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if ps != nil {
+			servers = append(servers, ps)
+		}
+		if err != nil {
+			pr.Problems = append(pr.Problems, err.Error())
+		}
+	}
+	for _, n := range c.Sizes {
+		for k := 1; k <= c.Runs; k++ {
+			for _, ps := range servers {
+				if ps.out {
+					continue
+				}
+				if err := fire(ctx, cm, c, run.S.D(), ps, n, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// startPolicy starts pr's server and, on the flip target, warms it up. A
+// server that started is returned even with an error (it must be stopped).
+func startPolicy(ctx context.Context, cm *experiment.Runner, c Config, pr *PolicyRun) (*policyServer, error) {
+	dir := filepath.Join(c.Out, pr.Balance)
+	srv, err := cm.Start(ctx, pr.Spec, dir)
+	if err != nil {
+		return nil, err
+	}
+	pr.Spec, pr.PID = srv.Spec, srv.PID()
+	ps := &policyServer{pr: pr, srv: srv, dir: dir, tgt: vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}}
+	if c.Target == TargetFlip {
+		ps.tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+		// A fresh process's first jobs are slower; bench warms every mode too.
+		if _, err := srv.WarmUp(ctx, c.Warmups, c.Timeout); err != nil {
+			ps.out = true
+			return ps, err
+		}
+	}
+	return ps, nil
+}
+
+// fire sends run k of a burst of n to ps's server and records it.
+func fire(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, ps *policyServer, n, k int) error {
+	pr, srv := ps.pr, ps.srv
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second))
+	}
+	name := TrialName(n, k)
+	rs, aerr := loadtest.Burst(ctx, ps.tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if aerr != nil {
+		pr.Problems = append(pr.Problems, fmt.Sprintf("burst of %d, run %d: %v", n, k, aerr))
+		ps.out = true
+		return nil
+	}
+	m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
+	m.Level = n
+	if err := loadtest.WriteLevel(ps.dir, name, rs, m); err != nil {
+		return fmt.Errorf("%s: %w", pr.Balance, err)
+	}
+	t := newTrial(n, k, srv.Spec.Workers, m)
+	pr.Trials = append(pr.Trials, t)
+	cm.Logf("%s", trialLine(pr.Balance, t, n))
+	ps.out = srv.Exited() // the stop reports it
+	return nil
+}
+
+// trialLine is the one-line account of a trial in the log.
+func trialLine(balance string, t Trial, n int) string {
+	line := fmt.Sprintf("%s n=%d run %d: %d/%d ok, split %s, makespan %s", balance, n, t.Run, t.Successes, n, formatSplit(t.Split), t.Makespan)
+	if t.Ratio > 0 {
+		line += fmt.Sprintf(" = %.2f × ideal", t.Ratio)
+	}
+	return line
+}
+
+// formatSplit renders a split as "6/4".
+func formatSplit(split []int) string {
+	parts := make([]string, len(split))
+	for i, c := range split {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, "/")
+}
+
+func writeResult(out string, run *Result) error {
+	run.LoadAfter = experiment.LoadAvg()
+	return loadtest.WriteJSON(filepath.Join(out, FileJSON), run)
+}
+
+// Load reads a balance run folder's balance.json.
+func Load(dir string) (*Result, error) {
+	var run Result
+	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
+		return nil, fmt.Errorf("balance run %s: %w", dir, err)
+	}
+	return &run, nil
+}

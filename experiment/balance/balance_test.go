@@ -1,0 +1,221 @@
+package balance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
+	return Config{
+		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
+		Sizes: []int{3, 5}, Runs: 3, Warmups: 2, Cores: 2,
+		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
+		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"},
+	}
+}
+
+func TestBalanceWritesItsFolder(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "balance")
+	var log bytes.Buffer
+	run, err := Run(context.Background(), balanceConfig(t, out, &log))
+	if err != nil {
+		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
+	}
+	if err := Write(out, run); err != nil {
+		t.Fatal(err)
+	}
+	// Read back what was written, as a reader of the folder would.
+	stored, err := Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.S <= 0 || stored.S != run.S {
+		t.Errorf("S = %s (stored %s), want standard's warm-up", run.S, stored.S)
+	}
+	ran := map[string]bool{}
+	for _, pr := range stored.Policies {
+		if _, err := bench.LookupMode(pr.Mode); err != nil {
+			// rr and none until bench has their modes: said, not run.
+			if !strings.Contains(pr.Skipped, "no mode") || len(pr.Trials) > 0 {
+				t.Errorf("%s: skipped %q with %d trials", pr.Balance, pr.Skipped, len(pr.Trials))
+			}
+			if !strings.Contains(log.String(), "skip "+pr.Balance+":") {
+				t.Errorf("log does not say %s was skipped:\n%s", pr.Balance, log.String())
+			}
+			continue
+		}
+		ran[pr.Balance] = true
+		if pr.Skipped != "" || len(pr.Problems) > 0 {
+			t.Errorf("%s: skipped %q, problems %v", pr.Balance, pr.Skipped, pr.Problems)
+		}
+		if len(pr.Trials) != 6 {
+			t.Fatalf("%s: %d trials, want 3 runs × 2 sizes", pr.Balance, len(pr.Trials))
+		}
+		for _, tr := range pr.Trials {
+			sum := 0
+			for _, c := range tr.Split {
+				sum += c
+			}
+			if sum != tr.Size || tr.Successes != tr.Size || len(tr.Split) != 2 {
+				t.Errorf("%s %s: split %v of %d answers, want 2 workers adding up to %d", pr.Balance, tr.Name, tr.Split, tr.Successes, tr.Size)
+			}
+			if tr.Ratio <= 0 || tr.Ideal <= 0 {
+				t.Errorf("%s %s: ratio %g, ideal %s", pr.Balance, tr.Name, tr.Ratio, tr.Ideal)
+			}
+			rs, err := loadtest.ReadResults(filepath.Join(out, pr.Balance, tr.Name+loadtest.SuffixResults))
+			if err != nil || len(rs) != tr.Size {
+				t.Errorf("%s %s: read back %d results, %v", pr.Balance, tr.Name, len(rs), err)
+			}
+		}
+	}
+	if !ran["reuseport"] || !ran["shared"] || !ran["rr"] || !ran["none"] {
+		t.Errorf("policies that ran: %v, want all four", ran)
+	}
+	md, err := os.ReadFile(filepath.Join(out, FileMD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| reuseport | clustered | 3 | 3 | 9/9 |", "| shared | shared | 5 | 3 | 15/15 |", "| rr | rr | 3 | 3 | 9/9 |", "balance-ratio.svg"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("balance.md lacks %q:\n%s", want, md)
+		}
+	}
+	fakeserver.RequireFiles(t, filepath.Join(out, bench.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+		filepath.Join(out, dirCalibration, bench.FileServerLog), filepath.Join(out, "shared", bench.FileServerLog))
+
+	// A second run into the same folder clears the first's files.
+	if err := os.WriteFile(filepath.Join(out, "shared", "burst-99-run-01.bin"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := balanceConfig(t, out, &log)
+	cfg.Policies, cfg.Sizes, cfg.Runs = []string{"shared"}, []int{2}, 1
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "shared", "burst-99-run-01.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an old run's file survived: %v", err)
+	}
+}
+
+func TestBalanceHelloTarget(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "balance")
+	var log bytes.Buffer
+	cfg := balanceConfig(t, out, &log)
+	cfg.Target, cfg.Workers, cfg.Policies, cfg.Sizes = TargetHello, 4, []string{"none", "shared"}, []int{8}
+	run, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
+	}
+	if run.S != 0 || strings.Contains(log.String(), "calibration") {
+		t.Errorf("the hello target calibrated (S = %s): it has no job", run.S)
+	}
+	// Report order, whatever the order asked for.
+	if len(run.Policies) != 2 || run.Policies[1].Balance != "none" {
+		t.Fatalf("policies %+v, want shared then none", run.Policies)
+	}
+	pr := run.Policies[0]
+	if pr.Balance != "shared" || pr.Spec.Workers != 4 || len(pr.Trials) != 3 {
+		t.Fatalf("shared: %d workers, %d trials; want 4 workers (-workers) and 3 trials", pr.Spec.Workers, len(pr.Trials))
+	}
+	for _, tr := range pr.Trials {
+		if len(tr.Split) != 4 || tr.Successes != 8 || tr.Ratio != 0 {
+			t.Errorf("%s: split %v, %d ok, ratio %g; want 4 workers, 8 answers, no ratio", tr.Name, tr.Split, tr.Successes, tr.Ratio)
+		}
+	}
+	if err := Write(out, run); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, FileMD))
+	for _, want := range []string{"top 2 workers' share of all connections", "| shared | shared | 4 | 8 | 3 | 24/24 |", "| none | none | 4 | 8 | 3 | 24/24 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("balance.md lacks %q:\n%s", want, md)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "balance-ratio.svg")); err == nil {
+		t.Error("a hello run drew makespan / ideal, which it has not")
+	}
+	fakeserver.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
+}
+
+// A policy whose server cannot run here is skipped with its reason; with
+// none left, the run says why.
+func TestBalanceSkipsWhatCannotRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "balance")
+	var log bytes.Buffer
+	cfg := balanceConfig(t, out, &log)
+	cfg.BinDir = fakeserver.LinkBin(t, "standard")
+	cfg.Policies = []string{"shared", "rr"}
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "no policy can run here") || !strings.Contains(err.Error(), "clustered not found") {
+		t.Fatalf("err = %v, want no policy can run, naming the missing binary", err)
+	}
+	if !strings.Contains(log.String(), "skip rr: ") || !strings.Contains(log.String(), "skip shared: ") {
+		t.Errorf("the log does not say what was skipped:\n%s", log.String())
+	}
+}
+
+func TestBalanceStats(t *testing.T) {
+	trial := func(k int, ratio float64, pids map[string]int) Trial {
+		m := loadtest.Metrics{Workers: pids, Successes: 10}
+		tr := newTrial(10, k, 2, m)
+		tr.Ratio = ratio
+		return tr
+	}
+	run := &Result{Sizes: []int{10}, Policies: []PolicyRun{{
+		Policy: Policy{Balance: "reuseport", Mode: "clustered"}, Spec: bench.Spec{Workers: 2},
+		Trials: []Trial{
+			trial(1, 1.05, map[string]int{"1": 5, "2": 5}),
+			trial(2, 1.60, map[string]int{"1": 9, "2": 1}),
+			trial(3, 1.10, map[string]int{"1": 4, "2": 6}),
+			trial(4, 1.30, map[string]int{"1": 10}),
+		},
+	}}}
+	st := run.Stats()
+	if len(st) != 1 {
+		t.Fatalf("%d stats, want 1", len(st))
+	}
+	s := st[0]
+	if s.Runs != 4 || s.Requests != 40 {
+		t.Errorf("runs %d, requests %d", s.Runs, s.Requests)
+	}
+	if s.MaxShare != (Spread{Min: 0.5, Median: 0.6, Max: 1}) {
+		t.Errorf("max share %+v", s.MaxShare)
+	}
+	if s.Ratio != (Spread{Min: 1.05, Median: 1.10, Max: 1.60}) || s.Within != 0.5 {
+		t.Errorf("ratio %+v, within %g", s.Ratio, s.Within)
+	}
+	// A worker that answered none is a 0 in the split, not left out.
+	if got := splitsText(s.Splits, 6); got != "10/0 ×1, 5/5 ×1, 6/4 ×1, 9/1 ×1" {
+		t.Errorf("splits %q", got)
+	}
+	// Over every run, worker 1 gave 28 of 40 and worker 2 12: the top two are all.
+	if s.OverallTop2 != 1 {
+		t.Errorf("overall top-2 share %g, want 1 with two workers", s.OverallTop2)
+	}
+}
+
+func TestParsePolicies(t *testing.T) {
+	if got, err := ParsePolicies(" shared, rr "); err != nil || strings.Join(got, ",") != "shared,rr" {
+		t.Errorf("ParsePolicies = %v, %v", got, err)
+	}
+	for in, want := range map[string]string{
+		"shared,bogus":  `unknown policy "bogus"`,
+		"shared,shared": "listed twice",
+		" , ":           "no policies",
+		"clustered":     `unknown policy "clustered"`, // a mode, not a Balance
+	} {
+		if _, err := ParsePolicies(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePolicies(%q) = %v, want %q", in, err, want)
+		}
+	}
+}

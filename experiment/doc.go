@@ -1,0 +1,15 @@
+// Package experiment is what the experiments beyond bench's comparison
+// share: a Runner that prepares a run folder (clears a previous run's files,
+// writes env.json) and starts and stops servers with bench.StartServer (one
+// way to start a server), the run's S from standard's warm-up as bench
+// counts it, the load average of a shared machine, and the end of a
+// summary. The experiments are its subpackages, each firing its load with
+// package loadtest's engine and rendering its own summary and plots:
+//
+//   - balance: how connections reach workers under each Balance policy,
+//     K bursts per size at one server start; `loadtest balance`.
+//   - hello: the dispatch cost, GET / at a stepped-up rate until p99 passes
+//     a bound; `loadtest bench -workload hello`.
+//
+// They live beside bench rather than in it to keep each package small.
+package experiment
