@@ -105,11 +105,16 @@ baseline: build
 	cp results/regress/jobbench.txt results/baseline-jobbench.txt
 
 # Proof that the gate fails when it should: a slower job (built with an injected
-# second JPEG encode) and a broken cluster (one worker on a multi-core machine)
-# must each fail the gate, on the metric they break.
+# second JPEG encode), a cluster short of workers (one on a multi-core machine),
+# a cluster whose workers accept without a free slot (-balance none) and a
+# queued front short of workers must each fail the gate, on the metric they
+# break.
 regress-proof: build
 	@mkdir -p bin-slow
 	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
 	$(GO) build -tags flipbench_slowdown -o bin-slow/clustered ./cmd/clustered
+	$(GO) build -tags flipbench_slowdown -o bin-slow/queued ./cmd/queued
 	.ci/expect-regression job_time_over_jpeg_floor $(BIN)/regress -bin bin-slow -tags flipbench_slowdown -runs 1 -out results/regress-slowjob
-	.ci/expect-regression clustered_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
+	.ci/expect-regression cluster_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
+	.ci/expect-regression cluster_small_burst_over_ideal $(BIN)/regress -bin $(BIN) -cluster-args "--balance=none" -runs 3 -out results/regress-nogate
+	.ci/expect-regression queued_over_shared_makespan $(BIN)/regress -bin $(BIN) -queued-args "--workers=1" -runs 3 -out results/regress-onequeueworker

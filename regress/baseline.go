@@ -107,7 +107,9 @@ func defaultLimits() map[string]Limit {
 		MetricJobAllocs:         {Tolerance: 0.20, Better: Lower, About: "allocations per job (1 MP photo), go test -benchmem"},
 		MetricJobOverFloor:      {Tolerance: 0.20, Better: Lower, About: "job time / image/jpeg decode+encode time of the same photo, in one go test run"},
 		MetricStandardEff:       {Tolerance: 0.30, Better: Higher, About: "ideal / measured makespan, standard server, burst of 20"},
-		MetricClusteredSpeedup:  {Tolerance: 0.25, Better: Higher, About: "clustered / standard throughput at a burst of 100, divided by the cores"},
+		MetricClusterSpeedup:    {Tolerance: 0.25, Better: Higher, About: "load-aware cluster (shared) / standard throughput at a burst of 100, divided by the cores"},
+		MetricClusterSmallBurst: {Tolerance: 0.25, Better: Lower, About: "load-aware cluster (shared): makespan / ideal at a burst of 20, the ideal on every core"},
+		MetricQueuedOverhead:    {Tolerance: 0.30, Better: Lower, About: "queued (front, embedded NATS, local workers) / shared makespan at a burst of 100, in one run"},
 		MetricHTTPOverhead:      {Tolerance: 0.50, Better: Lower, About: "request latency / server job time at concurrency 1"},
 		MetricPeakRSSPerJobPeak: {Tolerance: 0.50, Better: Lower, About: "standard's peak RSS after a burst of 100 / after one job at a time"},
 	}
@@ -119,7 +121,9 @@ func NewBaseline(now map[string]float64, note, path string) (Baseline, error) {
 	limits := defaultLimits()
 	if old, err := Load(path); err == nil {
 		for name, l := range old.Metrics {
-			limits[name] = l
+			if _, known := limits[name]; known { // a retired metric is dropped
+				limits[name] = l
+			}
 		}
 	}
 	b := Baseline{Note: note, Metrics: map[string]Limit{}}

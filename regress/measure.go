@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/report"
 )
 
@@ -22,24 +23,28 @@ const (
 	MetricJobAllocs         = "job_allocs_per_op"
 	MetricJobOverFloor      = "job_time_over_jpeg_floor"
 	MetricStandardEff       = "standard_efficiency"
-	MetricClusteredSpeedup  = "clustered_speedup_per_core"
+	MetricClusterSpeedup    = "cluster_speedup_per_core"
+	MetricClusterSmallBurst = "cluster_small_burst_over_ideal"
+	MetricQueuedOverhead    = "queued_over_shared_makespan"
 	MetricHTTPOverhead      = "http_overhead"
 	MetricPeakRSSPerJobPeak = "standard_rss_burst_over_one_job"
 )
 
 // Config says what the gate measures and how often.
 type Config struct {
-	BinDir       string   // the built standard and clustered binaries
+	BinDir       string   // the built server binaries
 	Image        string   // the small photo
 	Out          string   // folder for every run and the table
 	Runs         int      // repeats of the served measurements; the median counts
 	BenchCount   int      // go test runs of the job and floor benchmarks
 	Tags         string   // build tags for the Go benchmark (the injected slowdown)
 	Burst        int      // burst for the standard efficiency
-	SpeedupBurst int      // burst for the clustered speedup
+	SpeedupBurst int      // burst for the cluster's speedup
+	SmallBurst   int      // burst for the cluster's makespan over the ideal
 	RSSBurst     int      // burst for the peak RSS
 	Cores        int      // cores the cluster should use
-	ClusterArgs  []string // extra flags for the clustered server (an injected fault)
+	ClusterArgs  []string // extra flags for the cluster (an injected fault)
+	QueuedArgs   []string // extra flags for the queued front (an injected fault)
 	Log          io.Writer
 	JobBenchPkg  string // package of the job benchmarks
 }
@@ -72,7 +77,7 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	}
 
 	levels := []int{1}
-	for _, n := range []int{cfg.Burst, cfg.SpeedupBurst, cfg.RSSBurst} {
+	for _, n := range []int{cfg.Burst, cfg.SpeedupBurst, cfg.SmallBurst, cfg.RSSBurst} {
 		if !slices.Contains(levels, n) {
 			levels = append(levels, n)
 		}
@@ -80,14 +85,12 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	slices.Sort(levels)
 	for i := range cfg.Runs {
 		dir := filepath.Join(cfg.Out, "run-"+strconv.Itoa(i+1))
-		fmt.Fprintf(cfg.Log, "served run %d of %d: standard and clustered, bursts %v\n", i+1, cfg.Runs, levels)
+		fmt.Fprintf(cfg.Log, "served run %d of %d: %s, %s and %s, bursts %v\n", i+1, cfg.Runs, modeStandard, modeCluster, modeQueued, levels)
 		bc := bench.Config{
-			BinDir: cfg.BinDir, Modes: []string{modeStandard, modeClustered}, Levels: levels,
+			BinDir: cfg.BinDir, Modes: []string{modeStandard, modeCluster, modeQueued}, Levels: levels,
 			Image: cfg.Image, Out: dir, Cores: cfg.Cores, Log: cfg.Log,
 		}
-		if len(cfg.ClusterArgs) > 0 {
-			bc.ModeArgs = map[string][]string{modeClustered: cfg.ClusterArgs}
-		}
+		bc.ModeArgs = map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}
 		sum, err := bench.Run(ctx, bc)
 		if sum != nil {
 			err = errors.Join(err, report.Write(dir, sum))
@@ -134,10 +137,14 @@ func benchMetrics(out []byte, samples map[string][]float64) error {
 	return nil
 }
 
-// The modes the gate measures.
+// The modes the gate measures. The cluster is a load-aware one (a worker
+// takes a connection only with a free job slot), so a single run's speedup
+// and small-burst makespan depend on the code, not on how a hash happened to
+// split a burst.
 const (
-	modeStandard  = bench.CalibrationMode
-	modeClustered = "clustered"
+	modeStandard = bench.CalibrationMode
+	modeCluster  = "shared"
+	modeQueued   = "queued"
 )
 
 // servedMetrics computes the served metrics of one run; a metric whose inputs are
@@ -145,7 +152,9 @@ const (
 func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 	m := map[string]float64{
 		MetricStandardEff:       math.NaN(),
-		MetricClusteredSpeedup:  math.NaN(),
+		MetricClusterSpeedup:    math.NaN(),
+		MetricClusterSmallBurst: math.NaN(),
+		MetricQueuedOverhead:    math.NaN(),
 		MetricHTTPOverhead:      math.NaN(),
 		MetricPeakRSSPerJobPeak: math.NaN(),
 	}
@@ -157,11 +166,27 @@ func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 		m[MetricStandardEff] = l.Efficiency
 	}
 	if l, ok := std.Level(cfg.SpeedupBurst); ok && l.Successes == l.Requests && l.Throughput > 0 {
-		if clu, ok := sum.Mode(modeClustered); ok {
+		if clu, ok := sum.Mode(modeCluster); ok {
 			if c, ok := clu.Level(cfg.SpeedupBurst); ok && c.Successes == c.Requests {
 				// The cluster is meant to use every core: a cluster that runs
 				// fewer workers than cores shows here.
-				m[MetricClusteredSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
+				m[MetricClusterSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
+			}
+		}
+	}
+	if clu, ok := sum.Mode(modeCluster); ok && sum.Calibration != nil {
+		if c, ok := clu.Level(cfg.SmallBurst); ok && c.Successes == c.Requests {
+			// The ideal on every core, not on the capacity the cluster
+			// reports: a cluster short of workers must not set its own bar.
+			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.Calibration.S.D())
+			m[MetricClusterSmallBurst] = float64(c.Makespan) / float64(ideal)
+		}
+		// The queued front and its workers against the same cores' cluster,
+		// in one run: what the broker's hops cost.
+		c, cok := clu.Level(cfg.SpeedupBurst)
+		if q, ok := sum.Mode(modeQueued); ok && cok && c.Successes == c.Requests && c.Makespan > 0 {
+			if ql, ok := q.Level(cfg.SpeedupBurst); ok && ql.Successes == ql.Requests {
+				m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
 			}
 		}
 	}

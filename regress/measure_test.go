@@ -3,6 +3,7 @@ package regress
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
@@ -16,33 +17,41 @@ func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, h
 }
 
 func TestServedMetrics(t *testing.T) {
-	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
+	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2}
 	std := bench.ModeRun{Mode: modeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
 		level(1, 1, 10, 1, 110, 100, 100),
 		level(20, 20, 10, 0.9, 0, 0, 120),
 		level(100, 100, 10, 0.9, 0, 0, 150),
 	}}
-	clu := bench.ModeRun{Mode: modeClustered, Levels: []loadtest.Metrics{
-		level(20, 20, 16, 0.8, 0, 0, 0),
-	}}
+	small := level(20, 20, 16, 0.8, 0, 0, 0)
+	small.Makespan = loadtest.Duration(12 * time.Second) // ideal on 2 cores: 10 × 1 s
+	clu := bench.ModeRun{Mode: modeCluster, Levels: []loadtest.Metrics{small}}
+	slower := level(20, 20, 12, 0.7, 0, 0, 0)
+	slower.Makespan = loadtest.Duration(15 * time.Second)
+	queued := bench.ModeRun{Mode: modeQueued, Levels: []loadtest.Metrics{slower}}
+	calib := &bench.Calibration{Mode: modeStandard, S: loadtest.Duration(time.Second)}
 	tests := []struct {
 		name  string
 		modes []bench.ModeRun
 		want  map[string]float64
 	}{
-		{"both modes", []bench.ModeRun{std, clu}, map[string]float64{
-			MetricStandardEff: 0.9, MetricClusteredSpeedup: 0.8, MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
+		{"every mode", []bench.ModeRun{std, clu, queued}, map[string]float64{
+			MetricStandardEff: 0.9, MetricClusterSpeedup: 0.8, MetricClusterSmallBurst: 1.2, MetricQueuedOverhead: 1.25,
+			MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
+		}},
+		{"no queued", []bench.ModeRun{std, clu}, map[string]float64{
+			MetricClusterSpeedup: 0.8, MetricQueuedOverhead: math.NaN(),
 		}},
 		{"no cluster", []bench.ModeRun{std}, map[string]float64{
-			MetricStandardEff: 0.9, MetricClusteredSpeedup: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
+			MetricStandardEff: 0.9, MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
 		}},
 		{"nothing", nil, map[string]float64{
-			MetricStandardEff: math.NaN(), MetricClusteredSpeedup: math.NaN(), MetricHTTPOverhead: math.NaN(), MetricPeakRSSPerJobPeak: math.NaN(),
+			MetricStandardEff: math.NaN(), MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: math.NaN(), MetricPeakRSSPerJobPeak: math.NaN(),
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := servedMetrics(&bench.Summary{Modes: tt.modes}, cfg)
+			got := servedMetrics(&bench.Summary{Modes: tt.modes, Calibration: calib}, cfg)
 			for name, want := range tt.want {
 				g := got[name]
 				if math.IsNaN(want) != math.IsNaN(g) || (!math.IsNaN(want) && math.Abs(g-want) > 1e-9) {
@@ -54,7 +63,7 @@ func TestServedMetrics(t *testing.T) {
 }
 
 func TestServedMetricsFailedRequestsAreMissing(t *testing.T) {
-	cfg := Config{Burst: 20, SpeedupBurst: 20, RSSBurst: 100, Cores: 2}
+	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2}
 	std := bench.ModeRun{Mode: modeStandard, Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}
 	got := servedMetrics(&bench.Summary{Modes: []bench.ModeRun{std}}, cfg)
 	if !math.IsNaN(got[MetricStandardEff]) {

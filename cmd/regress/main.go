@@ -48,7 +48,9 @@ Measures, on the small photo:
   job_bytes_per_op, job_allocs_per_op   go test -bench BenchmarkJob/photo-1mp -benchmem
   job_time_over_jpeg_floor              its time over BenchmarkJPEGFloor/photo-1mp's, same go test run
   standard_efficiency                   ideal / measured makespan, standard, burst -burst
-  clustered_speedup_per_core            clustered / standard throughput at -speedup-burst, per core
+  cluster_speedup_per_core              shared cluster / standard throughput at -speedup-burst, per core
+  cluster_small_burst_over_ideal        shared cluster's makespan at -small-burst over the ideal on -cores
+  queued_over_shared_makespan           queued's makespan at -speedup-burst over the shared cluster's
   http_overhead                         latency / server job time at concurrency 1
   standard_rss_burst_over_one_job       standard's peak RSS after -rss-burst / after warm-up
 takes the median of -runs served runs, prints a table against -baseline and exits
@@ -61,17 +63,19 @@ Flags:
 	var (
 		baselinePath = fs.String("baseline", "results/baseline.json", "baseline `file`")
 		write        = fs.Bool("write-baseline", false, "store the measured medians as the baseline (keeping tolerances) instead of checking")
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` of the standard and clustered binaries")
+		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` of the server binaries")
 		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
 		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
 		runs         = fs.Int("runs", 5, "served runs; the median counts")
 		count        = fs.Int("count", 5, "go test runs of the job and floor benchmarks; the median counts")
 		tags         = fs.String("tags", "", "build tags for the Go benchmark (flipbench_slowdown injects a slower job)")
 		burst        = fs.Int("burst", 20, "burst for the standard efficiency")
-		speedupBurst = fs.Int("speedup-burst", 100, "burst for the clustered speedup (at 20, how SO_REUSEPORT happens to hash 20 connections dominates)")
+		speedupBurst = fs.Int("speedup-burst", 100, "burst for the cluster's speedup")
+		smallBurst   = fs.Int("small-burst", 20, "burst for the cluster's makespan over the ideal")
 		rssBurst     = fs.Int("rss-burst", 100, "burst for the peak RSS")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
-		clusterArgs  = fs.String("cluster-args", "", "extra flags for the clustered server, space-separated (\"-workers 1\" injects a broken cluster)")
+		queuedArgs   = fs.String("queued-args", "", "extra flags for the queued front, space-separated (\"--workers=1\" injects a front short of workers)")
+		clusterArgs  = fs.String("cluster-args", "", "extra flags for the cluster, space-separated (\"-workers 1\" injects a cluster short of workers, \"-balance none\" one without its gate)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,8 +90,8 @@ Flags:
 	case *runs < 1 || *count < 1:
 		fmt.Fprintln(stderr, "regress: -runs and -count must be at least 1")
 		return exitUsage
-	case *burst < 2 || *speedupBurst < 2 || *rssBurst < 2:
-		fmt.Fprintln(stderr, "regress: -burst, -speedup-burst and -rss-burst must be at least 2")
+	case *burst < 2 || *speedupBurst < 2 || *smallBurst < 2 || *rssBurst < 2:
+		fmt.Fprintln(stderr, "regress: -burst, -speedup-burst, -small-burst and -rss-burst must be at least 2")
 		return exitUsage
 	case *cores < 1:
 		fmt.Fprintln(stderr, "regress: -cores must be at least 1")
@@ -105,7 +109,7 @@ Flags:
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, SpeedupBurst: *speedupBurst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs),
+		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
 		Log: stderr, JobBenchPkg: "./job",
 	}
 	now, samples, err := regress.Measure(ctx, cfg)

@@ -18,7 +18,7 @@ func TestRunBadInput(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
 		{"argument", []string{"extra"}, "unexpected arguments"},
 		{"runs", []string{"-runs", "0"}, "-runs and -count"},
-		{"burst", []string{"-burst", "1"}, "-burst, -speedup-burst and -rss-burst"},
+		{"burst", []string{"-burst", "1"}, "-burst, -speedup-burst, -small-burst and -rss-burst"},
 		{"cores", []string{"-cores", "0"}, "-cores"},
 		{"no baseline", []string{"-baseline", missing}, "make baseline writes one"},
 	}
