@@ -22,6 +22,38 @@ const (
 	PathFlip   = "/flip"    // POST: the job
 )
 
+// Monitoring routes. cmd/standard serves PathMetrics on its own address;
+// cmd/clustered's master serves all three on its -admin address only.
+const (
+	PathMetrics = "/metrics"      // GET: Prometheus text format
+	PathWorkers = "/workers"      // GET: a Workers as JSON (clustered -admin)
+	PathPprof   = "/debug/pprof/" // net/http/pprof's index (clustered -admin)
+)
+
+// Workers is the body of GET PathWorkers: every live worker process, as
+// the master sees it, by index then start time. During a rolling restart
+// an index has two: the retiring one and its replacement.
+type Workers struct {
+	MasterPID int            `json:"master_pid"`
+	Workers   []WorkerStatus `json:"workers"`
+}
+
+// WorkerStatus is one worker process in Workers. Its job counts are from
+// the worker's last report (about every second; StatsAt), zero before one.
+type WorkerStatus struct {
+	Worker   int       `json:"worker"` // index in the cluster
+	PID      int       `json:"pid"`
+	State    string    `json:"state"` // starting, ready, retiring or stopping
+	Started  time.Time `json:"started"`
+	Restarts int       `json:"restarts"` // processes its index had before it: crash replacements and rolling restarts
+	RSSBytes uint64    `json:"rss_bytes"`
+	Done     int64     `json:"done"`
+	Failed   int64     `json:"failed"`
+	InFlight int       `json:"in_flight"`
+	Queued   int       `json:"queued"`
+	StatsAt  time.Time `json:"stats_at,omitzero"`
+}
+
 // Routes of the asynchronous API (cmd/queued). POST PathJobs takes the same
 // bodies as PathFlip and answers 202 with a JobID, and a Location header of
 // JobPath(id); GET JobPath(id) answers a JobStatus; GET JobResultPath(id) the
@@ -130,6 +162,7 @@ const (
 	FlagWorkers = "workers" // clusters: worker processes
 	FlagBalance = "balance" // cmd/clustered: how connections reach workers
 	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers
+	FlagAdmin   = "admin"   // cmd/clustered: the master's monitoring address; off when empty
 
 	// cmd/queued: the broker, the async API's bounds, a worker's slots.
 	FlagNATS       = "nats"        // an external NATS server's URL

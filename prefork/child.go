@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
 // child is one worker process as its master started it. It knows nothing of
@@ -31,6 +33,10 @@ type child struct {
 	state   *os.ProcessState // nil if Wait failed before it could reap
 	waitErr error
 	failMsg string // the worker's "fail" reason, if any
+
+	statsMu sync.Mutex // the status reader writes the stats, Master.Workers reads them
+	stats   jobstats.Stats
+	statsAt time.Time
 }
 
 // startChild forks the worker for slot from sp's thread, handing it its
@@ -126,6 +132,8 @@ func (c *child) watch(status *os.File) {
 				close(c.ready)
 			case strings.HasPrefix(line, statusFail):
 				c.failMsg = strings.TrimPrefix(line, statusFail)
+			case strings.HasPrefix(line, statusStats):
+				c.setStats(strings.TrimPrefix(line, statusStats))
 			}
 		}
 	}()
@@ -138,6 +146,25 @@ func (c *child) watch(status *os.File) {
 	<-readDone
 	c.state = c.cmd.ProcessState
 	close(c.exited)
+}
+
+// setStats records a "stats" line; a bad one is ignored, since a worker's
+// counts are for watching, never for running the cluster.
+func (c *child) setStats(text string) {
+	st, err := parseStats(text)
+	if err != nil {
+		return
+	}
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	c.stats, c.statsAt = st, time.Now()
+}
+
+// lastStats is the worker's last reported Stats and when they came.
+func (c *child) lastStats() (jobstats.Stats, time.Time) {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	return c.stats, c.statsAt
 }
 
 // signal sends sig unless the process is gone.

@@ -35,9 +35,11 @@ type Master struct {
 	onExit        func(index, pid int)
 	socketless    bool
 
-	socks   *sockets
-	disp    *dispatcher // hands connections over under BalanceRR; nil otherwise
-	restart chan struct{}
+	socks    *sockets
+	disp     *dispatcher // hands connections over under BalanceRR; nil otherwise
+	restart  chan struct{}
+	snap     chan chan []WorkerInfo // Workers' requests to Run's loop
+	finished chan struct{}          // closed when Run returns
 
 	mu      sync.Mutex
 	running bool
@@ -60,6 +62,8 @@ func New(opts ...Option) (*Master, error) {
 		maxBackoff:    5 * time.Second,
 		readyTimeout:  30 * time.Second,
 		restart:       make(chan struct{}, 1),
+		snap:          make(chan chan []WorkerInfo),
+		finished:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(m)
@@ -143,6 +147,7 @@ func (m *Master) Run(ctx context.Context) error {
 	m.running = true
 	m.mu.Unlock()
 	defer m.Close()
+	defer close(m.finished)
 
 	// Workers get their Pdeathsig when the thread that forked them ends: the
 	// spawner's thread lives until every worker is gone.

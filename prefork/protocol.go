@@ -23,8 +23,9 @@ const (
 
 // Lines a worker writes on its status pipe.
 const (
-	statusReady = "ready" // the App has entered its accept loop
-	statusFail  = "fail " // followed by why the worker cannot start
+	statusReady = "ready"  // the App has entered its accept loop
+	statusFail  = "fail "  // followed by why the worker cannot start
+	statusStats = "stats " // followed by the App's Stats as JSON, every statsInterval once ready
 )
 
 // Signals the master sends a worker.

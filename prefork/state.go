@@ -33,10 +33,11 @@ func (s procState) String() string {
 // proc is a worker process and what the master knows of it.
 type proc struct {
 	*child
-	id      int
-	state   procState
-	readyAt time.Time // when it became ready; zero if it never did
-	killed  bool      // the master sent it SIGKILL, in whatever state
+	id       int
+	state    procState
+	readyAt  time.Time // when it became ready; zero if it never did
+	killed   bool      // the master sent it SIGKILL, in whatever state
+	restarts int       // processes its slot had before it
 }
 
 // serving reports whether p serves its slot, or is starting to.

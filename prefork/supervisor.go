@@ -1,10 +1,12 @@
 package prefork
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/flipbench/flipbench/internal/spawn"
@@ -38,6 +40,7 @@ type supervisor struct {
 	nextID     int
 	procs      map[int]*proc // live processes by id
 	slotCrash  []int         // crashes in a row per slot, for the backoff
+	slotStarts []int         // processes started per slot, for Workers' restarts
 	respawning []bool        // slot has a respawn timer pending
 	startFails int           // workers in a row that died before ready
 	roll       *rolling      // the rolling restart in progress, if any
@@ -53,6 +56,7 @@ func newSupervisor(m *Master, sp *spawn.Spawner) *supervisor {
 		done:       make(chan struct{}),
 		procs:      map[int]*proc{},
 		slotCrash:  make([]int, m.workers),
+		slotStarts: make([]int, m.workers),
 		respawning: make([]bool, m.workers),
 	}
 }
@@ -86,6 +90,8 @@ func (r *supervisor) run(ctx context.Context) error {
 			}
 		case <-r.m.restart:
 			r.startRolling()
+		case req := <-r.m.snap:
+			req <- r.snapshot()
 		case <-graceC:
 			graceC = nil
 			for _, p := range r.procs {
@@ -256,7 +262,8 @@ func (r *supervisor) start(slot int) (*proc, error) {
 		return nil, err
 	}
 	r.nextID++
-	p := &proc{child: c, id: r.nextID, state: starting}
+	r.slotStarts[slot]++
+	p := &proc{child: c, id: r.nextID, state: starting, restarts: r.slotStarts[slot] - 1}
 	r.procs[p.id] = p
 	if r.m.disp != nil {
 		r.m.disp.attach(p.id, p.pid, c.hand)
@@ -280,4 +287,23 @@ func (r *supervisor) watch(p *proc) {
 	}
 	<-p.exited
 	r.post(event{kind: evExit, p: p})
+}
+
+// snapshot is what Master.Workers returns: every live process.
+func (r *supervisor) snapshot() []WorkerInfo {
+	infos := make([]WorkerInfo, 0, len(r.procs))
+	for _, p := range r.procs {
+		st, at := p.lastStats()
+		infos = append(infos, WorkerInfo{
+			Index: p.slot, PID: p.pid, State: p.state.String(), Started: p.started,
+			Restarts: p.restarts, Stats: st, StatsAt: at,
+		})
+	}
+	slices.SortFunc(infos, func(a, b WorkerInfo) int {
+		if c := cmp.Compare(a.Index, b.Index); c != 0 {
+			return c
+		}
+		return a.Started.Compare(b.Started)
+	})
+	return infos
 }

@@ -182,7 +182,8 @@ func (w *Worker) closeStatus() {
 
 // Serve serves app on the inherited listener (under BalanceRR, on the
 // connections the master hands over) and reports readiness to the master
-// when app first calls Accept. It stops when ctx is done, on SIGTERM
+// when app first calls Accept; from then on, if app is a StatsReporter, its
+// Stats every statsInterval. It stops when ctx is done, on SIGTERM
 // or SIGINT, or when the master dies (parent PID changed): it cancels app's
 // context, and app drains the listener. On SIGUSR1 (the master retiring it
 // for a replacement) it first stops the listener, so that the replacement
@@ -203,6 +204,9 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 	parentGone := make(chan struct{})
 	go w.watchParent(serveCtx, parentGone)
 
+	statsDone := make(chan struct{})
+	defer close(statsDone)
+
 	isReady := false
 	ctxDone := ctx.Done() // nil after the first hit: a done ctx would spin the loop
 	for {
@@ -211,7 +215,12 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			ready = nil
 			isReady = true
 			w.writeStatus(statusReady)
-			w.closeStatus()
+			if r, ok := app.(StatsReporter); ok {
+				// The pipe stays open for the stats; Serve closes it on return.
+				go w.reportStats(r, statsDone)
+			} else {
+				w.closeStatus()
+			}
 		case err := <-errc:
 			ln.Close()
 			if !isReady && ready != nil {
@@ -267,6 +276,21 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 		gate = capacity
 	}
 	return listen.New(w.ln, listen.Gate(gate), listen.OnFirstAccept(onFirst))
+}
+
+// reportStats writes r's Stats on the status pipe at once, then every
+// statsInterval until done is closed.
+func (w *Worker) reportStats(r StatsReporter, done <-chan struct{}) {
+	t := time.NewTicker(statsInterval)
+	defer t.Stop()
+	for {
+		w.writeStatus(statsLine(r.Stats()))
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // watchParent closes gone when the parent PID differs from the master's.

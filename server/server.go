@@ -23,6 +23,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
+	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
 // uploadBudget is how many largest-possible upload bodies a server holds at once;
@@ -121,6 +122,19 @@ func New(cfg Config) (*Server, error) {
 
 // Capacity is the number of jobs that may run at once.
 func (s *Server) Capacity() int { return s.jobs.Capacity() }
+
+// Stats is the server's job counts: done and failed since it started,
+// running and waiting now. It makes a Server a prefork.StatsReporter.
+func (s *Server) Stats() jobstats.Stats {
+	running, queued := s.jobs.Load()
+	return jobstats.Stats{Done: s.done.Load(), Failed: s.failed.Load(), InFlight: running, Queued: queued}
+}
+
+// Handle serves h at GET path besides the app's own routes, e.g. a process's
+// own metrics. Call it before Serve.
+func (s *Server) Handle(path string, h http.Handler) {
+	s.echo.GET(path, echo.WrapHandler(h))
+}
 
 // Handler is the app, for tests and for callers that bring their own http.Server.
 func (s *Server) Handler() http.Handler { return s.echo }

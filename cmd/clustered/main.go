@@ -10,6 +10,12 @@
 // SCHED_RR: the master accepts every connection and hands it to a worker with
 // a free job slot, round-robin. none is Node's SCHED_NONE: one shared socket
 // and no gate. See package prefork.
+//
+// -admin ADDR (off by default) makes the master serve, on ADDR, GET /workers
+// (every worker's pid, state, restarts, RSS and job counts, as JSON), GET
+// /metrics (the same in Prometheus text format, with a worker label) and
+// /debug/pprof/ for the master itself. Workers report their job counts to
+// the master every second on the status pipe prefork keeps with them.
 package main
 
 import (
@@ -47,6 +53,7 @@ type options struct {
 	workers int
 	balance string
 	grace   time.Duration
+	admin   string
 }
 
 func run(args []string) error {
@@ -59,6 +66,7 @@ func run(args []string) error {
 	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
 	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a connection only with a free job slot")
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
+	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty")
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -112,6 +120,14 @@ func runMaster(o options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if o.admin != "" {
+		stopAdmin, err := serveAdmin(ctx, o.admin, m, log)
+		if err != nil {
+			m.Close()
+			return err
+		}
+		defer stopAdmin()
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

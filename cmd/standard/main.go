@@ -1,6 +1,8 @@
 // Command standard serves the flip app in one process, by default on one thread
 // (GOMAXPROCS=1) as a Node.js process would run it; -procs sets the thread count, and
-// the core count gives Go's own answer: one multi-threaded process.
+// the core count gives Go's own answer: one multi-threaded process. Besides
+// the app's routes it serves GET /metrics: its job counts and Go's process
+// and runtime metrics, in Prometheus text format.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/server"
@@ -33,7 +36,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("standard", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: standard [flags]\n\nServes GET /, GET /healthz and POST /flip in one process.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: standard [flags]\n\nServes GET /, GET /healthz, POST /flip and GET /metrics in one process.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	procs := fs.Int(contract.FlagProcs, 1, "GOMAXPROCS: threads running Go code, and jobs at once (the core count gives the threaded mode)")
@@ -66,6 +69,8 @@ func run(args []string) error {
 		return err
 	}
 	defer srv.Close()
+	// A registry of its own: nothing else in the process registers there.
+	srv.Handle(contract.PathMetrics, monitor.Handler(monitor.ProcessRegistry(srv)))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -58,21 +58,27 @@ func GroupHWM(pgid int) uint64 { return groupStatus(pgid, "VmHWM:") }
 func groupStatus(pgid int, field string) uint64 {
 	var total uint64
 	for _, pid := range GroupMembers(pgid) {
-		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) >= 2 && f[0] == field {
-				if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
-					total += kb * 1024
-				}
-				break
-			}
-		}
+		total += statusBytes(pid, field)
 	}
 	return total
+}
+
+// statusBytes reads a kB field of /proc/PID/status, in bytes; 0 when absent.
+func statusBytes(pid int, field string) uint64 {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == field {
+			if kb, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+				return kb * 1024
+			}
+			return 0
+		}
+	}
+	return 0
 }
 
 // MemTotal returns the machine's memory in bytes (0 when unknown).
@@ -95,3 +101,7 @@ func MemTotal() uint64 {
 	}
 	return 0
 }
+
+// RSS returns the resident memory (VmRSS) of process pid in bytes; 0 when
+// /proc cannot tell (e.g. it has exited).
+func RSS(pid int) uint64 { return statusBytes(pid, "VmRSS:") }

@@ -22,3 +22,12 @@ func TestOwnGroup(t *testing.T) {
 		t.Errorf("a group that does not exist has members %v", got)
 	}
 }
+
+func TestRSS(t *testing.T) {
+	if RSS(os.Getpid()) == 0 {
+		t.Error("RSS of this process is 0")
+	}
+	if got := RSS(-1); got != 0 {
+		t.Errorf("RSS of no process = %d, want 0", got)
+	}
+}
