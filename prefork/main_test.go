@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/prefork/jobstats"
 	"github.com/flipbench/flipbench/server"
 )
 
@@ -105,6 +106,10 @@ func (testApp) Serve(ctx context.Context, ln net.Listener) error {
 	// The graceful stop every flipbench server makes: drain, then Shutdown.
 	return server.ServeGracefully(ctx, hs, ln, 0)
 }
+
+// Stats reports the worker's pid as its done count, so a test can tell
+// whose stats line the master attributed to whom.
+func (testApp) Stats() jobstats.Stats { return jobstats.Stats{Done: int64(os.Getpid()), Queued: 1} }
 
 // stubbornApp serves nothing and never stops.
 type stubbornApp struct{}

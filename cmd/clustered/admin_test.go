@@ -1,0 +1,220 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/monitor"
+	"github.com/flipbench/flipbench/internal/testproc"
+)
+
+var adminRE = regexp.MustCompile(`msg="admin serving" .*admin_addr=(\S+)`)
+
+// adminAddr is the master's admin address, from its log.
+func (m *master) adminAddr(t *testing.T) string {
+	t.Helper()
+	sub := adminRE.FindStringSubmatch(m.out.String())
+	if sub == nil {
+		t.Fatalf("no admin address in the master log:\n%s", m.out)
+	}
+	return sub[1]
+}
+
+// workers GETs /workers from the admin address.
+func workers(t *testing.T, admin string) contract.Workers {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + admin + contract.PathWorkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /workers: status %d", resp.StatusCode)
+	}
+	var ws contract.Workers
+	if err := json.NewDecoder(resp.Body).Decode(&ws); err != nil {
+		t.Fatalf("GET /workers: %v", err)
+	}
+	return ws
+}
+
+func doneSum(ws contract.Workers) int64 {
+	var n int64
+	for _, w := range ws.Workers {
+		n += w.Done
+	}
+	return n
+}
+
+// TestAdmin checks the master's view: every worker with its pid, job
+// counts that follow the jobs, one series per worker in /metrics, and a
+// restart after a kill -9.
+func TestAdmin(t *testing.T) {
+	for _, b := range []string{"reuseport", "rr"} {
+		t.Run(b, func(t *testing.T) {
+			m := start(t, b, "-"+contract.FlagAdmin, "127.0.0.1:0")
+			admin := m.adminAddr(t)
+			pids := m.workerPIDs()
+
+			ws := workers(t, admin)
+			if ws.MasterPID != m.cmd.Process.Pid {
+				t.Errorf("master_pid %d, want %d", ws.MasterPID, m.cmd.Process.Pid)
+			}
+			var listed []int
+			for _, w := range ws.Workers {
+				listed = append(listed, w.PID)
+				if w.State != "ready" || w.Restarts != 0 || w.RSSBytes == 0 {
+					t.Errorf("worker %+v: want ready, no restarts, some RSS", w)
+				}
+			}
+			slices.Sort(listed)
+			slices.Sort(pids)
+			if !slices.Equal(listed, pids) {
+				t.Fatalf("/workers lists pids %v, the master started %v", listed, pids)
+			}
+			before := doneSum(ws)
+
+			const flips = 4
+			c := newClient()
+			for range flips {
+				if _, err := c.flip(m.addr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testproc.WaitFor(t, 10*time.Second, fmt.Sprintf("%d more jobs done in /workers", flips), func() bool {
+				return doneSum(workers(t, admin)) >= before+flips
+			})
+
+			fams := testproc.Scrape(t, "http://"+admin+contract.PathMetrics)
+			done := fams[monitor.MetricJobsDone]
+			if done == nil || len(done.GetMetric()) != 2 {
+				t.Fatalf("%s: want one series per worker (2), got %v", monitor.MetricJobsDone, done)
+			}
+			var sum float64
+			seen := map[string]bool{}
+			for _, s := range done.GetMetric() {
+				seen[testproc.Label(s, monitor.LabelWorker)] = true
+				sum += testproc.Value(s)
+			}
+			if !seen["0"] || !seen["1"] {
+				t.Errorf("%s worker labels %v, want 0 and 1", monitor.MetricJobsDone, seen)
+			}
+			if sum < flips {
+				t.Errorf("%s sums to %v, want at least %d", monitor.MetricJobsDone, sum, flips)
+			}
+			for _, name := range []string{monitor.MetricJobsFailed, monitor.MetricJobsInFlight, monitor.MetricJobsQueued,
+				monitor.MetricWorkerRSS, monitor.MetricRestarts, monitor.MetricWorkerUp} {
+				if f := fams[name]; f == nil || len(f.GetMetric()) != 2 {
+					t.Errorf("%s: want 2 series, got %v", name, f)
+				}
+			}
+
+			// A killed worker: its index shows a new pid and a restart.
+			victim := ws.Workers[0]
+			if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			testproc.WaitFor(t, 10*time.Second, "the replacement ready in /workers", func() bool {
+				for _, w := range workers(t, admin).Workers {
+					if w.Worker == victim.Worker && w.PID != victim.PID && w.State == "ready" {
+						return w.Restarts == 1
+					}
+				}
+				return false
+			})
+			for _, s := range testproc.Scrape(t, "http://"+admin+contract.PathMetrics)[monitor.MetricRestarts].GetMetric() {
+				want := 0.0
+				if testproc.Label(s, monitor.LabelWorker) == strconv.Itoa(victim.Worker) {
+					want = 1
+				}
+				if got := testproc.Value(s); got != want {
+					t.Errorf("%s{worker=%q} = %v, want %v", monitor.MetricRestarts, testproc.Label(s, monitor.LabelWorker), got, want)
+				}
+			}
+
+			resp, err := http.Get("http://" + admin + contract.PathPprof)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: status %d", contract.PathPprof, resp.StatusCode)
+			}
+			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+				t.Errorf("master exit: %v", err)
+			}
+			m.checkGone(t)
+		})
+	}
+}
+
+// TestAdminOffByDefault checks that without -admin the master serves
+// nothing, and the app's address has no monitoring routes.
+func TestAdminOffByDefault(t *testing.T) {
+	m := start(t, "reuseport")
+	if adminRE.MatchString(m.out.String()) {
+		t.Errorf("the master serves an admin address without -%s", contract.FlagAdmin)
+	}
+	if ports := listeningPorts(t, m.cmd.Process.Pid); len(ports) != 1 {
+		t.Errorf("the master listens on TCP ports %v (hex), want only the app's", ports)
+	}
+	for _, path := range []string{contract.PathWorkers, contract.PathMetrics, contract.PathPprof} {
+		resp, err := http.Get("http://" + m.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s on the app's address: status %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
+
+// listeningPorts is the set of TCP ports pid listens on, read from /proc:
+// the inodes of its socket descriptors, matched in /proc/net/tcp{,6}.
+func listeningPorts(t *testing.T, pid int) map[string]bool {
+	t.Helper()
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(fdDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes := map[string]bool{}
+	for _, e := range ents {
+		link, err := os.Readlink(filepath.Join(fdDir, e.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	ports := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue // no IPv6
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			const listen = "0A"
+			if len(f) < 10 || f[3] != listen || !inodes[f[9]] {
+				continue
+			}
+			if i := strings.LastIndexByte(f[1], ':'); i >= 0 {
+				ports[f[1][i+1:]] = true
+			}
+		}
+	}
+	return ports
+}
