@@ -18,7 +18,8 @@
 // (making the listening sockets), supervisor.go (the event loop), state.go (a
 // worker process's states and every transition between them), rolling.go
 // (the rolling restart), child.go (one worker process: start, status pipe,
-// ready and exited), protocol.go (what master and worker say to each other),
+// ready and exited, and its last stats), protocol.go (what master and
+// worker say to each other), stats.go (the stats lines and Master.Workers),
 // worker.go (the worker side), dispatch.go (the master's hand-off under
 // BalanceRR) and handoff.go (the worker's side of it).
 //
@@ -130,14 +131,24 @@
 // balances connections; ours balances job slots: a worker takes a connection
 // only while it has a free slot, so what waits, waits in the master.
 //
-// # Readiness
+// # Readiness and stats: the status pipe
 //
-// Each worker inherits the write end of a pipe (the status pipe). It writes
-// "ready" when its App has entered its accept loop (the first Accept call on
-// the listener), or "fail <reason>" when it cannot start (Worker.Fail). The
-// master reads the pipe: "ready" makes the worker online; end of file before
-// "ready" means the worker died starting. This works with every balance,
-// where a request to the shared port could not target one worker.
+// Each worker inherits the write end of a pipe (the status pipe) and writes
+// lines of text on it:
+//
+//	ready           its App has entered its accept loop (the first Accept call on the listener)
+//	fail <reason>   it cannot start (Worker.Fail)
+//	stats <json>    its App's job counts, {"done","failed","in_flight","queued"} (jobstats.Stats)
+//
+// The master reads the pipe: "ready" makes the worker online; end of file
+// before "ready" means the worker died starting. This works with every
+// balance, where a request to the shared port could not target one worker.
+// An App that is a StatsReporter (server.Server is) has a "stats" line sent
+// once it is ready and then every second, until Serve returns; other Apps
+// close the pipe after "ready". The master keeps each worker's last stats
+// line, and Master.Workers returns them with each worker's pid, state, start
+// time and restarts: what cmd/clustered -admin serves. A bad stats line is
+// ignored: the counts are for watching, never for running the cluster.
 //
 // # Lifecycle
 //
