@@ -44,8 +44,13 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		t.Fatalf("modes = %d, want 4", len(sum.Modes))
 	}
 	// One S per run, from standard's warm-up, though standard was listed second.
-	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || sum.Calibration.S <= 0 {
-		t.Fatalf("run calibration = %+v, want standard's S", sum.Calibration)
+	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || sum.Calibration.S <= 0 || len(sum.Calibration.Answers) != CalibrationBurst {
+		t.Fatalf("run calibration = %+v, want standard's S from a burst of %d", sum.Calibration, CalibrationBurst)
+	}
+	// The fake's job takes 30 ms and standard runs one at a time: S is
+	// about that, whatever the warm-up's per-request cost.
+	if s := sum.Calibration.S.D(); s < 25*time.Millisecond {
+		t.Errorf("S = %s, want about the fake's 30 ms job (no less than a job)", s)
 	}
 	if !strings.Contains(log.String(), "standard: started") || strings.Index(log.String(), "standard: started") > strings.Index(log.String(), "clustered: started") {
 		t.Errorf("standard did not run first:\n%s", log.String())

@@ -8,10 +8,11 @@
 // is skipped with a one-line reason. How many jobs a server runs at once is
 // read from its /healthz, never from its flags.
 //
-// A run has one S, the time of one job on one core, from CalibrationMode's
-// sequential warm-up; every mode's ideal makespan is counted in it, so
-// efficiencies compare across modes. Each mode's own warm-up S is kept beside
-// it for reading.
+// A run has one S, the time of one job on one core at steady state: the
+// time between answers of a burst of CalibrationBurst on CalibrationMode
+// after its warm-up. Every mode's ideal makespan is counted in it, so
+// efficiencies compare across modes. Each mode's own sequential warm-up S is
+// kept beside it for reading.
 //
 // Servers bind port 0 and report the port through an address file (package
 // contract), each in its own process group, with Pdeathsig: a bench that is

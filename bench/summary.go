@@ -32,11 +32,16 @@ type Summary struct {
 	Modes       []ModeRun    `json:"modes"`
 }
 
-// Calibration is where a run's S came from.
+// Calibration is where a run's S came from: a burst of CalibrationBurst on
+// CalibrationMode after its warm-up, S being the time between consecutive
+// answers at steady state. Runs stored before the burst existed have no
+// Answers; their S is the warm-up's (Calibrate).
 type Calibration struct {
 	Mode   string              `json:"mode"`
 	S      loadtest.Duration   `json:"s"`
 	Warmup []loadtest.Duration `json:"warmup"`
+	// Answers are the calibration burst's answer times, from its first send.
+	Answers []loadtest.Duration `json:"answers,omitempty"`
 }
 
 // Mode returns the run of the named mode, if any.

@@ -58,8 +58,8 @@ func (c *Runner) Stop(srv *bench.Server) []string {
 	return ps
 }
 
-// Calibrate starts bench.CalibrationMode into dir, sends it warmups
-// sequential jobs and returns the run's S, as bench does.
+// Calibrate starts bench.CalibrationMode into dir, warms it up and fires the
+// calibration burst, and returns the run's S, as bench does.
 func (c *Runner) Calibrate(ctx context.Context, dir string, warmups int) (time.Duration, error) {
 	spec, err := bench.Resolve(bench.CalibrationMode, c.Place, nil)
 	if err != nil {
@@ -69,16 +69,15 @@ func (c *Runner) Calibrate(ctx context.Context, dir string, warmups int) (time.D
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
-	warm, err := srv.WarmUp(ctx, warmups, 0)
+	cal, err := srv.Calibrate(ctx, warmups)
 	if ps := c.Stop(srv); err == nil && len(ps) > 0 {
 		err = fmt.Errorf("%s: %v", spec.Name, ps)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
-	s := bench.Calibrate(warm)
-	c.Logf("calibration: S = %s (median of %d sequential jobs on %s)", s.Round(time.Microsecond), len(warm), spec.Name)
-	return s, nil
+	c.Logf("calibration: S = %s (time between answers of a burst of %d on %s)", cal.S, len(cal.Answers), spec.Name)
+	return cal.S.D(), nil
 }
 
 // Logf writes one line to the run's log.

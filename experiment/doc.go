@@ -1,7 +1,7 @@
 // Package experiment is what the experiments beyond bench's comparison
 // share: a Runner that prepares a run folder (clears a previous run's files,
 // writes env.json) and starts and stops servers with bench.StartServer (one
-// way to start a server), the run's S from standard's warm-up as bench
+// way to start a server), the run's S from standard's calibration burst as bench
 // counts it, the load average of a shared machine, and the end of a
 // summary. The experiments are its subpackages, each firing its load with
 // package loadtest's engine and rendering its own summary and plots:

@@ -85,13 +85,13 @@ func Rerender(dir string) (*bench.Summary, error) {
 		if len(run.Warmup) > 0 {
 			run.Calibration = loadtest.Duration(bench.Calibrate(durations(run.Warmup)))
 		}
-		if run.Mode == bench.CalibrationMode && (sum.Calibration == nil || sum.Calibration.Mode == run.Mode) && run.Calibration > 0 {
+		if run.Mode == bench.CalibrationMode && sum.Calibration == nil && run.Calibration > 0 {
 			sum.Calibration = &bench.Calibration{Mode: run.Mode, S: run.Calibration, Warmup: run.Warmup}
 		}
 		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
 	}
-	if c := sum.Calibration; c != nil && len(c.Warmup) > 0 {
-		c.S = loadtest.Duration(bench.Calibrate(durations(c.Warmup)))
+	if c := sum.Calibration; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
+		c.S = loadtest.Duration(bench.Calibrate(durations(c.Warmup))) // a run from before the calibration burst
 	}
 	for k, run := range runs {
 		modeDir := dirs[k]
@@ -169,7 +169,11 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	fmt.Fprintf(&b, "- Image: %s (%s, sha256 %s)\n\n", orUnknown(e.Image), mb(e.ImageBytes), orUnknown(e.ImageSHA256))
 
 	if c := sum.Calibration; c != nil {
-		fmt.Fprintf(&b, "- S = %s: one job on one core, the median of %s's sequential warm-up after its first request; every mode's ideal is counted in it\n\n", c.S, c.Mode)
+		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up", len(c.Answers), c.Mode)
+		if len(c.Answers) == 0 {
+			how = fmt.Sprintf("the median of %s's sequential warm-up after its first request (a run from before the calibration burst)", c.Mode)
+		}
+		fmt.Fprintf(&b, "- S = %s: one job on one core, %s; every mode's ideal is counted in it\n\n", c.S, how)
 	} else {
 		b.WriteString("- No run S (standard could not run): each mode's ideal is counted in its own warm-up S, so efficiencies do not compare across modes\n\n")
 	}

@@ -31,9 +31,10 @@ few sequential warm-up requests, fires each burst level, then stops the server
 with SIGTERM and checks it exited with code 0 and left no temp files. A mode
 whose program or need is missing is skipped with a one-line reason.
 
-The run has one S, the time of one job on one core: the median of standard's
-warm-up (standard runs first; when it is not asked for, only its warm-up runs).
-Every mode's ideal makespan, ceil(N / capacity) x S, is counted in it.
+The run has one S, the time of one job on one core: the time between answers of
+a burst of 10 on standard after its warm-up (standard runs first; when it is not
+asked for, only that runs). Every mode's ideal makespan, ceil(N / capacity) x S,
+is counted in it.
 
 Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and

@@ -212,7 +212,7 @@ type Result struct {
 	Runs   int    `json:"runs"`
 	// Workers is the worker count asked for (0: each mode's own).
 	Workers int `json:"workers"`
-	// S is the run's time of one job, from standard's warm-up (flip only).
+	// S is the run's time of one job, from standard's calibration burst (flip only).
 	S        loadtest.Duration `json:"s,omitempty"`
 	Policies []PolicyRun       `json:"policies"`
 	// Cores, LoadBefore and LoadAfter say how busy the machine was.

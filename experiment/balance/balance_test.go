@@ -40,7 +40,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if run.S <= 0 || stored.S != run.S {
-		t.Errorf("S = %s (stored %s), want standard's warm-up", run.S, stored.S)
+		t.Errorf("S = %s (stored %s), want standard's calibration", run.S, stored.S)
 	}
 	ran := map[string]bool{}
 	for _, pr := range stored.Policies {
