@@ -144,7 +144,7 @@ func Render(run *Result, plots []string) string {
 	if run.Target == TargetFlip {
 		fmt.Fprintf(&b, "Target: `POST /flip` (every connection carries a job). %d runs per policy and burst size, "+
 			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
-			"Ideal = ceil(N / capacity) × S, with S = %s from standard's sequential warm-up.\n\n", run.Runs, workers, run.S)
+			"Ideal = ceil(N / capacity) × S, with S = %s from a calibration burst of 10 on standard after its warm-up (the time between its answers).\n\n", run.Runs, workers, run.S)
 	} else {
 		fmt.Fprintf(&b, "Target: `GET /` (the pid: connections that carry no work). %d runs per policy and burst size, "+
 			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
