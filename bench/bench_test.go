@@ -16,6 +16,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -245,13 +246,14 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var log bytes.Buffer
+	var log syncbuf.Buffer
 	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
-		// Cancel in the middle of standard's burst (50 × 100 ms in a row).
-		for !strings.Contains(readFile(filepath.Join(out, "standard", FileServerLog)), "listening") {
+		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
+		// which starts once the warm-up and the calibration burst are done.
+		for !strings.Contains(log.String(), "run S =") {
 			time.Sleep(20 * time.Millisecond)
 		}
 		time.Sleep(700 * time.Millisecond)
@@ -431,9 +433,10 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	var log bytes.Buffer
 	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
-	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB.
+	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB,
+	// where the calibration burst's 10 left the process near 350 MiB.
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=50ms", "FAKESERVER_ALLOC=16777216"}
-	cfg.MaxRSS = 200 << 20
+	cfg.MaxRSS = 500 << 20
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
