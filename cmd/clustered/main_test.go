@@ -78,7 +78,13 @@ func launch(t *testing.T, args ...string) *master {
 	t.Cleanup(func() {
 		m.cmd.Process.Kill()
 		<-m.exited
+		// Workers follow a dead master (Pdeathsig), after their own drain:
+		// give them a moment before calling one a survivor.
+		deadline := time.Now().Add(5 * time.Second)
 		for _, pid := range m.workerPIDs() {
+			for alive(pid) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
 			if alive(pid) {
 				t.Errorf("worker %d outlived the test", pid)
 				syscall.Kill(pid, syscall.SIGKILL)
