@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // envServe makes the test binary run the command itself, with its
@@ -33,11 +34,11 @@ func TestMain(m *testing.M) {
 
 var servingRE = regexp.MustCompile(`msg=serving .*addr=(\S+)`)
 
-// TestSIGTERMDrainsAcceptQueue checks that a SIGTERM answers every connection
-// already queued in the kernel, not only those the server had accepted. The
-// server is frozen (SIGSTOP) while the clients connect, so every connection
-// is in the accept queue, none accepted, when SIGTERM arrives.
-func TestSIGTERMDrainsAcceptQueue(t *testing.T) {
+// startStandard runs this test binary as the standard server on the 1 MP
+// photo and returns its pid, its address (from its log) and a channel that
+// gets cmd.Wait's result; the server is killed when the test ends.
+func startStandard(t *testing.T) (pid int, addr string, exited chan error) {
+	t.Helper()
 	out := &syncbuf.Buffer{}
 	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir())
 	cmd.Env = append(os.Environ(), envServe+"=1", "GORACE=atexit_sleep_ms=0")
@@ -45,27 +46,32 @@ func TestSIGTERMDrainsAcceptQueue(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
+	exited = make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	pid := cmd.Process.Pid
+	pid = cmd.Process.Pid
 	t.Cleanup(func() {
 		syscall.Kill(pid, syscall.SIGKILL)
-		<-exited
+		err := <-exited
+		exited <- err // for a test still reading it
 		if t.Failed() {
 			t.Logf("output:\n%s", out)
 		}
 	})
-	var addr string
-	deadline := time.Now().Add(10 * time.Second)
-	for addr == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("no address in the server log after 10s")
-		}
+	testproc.WaitFor(t, 10*time.Second, "the server's address in its log", func() bool {
 		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
 			addr = m[1]
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return addr != ""
+	})
+	return pid, addr, exited
+}
+
+// TestSIGTERMDrainsAcceptQueue checks that a SIGTERM answers every connection
+// already queued in the kernel, not only those the server had accepted. The
+// server is frozen (SIGSTOP) while the clients connect, so every connection
+// is in the accept queue, none accepted, when SIGTERM arrives.
+func TestSIGTERMDrainsAcceptQueue(t *testing.T) {
+	pid, addr, exited := startStandard(t)
 
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

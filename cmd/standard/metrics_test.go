@@ -2,45 +2,19 @@ package main
 
 import (
 	"net/http"
-	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/monitor"
-	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // TestMetricsCountJobs checks that GET /metrics on the server's own address
 // counts its jobs and carries Go's process and runtime metrics.
 func TestMetricsCountJobs(t *testing.T) {
-	out := &syncbuf.Buffer{}
-	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir())
-	cmd.Env = append(os.Environ(), envServe+"=1", "GORACE=atexit_sleep_ms=0")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		syscall.Kill(pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			t.Logf("output:\n%s", out)
-		}
-	})
-	var addr string
-	testproc.WaitFor(t, 10*time.Second, "the server's address in its log", func() bool {
-		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
-			addr = m[1]
-		}
-		return addr != ""
-	})
+	pid, addr, exited := startStandard(t)
 	url := "http://" + addr + contract.PathMetrics
 
 	done := func() float64 {
