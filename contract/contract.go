@@ -157,6 +157,8 @@ const (
 	FlagMaxPixels       = "max-pixels"
 	FlagLogFormat       = "log-format"
 	FlagShutdownTimeout = "shutdown-timeout"
+	FlagHeaderTimeout   = "read-header-timeout"
+	FlagIdleTimeout     = "idle-timeout"
 
 	FlagProcs   = "procs"   // cmd/standard: GOMAXPROCS
 	FlagWorkers = "workers" // clusters: worker processes
@@ -182,7 +184,13 @@ const (
 	DefaultAddr            = ":3000"
 	DefaultMaxBody         = 64 << 20
 	DefaultShutdownTimeout = 10 * time.Minute
-	DefaultLogFormat       = "text"
+	// DefaultHeaderTimeout bounds how long a client may take to send a
+	// request's headers (a slowloris is cut off after it).
+	DefaultHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout is how long a kept-alive connection may wait for
+	// its next request; it holds no job slot meanwhile.
+	DefaultIdleTimeout = time.Minute
+	DefaultLogFormat   = "text"
 )
 
 // Images of the article's experiment and of the quick runs, relative to the

@@ -38,14 +38,16 @@ type deadliner interface {
 // Option configures a Listener.
 type Option func(*Listener)
 
-// Gate makes Accept wait until fewer than capacity of its connections are
-// open, so that a connection stays in the kernel's queue, where another
-// process sharing the socket can take it, while this one is busy. A
-// capacity below 1 means no gate (the default).
-func Gate(capacity int) Option {
+// Gated makes Accept admit a connection only while the work of the
+// connections it admitted is below capacity (see Gate), so that a connection
+// stays in the kernel's queue, where another process sharing the socket can
+// take it, while this one is busy. Serve the listener with ConnState and
+// ConnContext as the http.Server's hooks. A capacity below 1 means no gate
+// (the default).
+func Gated(capacity int) Option {
 	return func(l *Listener) {
 		if capacity > 0 {
-			l.slots = make(chan struct{}, capacity)
+			l.gate = NewGate(capacity)
 		}
 	}
 }
@@ -59,7 +61,7 @@ func OnFirstAccept(f func()) Option { return func(l *Listener) { l.onFirst = f }
 type Listener struct {
 	net.Listener
 
-	slots   chan struct{} // nil: no gate; else one token per open gated connection
+	gate    *Gate // nil: no gate
 	onFirst func()
 	first   sync.Once
 
@@ -110,31 +112,35 @@ func (l *Listener) Accept() (net.Conn, error) {
 			}
 			continue // the queue is empty: now stopped
 		}
-		gated := false
-		if l.slots != nil {
-			select {
-			case l.slots <- struct{}{}:
-				gated = true
-			case <-l.wake:
-				continue
-			case <-l.closed:
+		if l.gate != nil && !l.gate.Acquire(l.wake, l.closed) {
+			if l.isClosed() {
 				return nil, net.ErrClosed
 			}
+			continue // Drain or Stop
 		}
 		c, err := l.Listener.Accept()
 		if err != nil {
-			if gated {
-				<-l.slots
+			if l.gate != nil {
+				l.gate.Release()
 			}
 			if isTimeout(err) && l.getState() != serving {
 				continue // Drain or Stop woke us up
 			}
 			return nil, err
 		}
-		if gated {
-			return &slotConn{Conn: c, slots: l.slots}, nil
+		if l.gate != nil {
+			return admit(c, l.gate), nil
 		}
 		return c, nil
+	}
+}
+
+func (l *Listener) isClosed() bool {
+	select {
+	case <-l.closed:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -272,18 +278,4 @@ func (l *Listener) Close() error {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// slotConn gives its gate slot back when closed.
-type slotConn struct {
-	net.Conn
-	slots chan struct{}
-	once  sync.Once
-}
-
-// Close closes the connection and frees its slot.
-func (c *slotConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() { <-c.slots })
-	return err
 }

@@ -58,26 +58,27 @@ func waitStopped(t *testing.T, l *Listener) {
 	}
 }
 
+// A new connection holds its unit of work: the gate is full until it goes.
 func TestGateAcceptsOnlyWithFreeSlot(t *testing.T) {
-	ln := New(queue(t, 2), Gate(1))
+	ln := New(queue(t, 2), Gated(1))
+	ln.gate.grace = time.Hour
 	defer ln.Close()
 	first, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := acceptAll(ln, 2)
-	select {
-	case <-got:
-		t.Fatal("second Accept did not wait for the slot")
-	case <-time.After(100 * time.Millisecond):
+	if wouldAdmit(ln.gate) {
+		t.Fatal("the gate admits a second connection while the first is new")
 	}
 	first.Close()
-	select {
-	case c := <-got:
-		c.Close()
-	case <-time.After(5 * time.Second):
-		t.Fatal("second Accept did not get the freed slot")
+	if n := ln.gate.Held(); n != 0 {
+		t.Fatalf("held %d after the connection closed, want 0", n)
 	}
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }
 
 func TestOnFirstAccept(t *testing.T) {
@@ -100,7 +101,7 @@ func TestOnFirstAccept(t *testing.T) {
 // were queued before the stop.
 func TestDrainTakesQueuedConnections(t *testing.T) {
 	const n = 5
-	ln := New(queue(t, n), Gate(1))
+	ln := New(queue(t, n), Gated(1))
 	defer ln.Close()
 	hold, err := ln.Accept() // takes the only slot
 	if err != nil {
@@ -124,7 +125,7 @@ func TestDrainTakesQueuedConnections(t *testing.T) {
 func TestStopKeepsQueue(t *testing.T) {
 	const n = 3
 	inner := queue(t, n)
-	ln := New(inner, Gate(1))
+	ln := New(inner, Gated(1))
 	hold, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +185,8 @@ func TestDrainEndsAgainstSteadyStream(t *testing.T) {
 
 // Close wakes an Accept blocked on the gate, and Stopped closes with it.
 func TestCloseWakesGatedAccept(t *testing.T) {
-	ln := New(queue(t, 2), Gate(1))
+	ln := New(queue(t, 2), Gated(1))
+	ln.gate.grace = time.Hour
 	hold, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)

@@ -12,18 +12,18 @@ type Balance string
 
 // The balances. Each one decides which sockets the master makes, what it
 // hands to which worker (listen), and whether a worker accepts only while its
-// App has a free job slot (gated).
+// App has room for new work (gated; listen.Gate).
 const (
 	// BalanceReusePort gives every worker its own SO_REUSEPORT socket on the
 	// address; the kernel picks a socket per new connection by hash. A
-	// worker accepts only while it has a free job slot, so what waits stays
+	// worker accepts only while its gate has room, so what waits stays
 	// in its socket's kernel queue, which the master holds.
 	BalanceReusePort Balance = "reuseport"
 	// BalanceShared gives every worker the same socket; a worker accepts only
-	// while it has a free job slot, so idle workers take new connections.
+	// while its gate has room, so idle workers take new connections.
 	BalanceShared Balance = "shared"
 	// BalanceRR is Node's SCHED_RR: the master accepts every connection and
-	// hands it over a Unix socket to a worker with a free job slot,
+	// hands it over a Unix socket to a worker whose gate has room,
 	// round-robin; connections that wait, wait in the master.
 	BalanceRR Balance = "rr"
 	// BalanceNone is Node's SCHED_NONE: every worker accepts from one shared
@@ -46,7 +46,8 @@ func ParseBalance(s string) (Balance, error) {
 }
 
 // gated reports whether a worker's listener accepts only while its App has
-// a free job slot. Under BalanceRR the master gates instead.
+// room for new work. Under BalanceRR the master deals against the workers'
+// gates instead.
 func (b Balance) gated() bool { return b == BalanceReusePort || b == BalanceShared }
 
 // handsOff reports whether the master accepts and hands connections over.

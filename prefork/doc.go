@@ -31,11 +31,11 @@
 //   - BalanceReusePort (default): N sockets bound to the same address with
 //     SO_REUSEPORT, one per worker slot; the kernel spreads new connections
 //     over them by hash. Worker i serves socket i, and accepts only while
-//     its App has a free job slot (listen.Gate, of Capacity).
+//     its gate (listen.Gate, of Capacity) has room for new work.
 //   - BalanceShared: one socket shared by every worker, each gated the same
 //     way, so the next connection goes to a worker that is idle.
 //   - BalanceRR, Node's SCHED_RR: the master accepts every connection on its
-//     one socket and hands it to a worker with a free job slot, round-robin,
+//     one socket and hands it to a worker whose gate has room, round-robin,
 //     over a Unix socket (below).
 //   - BalanceNone, Node's SCHED_NONE: one shared socket, and every worker
 //     accepts whenever it can, with no gate.
@@ -43,10 +43,16 @@
 // The sockets are inherited file descriptors (exec.Cmd.ExtraFiles); under
 // BalanceRR a worker inherits instead its end of a Unix socket pair.
 //
-// The gate counts connections, not requests: an idle HTTP keep-alive
-// connection holds its slot until the client or the server's idle timeout
-// closes it. Clients that send one request per connection (the benchmark's)
-// are what the gate is for.
+// The gate counts work, not connections (listen.Gate says how): a connection
+// holds a unit from its admission until its first request is answered, and
+// nothing while its client is slow to send that request or its body, or
+// once it is kept alive between requests. A kept-alive connection is then
+// the worker's own, as in Node: its later requests queue in that worker,
+// and each answer on it lets one more waiting connection in, so a worker
+// kept busy by its own clients still takes new ones at the pace it answers.
+// Until the gate counted work, an idle kept-alive connection held its slot
+// for as long as it stayed open: two idle clients stopped a two-worker
+// cluster, and 8 of 10 autocannon clients were never answered.
 //
 // Keeping the sockets in the master matters: closing a listening socket resets
 // the connections waiting in its accept queue, so if each worker owned its
@@ -60,13 +66,17 @@
 // # What a crash loses, and what each balance costs
 //
 // A worker killed with SIGKILL loses what it had accepted. With the gate
-// (reuseport, shared) and with rr, a worker holds no more connections than
-// it has job slots, so it loses at most its running jobs (one at
+// (reuseport, shared) and with rr, a worker holds no more new connections
+// than it has job slots, so against clients that send one request per
+// connection (the article's burst) it loses at most its running jobs (one at
 // GOMAXPROCS=1); the connections that wait stay in a kernel queue of a
 // socket the master holds, or in the master, and go to the other workers and
 // to the replacement. Measured here, kill -9 of one of 2 workers 0.5 s into
 // a burst of 40 (1 MP photo) lost 1 of 40 with each of them; reuseport
-// before it was gated lost 14 to 19.
+// before it was gated lost 14 to 19. A kept-alive client's connection lives
+// in its worker, so a crash loses the request of every kept-alive connection
+// the worker held (running or queued behind its job slot), as a Node
+// cluster worker's crash does; the clients reconnect to the others.
 //
 //   - reuseport: the kernel picks a socket by hash, blind to load. Gated, a
 //     connection hashed to a busy worker waits in that worker's kernel queue
@@ -95,7 +105,7 @@
 // its "conn" packet as SCM_RIGHTS (the master takes it with
 // SyscallConn().Control, which leaves the socket non-blocking).
 //
-//	worker -> master  free          one more job slot is free: send one connection
+//	worker -> master  free          the gate has room for one more: send one connection
 //	master -> worker  conn <id>     a connection, its descriptor attached
 //	worker -> master  took <id>     the App has it (the master closes its copy)
 //	worker -> master  refused <id>  the worker is stopping: give it to another
@@ -103,8 +113,10 @@
 //	worker -> master  stop          retiring: ask for nothing more, refuse what comes
 //	master -> worker  end           nothing more will come: a drain may finish
 //
-// A worker says "free" once per job slot when its App first calls Accept, and
-// again each time a connection it was handed closes, while it serves. The
+// A worker says "free" each time its gate has room for a connection (a unit
+// of work is free, or an answer on a kept-alive connection earned a turn;
+// see listen.Gate), from its App's first Accept on, while it serves; the unit
+// is reserved for the connection the "free" brings. The
 // master sends a connection only against a "free", to the next free worker
 // in round-robin order; the rest wait in the master, in arrival order. It
 // keeps its own descriptor of each connection until "took", so a connection
@@ -128,8 +140,8 @@
 // worker that has no unacknowledged hand-off, and the worker acknowledges on
 // receipt, before it handles the request; it then interleaves every request
 // it took, so a worker may hold many and a crash loses them all. Node
-// balances connections; ours balances job slots: a worker takes a connection
-// only while it has a free slot, so what waits, waits in the master.
+// balances connections; ours balances work: a worker takes a connection only
+// while its gate has room, so what waits, waits in the master.
 //
 // # Readiness and stats: the status pipe
 //

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flipbench/flipbench/listen"
 )
 
 // handoffState is where a handoffListener is in its life; it only moves
@@ -21,22 +23,27 @@ const (
 
 // handoffListener is the worker side of BalanceRR: the net.Listener an App
 // serves, fed with the connections the master hands over on the worker's
-// Unix socket. It asks the master for one connection per free job slot, so
-// connections that wait, wait in the master. Like listen.Listener it can
+// Unix socket. It asks the master for a connection each time its gate
+// (listen.Gate: work, not connections) has a free unit, so connections that
+// wait, wait in the master. Like listen.Listener it can
 // drain (a final stop) and stop (a retirement), which is all that
 // server.ServeGracefully and Worker.Serve need.
 type handoffListener struct {
-	uc       *net.UnixConn
-	addr     net.Addr
-	capacity int
-	onFirst  func()
-	first    sync.Once
+	uc      *net.UnixConn
+	addr    net.Addr
+	gate    *listen.Gate
+	onFirst func()
+	first   sync.Once
 
 	mu       sync.Mutex
 	state    handoffState
 	pending  []pendingConn // received, not yet accepted; the master still holds them
+	reserved int           // units of work acquired for "free"s not yet answered
 	ended    bool          // the master said "end", or its end of the socket closed
 	isClosed bool
+
+	asking     chan struct{} // closed when the listener asks for nothing more
+	askingOnce sync.Once
 
 	wake      chan struct{} // something changed that Accept waits for
 	stopped   chan struct{} // closed when Accept will return nothing more
@@ -50,6 +57,7 @@ type handoffListener struct {
 type pendingConn struct {
 	id   string
 	conn net.Conn
+	held bool // it came against a "free": it holds a unit of the gate's work
 }
 
 // newHandoffListener serves the connections that come on uc; addr is what
@@ -57,26 +65,26 @@ type pendingConn struct {
 // onFirst is called on the first Accept. It takes uc over.
 func newHandoffListener(uc *net.UnixConn, addr net.Addr, capacity int, onFirst func()) *handoffListener {
 	l := &handoffListener{
-		uc: uc, addr: addr, capacity: max(capacity, 1), onFirst: onFirst,
+		uc: uc, addr: addr, onFirst: onFirst,
+		asking:  make(chan struct{}),
 		wake:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
 		closed:  make(chan struct{}),
 	}
+	l.gate = listen.NewGate(capacity)
 	go l.read()
 	return l
 }
 
 // Accept returns the next connection the master handed over, telling the
-// master that the App has it. On the first call it asks for one connection
-// per job slot. Once stopped it blocks until Close and returns net.ErrClosed.
+// master that the App has it. On the first call it starts asking for
+// connections. Once stopped it blocks until Close and returns net.ErrClosed.
 func (l *handoffListener) Accept() (net.Conn, error) {
 	l.first.Do(func() {
 		if l.onFirst != nil {
 			l.onFirst()
 		}
-		for range l.capacity {
-			l.free()
-		}
+		go l.ask()
 	})
 	for {
 		l.mu.Lock()
@@ -95,7 +103,10 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 			l.mu.Unlock()
 			// If the master is gone, the connection is ours alone: serve it.
 			l.send(msgTook + " " + pc.id)
-			return &slotConn{Conn: pc.conn, free: l.free}, nil
+			if pc.held {
+				return l.gate.Admit(pc.conn), nil
+			}
+			return pc.conn, nil // handed out in a final stop, past the gate
 		case l.state == handoffDraining && l.ended:
 			l.state = handoffStopped
 			l.mu.Unlock()
@@ -109,15 +120,40 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 	}
 }
 
-// free asks the master for one more connection, while serving.
-func (l *handoffListener) free() {
-	l.mu.Lock()
-	serving := l.state == handoffServing
-	l.mu.Unlock()
-	if serving {
+// ask says "free" to the master each time the gate has a free unit of
+// work, until the listener stops asking.
+func (l *handoffListener) ask() {
+	for l.gate.Acquire(l.asking, l.closed) {
+		l.mu.Lock()
+		serving := l.state == handoffServing
+		if serving {
+			l.reserved++
+		}
+		l.mu.Unlock()
+		if !serving {
+			l.gate.Release()
+			return
+		}
 		l.send(msgFree)
 	}
 }
+
+// unreserve gives back the unit of a "free" that brought no connection.
+func (l *handoffListener) unreserve() {
+	l.mu.Lock()
+	had := l.reserved > 0
+	if had {
+		l.reserved--
+	}
+	l.mu.Unlock()
+	if had {
+		l.gate.Release()
+	}
+}
+
+// stopAsking ends ask; what it reserved no longer matters, as the worker is
+// stopping.
+func (l *handoffListener) stopAsking() { l.askingOnce.Do(func() { close(l.asking) }) }
 
 // send writes one packet to the master. A failure means the master is gone;
 // the worker notices that by its parent PID and stops.
@@ -150,7 +186,9 @@ func (l *handoffListener) read() {
 			continue
 		case kind == msgConn:
 			// Its descriptor did not arrive whole: the master still has
-			// the connection and gives it to another worker.
+			// the connection and gives it to another worker; the unit it
+			// came for is free again.
+			l.unreserve()
 			l.send(msgRefused + " " + id)
 		case kind == msgEnd:
 			l.end()
@@ -204,7 +242,11 @@ func (l *handoffListener) take(id string, c net.Conn) {
 		l.send(msgRefused + " " + id)
 		return
 	}
-	l.pending = append(l.pending, pendingConn{id: id, conn: c})
+	held := l.reserved > 0
+	if held {
+		l.reserved--
+	}
+	l.pending = append(l.pending, pendingConn{id: id, conn: c, held: held})
 	l.mu.Unlock()
 	poke(l.wake)
 }
@@ -228,6 +270,7 @@ func (l *handoffListener) Drain() {
 	}
 	l.state = handoffDraining
 	l.mu.Unlock()
+	l.stopAsking()
 	l.send(msgDrain)
 	poke(l.wake)
 }
@@ -245,6 +288,7 @@ func (l *handoffListener) Stop() {
 	back := l.pending
 	l.pending = nil
 	l.mu.Unlock()
+	l.stopAsking()
 	l.send(msgStop)
 	l.refuse(back)
 	poke(l.wake)
@@ -253,6 +297,9 @@ func (l *handoffListener) Stop() {
 func (l *handoffListener) refuse(back []pendingConn) {
 	for _, pc := range back {
 		pc.conn.Close()
+		if pc.held {
+			l.gate.Release()
+		}
 		l.send(msgRefused + " " + pc.id)
 	}
 }
@@ -272,6 +319,7 @@ func (l *handoffListener) Close() error {
 		l.pending = nil
 		l.mu.Unlock()
 		l.refuse(back)
+		l.stopAsking()
 		close(l.closed)
 		l.markStopped()
 		l.closeErr = l.uc.Close()
@@ -281,17 +329,3 @@ func (l *handoffListener) Close() error {
 
 // Addr is the address the master serves.
 func (l *handoffListener) Addr() net.Addr { return l.addr }
-
-// slotConn tells its listener when it closes, which frees its job slot.
-type slotConn struct {
-	net.Conn
-	free func()
-	once sync.Once
-}
-
-// Close closes the connection and frees its slot.
-func (c *slotConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.free)
-	return err
-}

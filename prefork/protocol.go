@@ -46,7 +46,7 @@ const (
 	msgEnd  = "end"  // nothing more will come: a drain may finish
 
 	// Worker to master.
-	msgFree    = "free"    // one more job slot is free: send one connection
+	msgFree    = "free"    // the gate has a free unit of work: send one connection
 	msgTook    = "took"    // "took <id>": the App has it; the master closes its copy
 	msgRefused = "refused" // "refused <id>": the worker is stopping; give it to another
 	msgDrain   = "drain"   // final stop: ask for nothing more, take what comes until "end"

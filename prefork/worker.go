@@ -275,7 +275,7 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 	if w.balance.gated() {
 		gate = capacity
 	}
-	return listen.New(w.ln, listen.Gate(gate), listen.OnFirstAccept(onFirst))
+	return listen.New(w.ln, listen.Gated(gate), listen.OnFirstAccept(onFirst))
 }
 
 // reportStats writes r's Stats on the status pipe at once, then every

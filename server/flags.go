@@ -32,6 +32,8 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	fs.IntVar(&f.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo, 413 over it (0 means the default)")
 	fs.StringVar(&f.TempDir, contract.FlagTempDir, "", "base dir for the per-process work dir <tmpdir>/flipbench-<pid> (default the system temp dir)")
 	fs.StringVar(&f.LogFormat, contract.FlagLogFormat, contract.DefaultLogFormat, "log format: text or json")
+	fs.DurationVar(&f.HeaderTimeout, contract.FlagHeaderTimeout, contract.DefaultHeaderTimeout, "how long a client may take to send a request's headers before its connection is closed")
+	fs.DurationVar(&f.IdleTimeout, contract.FlagIdleTimeout, contract.DefaultIdleTimeout, "how long a kept-alive connection may wait for its next request (it holds no job slot meanwhile)")
 	fs.DurationVar(&f.ShutdownTimeout, contract.FlagShutdownTimeout, contract.DefaultShutdownTimeout, "how long a graceful stop waits for accepted requests")
 	return f
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/flipbench/flipbench/listen"
 )
 
 // drainer is a listener that can take the connections still queued in the
@@ -28,10 +30,19 @@ const freshWait = 5 * time.Second
 // calls hs.Shutdown, bounded by timeout (0 waits for every accepted request).
 // The order matters: net/http's Shutdown closes unanswered a connection
 // whose request it reads after the shutdown began. It returns nil after a
-// clean stop. It sets hs.ConnState, calling a hook already there.
+// clean stop. It sets hs.ConnState and hs.ConnContext, calling hooks already
+// there, so that a gated listener (listen.Gated) counts the work of each
+// connection it admitted.
 func ServeGracefully(ctx context.Context, hs *http.Server, ln net.Listener, timeout time.Duration) error {
 	fresh := newFreshConns(hs.ConnState)
 	hs.ConnState = fresh.track
+	if next := hs.ConnContext; next != nil {
+		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			return listen.ConnContext(next(ctx, c), c)
+		}
+	} else {
+		hs.ConnContext = listen.ConnContext
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -94,6 +105,7 @@ func (f *freshConns) track(c net.Conn, state http.ConnState) {
 		delete(f.conns, c)
 	}
 	f.mu.Unlock()
+	listen.ConnState(c, state)
 	if f.next != nil {
 		f.next(c, state)
 	}

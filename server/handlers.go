@@ -19,6 +19,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
+	"github.com/flipbench/flipbench/listen"
 )
 
 // statusClientClosed is nginx's code for a client that left before its answer; it is
@@ -138,7 +139,9 @@ func (s *Server) readBody(c echo.Context) (upload []byte, release func(), err er
 		}
 		release = func() { s.uploads.Release(n) }
 	}
+	arrived := listen.AwaitBody(r.Context())
 	upload, err = readUpload(c.Response(), r, s.cfg.MaxBody)
+	arrived()
 	if err == nil && upload != nil {
 		_, _, err = job.Check(upload, s.cfg.MaxPixels)
 	}

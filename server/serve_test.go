@@ -341,7 +341,7 @@ func TestServeDrainsQueuedConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := listen.New(inner, listen.Gate(1))
+	ln := listen.New(inner, listen.Gated(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)

@@ -7,6 +7,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -30,14 +31,10 @@ import (
 // later uploads wait, unread, in FIFO order.
 const uploadBudget = 4
 
-// Timeouts suited to a queue that can be minutes deep: a request may wait for
-// ceil(1000/capacity) jobs of 0.83 s before its answer starts, so there is no write
-// timeout; the header timeout guards against slowloris.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 2 * time.Minute
-	idleTimeout       = 2 * time.Minute
-)
+// readTimeout bounds a request's headers and body together. A queue can be
+// minutes deep (ceil(1000/capacity) jobs of 0.83 s before an answer starts),
+// so there is no write timeout; the header and idle timeouts are flags.
+const readTimeout = 2 * time.Minute
 
 // Config is what a Server needs; zero values take the defaults noted.
 type Config struct {
@@ -51,6 +48,8 @@ type Config struct {
 	MaxPixels       int           // pixel limit; 0 is job.DefaultMaxPixels
 	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
 	ShutdownTimeout time.Duration // 0 waits for every accepted request
+	HeaderTimeout   time.Duration // for a request's headers; 0 is contract.DefaultHeaderTimeout
+	IdleTimeout     time.Duration // for a kept-alive connection's next request; 0 is contract.DefaultIdleTimeout
 	Logger          *slog.Logger  // nil discards
 	// Jobs runs the jobs; nil runs them in this process on Image, Capacity at
 	// a time. Jobs given here are the caller's to close.
@@ -145,9 +144,9 @@ func (s *Server) Handler() http.Handler { return s.echo }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: cmp.Or(s.cfg.HeaderTimeout, contract.DefaultHeaderTimeout),
 		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       cmp.Or(s.cfg.IdleTimeout, contract.DefaultIdleTimeout),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "capacity", s.Capacity(), "gomaxprocs", runtime.GOMAXPROCS(0), "image", s.cfg.Image)

@@ -1,0 +1,342 @@
+package realclients
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/internal/testproc"
+	"github.com/flipbench/flipbench/loadtest"
+)
+
+// modes is every mode the tests load; the Node ones skip, with the reason,
+// where node or the app's packages are missing.
+var modes = []string{
+	"standard", "threaded", "clustered", "shared", "rr", "none", "queued",
+	"node-standard", "node-cluster", "node-cluster-none",
+}
+
+// place holds the binaries TestMain built; cores is fixed at 2 so that every
+// cluster has two workers whatever the machine.
+var place = bench.Place{NodeApp: filepath.Join("..", "..", "nodeapp"), Cores: 2}
+
+var photo = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "realclients-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	for _, name := range []string{"standard", "clustered", "queued"} {
+		path, cleanup, err := testproc.Build(filepath.Join("..", "..", "cmd", name), name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer cleanup()
+		if err := os.Symlink(path, filepath.Join(dir, name)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	place.BinDir = dir
+	return m.Run()
+}
+
+// TestRealClients loads each mode with idle kept-alive clients before a
+// burst, with slow senders, and with clients that send back to back on
+// kept-alive connections. Before the gate counted work, a cluster's worker
+// held a job slot for every open connection: two idle clients stopped a
+// two-worker cluster, and eight of ten kept-alive clients were never
+// answered.
+func TestRealClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts every mode; not in -short")
+	}
+	sp := spawn.New()
+	defer sp.Close()
+	for _, name := range modes {
+		t.Run(name, func(t *testing.T) {
+			spec, err := bench.Resolve(name, place, nil)
+			if err != nil {
+				if strings.HasPrefix(name, "node-") {
+					t.Skipf("%s: %v", name, err)
+				}
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			log := filepath.Join(t.TempDir(), name+".log")
+			srv, err := bench.StartServer(ctx, sp, spec, photo, log, nil, time.Minute, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, p := range srv.Stop(time.Minute) {
+					t.Errorf("stop: %s", p)
+				}
+				if t.Failed() {
+					if b, err := os.ReadFile(log); err == nil {
+						t.Logf("server log:\n%s", tail(b, 40))
+					}
+				}
+			}()
+			warm, err := srv.WarmUp(ctx, 3, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := loadtest.Median(warm)
+			capacity := srv.Spec.Capacity
+			t.Logf("S %v, capacity %d", s.Round(time.Millisecond), capacity)
+
+			t.Run("idle-then-burst", func(t *testing.T) { idleThenBurst(t, srv, s, capacity) })
+			if t.Failed() {
+				return // later parts would only wait on the same fault
+			}
+			t.Run("slow-senders", func(t *testing.T) { slowSenders(t, srv) })
+			t.Run("keepalive-fairness", func(t *testing.T) { keepAliveFairness(t, srv, s, capacity) })
+		})
+	}
+}
+
+// idleThenBurst: 8 clients each send one request and keep their connection
+// open and idle; then a burst of 10 on new connections must be answered
+// within 3 × its ideal makespan, and the idle connections still answer (a
+// Node server may have closed them: its keepAliveTimeout is 5 s). S is the
+// larger of the job times measured before and after the burst, so that a
+// machine that slows down meanwhile does not fail the test.
+func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity int) {
+	const idle, burst = 8, 10
+	var kept []*keptConn
+	for range idle {
+		kc := dialKept(t, srv.Addr())
+		if status := kc.do(t, http.MethodGet, contract.PathPID); status != http.StatusOK {
+			t.Fatalf("idle client: GET / answered %d", status)
+		}
+		kept = append(kept, kc)
+	}
+	ideal := loadtest.IdealMakespan(burst, capacity, s)
+	start := time.Now()
+	statuses := fireBurst(srv.URL(contract.PathFlip), burst, 30*time.Second+10*ideal)
+	makespan := time.Since(start)
+	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && loadtest.Median(after) > s {
+		s = loadtest.Median(after)
+		ideal = loadtest.IdealMakespan(burst, capacity, s)
+	}
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Errorf("burst request %d: %s", i, statusText(st))
+		}
+	}
+	if makespan > 3*ideal {
+		t.Errorf("burst of %d behind %d idle clients: last answer after %v, over 3 × the ideal %v",
+			burst, idle, makespan.Round(time.Millisecond), ideal)
+	}
+	t.Logf("burst of %d behind %d idle clients: %v (ideal %v)", burst, idle, makespan.Round(time.Millisecond), ideal)
+	if srv.Spec.Family == bench.FamilyNode && makespan > 5*time.Second {
+		return
+	}
+	for i, kc := range kept {
+		if status := kc.do(t, http.MethodGet, contract.PathPID); status != http.StatusOK {
+			t.Errorf("idle client %d: its kept-alive connection answered %d after the burst", i, status)
+		}
+	}
+}
+
+// slowSenders: 300 connections that never finish their headers and one
+// upload that stalls mid-body; a normal request must still be answered
+// within 5 s.
+func slowSenders(t *testing.T, srv *bench.Server) {
+	const slow = 300
+	for i := range slow {
+		c := dial(t, srv.Addr())
+		if _, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: slow-%d\r\n", contract.PathFlip, i); err != nil {
+			t.Fatalf("slow sender %d: %v", i, err)
+		}
+	}
+	up := dial(t, srv.Addr())
+	if _, err := fmt.Fprintf(up, "POST %s HTTP/1.1\r\nHost: stalled\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n%s",
+		contract.PathFlip, strings.Repeat("x", 100)); err != nil {
+		t.Fatalf("stalled upload: %v", err)
+	}
+	statuses := fireBurst(srv.URL(contract.PathFlip), 1, 5*time.Second)
+	if statuses[0] != http.StatusOK {
+		t.Errorf("a normal request behind %d slow senders and a stalled upload: %s (within 5 s)", slow, statusText(statuses[0]))
+	}
+}
+
+// keepAliveFairness: 10 clients send back to back, each on its own
+// kept-alive connection, long enough for about 10 answers each; every
+// client must be answered, and none more than 3 × as often as another
+// served by the same process. A kept-alive client stays on the worker that
+// took its connection, so across workers its share is set by how the
+// connections were split (the kernel's hash under reuseport, a race under
+// shared and none, the master's dealing under rr); the split is logged.
+func keepAliveFairness(t *testing.T, srv *bench.Server, s time.Duration, capacity int) {
+	const clients, each = 10, 10
+	d := min(max(3*time.Second, time.Duration(clients*each/max(capacity, 1))*s), 20*time.Second)
+	answers := make([]int, clients)
+	pids := make([]map[string]bool, clients)
+	first := make([]time.Duration, clients)
+	errs := make([]error, clients)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range clients {
+		pids[i] = map[string]bool{}
+		wg.Go(func() {
+			tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(contract.PathFlip), nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs[i] = err
+					}
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs[i] = fmt.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				if answers[i] == 0 {
+					first[i] = time.Since(start).Round(time.Millisecond)
+				}
+				answers[i]++
+				pids[i][resp.Header.Get(contract.HeaderWorkerPID)] = true
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("client %d: %v", i, err)
+		}
+	}
+	if n := count(answers, 0); n > 0 {
+		t.Fatalf("%d of %d clients were never answered: %v", n, clients, answers)
+	}
+	// A client answered by one process is that process's; one answered by
+	// several (the queued mode's workers pull from one stream) shares them all.
+	groups := map[string][]int{}
+	for i, ps := range pids {
+		key := "shared by all"
+		if len(ps) == 1 {
+			for p := range ps {
+				key = "pid " + p
+			}
+		}
+		groups[key] = append(groups[key], answers[i])
+	}
+	t.Logf("%d kept-alive clients for %v: answers per client %v, first answers at %v; clients by process: %v",
+		clients, d.Round(time.Millisecond), answers, first, groups)
+	for key, as := range groups {
+		if lo, hi := slices.Min(as), slices.Max(as); hi > 3*lo {
+			t.Errorf("unfair within %s: the busiest client got %d answers, the least served %d (over 3 ×): %v", key, hi, lo, as)
+		}
+	}
+}
+
+// keptConn is one client's kept-alive connection, driven by hand so that
+// the test knows it stays the same connection.
+type keptConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialKept(t *testing.T, addr string) *keptConn {
+	c := dial(t, addr)
+	return &keptConn{c: c, r: bufio.NewReader(c)}
+}
+
+// do sends one request and reads its answer within 10 s.
+func (k *keptConn) do(t *testing.T, method, path string) int {
+	t.Helper()
+	k.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintf(k.c, "%s %s HTTP/1.1\r\nHost: kept\r\n\r\n", method, path); err != nil {
+		t.Fatalf("kept-alive client: %v", err)
+	}
+	resp, err := http.ReadResponse(k.r, nil)
+	if err != nil {
+		t.Fatalf("kept-alive client: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// fireBurst sends n POSTs at once, each on its own connection, and returns
+// their statuses (0 for no answer within timeout).
+func fireBurst(url string, n int, timeout time.Duration) []int {
+	statuses := make([]int, n)
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			resp, err := client.Post(url, "", nil)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	return statuses
+}
+
+func statusText(st int) string {
+	if st == 0 {
+		return "no answer"
+	}
+	return fmt.Sprintf("status %d", st)
+}
+
+func count(xs []int, v int) int {
+	n := 0
+	for _, x := range xs {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+func tail(b []byte, lines int) string {
+	ls := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(ls[max(0, len(ls)-lines):], "\n")
+}
