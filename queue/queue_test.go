@@ -67,25 +67,7 @@ func TestTableBoundsAndExpiry(t *testing.T) {
 func TestFrontAndWorkerInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	emb, err := StartEmbedded(DefaultListen, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := emb.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	fc, err := emb.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fc.Close()
-	f, err := NewFront(ctx, FrontConfig{Conn: fc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, emb := newTestFront(t, FrontConfig{})
 	if _, err := f.Photo(ctx); !errors.Is(err, server.ErrNoWorker) {
 		t.Fatalf("no worker: %v, want ErrNoWorker", err)
 	}

@@ -90,6 +90,8 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&cfg.AckWait, contract.FlagAckWait, queue.DefaultAckWait, "how long a delivered job may go without word from its worker before another gets it")
 	fs.DurationVar(&cfg.ResultTTL, contract.FlagResultTTL, queue.DefaultResultTTL, "how long a finished job's state and result are kept")
 	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "jobs stored at once, finished ones included (the oldest finished make room)")
+	fs.BoolVar(&cfg.Insecure, contract.FlagNATSInsecure, false, "let the embedded NATS server listen beyond loopback without credentials: anyone who reaches it can read uploads and publish or delete jobs (logged as a warning)")
+	nf := registerNATSFlags(fs, true)
 	sf := server.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -99,7 +101,14 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s %d: cannot be negative", contract.FlagWorkers, cfg.Workers)
 	case cfg.NATS != "" && isSet(fs, contract.FlagNATSListen):
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
+	case cfg.NATS != "" && cfg.Insecure:
+		return fmt.Errorf("-%s is for the embedded server; it excludes -%s", contract.FlagNATSInsecure, contract.FlagNATS)
 	}
+	var err error
+	if cfg.Auth, cfg.TLS, err = nf.resolve(); err != nil {
+		return err
+	}
+	cfg.WorkerArgs = nf.workerArgs()
 	if err := sf.ResolveImage(); err != nil {
 		return err
 	}
@@ -126,7 +135,12 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TempDir, contract.FlagTempDir, "", "base dir for the work dir (default the system temp dir)")
 	fs.IntVar(&cfg.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo")
 	fs.StringVar(&logFormat, contract.FlagLogFormat, contract.DefaultLogFormat, "log format: text or json")
+	nf := registerNATSFlags(fs, false)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Auth, cfg.TLS, err = nf.resolve(); err != nil {
 		return err
 	}
 	if cfg.NATS == "" {
