@@ -43,13 +43,9 @@ func Write(t testing.TB, hosts ...string) Files {
 		KeyUsage:              x509.KeyUsageCertSign,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fatalIf(t, err)
 	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fatalIf(t, err)
 	srvKey := key(t)
 	srvTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -67,13 +63,9 @@ func Write(t testing.TB, hosts ...string) Files {
 		}
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fatalIf(t, err)
 	keyDER, err := x509.MarshalECPrivateKey(srvKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fatalIf(t, err)
 	f := Files{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
 	write(t, f.CA, "CERTIFICATE", caDER)
 	write(t, f.Cert, "CERTIFICATE", srvDER)
@@ -84,10 +76,15 @@ func Write(t testing.TB, hosts ...string) Files {
 func key(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	fatalIf(t, err)
+	return k
+}
+
+func fatalIf(t testing.TB, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k
 }
 
 func write(t testing.TB, path, typ string, der []byte) {
