@@ -261,7 +261,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		})
 		if last := nc.LastError(); err != nil && last != nil {
 			// Say why the connection went: a refused credential, a certificate.
-			return fmt.Errorf("%w (nats: %v)", err, last)
+			return fmt.Errorf("%v: %w", last, err)
 		}
 		return err
 	}
