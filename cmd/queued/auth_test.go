@@ -26,15 +26,23 @@ func secretFile(t *testing.T, secret string) string {
 // exit was an error.
 func (p *proc) failed(t *testing.T) string {
 	t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(60 * time.Second):
-		t.Fatal("still running after 60s, want it to give up")
-	}
+	// A refused credential ends the worker at once; an untrusted
+	// certificate after its first JetStream call times out.
+	testproc.WaitFor(t, 60*time.Second, "the process to give up", func() bool { return isClosed(p.exited) })
 	if p.err == nil {
 		t.Errorf("exit 0, want a failure")
 	}
 	return p.out.String()
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // TestOpenBrokerRefused: an embedded broker on every interface without
