@@ -179,6 +179,9 @@ func checkEmbedded(cfg FrontConfig, addr string) error {
 				"role", "front", "nats_listen", addr)
 		}
 	}
+	if cfg.TLS.Cert == "" && cfg.TLS.CA != "" {
+		return fmt.Errorf("-%s without -%s: the embedded NATS server has no certificate for the CA to verify", contract.FlagNATSCA, contract.FlagNATSCert)
+	}
 	if cfg.Workers > 0 && cfg.TLS.Cert != "" {
 		if err := cfg.TLS.VerifyFor("127.0.0.1"); err != nil {
 			return fmt.Errorf("%w (local workers dial 127.0.0.1: add it to the certificate, or run -%s 0)", err, contract.FlagWorkers)

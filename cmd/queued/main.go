@@ -86,7 +86,7 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Workers, contract.FlagWorkers, runtime.NumCPU(), "local worker processes, one job slot each (0 starts none)")
 	fs.DurationVar(&cfg.Grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for local workers to finish their jobs before killing them")
 	fs.StringVar(&cfg.NATS, contract.FlagNATS, "", "`URL` of an external NATS server or cluster (comma-separated) instead of the embedded one")
-	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join (port 0 picks one; the log says which)")
+	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join, and needs a credential (-"+contract.FlagNATSUser+", -"+contract.FlagNATSTokenFile+" or -"+contract.FlagNATSNkey+") (port 0 picks one; the log says which)")
 	fs.DurationVar(&cfg.AckWait, contract.FlagAckWait, queue.DefaultAckWait, "how long a delivered job may go without word from its worker before another gets it")
 	fs.DurationVar(&cfg.ResultTTL, contract.FlagResultTTL, queue.DefaultResultTTL, "how long a finished job's state and result are kept")
 	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "jobs stored at once, finished ones included (the oldest finished make room)")
@@ -103,6 +103,9 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
 	case cfg.NATS != "" && cfg.Insecure:
 		return fmt.Errorf("-%s is for the embedded server; it excludes -%s", contract.FlagNATSInsecure, contract.FlagNATS)
+	}
+	if err := noSecretInURL(cfg.NATS); err != nil {
+		return err
 	}
 	var err error
 	if cfg.Auth, cfg.TLS, err = nf.resolve(); err != nil {
@@ -145,6 +148,9 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if cfg.NATS == "" {
 		return fmt.Errorf("-%s URL is required", contract.FlagNATS)
+	}
+	if err := noSecretInURL(cfg.NATS); err != nil {
+		return err
 	}
 	if cfg.Slots < 1 {
 		return fmt.Errorf("-%s %d: want at least 1", contract.FlagSlots, cfg.Slots)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"net/url"
+	"strings"
 	"path/filepath"
 	"slices"
 
@@ -37,6 +40,23 @@ func registerNATSFlags(fs *flag.FlagSet, server bool) *natsFlags {
 	fs.StringVar(&f.key, contract.FlagNATSKey, "", "private key `file` of -"+contract.FlagNATSCert)
 	fs.StringVar(&f.ca, contract.FlagNATSCA, "", caUse)
 	return f
+}
+
+// noSecretInURL refuses a -nats URL list with a user or password in it:
+// a flag value is on every process listing.
+func noSecretInURL(urls string) error {
+	for _, raw := range strings.Split(urls, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("-%s: a URL does not parse", contract.FlagNATS)
+		}
+		if u.User != nil {
+			// Not echoed: the URL holds the secret.
+			return fmt.Errorf("-%s: a URL with a credential in it shows in ps; use -%s with -%s, or -%s",
+				contract.FlagNATS, contract.FlagNATSUser, contract.FlagNATSPasswordFile, contract.FlagNATSTokenFile)
+		}
+	}
+	return nil
 }
 
 // resolve reads the secrets and returns the credential and the TLS files.
