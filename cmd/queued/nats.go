@@ -4,9 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"strings"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/access"
