@@ -54,3 +54,26 @@ func TestSecurityFlagRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerArgsCarryNoSecret: what a front hands its local workers is the
+// user name and absolute file names, whichever form the credential takes.
+func TestWorkerArgsCarryNoSecret(t *testing.T) {
+	f := &natsFlags{user: "flip", passwordFile: "rel/pass", tokenFile: "/abs/tok", nkey: "u.nk", ca: "ca.pem", cert: "c.pem", key: "k.pem"}
+	args := f.workerArgs()
+	got := strings.Join(args, " ")
+	for _, name := range []string{contract.FlagNATSUser, contract.FlagNATSPasswordFile, contract.FlagNATSTokenFile, contract.FlagNATSNkey, contract.FlagNATSCA} {
+		if !strings.Contains(got, "--"+name+"=") {
+			t.Errorf("worker args %q lack -%s", got, name)
+		}
+	}
+	for _, a := range args {
+		name, value, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if name != contract.FlagNATSUser && !strings.HasPrefix(value, "/") {
+			t.Errorf("%s: not an absolute path", a)
+		}
+	}
+	// The server's own certificate and key are not a worker's.
+	if strings.Contains(got, "c.pem") || strings.Contains(got, "k.pem") {
+		t.Errorf("worker args %q carry the server's certificate", got)
+	}
+}
