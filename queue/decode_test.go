@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 func TestDecodeJob(t *testing.T) {
@@ -94,6 +96,8 @@ func TestMalformedJobsLeaveTheWorkerUp(t *testing.T) {
 	case err := <-workerDone:
 		t.Fatalf("the worker stopped: %v", err)
 	}
+	// Its heartbeat and its failure reach the front on different subscriptions.
+	testproc.WaitFor(t, 10*time.Second, "the worker's heartbeat", func() bool { return f.Capacity() > 0 })
 	if out, err := f.Photo(ctx); err != nil || out.Job <= 0 {
 		t.Errorf("a good job after the malformed ones: %+v, %v", out, err)
 	}

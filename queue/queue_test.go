@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/server"
 )
@@ -84,13 +85,7 @@ func TestFrontAndWorkerInProcess(t *testing.T) {
 			Conn: wc, Image: filepath.Join("..", "testdata", "photo-1mp.jpg"), TempDir: t.TempDir(), Slots: 2, Index: -1,
 		})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.Capacity() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker's 2 slots never showed")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testproc.WaitFor(t, 10*time.Second, "the worker's 2 slots", func() bool { return f.Capacity() >= 2 })
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
