@@ -68,6 +68,9 @@ func serveAdmin(ctx context.Context, addr, token string, m *prefork.Master, log 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("admin serving", "admin_addr", ln.Addr().String(), "token", token != "")
+	if !access.Loopback(addr) {
+		log.Warn("the admin address is plain HTTP: its token crosses the network in clear text; reach it through an SSH tunnel or a TLS proxy", "admin_addr", addr)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
