@@ -32,6 +32,9 @@ func registerAdminFlags(fs *flag.FlagSet) *adminToken {
 // heap and goroutine dumps, so beyond loopback it is refused without one.
 func (a *adminToken) resolve(addr string) (string, error) {
 	if addr == "" {
+		if a.file != "" {
+			return "", fmt.Errorf("-%s without -%s: there is no admin address to protect", contract.FlagAdminTokenFile, contract.FlagAdmin)
+		}
 		return "", nil
 	}
 	token, err := access.Secret(a.file, contract.EnvAdminToken)
