@@ -60,6 +60,8 @@ staticcheck:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFlip -fuzztime $(FUZZTIME) ./job
+	$(GO) test -run '^$$' -fuzz FuzzParseJobID -fuzztime $(FUZZTIME) ./queue
+	$(GO) test -run '^$$' -fuzz FuzzDecodeJob -fuzztime $(FUZZTIME) ./queue
 
 # The article's experiment: the 6.7 MB photo, bursts of 10, 100 and 1000, every mode.
 bench: build

@@ -173,6 +173,28 @@ const (
 	FlagResultTTL  = "result-ttl"  // how long a finished job is kept
 	FlagMaxJobs    = "max-jobs"    // jobs stored at once
 	FlagSlots      = "slots"       // a worker's jobs at once
+
+	// cmd/queued, front and worker: NATS credentials (one form) and TLS.
+	// Secrets come from a file or the environment, never a flag value.
+	FlagNATSUser         = "nats-user"          // with a password from FlagNATSPasswordFile or EnvNATSPassword
+	FlagNATSPasswordFile = "nats-password-file" // a file holding the password
+	FlagNATSTokenFile    = "nats-token-file"    // a file holding a token (or EnvNATSToken)
+	FlagNATSNkey         = "nats-nkey"          // an nkey seed file
+	FlagNATSCreds        = "nats-creds"         // a .creds file (JWT and seed), external servers only
+	FlagNATSCert         = "nats-cert"          // TLS certificate: the embedded server's, or a client's
+	FlagNATSKey          = "nats-key"           // its private key
+	FlagNATSCA           = "nats-ca"            // the CA that verifies the NATS server
+	FlagNATSInsecure     = "nats-insecure"      // let the embedded server listen beyond loopback without credentials
+
+	// cmd/clustered: the admin address's bearer token, from a file or EnvAdminToken.
+	FlagAdminTokenFile = "admin-token-file"
+)
+
+// Environment variables that may carry secrets instead of a file.
+const (
+	EnvNATSPassword = "FLIPBENCH_NATS_PASSWORD"
+	EnvNATSToken    = "FLIPBENCH_NATS_TOKEN"
+	EnvAdminToken   = "FLIPBENCH_ADMIN_TOKEN"
 )
 
 // CommandWorker is the subcommand that makes cmd/queued a worker.

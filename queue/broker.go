@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flipbench/flipbench/internal/access"
 )
 
 // readyWait bounds how long StartEmbedded waits for the server to take
@@ -25,39 +27,62 @@ const DefaultListen = "127.0.0.1:0"
 // Embedded is a NATS server with JetStream running inside this process, its
 // store in a temp dir that Close removes.
 type Embedded struct {
-	ns  *server.Server
-	dir string
-	url string
+	ns   *server.Server
+	dir  string
+	url  string
+	auth Auth
 }
 
-// StartEmbedded starts a NATS server with JetStream listening on listen
-// (host:port; port 0 picks a free one), its store in a new dir under tmp
-// ("" is os.TempDir()), and waits until it takes connections.
-func StartEmbedded(listen, tmp string) (*Embedded, error) {
-	host, portText, err := net.SplitHostPort(listen)
+// EmbeddedConfig is what StartEmbedded needs.
+type EmbeddedConfig struct {
+	Listen  string // host:port; port 0 picks a free one
+	TempDir string // base of the store dir ("" is os.TempDir())
+	Auth    Auth   // what every client must present; none admits anyone
+	TLS     TLS    // the server's certificate; none is plain TCP
+	// Insecure lets a server without credentials listen beyond loopback.
+	Insecure bool
+}
+
+// StartEmbedded starts a NATS server with JetStream as cfg says, its store
+// in a new dir under cfg.TempDir, and waits until it takes connections. It
+// refuses, with ErrNoCredentials, to listen beyond loopback without
+// credentials unless cfg.Insecure.
+func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+	host, portText, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("nats listen address %q: %w", listen, err)
+		return nil, fmt.Errorf("nats listen address %q: %w", cfg.Listen, err)
 	}
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 0 {
-		return nil, fmt.Errorf("nats listen address %q: bad port", listen)
+		return nil, fmt.Errorf("nats listen address %q: bad port", cfg.Listen)
+	}
+	if !cfg.Auth.Set() && !cfg.Insecure && !access.Loopback(cfg.Listen) {
+		return nil, fmt.Errorf("%w: %s is not loopback", ErrNoCredentials, cfg.Listen)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT // NATS reads 0 as its default port, 4222
 	}
-	dir, err := os.MkdirTemp(tmp, "flipbench-nats-")
-	if err != nil {
-		return nil, fmt.Errorf("nats store dir: %w", err)
-	}
-	ns, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: "flipbench-front",
 		Host:       host,
 		Port:       port,
 		JetStream:  true,
-		StoreDir:   dir,
 		NoLog:      true,
 		NoSigs:     true, // the front handles its own signals
-	})
+	}
+	if err := cfg.Auth.serverOptions(opts); err != nil {
+		return nil, err
+	}
+	if opts.TLSConfig, err = cfg.TLS.serverConfig(); err != nil {
+		return nil, err
+	}
+	opts.TLSTimeout = 5 // seconds; the default 0.5 is short for a loaded machine
+	dir, err := os.MkdirTemp(cfg.TempDir, "flipbench-nats-")
+	if err != nil {
+		return nil, fmt.Errorf("nats store dir: %w", err)
+	}
+	opts.StoreDir = dir
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("nats server: %w", err)
@@ -68,8 +93,13 @@ func StartEmbedded(listen, tmp string) (*Embedded, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("nats server not ready after %s", readyWait)
 	}
-	e := &Embedded{ns: ns, dir: dir}
+	e := &Embedded{ns: ns, dir: dir, auth: cfg.Auth}
 	if a, ok := ns.Addr().(*net.TCPAddr); ok {
+		if a.IP.IsUnspecified() {
+			// Every interface: local workers dial loopback, which a
+			// certificate for this host names most often.
+			a = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: a.Port}
+		}
 		e.url = "nats://" + a.String()
 	} else {
 		e.url = ns.ClientURL()
@@ -80,9 +110,14 @@ func StartEmbedded(listen, tmp string) (*Embedded, error) {
 // URL is where workers reach the server, e.g. nats://127.0.0.1:35813.
 func (e *Embedded) URL() string { return e.url }
 
-// Connect connects to the server in process, without the network.
+// Connect connects to the server in process, without the network, with
+// the server's own credentials.
 func (e *Embedded) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	nc, err := nats.Connect("", append(opts, nats.InProcessServer(e.ns))...)
+	authOpts, err := e.auth.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect("", append(append(authOpts, opts...), nats.InProcessServer(e.ns))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the embedded nats server: %w", err)
 	}

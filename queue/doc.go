@@ -55,4 +55,24 @@
 // Memory: the front stores at most MaxJobs jobs (the oldest finished make
 // room; finished ones expire after ResultTTL), at most MaxQueue of them
 // unfinished, and no image: results stay in the bucket.
+//
+// # Who may reach what
+//
+// Job ids are capabilities: 128 bits from crypto/rand, base64url (NewJobID).
+// Whoever holds one may read the job and its result, and nobody can derive
+// one id from another, as they could from NUIDs (a random prefix and a
+// sequence). NUIDs remain where only uniqueness matters: a front's event
+// subject, a worker's presence id. An unknown, expired or malformed id is
+// told apart from nothing by the HTTP answer.
+//
+// The broker is the other door: whoever can publish on it can read every
+// upload, queue jobs and delete the stream. The embedded server therefore
+// demands a credential (Auth: user and password, a token, or an nkey; a
+// .creds file needs an external server in operator mode) and may serve TLS;
+// it refuses to listen beyond loopback with no credential unless told it
+// may (EmbeddedConfig.Insecure). Every client, front and worker, presents
+// the same credential: the broker's users are trusted alike, so a worker
+// host that leaks it exposes the broker. A worker still checks each job
+// message (decodeJob): its id must be an id and its reply one front's event
+// subject, so a bad message fails its job and never the worker.
 package queue

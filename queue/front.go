@@ -141,21 +141,29 @@ func (f *Front) Submit(ctx context.Context, upload []byte) (string, error) {
 	return e.id, nil
 }
 
-// Status is where job id is.
-func (f *Front) Status(id string) (server.JobState, bool) { return f.jobs.status(id, time.Now()) }
+// Status is where job id is. An id that is not one this package makes is
+// unknown without a lookup.
+func (f *Front) Status(id string) (server.JobState, bool) {
+	if _, err := ParseJobID(id); err != nil {
+		return server.JobState{}, false
+	}
+	return f.jobs.status(id, time.Now())
+}
 
 // Result is a done upload job's flipped image.
 func (f *Front) Result(ctx context.Context, id string) (string, []byte, error) {
-	st, ok := f.jobs.status(id, time.Now())
+	// The same error for an id never issued and one expired: the answer
+	// tells a guesser nothing.
+	st, ok := f.Status(id)
 	if !ok || !st.Upload || st.State != contract.JobDone {
-		return "", nil, fmt.Errorf("job %q: %w", id, server.ErrNoResult)
+		return "", nil, server.ErrNoResult
 	}
 	data, err := f.blobs.GetBytes(ctx, id+outputSuffix)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return "", nil, fmt.Errorf("job %q: %w (expired from the store)", id, server.ErrNoResult)
+		return "", nil, server.ErrNoResult
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("job %q: read result: %w", id, err)
+		return "", nil, fmt.Errorf("read a job's result: %w", err)
 	}
 	return st.Outcome.Format, data, nil
 }
@@ -192,7 +200,7 @@ func (f *Front) publish(ctx context.Context, upload []byte, waited bool) (*entry
 	if f.Capacity() == 0 {
 		return nil, fmt.Errorf("%w: none has been seen for %s", server.ErrNoWorker, liveFor)
 	}
-	id := nuid.Next()
+	id := NewJobID()
 	e, err := f.jobs.add(id, upload != nil, waited, time.Now())
 	if err != nil {
 		return nil, err

@@ -1,7 +1,10 @@
 package queue
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flipbench/flipbench/job"
@@ -35,6 +38,47 @@ type jobMsg struct {
 	ID     string `json:"id"`
 	Reply  string `json:"reply"`            // subject prefix of the front's events
 	Upload bool   `json:"upload,omitempty"` // the body is the object ID+inputSuffix
+}
+
+// maxTokenLen bounds the front's id in a reply subject.
+const maxTokenLen = 64
+
+// decodeJob reads a job message as a worker takes it off the stream. What it
+// accepts is safe to use: the id names only this job's objects, and the
+// reply is one front's event subject, never a wildcard or another subject.
+// On an error, j holds whatever fields could be read.
+func decodeJob(data []byte) (jobMsg, error) {
+	var j jobMsg
+	if err := json.Unmarshal(data, &j); err != nil {
+		return j, fmt.Errorf("decode job message: %w", err)
+	}
+	if !validID(j.ID) {
+		return j, errors.New("job message: bad id")
+	}
+	if !validReply(j.Reply) {
+		return j, errors.New("job message: bad reply subject")
+	}
+	return j, nil
+}
+
+// validID is whether s is a job id as NewJobID makes them.
+func validID(s string) bool {
+	_, err := ParseJobID(s)
+	return err == nil
+}
+
+// validReply is whether s is frontPrefix and one plain token (a front id).
+func validReply(s string) bool {
+	tok, ok := strings.CutPrefix(s, frontPrefix)
+	if !ok || tok == "" || len(tok) > maxTokenLen {
+		return false
+	}
+	for _, r := range tok {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // startedMsg says a worker has started a job.

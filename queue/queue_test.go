@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/server"
 )
@@ -67,25 +68,7 @@ func TestTableBoundsAndExpiry(t *testing.T) {
 func TestFrontAndWorkerInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	emb, err := StartEmbedded(DefaultListen, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := emb.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	fc, err := emb.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fc.Close()
-	f, err := NewFront(ctx, FrontConfig{Conn: fc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f, emb := newTestFront(t, FrontConfig{})
 	if _, err := f.Photo(ctx); !errors.Is(err, server.ErrNoWorker) {
 		t.Fatalf("no worker: %v, want ErrNoWorker", err)
 	}
@@ -102,13 +85,7 @@ func TestFrontAndWorkerInProcess(t *testing.T) {
 			Conn: wc, Image: filepath.Join("..", "testdata", "photo-1mp.jpg"), TempDir: t.TempDir(), Slots: 2, Index: -1,
 		})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.Capacity() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker's 2 slots never showed")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testproc.WaitFor(t, 10*time.Second, "the worker's 2 slots", func() bool { return f.Capacity() >= 2 })
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {

@@ -131,13 +131,20 @@ func (w *worker) slot(ctx context.Context, cons jetstream.Consumer) {
 // handle runs one job: it says it started, keeps the message from being
 // redelivered while the job runs, publishes the result, then acknowledges.
 func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
-	var j jobMsg
-	if err := json.Unmarshal(msg.Data(), &j); err != nil || j.ID == "" || j.Reply == "" {
-		w.log.Error("dropping a malformed job", "err", err)
+	j, err := decodeJob(msg.Data())
+	res := resultMsg{ID: j.ID, PID: w.pid, Worker: w.cfg.Index, Host: w.host}
+	if err != nil {
+		// Never redelivered: it would fail the same way on every worker.
 		_ = msg.Term()
+		w.log.Error("dropping a malformed job", "err", err)
+		if validReply(j.Reply) && validID(j.ID) {
+			// Enough of it is readable to tell its front, whose waiter
+			// would otherwise wait for ever.
+			res.Error = err.Error()
+			w.publish(j.Reply+doneLeaf, res)
+		}
 		return
 	}
-	res := resultMsg{ID: j.ID, PID: w.pid, Worker: w.cfg.Index, Host: w.host}
 	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered > maxAttempts {
 		res.Error = fmt.Sprintf("job delivered %d times: its workers died running it", meta.NumDelivered)
 		w.publish(j.Reply+doneLeaf, res)
@@ -148,7 +155,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 
 	stop := w.keepInProgress(msg)
 	start := time.Now()
-	err := w.run(ctx, j, &res)
+	err = w.run(ctx, j, &res)
 	res.JobTime = time.Since(start)
 	stop()
 	if err != nil {

@@ -6,6 +6,7 @@ package queued
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/access"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/prefork"
@@ -33,7 +35,20 @@ type FrontConfig struct {
 	Server     server.Flags
 	NATS       string // an external NATS URL; "" embeds a server
 	NATSListen string // the embedded server's address; "" is queue.DefaultListen
-	Workers    int    // local worker processes
+	// Auth is the credential the front presents to an external server, or
+	// that the embedded one demands of every client.
+	Auth queue.Auth
+	// TLS is the front's client certificate files with NATS, or the
+	// embedded server's certificate.
+	TLS queue.TLS
+	// Insecure lets the embedded server listen beyond loopback without
+	// credentials (with a warning).
+	Insecure bool
+	// WorkerArgs are the flags that give local workers the credential and
+	// the CA (file names and a user name only; a secret from the
+	// environment reaches them by inheritance).
+	WorkerArgs []string
+	Workers    int // local worker processes
 	Grace      time.Duration
 	AckWait    time.Duration
 	ResultTTL  time.Duration
@@ -113,14 +128,28 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 // broker connects to the external NATS, or starts the embedded one.
 func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn func(), err error) {
 	if cfg.NATS != "" {
-		nc, err := queue.Dial(cfg.NATS, "flipbench front")
+		opts, err := clientOptions(cfg.Auth, cfg.TLS)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		nc, err := queue.Dial(cfg.NATS, "flipbench front", opts...)
 		return nc, cfg.NATS, func() {}, err
 	}
 	addr := cfg.NATSListen
 	if addr == "" {
 		addr = queue.DefaultListen
 	}
-	emb, err := queue.StartEmbedded(addr, tmp)
+	if err := checkEmbedded(cfg, addr); err != nil {
+		return nil, "", nil, err
+	}
+	emb, err := queue.StartEmbedded(queue.EmbeddedConfig{
+		Listen: addr, TempDir: tmp, Auth: cfg.Auth, TLS: cfg.TLS, Insecure: cfg.Insecure,
+	})
+	if errors.Is(err, queue.ErrNoCredentials) {
+		return nil, "", nil, fmt.Errorf("%w: set -%s (with -%s or $%s), -%s (or $%s) or -%s; or -%s to run an open broker",
+			err, contract.FlagNATSUser, contract.FlagNATSPasswordFile, contract.EnvNATSPassword,
+			contract.FlagNATSTokenFile, contract.EnvNATSToken, contract.FlagNATSNkey, contract.FlagNATSInsecure)
+	}
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -134,6 +163,44 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 			cfg.Logger.Warn("close nats", "role", "front", "err", err)
 		}
 	}, nil
+}
+
+// checkEmbedded warns of an embedded broker open beyond loopback, and
+// refuses a TLS certificate that local workers, dialling loopback, would
+// not accept.
+func checkEmbedded(cfg FrontConfig, addr string) error {
+	if !access.Loopback(addr) {
+		switch {
+		case !cfg.Auth.Set() && cfg.Insecure:
+			cfg.Logger.Warn("the NATS server takes anyone: every upload can be read, and jobs published or deleted, from any host that reaches it",
+				"role", "front", "nats_listen", addr, "flag", "-"+contract.FlagNATSInsecure)
+		case cfg.Auth.Set() && !cfg.TLS.Set():
+			cfg.Logger.Warn("the NATS server has no TLS: credentials and uploads cross the network in clear text",
+				"role", "front", "nats_listen", addr)
+		}
+	}
+	if cfg.TLS.Cert == "" && cfg.TLS.CA != "" {
+		return fmt.Errorf("-%s without -%s: the embedded NATS server has no certificate for the CA to verify", contract.FlagNATSCA, contract.FlagNATSCert)
+	}
+	if cfg.Workers > 0 && cfg.TLS.Cert != "" {
+		if err := cfg.TLS.VerifyFor("127.0.0.1"); err != nil {
+			return fmt.Errorf("%w (local workers dial 127.0.0.1: add it to the certificate, or run -%s 0)", err, contract.FlagWorkers)
+		}
+	}
+	return nil
+}
+
+// clientOptions are the nats.go options of a client with auth and tls.
+func clientOptions(auth queue.Auth, tls queue.TLS) ([]nats.Option, error) {
+	a, err := auth.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	t, err := tls.ClientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return append(a, t...), nil
 }
 
 // localWorkers is the supervisor of the front's worker processes: this
@@ -151,6 +218,7 @@ func localWorkers(cfg FrontConfig, url, tmp string) (*prefork.Master, error) {
 		contract.Arg(contract.FlagMaxPixels, strconv.Itoa(s.MaxPixels)),
 		contract.Arg(contract.FlagLogFormat, s.LogFormat),
 	}
+	args = append(args, cfg.WorkerArgs...)
 	return prefork.New(
 		prefork.Socketless(),
 		prefork.Workers(cfg.Workers),
@@ -169,6 +237,8 @@ type WorkerConfig struct {
 	TempDir   string
 	MaxPixels int
 	Slots     int
+	Auth      queue.Auth // the broker's credential
+	TLS       queue.TLS  // the CA that verifies the broker, and a client certificate
 	Logger    *slog.Logger
 }
 
@@ -177,16 +247,26 @@ type WorkerConfig struct {
 // SIGTERM); otherwise it is on its own.
 func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	work := func(ctx context.Context, index int, ready func()) error {
-		// A worker may start before its broker: it waits for it.
-		nc, err := queue.Dial(cfg.NATS, "flipbench worker", nats.RetryOnFailedConnect(true))
+		opts, err := clientOptions(cfg.Auth, cfg.TLS)
+		if err != nil {
+			return err
+		}
+		// A worker may start before its broker: it waits for it. A refused
+		// credential is repeated, and nats.go then closes the connection.
+		nc, err := queue.Dial(cfg.NATS, "flipbench worker", append(opts, nats.RetryOnFailedConnect(true))...)
 		if err != nil {
 			return err
 		}
 		defer nc.Close()
-		return queue.RunWorker(ctx, queue.WorkerConfig{
+		err = queue.RunWorker(ctx, queue.WorkerConfig{
 			Conn: nc, Image: cfg.Image, TempDir: cfg.TempDir, MaxPixels: cfg.MaxPixels,
 			Slots: cfg.Slots, Index: index, Logger: cfg.Logger, Ready: ready,
 		})
+		if last := nc.LastError(); err != nil && last != nil {
+			// Say why the connection went: a refused credential, a certificate.
+			return fmt.Errorf("%v: %w", last, err)
+		}
+		return err
 	}
 	if !prefork.IsWorker() {
 		return work(ctx, -1, func() {})

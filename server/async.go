@@ -60,12 +60,19 @@ func (s *Server) handleSubmit(c echo.Context, q Queue) error {
 	return c.JSON(http.StatusAccepted, contract.JobID{ID: id})
 }
 
-// lookup is the job the route names, or a 404.
+// errNoJob is the one answer for an id that names no job: never issued,
+// malformed, or expired alike, and without echoing the id, so that a
+// guesser learns nothing from it.
+func errNoJob() error {
+	return echo.NewHTTPError(http.StatusNotFound, "no such job (unknown, or expired)")
+}
+
+// lookup is the job the route names, or errNoJob.
 func lookup(c echo.Context, q Queue) (string, JobState, error) {
 	id := c.Param(jobIDParam)
 	st, ok := q.Status(id)
 	if !ok {
-		return id, st, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("no job %q (unknown, or its result expired)", id))
+		return id, st, errNoJob()
 	}
 	return id, st, nil
 }
@@ -104,7 +111,7 @@ func (s *Server) handleResult(c echo.Context, q Queue) error {
 	}
 	format, image, err := q.Result(c.Request().Context(), id)
 	if errors.Is(err, ErrNoResult) {
-		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+		return errNoJob()
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,5 +154,41 @@ func TestAsyncAPI(t *testing.T) {
 	}
 	if h := getHealth(t, ts.URL); h.Capacity != 0 || h.Mode != "queued" {
 		t.Errorf("healthz: %+v, want capacity 0 in mode queued", h)
+	}
+}
+
+// TestUnknownJobIDsAllLookAlike: ids of any length and alphabet get the
+// same 404, whose body does not echo the id, and nothing else; an id that
+// existed and left (the fake forgets it) gets the same answer.
+func TestUnknownJobIDsAllLookAlike(t *testing.T) {
+	q := &fakeQueue{slots: 1, jobs: map[string]JobState{"gone": {State: contract.JobDone, Upload: true}}, images: map[string][]byte{}}
+	s, err := New(Config{Mode: "queued", Worker: -1, Jobs: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	get := func(path string) answer {
+		a, err := do(t.Context(), http.MethodGet, ts.URL+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	// "gone" expires from the store between its status and its result.
+	want := get(contract.JobResultPath("gone"))
+	checkError(t, want, http.StatusNotFound)
+	q.mu.Lock()
+	delete(q.jobs, "gone")
+	q.mu.Unlock()
+	for _, id := range []string{"gone", "x", strings.Repeat("A", 22), strings.Repeat("z", 4000), "%00", "%2e%2e", "..%2f..",
+		"%E2%98%83", "a%20b", "%ff%fe", "-_-", "$JS.API"} {
+		for _, path := range []string{contract.JobPath(id), contract.JobResultPath(id)} {
+			a := get(path)
+			checkError(t, a, http.StatusNotFound)
+			if string(a.body) != string(want.body) {
+				t.Errorf("GET %s: body %s, want the same as any unknown id: %s", path, a.body, want.body)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -217,4 +218,100 @@ func listeningPorts(t *testing.T, pid int) map[string]bool {
 		}
 	}
 	return ports
+}
+
+// TestAdminBeyondLoopbackNeedsToken: -admin on every interface without a
+// token stops the master before it starts a worker, with one line naming
+// the flag; a token too short is refused the same way.
+func TestAdminBeyondLoopbackNeedsToken(t *testing.T) {
+	short := filepath.Join(t.TempDir(), "short")
+	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"no token":    {"-" + contract.FlagAdmin, "0.0.0.0:0"},
+		"empty host":  {"-" + contract.FlagAdmin, ":0"},
+		"short token": {"-" + contract.FlagAdmin, "0.0.0.0:0", "-" + contract.FlagAdminTokenFile, short},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := launch(t, append([]string{"-workers", "1", "-addr", "127.0.0.1:0", "-image", image}, args...)...)
+			out := m.failure(t)
+			if strings.Contains(out, "\n") || !strings.HasPrefix(out, "clustered: ") || !strings.Contains(out, contract.FlagAdminTokenFile) {
+				t.Errorf("output %q: want one line naming -%s", out, contract.FlagAdminTokenFile)
+			}
+			if len(m.workerPIDs()) != 0 {
+				t.Errorf("workers started: %v", m.workerPIDs())
+			}
+		})
+	}
+}
+
+// failure waits for the master to exit and fails t unless it failed; it
+// returns the master's output.
+func (m *master) failure(t *testing.T) string {
+	t.Helper()
+	testproc.WaitFor(t, 30*time.Second, "the master to exit", func() bool {
+		select {
+		case <-m.exited:
+			return true
+		default:
+			return false
+		}
+	})
+	if m.err == nil {
+		t.Fatal("exit 0, want a failure")
+	}
+	return strings.TrimSpace(m.out.String())
+}
+
+// TestAdminToken: with a token, every admin route (pprof included, and
+// paths that do not exist) answers 401 without it or with a wrong one, and
+// /metrics scrapes with Authorization: Bearer as Prometheus sends it.
+func TestAdminToken(t *testing.T) {
+	const token = "s3cret-token-of-32-characters-xx"
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := start(t, "reuseport", "-"+contract.FlagAdmin, "0.0.0.0:0", "-"+contract.FlagAdminTokenFile, file)
+	_, port, err := net.SplitHostPort(m.adminAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://127.0.0.1:" + port
+	get := func(path, auth string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{contract.PathWorkers, contract.PathMetrics, contract.PathPprof,
+		contract.PathPprof + "heap", contract.PathPprof + "goroutine?debug=2", contract.PathPprof + "cmdline", "/nope"} {
+		for _, auth := range []string{"", "Bearer", "Bearer " + token[:len(token)-1], "Bearer " + token + "x", "Basic " + token, token} {
+			if got := get(path, auth); got != http.StatusUnauthorized {
+				t.Errorf("GET %s with Authorization %q: status %d, want 401", path, auth, got)
+			}
+		}
+	}
+	for _, path := range []string{contract.PathWorkers, contract.PathMetrics, contract.PathPprof, contract.PathPprof + "heap"} {
+		if got := get(path, "Bearer "+token); got != http.StatusOK {
+			t.Errorf("GET %s with the token: status %d, want 200", path, got)
+		}
+	}
+	fams := testproc.ScrapeWith(t, base+contract.PathMetrics, http.Header{"Authorization": {"Bearer " + token}})
+	if f := fams[monitor.MetricJobsDone]; f == nil || len(f.GetMetric()) != 2 {
+		t.Errorf("%s with the token: %v, want 2 series", monitor.MetricJobsDone, f)
+	}
+	if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+		t.Errorf("master exit: %v", err)
+	}
 }

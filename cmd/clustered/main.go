@@ -54,6 +54,7 @@ type options struct {
 	balance string
 	grace   time.Duration
 	admin   string
+	adminTk *adminToken
 }
 
 func run(args []string) error {
@@ -66,7 +67,8 @@ func run(args []string) error {
 	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
 	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a connection only with a free job slot")
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
-	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty")
+	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty; beyond loopback it needs -"+contract.FlagAdminTokenFile)
+	o.adminTk = registerAdminFlags(fs)
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -86,6 +88,10 @@ func run(args []string) error {
 // runMaster starts and supervises the workers; it serves no requests.
 func runMaster(o options) error {
 	balance, err := prefork.ParseBalance(o.balance)
+	if err != nil {
+		return err
+	}
+	token, err := o.adminTk.resolve(o.admin)
 	if err != nil {
 		return err
 	}
@@ -121,7 +127,7 @@ func runMaster(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if o.admin != "" {
-		stopAdmin, err := serveAdmin(ctx, o.admin, m, log)
+		stopAdmin, err := serveAdmin(ctx, o.admin, token, m, log)
 		if err != nil {
 			m.Close()
 			return err

@@ -86,10 +86,12 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Workers, contract.FlagWorkers, runtime.NumCPU(), "local worker processes, one job slot each (0 starts none)")
 	fs.DurationVar(&cfg.Grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for local workers to finish their jobs before killing them")
 	fs.StringVar(&cfg.NATS, contract.FlagNATS, "", "`URL` of an external NATS server or cluster (comma-separated) instead of the embedded one")
-	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join (port 0 picks one; the log says which)")
+	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join, and needs a credential (-"+contract.FlagNATSUser+", -"+contract.FlagNATSTokenFile+" or -"+contract.FlagNATSNkey+") (port 0 picks one; the log says which)")
 	fs.DurationVar(&cfg.AckWait, contract.FlagAckWait, queue.DefaultAckWait, "how long a delivered job may go without word from its worker before another gets it")
 	fs.DurationVar(&cfg.ResultTTL, contract.FlagResultTTL, queue.DefaultResultTTL, "how long a finished job's state and result are kept")
 	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "jobs stored at once, finished ones included (the oldest finished make room)")
+	fs.BoolVar(&cfg.Insecure, contract.FlagNATSInsecure, false, "let the embedded NATS server listen beyond loopback without credentials: anyone who reaches it can read uploads and publish or delete jobs (logged as a warning)")
+	nf := registerNATSFlags(fs, true)
 	sf := server.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -99,7 +101,17 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s %d: cannot be negative", contract.FlagWorkers, cfg.Workers)
 	case cfg.NATS != "" && isSet(fs, contract.FlagNATSListen):
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
+	case cfg.NATS != "" && cfg.Insecure:
+		return fmt.Errorf("-%s is for the embedded server; it excludes -%s", contract.FlagNATSInsecure, contract.FlagNATS)
 	}
+	if err := noSecretInURL(cfg.NATS); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Auth, cfg.TLS, err = nf.resolve(); err != nil {
+		return err
+	}
+	cfg.WorkerArgs = nf.workerArgs()
 	if err := sf.ResolveImage(); err != nil {
 		return err
 	}
@@ -126,11 +138,19 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TempDir, contract.FlagTempDir, "", "base dir for the work dir (default the system temp dir)")
 	fs.IntVar(&cfg.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo")
 	fs.StringVar(&logFormat, contract.FlagLogFormat, contract.DefaultLogFormat, "log format: text or json")
+	nf := registerNATSFlags(fs, false)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Auth, cfg.TLS, err = nf.resolve(); err != nil {
 		return err
 	}
 	if cfg.NATS == "" {
 		return fmt.Errorf("-%s URL is required", contract.FlagNATS)
+	}
+	if err := noSecretInURL(cfg.NATS); err != nil {
+		return err
 	}
 	if cfg.Slots < 1 {
 		return fmt.Errorf("-%s %d: want at least 1", contract.FlagSlots, cfg.Slots)

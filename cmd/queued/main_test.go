@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -203,6 +204,17 @@ func TestAsyncStatesAndExpiry(t *testing.T) {
 		return do(ctx, http.MethodGet, base+contract.JobPath(upload), "", nil).status == http.StatusNotFound &&
 			do(ctx, http.MethodGet, base+contract.JobResultPath(upload), "", nil).status == http.StatusNotFound
 	})
+	// An expired id, a neighbour of a real one, and ids of any length and
+	// alphabet all get the same 404.
+	unknown := do(ctx, http.MethodGet, base+contract.JobPath("nope"), "", nil)
+	neighbour := upload[:len(upload)-2] + map[bool]string{true: "AA", false: "BA"}[upload[len(upload)-2:] != "AA"]
+	for _, id := range []string{upload, neighbour, strings.Repeat("A", 22), strings.Repeat("x", 3000), "%00", "%E2%98%83", "..%2F..", "*", ">"} {
+		for _, path := range []string{contract.JobPath(id), contract.JobResultPath(id)} {
+			if a := do(ctx, http.MethodGet, base+path, "", nil); a.status != http.StatusNotFound || string(a.body) != string(unknown.body) {
+				t.Errorf("GET %.60s: status %d, body %s; want 404 and %s", path, a.status, a.body, unknown.body)
+			}
+		}
+	}
 }
 
 // TestBadInputSameAsOtherServers: every bad request gets from the front, on

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testcert"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 )
@@ -134,8 +135,9 @@ func (h *hosts) dialer(name string) func(ctx context.Context, network, addr stri
 	}
 }
 
-// TestMultiHost puts the front in one namespace and a worker in each of two
-// others, serves a burst from the remote workers, takes one worker host off
+// TestMultiHost puts the front in one namespace, its broker with a password
+// and TLS, and a worker in each of two others (a worker without the
+// password is refused first), serves a burst from the remote workers, takes one worker host off
 // the network mid-burst with nothing lost, and loads the front from a
 // fourth namespace with loadtest attack -remote.
 func TestMultiHost(t *testing.T) {
@@ -143,10 +145,18 @@ func TestMultiHost(t *testing.T) {
 	natsIP := map[string]string{"w1": h.add("w1", 1), "w2": h.add("w2", 2)}
 	loadFrontIP := h.add("load", 3)
 
+	// The broker as the README's recipe runs it: a password and TLS, its
+	// certificate naming the addresses the worker hosts dial.
+	certs := testcert.Write(t, natsIP["w1"], natsIP["w2"], "127.0.0.1")
+	password := secretFile(t, "multi-host password")
+	user, ca := contract.Arg(contract.FlagNATSUser, "flip"), contract.Arg(contract.FlagNATSCA, certs.CA)
+
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	fr := launch(t, h.exec("front"), contract.Arg(contract.FlagAddr, "0.0.0.0:0"), contract.Arg(contract.FlagAddrFile, addrFile),
 		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagWorkers, "0"),
-		contract.Arg(contract.FlagNATSListen, "0.0.0.0:0"), contract.Arg(contract.FlagAckWait, "2s"))
+		contract.Arg(contract.FlagNATSListen, "0.0.0.0:0"), contract.Arg(contract.FlagAckWait, "2s"),
+		user, contract.Arg(contract.FlagNATSPasswordFile, password),
+		contract.Arg(contract.FlagNATSCert, certs.Cert), contract.Arg(contract.FlagNATSKey, certs.Key), ca)
 	var port string
 	testproc.WaitFor(t, 15*time.Second, "the front's address", func() bool {
 		addr, err := contract.ReadAddrFile(addrFile)
@@ -160,12 +170,20 @@ func TestMultiHost(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	workers := map[string]*proc{}
-	for _, name := range []string{"w1", "w2"} {
-		workers[name] = launch(t, h.exec(name), contract.CommandWorker,
-			contract.Arg(contract.FlagNATS, "nats://"+net.JoinHostPort(natsIP[name], natsURL.Port())),
-			contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1"))
+	workerOn := func(name string, args ...string) *proc {
+		return launch(t, h.exec(name), append([]string{contract.CommandWorker,
+			contract.Arg(contract.FlagNATS, "tls://"+net.JoinHostPort(natsIP[name], natsURL.Port())),
+			contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1")}, args...)...)
 	}
+	// A worker host without the password cannot join.
+	if out := workerOn("w1", ca).failed(t); !strings.Contains(out, "Authorization Violation") {
+		t.Errorf("a remote worker without credentials: want an authorization violation, got:\n%s", out)
+	}
+	workers := map[string]*proc{}
+	workers["w1"] = workerOn("w1", user, contract.Arg(contract.FlagNATSPasswordFile, password), ca)
+	// w2 takes its password from the environment.
+	t.Setenv(contract.EnvNATSPassword, "multi-host password")
+	workers["w2"] = workerOn("w2", user, ca)
 	pidOf := map[string]string{}
 	for name, w := range workers {
 		pidOf[strconv.Itoa(w.cmd.Process.Pid)] = name

@@ -14,8 +14,21 @@ import (
 // either goes wrong; it returns the metric families by name.
 func Scrape(t testing.TB, url string) map[string]*dto.MetricFamily {
 	t.Helper()
+	return ScrapeWith(t, url, nil)
+}
+
+// ScrapeWith is Scrape with header on the request (e.g. Authorization).
+func ScrapeWith(t testing.TB, url string, header http.Header) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Get(url)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
 	}
