@@ -95,6 +95,11 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"attack", "-rate", "0", "-duration", "1s"}, "-rate 0: must be positive"},
 		{[]string{"attack", "-duration", "1s"}, "-duration needs -rate"},
 		{[]string{"attack", "-timeout", "0s"}, "-timeout 0s: must be positive"},
+		{[]string{"attack", "-clients", "3", "-n", "5", "-duration", "1s"}, "-clients excludes -n and -rate"},
+		{[]string{"attack", "-clients", "3"}, "-clients: keep-alive clients need a duration or a request count"},
+		{[]string{"attack", "-clients", "3", "-duration", "1s", "-requests", "2"}, "not both"},
+		{[]string{"attack", "-clients", "0", "-requests", "2"}, "0 keep-alive clients"},
+		{[]string{"attack", "-requests", "2"}, "-requests needs -clients"},
 		{[]string{"attack", "-format", "xml"}, `-format "xml"`},
 		{[]string{"attack", "extra"}, "unexpected arguments"},
 		{[]string{"bench", "-levels", "10,ten", "-image", img}, `-levels: level "ten" is not a whole number`},
@@ -163,6 +168,33 @@ func TestAttackBurst(t *testing.T) {
 	var m loadtest.Metrics
 	if err := json.Unmarshal([]byte(stdout), &m); err != nil || m.Requests != 3 || m.Successes != 3 || m.Level != 3 {
 		t.Errorf("json output %+v, %v; want 3 of 3 ok", m, err)
+	}
+}
+
+func TestAttackKeepAlive(t *testing.T) {
+	srv := flipServer(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "attack", "-url", srv.URL+"/flip", "-clients", "3", "-requests", "2", "-out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"[total, rate, throughput]         6,", "fairness       1.00 (fewest answers of a client / most: 2–2), 0 of 3 clients starved", "per worker     42:6"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	rs, err := loadtest.ReadResults(filepath.Join(out, "keepalive-3.bin"))
+	if err != nil || len(rs) != 6 {
+		t.Errorf("read back %d results, %v; want 6", len(rs), err)
+	}
+
+	code, stdout, stderr = runCLI(t, "attack", "-url", srv.URL+"/flip", "-clients", "2", "-duration", "200ms", "-format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var m loadtest.KeepAliveMetrics
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil || m.Clients != 2 || m.Answers == 0 || len(m.PerClientStats) != 2 {
+		t.Errorf("json output %+v, %v; want 2 clients with answers", m, err)
 	}
 }
 
