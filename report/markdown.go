@@ -62,7 +62,7 @@ func Rerender(dir string) (*bench.Summary, error) {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
-		sum.Levels = old.Levels
+		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.Calibration = old.Calibration
 	}
 
@@ -118,6 +118,11 @@ func Rerender(dir string) (*bench.Summary, error) {
 				sum.Levels = append(sum.Levels, l.Level)
 			}
 		}
+		for i, k := range run.KeepAlive {
+			if run.KeepAlive[i], err = rerenderKeepAlive(modeDir, k); err != nil {
+				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
+			}
+		}
 		if err := loadtest.WriteJSON(filepath.Join(modeDir, bench.FileMode), run); err != nil {
 			return nil, err
 		}
@@ -141,15 +146,24 @@ func durations(ds []loadtest.Duration) []time.Duration {
 // ratio when every request succeeds; a mode that fails fast gains nothing); 0
 // if unknown.
 func speedup(sum *bench.Summary, m loadtest.Metrics) float64 {
+	return overStandard(sum, m.Throughput, func(std bench.ModeRun) (float64, bool) {
+		l, ok := std.Level(m.Level)
+		return l.Throughput, ok
+	})
+}
+
+// overStandard is throughput over the figure get takes from standard's run;
+// 0 if unknown.
+func overStandard(sum *bench.Summary, throughput float64, get func(bench.ModeRun) (float64, bool)) float64 {
 	std, ok := sum.Mode(bench.CalibrationMode)
 	if !ok {
 		return 0
 	}
-	s, ok := std.Level(m.Level)
-	if !ok || s.Throughput <= 0 {
+	s, ok := get(std)
+	if !ok || s <= 0 {
 		return 0
 	}
-	return m.Throughput / s.Throughput
+	return throughput / s
 }
 
 // RenderMarkdown renders the run as summary.md; plots are the plot files to
@@ -220,6 +234,8 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 			}
 		}
 	}
+
+	writeKeepAlive(&b, sum)
 
 	b.WriteString("\n### Reading the table\n\n")
 	b.WriteString("- " + latencyNote + "\n")

@@ -113,6 +113,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "now"}, "unexpected arguments"},
 		{[]string{"bench", "-image", img, "-workload", "tea"}, `-workload "tea": want flip or hello`},
 		{[]string{"bench", "-image", img, "-step", "1s"}, "-step is for -workload hello, not flip"},
+		{[]string{"bench", "-image", img, "-clients", "10,x"}, `-clients: client count "x" is not a whole number`},
+		{[]string{"bench", "-image", img, "-clients-duration", "-1s"}, "-clients-duration -1s: cannot be negative"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-clients", "10"}, "-clients is for -workload flip, not hello"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-levels", "10"}, "-levels is for -workload flip, not hello"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-factor", "1"}, "-rate-factor 1: must be above 1"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-start", "0"}, "-rate-start 0: must be positive"},
@@ -223,16 +226,16 @@ func TestBenchReportCompare(t *testing.T) {
 	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
-		"-warmups", "1", "-cpus", "2", "-progress", "off")
+		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off")
 	if code != exitOK {
 		t.Fatalf("bench: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"skip clustered", "skip shared", "standard n=5: 5/5 ok", "threaded: stopped cleanly"} {
+	for _, want := range []string{"skip clustered", "skip shared", "standard n=5: 5/5 ok", "threaded clients=2:", "threaded: stopped cleanly"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("bench log lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(stdout, "| threaded | 5 | 5 |") {
+	if !strings.Contains(stdout, "| threaded | 5 | 5 |") || !strings.Contains(stdout, "| threaded | 2 | 300ms |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
 	var env bench.Env
