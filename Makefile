@@ -14,7 +14,7 @@ NODE_OK     := $(if $(shell command -v node 2>/dev/null),$(if $(shell command -v
 NODE_MISSING := $(if $(shell command -v node 2>/dev/null),npm,node)
 NODEAPP_DEPS := nodeapp/node_modules/.package-lock.json
 
-.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node report compare regress baseline regress-proof benchjob clean
+.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node report compare crosscheck regress baseline regress-proof benchjob clean
 
 all: build
 
@@ -77,8 +77,17 @@ report: build
 # 8 s and holds about 1 GB); then Node standard at 1000, which the memory guard stops.
 # Not in bench-quick: at N = 100 Node holds every job at once.
 bench-node: build
-	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster -levels 10,100 -out $(OUT)-node
-	$(BIN)/loadtest bench -modes node-standard -levels 1000 -out $(OUT)-node-guard
+	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster -levels 10,100 -clients 10 -out $(OUT)-node
+	$(BIN)/loadtest bench -modes node-standard -levels 1000 -clients none -out $(OUT)-node-guard
+
+# autocannon (nodeapp's devDependency) beside the project's keep-alive clients, every
+# mode, the same clients, duration and photo (about 4 minutes with the Node modes).
+# make crosscheck CLIENTS=100 DURATION=20s IMAGE=testdata/photo-6.7mb.jpg
+CLIENTS  ?= 10
+DURATION ?= 10s
+IMAGE    ?= testdata/photo-1mp.jpg
+crosscheck: build
+	$(BIN)/loadtest crosscheck -clients $(CLIENTS) -duration $(DURATION) -image $(IMAGE)
 
 # make compare A=results/reference-2core B=results/latest
 compare: build
@@ -90,7 +99,7 @@ benchjob:
 ci: lint test fuzz
 
 clean:
-	rm -rf $(BIN) bin-slow results/latest results/regress*
+	rm -rf $(BIN) bin-slow bin-conngate results/latest results/regress* results/crosscheck
 
 # The performance gate: medians of a few quick runs against results/baseline.json.
 regress: build

@@ -146,3 +146,23 @@ func TestRerenderOldRunTakesStandardsS(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderCrossCheck(t *testing.T) {
+	cc := &bench.CrossCheck{Clients: 10, Duration: loadtest.Duration(10 * time.Second), Image: "photo-1mp.jpg", Rows: []bench.CrossRow{
+		{Mode: "shared",
+			Autocannon: &bench.Autocannon{ClientFigures: bench.ClientFigures{Answers: 181, Throughput: 18.1, P50: 112, P99: 130, NeverAnswered: 8, PerClient: []int{0, 0, 0, 0, 0, 0, 0, 0, 90, 91}}},
+			Flipbench:  &bench.ClientFigures{Answers: 179, Throughput: 17.9, P50: 110, P99: 128, NeverAnswered: 8, PerClient: []int{0, 0, 0, 0, 0, 0, 0, 0, 89, 90}}},
+		{Mode: "standard", AutocannonSkipped: "node is not on the PATH", Flipbench: &bench.ClientFigures{Answers: 99, Throughput: 9.9, PerClient: []int{9, 10}}},
+		{Mode: "node-standard", Skipped: "node is not on the PATH"},
+	}}
+	md := RenderCrossCheck(cc)
+	for _, want := range []string{
+		"| shared | 181 / 179 | 18.1 / 17.9 | 112 / 110 | 130 / 128 | 8 / 8 | 0–91 / 0–90 |",
+		"| standard | – / 99 |", "- standard: autocannon did not run: node is not on the PATH",
+		"| node-standard | skipped: node is not on the PATH |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cross-check lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -10,6 +10,7 @@
 //	loadtest report  [flags] RUN      re-render a run's summary and plots
 //	loadtest report  [flags] F.bin..  merge the results of several load hosts
 //	loadtest compare [flags] A B      two runs side by side with ratios
+//	loadtest crosscheck [flags]       autocannon beside our keep-alive clients, per mode
 //
 // Run "loadtest COMMAND -h" for a command's flags.
 package main
@@ -56,11 +57,12 @@ func main() {
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(io.Writer, io.Writer) command{
-		"attack":  attackCmd,
-		"bench":   benchCmd,
-		"balance": balanceCmd,
-		"report":  reportCmd,
-		"compare": compareCmd,
+		"attack":     attackCmd,
+		"bench":      benchCmd,
+		"balance":    balanceCmd,
+		"report":     reportCmd,
+		"compare":    compareCmd,
+		"crosscheck": crosscheckCmd,
 	}
 	if len(args) == 0 {
 		mainUsage(stderr)
@@ -121,6 +123,8 @@ Usage:
                                   merge the results files of several load hosts
                                   into one attack's report
   loadtest compare [flags] A B    put two runs side by side with ratios B/A
+  loadtest crosscheck [flags]     per mode, autocannon and our keep-alive clients
+                                  with the same clients, duration and photo
 
 Examples:
   loadtest attack -url http://127.0.0.1:3000/flip -n 10
@@ -130,6 +134,7 @@ Examples:
   loadtest balance -image testdata/photo-1mp.jpg -runs 20 -sizes 10,20
   loadtest balance -target hello -workers 8 -sizes 100 -out results/balance-hello
   loadtest compare results/reference-2core results/latest
+  loadtest crosscheck -clients 10 -duration 10s
 
 Run 'loadtest COMMAND -h' for a command's flags.
 `)

@@ -68,6 +68,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"balance", "-h"}, exitOK, "reuseport  mode clustered"},
 		{[]string{"bench", "-h"}, exitOK, "-workload hello measures the dispatch cost"},
 		{[]string{"compare", "-h"}, exitOK, "Usage: loadtest compare"},
+		{[]string{"crosscheck", "-h"}, exitOK, "Checks the project's keep-alive clients against autocannon"},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stdout+stderr, tc.output) {
@@ -131,6 +132,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"balance", "-image", img, "-workers", "-1"}, "-workers -1: cannot be negative"},
 		{[]string{"balance", "-image", filepath.Join(t.TempDir(), "none.jpg")}, "-image:"},
 		{[]string{"balance", "-image", img, "again"}, "unexpected arguments"},
+		{[]string{"crosscheck", "-duration", "1500ms"}, "-duration 1.5s: want whole seconds"},
+		{[]string{"crosscheck", "-clients", "0"}, "-clients 0: need at least 1"},
+		{[]string{"crosscheck", "-modes", "forked"}, `-modes: unknown mode "forked"`},
 		{[]string{"report"}, "want one run folder"},
 		{[]string{"compare", "a"}, "want two run folders"},
 	} {
