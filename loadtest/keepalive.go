@@ -180,9 +180,9 @@ func newKeepAliveClient(timeout time.Duration) *http.Client {
 // hit sends tgt once on c and returns its result as vegeta would record it:
 // latency from the send to the end of the body, at most maxBody bytes of the
 // body kept (all of it read, so the connection can carry the next request).
-func hit(ctx context.Context, c *http.Client, tgt vegeta.Target, maxBody int64) vegeta.Result {
-	r := vegeta.Result{Method: tgt.Method, URL: tgt.URL, Timestamp: time.Now()}
-	defer func() { r.Latency = time.Since(r.Timestamp) }()
+func hit(ctx context.Context, c *http.Client, tgt vegeta.Target, maxBody int64) (r vegeta.Result) {
+	r = vegeta.Result{Method: tgt.Method, URL: tgt.URL, Timestamp: time.Now()}
+	defer func() { r.Latency = time.Since(r.Timestamp) }() // r is named: every return gets it
 	req, err := http.NewRequestWithContext(ctx, tgt.Method, tgt.URL, bytes.NewReader(tgt.Body))
 	if err != nil {
 		r.Error = err.Error()

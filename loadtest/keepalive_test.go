@@ -55,6 +55,15 @@ func TestKeepAliveEachClientKeepsOneConnection(t *testing.T) {
 		if s.Answers != 4 || s.Latency.Count != 4 {
 			t.Errorf("client %d: %d answers (%d latencies), want 4", s.Client, s.Answers, s.Latency.Count)
 		}
+		// Each answer took the handler's 5 ms sleep at least.
+		if s.Latency.Min.D() < 5*time.Millisecond {
+			t.Errorf("client %d: fastest answer %s, want at least the handler's 5ms", s.Client, s.Latency.Min)
+		}
+	}
+	for _, r := range rs {
+		if r.End().Before(r.Timestamp.Add(5 * time.Millisecond)) {
+			t.Errorf("result %d ends %s after its send, want at least 5ms", r.Seq, r.Latency)
+		}
 	}
 	if m.Workers["7"] != 20 {
 		t.Errorf("workers = %v, want 7:20", m.Workers)
