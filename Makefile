@@ -115,9 +115,10 @@ baseline: build
 
 # Proof that the gate fails when it should: a slower job (built with an injected
 # second JPEG encode), a cluster short of workers (one on a multi-core machine),
-# a cluster whose workers accept without a free slot (-balance none) and a
-# queued front short of workers must each fail the gate, on the metric they
-# break.
+# a cluster whose workers accept without a free slot (-balance none), a
+# queued front short of workers, and a cluster built with the old gate that
+# counts connections, not work (-tags flipbench_conngate: keep-alive clients
+# starve), must each fail the gate, on the metric they break.
 regress-proof: build
 	@mkdir -p bin-slow
 	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
@@ -127,3 +128,8 @@ regress-proof: build
 	.ci/expect-regression cluster_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
 	.ci/expect-regression cluster_small_burst_over_ideal $(BIN)/regress -bin $(BIN) -cluster-args "--balance=none" -runs 3 -out results/regress-nogate
 	.ci/expect-regression queued_over_shared_makespan $(BIN)/regress -bin $(BIN) -queued-args "--workers=1" -runs 3 -out results/regress-onequeueworker
+	@mkdir -p bin-conngate
+	$(GO) build -tags flipbench_conngate -o bin-conngate/standard ./cmd/standard
+	$(GO) build -tags flipbench_conngate -o bin-conngate/clustered ./cmd/clustered
+	$(GO) build -tags flipbench_conngate -o bin-conngate/queued ./cmd/queued
+	.ci/expect-regression cluster_keepalive_served_share $(BIN)/regress -bin bin-conngate -runs 1 -count 1 -out results/regress-conngate
