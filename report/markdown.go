@@ -235,8 +235,6 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		}
 	}
 
-	writeKeepAlive(&b, sum)
-
 	b.WriteString("\n### Reading the table\n\n")
 	b.WriteString("- " + latencyNote + "\n")
 	var spread loadtest.Duration
@@ -255,6 +253,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		"held together during the burst (sampled every 100 ms). timeout: the client timeout of the burst.\n")
 	b.WriteString("- Each mode's folder holds, per level, the raw results (`burst-N.bin`, open with `vegeta report` or `vegeta plot`), " +
 		"vegeta's text and JSON reports, the HDR histogram (`.hdr.txt`), our metrics (`.metrics.json`) and the server's log.\n")
+	writeKeepAlive(&b, sum)
 	var problems []string
 	for _, m := range sum.Modes {
 		for _, p := range m.Problems {
