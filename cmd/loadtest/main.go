@@ -110,7 +110,8 @@ func mainUsage(w io.Writer) {
 
 Usage:
   loadtest attack  [flags]        fire one burst of N concurrent POSTs (or a
-                                  sustained -rate for -duration) at a loopback URL
+                                  sustained -rate for -duration, or -clients C
+                                  keep-alive clients) at a loopback URL
                                   (another machine only with -remote)
   loadtest bench   [flags]        start each server mode from bin/, fire bursts of
                                   10, 100 and 1000, and write a run folder
@@ -128,6 +129,7 @@ Usage:
 
 Examples:
   loadtest attack -url http://127.0.0.1:3000/flip -n 10
+  loadtest attack -url http://127.0.0.1:3000/flip -clients 10 -duration 10s
   loadtest bench -quick
   loadtest bench -modes standard,threaded -levels 10,100 -out results/mine
   loadtest bench -workload hello -step 2s -out results/hello
