@@ -14,7 +14,7 @@ NODE_OK     := $(if $(shell command -v node 2>/dev/null),$(if $(shell command -v
 NODE_MISSING := $(if $(shell command -v node 2>/dev/null),npm,node)
 NODEAPP_DEPS := nodeapp/node_modules/.package-lock.json
 
-.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node report compare regress baseline regress-proof benchjob clean
+.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node report compare crosscheck regress baseline regress-proof benchjob clean
 
 all: build
 
@@ -79,8 +79,17 @@ report: build
 # 8 s and holds about 1 GB); then Node standard at 1000, which the memory guard stops.
 # Not in bench-quick: at N = 100 Node holds every job at once.
 bench-node: build
-	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster -levels 10,100 -out $(OUT)-node
-	$(BIN)/loadtest bench -modes node-standard -levels 1000 -out $(OUT)-node-guard
+	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster -levels 10,100 -clients 10 -out $(OUT)-node
+	$(BIN)/loadtest bench -modes node-standard -levels 1000 -clients none -out $(OUT)-node-guard
+
+# autocannon (nodeapp's devDependency) beside the project's keep-alive clients, every
+# mode, the same clients, duration and photo (about 4 minutes with the Node modes).
+# make crosscheck CLIENTS=100 DURATION=20s IMAGE=testdata/photo-6.7mb.jpg
+CLIENTS  ?= 10
+DURATION ?= 10s
+IMAGE    ?= testdata/photo-1mp.jpg
+crosscheck: build
+	$(BIN)/loadtest crosscheck -clients $(CLIENTS) -duration $(DURATION) -image $(IMAGE)
 
 # make compare A=results/reference-2core B=results/latest
 compare: build
@@ -92,7 +101,7 @@ benchjob:
 ci: lint test fuzz
 
 clean:
-	rm -rf $(BIN) bin-slow results/latest results/regress*
+	rm -rf $(BIN) bin-slow bin-conngate results/latest results/regress* results/crosscheck
 
 # The performance gate: medians of a few quick runs against results/baseline.json.
 regress: build
@@ -108,9 +117,10 @@ baseline: build
 
 # Proof that the gate fails when it should: a slower job (built with an injected
 # second JPEG encode), a cluster short of workers (one on a multi-core machine),
-# a cluster whose workers accept without a free slot (-balance none) and a
-# queued front short of workers must each fail the gate, on the metric they
-# break.
+# a cluster whose workers accept without a free slot (-balance none), a
+# queued front short of workers, and a cluster built with the old gate that
+# counts connections, not work (-tags flipbench_conngate: keep-alive clients
+# starve), must each fail the gate, on the metric they break.
 regress-proof: build
 	@mkdir -p bin-slow
 	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
@@ -120,3 +130,8 @@ regress-proof: build
 	.ci/expect-regression cluster_speedup_per_core $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
 	.ci/expect-regression cluster_small_burst_over_ideal $(BIN)/regress -bin $(BIN) -cluster-args "--balance=none" -runs 3 -out results/regress-nogate
 	.ci/expect-regression queued_over_shared_makespan $(BIN)/regress -bin $(BIN) -queued-args "--workers=1" -runs 3 -out results/regress-onequeueworker
+	@mkdir -p bin-conngate
+	$(GO) build -tags flipbench_conngate -o bin-conngate/standard ./cmd/standard
+	$(GO) build -tags flipbench_conngate -o bin-conngate/clustered ./cmd/clustered
+	$(GO) build -tags flipbench_conngate -o bin-conngate/queued ./cmd/queued
+	.ci/expect-regression cluster_keepalive_served_share $(BIN)/regress -bin bin-conngate -runs 1 -count 1 -out results/regress-conngate

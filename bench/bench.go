@@ -42,6 +42,29 @@ func DefaultLevels() []int { return []int{10, 100, 1000} }
 // QuickLevels returns the burst sizes of the quick preset.
 func QuickLevels() []int { return []int{10, 100} }
 
+// DefaultClients returns the keep-alive client counts of a full bench.
+func DefaultClients() []int { return []int{10, 100} }
+
+// QuickClients returns the keep-alive client counts of the quick preset.
+func QuickClients() []int { return []int{10} }
+
+// How long keep-alive clients run when Config.ClientsDuration is 0: long
+// enough for every client of a fair server to get KeepAliveRounds answers,
+// ceil(C / capacity) × S each, within bounds.
+const (
+	KeepAliveRounds = 3
+	MinKeepAlive    = 3 * time.Second
+	MaxKeepAlive    = 5 * time.Minute
+)
+
+// KeepAliveDuration is how long c keep-alive clients run on a server of
+// capacity jobs of time s: KeepAliveRounds rounds of a fair server, so a
+// client starved by the server, not by a short run, is what Starved counts.
+func KeepAliveDuration(c, capacity int, s time.Duration) time.Duration {
+	d := KeepAliveRounds * loadtest.IdealMakespan(c, capacity, s)
+	return min(max(d, MinKeepAlive), MaxKeepAlive).Round(time.Second)
+}
+
 // ErrProblems is wrapped by the error Run returns when every mode ran but
 // some did not behave (a bad exit code, files left behind, failed warm-up).
 var ErrProblems = errors.New("bench found problems")
@@ -52,8 +75,13 @@ type Config struct {
 	NodeApp string   // the article's Node app; DefaultNodeApp
 	Modes   []string // names, in order; DefaultModes()
 	Levels  []int    // burst sizes; DefaultLevels()
-	Image   string   // the photo the servers flip; contract.DefaultImage
-	Out     string   // the run folder; DefaultOutDir
+	// Clients are the keep-alive client counts run after the bursts (none
+	// when empty; the command line's default is DefaultClients()), each
+	// for ClientsDuration (0: KeepAliveDuration per mode).
+	Clients         []int
+	ClientsDuration time.Duration
+	Image           string // the photo the servers flip; contract.DefaultImage
+	Out             string // the run folder; DefaultOutDir
 	// Timeout is the client timeout of every burst request; 0 picks one per
 	// level, 3 × the ideal makespan + 1 minute.
 	Timeout      time.Duration
@@ -125,6 +153,14 @@ func (c *Config) validate() error {
 		if n < 1 || n > loadtest.MaxLevel {
 			return fmt.Errorf("level %d out of range (1 to %d)", n, loadtest.MaxLevel)
 		}
+	}
+	for _, n := range c.Clients {
+		if err := (loadtest.Closed{Clients: n, Requests: 1}).Validate(); err != nil {
+			return err
+		}
+	}
+	if c.ClientsDuration < 0 {
+		return fmt.Errorf("keep-alive duration %s is negative", c.ClientsDuration)
 	}
 	switch {
 	case c.Warmups < 1:
@@ -204,7 +240,7 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 
 	sp := spawn.New()
 	defer sp.Close() // after every server has been stopped: see startServer
-	sum := &Summary{Run: filepath.Base(filepath.Clean(c.Out)), Env: env, Levels: c.Levels, Modes: runs}
+	sum := &Summary{Run: filepath.Base(filepath.Clean(c.Out)), Env: env, Levels: c.Levels, Clients: c.Clients, Modes: runs}
 	names := make([]string, len(specs))
 	for i, s := range specs {
 		names[i] = s.Name
@@ -504,7 +540,58 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			return run, nil // the stop reports it
 		}
 	}
-	return run, nil
+	if idx < 0 {
+		return run, nil // a calibration-only start
+	}
+	return run, b.keepAlive(ctx, srv, dir, &run, max(s, own), problem)
+}
+
+// keepAlive runs each of the run's keep-alive client counts at srv, after its
+// bursts, into run.KeepAlive and dir. s is the job time a duration is counted
+// in.
+func (b *runner) keepAlive(ctx context.Context, srv *server, dir string, run *ModeRun, s time.Duration, problem func(string, ...any)) error {
+	tgt := vegeta.Target{Method: http.MethodPost, URL: srv.url(contract.PathFlip)}
+	for _, c := range b.c.Clients {
+		l := loadtest.Closed{Clients: c, Duration: b.c.ClientsDuration}
+		if l.Duration == 0 {
+			l.Duration = KeepAliveDuration(c, run.Capacity, s)
+		}
+		b.tr.Logf("%s: %s", run.Mode, l)
+		name := loadtest.KeepAliveName(c)
+		mem := watchMemory(srv.pid, memInterval, b.c.MaxRSS, c, func() int { return c })
+		rs, err := loadtest.KeepAlive(ctx, tgt, l, loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(run.Mode+"/"+name))
+		rss, stopped := mem.end()
+		if err != nil && ctx.Err() == nil {
+			problem("%s: %v", l, err)
+			return nil
+		}
+		m := loadtest.ComputeKeepAlive(rs, l)
+		m.ServerPeakRSS = rss
+		if ctx.Err() != nil {
+			_ = loadtest.WriteKeepAlive(dir, name+"-interrupted", rs, m)
+			return ctx.Err()
+		}
+		if err := loadtest.WriteKeepAlive(dir, name, rs, m); err != nil {
+			return fmt.Errorf("%s: %w", run.Mode, err)
+		}
+		run.KeepAlive = append(run.KeepAlive, m)
+		b.tr.Logf("%s", keepAliveLine(run.Mode, m))
+		if stopped != nil {
+			run.MemoryStop = cmp.Or(run.MemoryStop, stopped)
+			b.tr.Logf("%s: %s during %s; its process group was killed, on to the next mode", run.Mode, stopped, l)
+			return nil
+		}
+		if srv.exited() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// keepAliveLine is the one-line account of a keep-alive run in the bench log.
+func keepAliveLine(mode string, m loadtest.KeepAliveMetrics) string {
+	return fmt.Sprintf("%s clients=%d: %d answers in %s, %.2f answers/s, p50 %s, p99 %s, answers per client %s, fairness %.2f, %d starved",
+		mode, m.Clients, m.Answers, m.Elapsed, m.Throughput, m.Latency.Median, m.Latency.P99, m.AnswerRange(), m.Fairness, m.Starved)
 }
 
 // memInterval is how often the memory guard samples a server's RSS: a Node

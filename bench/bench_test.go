@@ -150,6 +150,51 @@ func TestRunWritesACompleteRun(t *testing.T) {
 	}
 }
 
+func TestRunKeepAliveClients(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{2}
+	cfg.Clients, cfg.ClientsDuration = []int{3}, 500*time.Millisecond
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	if !slices.Equal(sum.Clients, []int{3}) {
+		t.Errorf("summary clients = %v, want [3]", sum.Clients)
+	}
+	for _, m := range sum.Modes {
+		k, ok := m.Clients(3)
+		if !ok {
+			t.Fatalf("%s: no keep-alive run of 3 clients", m.Mode)
+		}
+		if k.Starved != 0 || k.Answers == 0 || len(k.PerClientStats) != 3 || k.Duration.D() != 500*time.Millisecond {
+			t.Errorf("%s: %d answers, %d starved, %d clients, duration %s; want answers for all 3 in 500ms",
+				m.Mode, k.Answers, k.Starved, len(k.PerClientStats), k.Duration)
+		}
+		fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, "keepalive-3.bin"), filepath.Join(out, m.Mode, "keepalive-3.metrics.json"))
+	}
+	if !strings.Contains(log.String(), "standard clients=3:") {
+		t.Errorf("log lacks the keep-alive line:\n%s", log.String())
+	}
+}
+
+func TestKeepAliveDuration(t *testing.T) {
+	for _, tc := range []struct {
+		c, capacity int
+		s, want     time.Duration
+	}{
+		{10, 1, 65 * time.Millisecond, MinKeepAlive},
+		{10, 1, 830 * time.Millisecond, 25 * time.Second},
+		{100, 2, 830 * time.Millisecond, 125 * time.Second},
+		{100, 1, 8 * time.Second, MaxKeepAlive},
+	} {
+		if got := KeepAliveDuration(tc.c, tc.capacity, tc.s); got != tc.want {
+			t.Errorf("KeepAliveDuration(%d, %d, %s) = %s, want %s", tc.c, tc.capacity, tc.s, got, tc.want)
+		}
+	}
+}
+
 func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer

@@ -1,6 +1,7 @@
 // Package bench runs the comparison: for each mode it starts the server as a
 // child process, waits for /healthz, warms it up, fires every burst level at
-// it with package loadtest, samples its memory, stops it by PID and checks
+// it with package loadtest, then runs its keep-alive clients (Config.Clients),
+// samples its memory, stops it by PID and checks
 // what it left behind, and writes the run folder's data.
 //
 // A mode is a value (Mode): its name, family, command line and needs. Adding
@@ -32,4 +33,5 @@
 //	<mode>/mode.json        how the mode ran (a ModeRun)
 //	<mode>/server.log       the server's output
 //	<mode>/burst-<N>.*      the level's files (see package loadtest)
+//	<mode>/keepalive-<C>.*  the files of C keep-alive clients, after the bursts
 package bench

@@ -25,6 +25,8 @@ type Summary struct {
 	Run    string `json:"run"`
 	Env    Env    `json:"env"`
 	Levels []int  `json:"levels"`
+	// Clients are the keep-alive client counts the run asked for.
+	Clients []int `json:"clients,omitempty"`
 	// Calibration is the run's one S; nil when no CalibrationMode could
 	// run (each mode then counts in its own warm-up's S), and in runs
 	// stored before it existed.
@@ -82,6 +84,8 @@ type ModeRun struct {
 	// sequential warm-up: the peak memory of one job at a time.
 	WarmupHWM uint64             `json:"warmup_hwm_bytes,omitempty"`
 	Levels    []loadtest.Metrics `json:"levels"`
+	// KeepAlive holds the keep-alive client runs, after the bursts.
+	KeepAlive []loadtest.KeepAliveMetrics `json:"keepalive,omitempty"`
 	// MemoryStop says how the memory guard stopped the server, if it did;
 	// the levels after it did not run.
 	MemoryStop *MemoryStop `json:"memory_stop,omitempty"`
@@ -102,6 +106,16 @@ func (m ModeRun) Level(n int) (loadtest.Metrics, bool) {
 		}
 	}
 	return loadtest.Metrics{}, false
+}
+
+// Clients returns the metrics of the keep-alive run of c clients, if it ran.
+func (m ModeRun) Clients(c int) (loadtest.KeepAliveMetrics, bool) {
+	for _, k := range m.KeepAlive {
+		if k.Clients == c {
+			return k, true
+		}
+	}
+	return loadtest.KeepAliveMetrics{}, false
 }
 
 // WriteSummary writes sum, modes in report order, as dir's summary.json.

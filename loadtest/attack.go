@@ -150,14 +150,19 @@ func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, 
 	return attack(ctx, tgt, p, d, vegeta.DefaultWorkers, maxSustainWorkers, cfg)
 }
 
-func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Duration, workers, maxWorkers uint64, cfg attackConfig) (vegeta.Results, error) {
+// prepare checks tgt and ctx before an attack and fills tgt's method.
+func prepare(ctx context.Context, tgt *vegeta.Target, cfg attackConfig) error {
 	if err := CheckTarget(tgt.URL, cfg.remote); err != nil {
-		return nil, err
+		return err
 	}
 	if tgt.Method == "" {
 		tgt.Method = http.MethodPost
 	}
-	if err := ctx.Err(); err != nil {
+	return ctx.Err()
+}
+
+func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Duration, workers, maxWorkers uint64, cfg attackConfig) (vegeta.Results, error) {
+	if err := prepare(ctx, &tgt, cfg); err != nil {
 		return nil, err
 	}
 

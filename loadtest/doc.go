@@ -1,7 +1,10 @@
 // Package loadtest is the engine of the load driver, what a library user
 // imports: exact bursts of N concurrent requests (each on its own connection,
 // all sent at once) and a sustained open-model attack at a constant rate, both
-// on vegeta; the metrics of an attack from its vegeta results (latency
+// on vegeta; closed-loop keep-alive clients (KeepAlive: C clients, each on one
+// persistent connection, the next request sent when the last answer came, as
+// autocannon and wrk do), with per-client answers, fairness and starved
+// clients (ComputeKeepAlive); the metrics of an attack from its vegeta results (latency
 // distribution, makespan, throughput, the ideal makespan and efficiency,
 // per-worker counts, the servers' own queue and job times); and the files of
 // one level (raw results that vegeta reads back, vegeta's reports, our
@@ -18,5 +21,5 @@
 //	<name>.txt           vegeta's text report
 //	<name>.json          vegeta's JSON report
 //	<name>.hdr.txt       vegeta's HDR histogram plot file
-//	<name>.metrics.json  our Metrics
+//	<name>.metrics.json  our Metrics (KeepAliveMetrics for keepalive-<C>)
 package loadtest

@@ -35,6 +35,17 @@ func BurstName(n int) string { return fmt.Sprintf("burst-%d", n) }
 // WriteLevel writes rs and its reports into dir as <name>.bin, .txt, .json,
 // .hdr.txt and .metrics.json.
 func WriteLevel(dir, name string, rs vegeta.Results, m Metrics) error {
+	return writeRun(dir, name, rs, m)
+}
+
+// WriteKeepAlive writes the results of a keep-alive run and its reports into
+// dir as a level's files are written; its .metrics.json holds m.
+func WriteKeepAlive(dir, name string, rs vegeta.Results, m KeepAliveMetrics) error {
+	return writeRun(dir, name, rs, m)
+}
+
+// writeRun writes rs (.bin) and every report of it, m being our metrics.
+func writeRun(dir, name string, rs vegeta.Results, m any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -50,11 +61,21 @@ func WriteLevel(dir, name string, rs vegeta.Results, m Metrics) error {
 	}); err != nil {
 		return err
 	}
-	return WriteReports(dir, name, rs, m)
+	return writeReports(dir, name, rs, m)
 }
 
 // WriteReports writes a level's reports (everything but the raw results).
 func WriteReports(dir, name string, rs vegeta.Results, m Metrics) error {
+	return writeReports(dir, name, rs, m)
+}
+
+// WriteKeepAliveReports writes a keep-alive run's reports (everything but the
+// raw results).
+func WriteKeepAliveReports(dir, name string, rs vegeta.Results, m KeepAliveMetrics) error {
+	return writeReports(dir, name, rs, m)
+}
+
+func writeReports(dir, name string, rs vegeta.Results, m any) error {
 	base := filepath.Join(dir, name)
 	vm := VegetaMetrics(rs)
 	for _, f := range []struct {

@@ -112,6 +112,7 @@ func defaultLimits() map[string]Limit {
 		MetricQueuedOverhead:    {Tolerance: 0.30, Better: Lower, About: "queued (front, embedded NATS, local workers) / shared makespan at a burst of 100, in one run"},
 		MetricHTTPOverhead:      {Tolerance: 0.50, Better: Lower, About: "request latency / server job time at concurrency 1"},
 		MetricPeakRSSPerJobPeak: {Tolerance: 0.50, Better: Lower, About: "standard's peak RSS after a burst of 100 / after one job at a time"},
+		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
 	}
 }
 

@@ -28,25 +28,29 @@ const (
 	MetricQueuedOverhead    = "queued_over_shared_makespan"
 	MetricHTTPOverhead      = "http_overhead"
 	MetricPeakRSSPerJobPeak = "standard_rss_burst_over_one_job"
+	MetricClusterKeepAlive  = "cluster_keepalive_served_share"
 )
 
 // Config says what the gate measures and how often.
 type Config struct {
-	BinDir       string   // the built server binaries
-	Image        string   // the small photo
-	Out          string   // folder for every run and the table
-	Runs         int      // repeats of the served measurements; the median counts
-	BenchCount   int      // go test runs of the job and floor benchmarks
-	Tags         string   // build tags for the Go benchmark (the injected slowdown)
-	Burst        int      // burst for the standard efficiency
-	SpeedupBurst int      // burst for the cluster's speedup
-	SmallBurst   int      // burst for the cluster's makespan over the ideal
-	RSSBurst     int      // burst for the peak RSS
-	Cores        int      // cores the cluster should use
-	ClusterArgs  []string // extra flags for the cluster (an injected fault)
-	QueuedArgs   []string // extra flags for the queued front (an injected fault)
-	Log          io.Writer
-	JobBenchPkg  string // package of the job benchmarks
+	BinDir       string // the built server binaries
+	Image        string // the small photo
+	Out          string // folder for every run and the table
+	Runs         int    // repeats of the served measurements; the median counts
+	BenchCount   int    // go test runs of the job and floor benchmarks
+	Tags         string // build tags for the Go benchmark (the injected slowdown)
+	Burst        int    // burst for the standard efficiency
+	SpeedupBurst int    // burst for the cluster's speedup
+	SmallBurst   int    // burst for the cluster's makespan over the ideal
+	RSSBurst     int    // burst for the peak RSS
+	// KeepAliveClients is how many keep-alive clients load the cluster for
+	// the share of them it answers.
+	KeepAliveClients int
+	Cores            int      // cores the cluster should use
+	ClusterArgs      []string // extra flags for the cluster (an injected fault)
+	QueuedArgs       []string // extra flags for the queued front (an injected fault)
+	Log              io.Writer
+	JobBenchPkg      string // package of the job benchmarks
 }
 
 // Measure runs the Go benchmark and cfg.Runs served runs and returns each
@@ -89,6 +93,9 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 		bc := bench.Config{
 			BinDir: cfg.BinDir, Modes: []string{modeStandard, modeCluster, modeQueued}, Levels: levels,
 			Image: cfg.Image, Out: dir, Cores: cfg.Cores, Log: cfg.Log,
+		}
+		if cfg.KeepAliveClients > 0 {
+			bc.Clients = []int{cfg.KeepAliveClients}
 		}
 		bc.ModeArgs = map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}
 		sum, err := bench.Run(ctx, bc)
@@ -157,6 +164,7 @@ func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 		MetricQueuedOverhead:    math.NaN(),
 		MetricHTTPOverhead:      math.NaN(),
 		MetricPeakRSSPerJobPeak: math.NaN(),
+		MetricClusterKeepAlive:  math.NaN(),
 	}
 	std, ok := sum.Mode(modeStandard)
 	if !ok {
@@ -188,6 +196,14 @@ func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 			if ql, ok := q.Level(cfg.SpeedupBurst); ok && ql.Successes == ql.Requests {
 				m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
 			}
+		}
+	}
+	if clu, ok := sum.Mode(modeCluster); ok {
+		if k, ok := clu.Clients(cfg.KeepAliveClients); ok && k.Clients > 0 {
+			// A count over C, not a time: a cluster that leaves a persistent
+			// client waiting the whole run (a gate that counts connections,
+			// not work) shows here on any machine.
+			m[MetricClusterKeepAlive] = float64(k.Clients-k.Starved) / float64(k.Clients)
 		}
 	}
 	if l, ok := std.Level(1); ok && l.Successes == 1 && l.JobTime.Median > 0 {

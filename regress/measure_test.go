@@ -17,7 +17,7 @@ func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, h
 }
 
 func TestServedMetrics(t *testing.T) {
-	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2}
+	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2, KeepAliveClients: 10}
 	std := bench.ModeRun{Mode: modeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
 		level(1, 1, 10, 1, 110, 100, 100),
 		level(20, 20, 10, 0.9, 0, 0, 120),
@@ -25,7 +25,8 @@ func TestServedMetrics(t *testing.T) {
 	}}
 	small := level(20, 20, 16, 0.8, 0, 0, 0)
 	small.Makespan = loadtest.Duration(12 * time.Second) // ideal on 2 cores: 10 × 1 s
-	clu := bench.ModeRun{Mode: modeCluster, Levels: []loadtest.Metrics{small}}
+	clu := bench.ModeRun{Mode: modeCluster, Levels: []loadtest.Metrics{small},
+		KeepAlive: []loadtest.KeepAliveMetrics{{Clients: 10, Starved: 8}}}
 	slower := level(20, 20, 12, 0.7, 0, 0, 0)
 	slower.Makespan = loadtest.Duration(15 * time.Second)
 	queued := bench.ModeRun{Mode: modeQueued, Levels: []loadtest.Metrics{slower}}
@@ -37,13 +38,14 @@ func TestServedMetrics(t *testing.T) {
 	}{
 		{"every mode", []bench.ModeRun{std, clu, queued}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusterSpeedup: 0.8, MetricClusterSmallBurst: 1.2, MetricQueuedOverhead: 1.25,
-			MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
+			MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5, MetricClusterKeepAlive: 0.2,
 		}},
 		{"no queued", []bench.ModeRun{std, clu}, map[string]float64{
 			MetricClusterSpeedup: 0.8, MetricQueuedOverhead: math.NaN(),
 		}},
 		{"no cluster", []bench.ModeRun{std}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
+			MetricClusterKeepAlive: math.NaN(),
 		}},
 		{"nothing", nil, map[string]float64{
 			MetricStandardEff: math.NaN(), MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: math.NaN(), MetricPeakRSSPerJobPeak: math.NaN(),

@@ -62,7 +62,7 @@ func Rerender(dir string) (*bench.Summary, error) {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
-		sum.Levels = old.Levels
+		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.Calibration = old.Calibration
 	}
 
@@ -118,6 +118,11 @@ func Rerender(dir string) (*bench.Summary, error) {
 				sum.Levels = append(sum.Levels, l.Level)
 			}
 		}
+		for i, k := range run.KeepAlive {
+			if run.KeepAlive[i], err = rerenderKeepAlive(modeDir, k); err != nil {
+				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
+			}
+		}
 		if err := loadtest.WriteJSON(filepath.Join(modeDir, bench.FileMode), run); err != nil {
 			return nil, err
 		}
@@ -141,15 +146,24 @@ func durations(ds []loadtest.Duration) []time.Duration {
 // ratio when every request succeeds; a mode that fails fast gains nothing); 0
 // if unknown.
 func speedup(sum *bench.Summary, m loadtest.Metrics) float64 {
+	return overStandard(sum, m.Throughput, func(std bench.ModeRun) (float64, bool) {
+		l, ok := std.Level(m.Level)
+		return l.Throughput, ok
+	})
+}
+
+// overStandard is throughput over the figure get takes from standard's run;
+// 0 if unknown.
+func overStandard(sum *bench.Summary, throughput float64, get func(bench.ModeRun) (float64, bool)) float64 {
 	std, ok := sum.Mode(bench.CalibrationMode)
 	if !ok {
 		return 0
 	}
-	s, ok := std.Level(m.Level)
-	if !ok || s.Throughput <= 0 {
+	s, ok := get(std)
+	if !ok || s <= 0 {
 		return 0
 	}
-	return m.Throughput / s.Throughput
+	return throughput / s
 }
 
 // RenderMarkdown renders the run as summary.md; plots are the plot files to
@@ -239,6 +253,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 		"held together during the burst (sampled every 100 ms). timeout: the client timeout of the burst.\n")
 	b.WriteString("- Each mode's folder holds, per level, the raw results (`burst-N.bin`, open with `vegeta report` or `vegeta plot`), " +
 		"vegeta's text and JSON reports, the HDR histogram (`.hdr.txt`), our metrics (`.metrics.json`) and the server's log.\n")
+	writeKeepAlive(&b, sum)
 	var problems []string
 	for _, m := range sum.Modes {
 		for _, p := range m.Problems {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/loadtest"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
@@ -28,6 +29,7 @@ func fakeRun(t *testing.T, modes ...string) (string, *bench.Summary) {
 	sum, err := bench.Run(context.Background(), bench.Config{
 		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,
 		Levels: []int{4, 10}, Warmups: 2, Cores: 2, StopTimeout: 5 * time.Second,
+		Clients: []int{2}, ClientsDuration: 300 * time.Millisecond,
 		ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
 	})
 	if err != nil {
@@ -48,7 +50,8 @@ func TestWriteRerenderCompare(t *testing.T) {
 	}
 	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
 	for _, want := range []string{"| standard | 10 | 10 |", "| clustered |", "vegeta measures from the send",
-		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped"} {
+		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped",
+		"## Keep-alive clients", "| standard | 2 | 300ms |", "fairness = the fewest answers"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
@@ -73,6 +76,12 @@ func TestWriteRerenderCompare(t *testing.T) {
 				t.Errorf("%s n=%d: rerendered metrics differ:\n %+v\n %+v", m.Mode, l.Level, l2, l)
 			}
 		}
+		for _, k := range m.KeepAlive {
+			k2, _ := m2.Clients(k.Clients)
+			if k2.Answers != k.Answers || k2.Starved != k.Starved || k2.Latency != k.Latency {
+				t.Errorf("%s clients=%d: rerendered keep-alive metrics differ:\n %+v\n %+v", m.Mode, k.Clients, k2, k)
+			}
+		}
 	}
 
 	// A run against itself has ratios of 1.
@@ -83,6 +92,33 @@ func TestWriteRerenderCompare(t *testing.T) {
 	cmp := RenderCompare(a, a)
 	if !strings.Contains(cmp, "| shared | 10 |") || !strings.Contains(cmp, "| 1.00 |") {
 		t.Errorf("comparison:\n%s", cmp)
+	}
+}
+
+func TestKeepAliveTable(t *testing.T) {
+	ka := func(c int, throughput float64, answers ...int) loadtest.KeepAliveMetrics {
+		m := loadtest.KeepAliveMetrics{Clients: c, Throughput: throughput, Duration: loadtest.Duration(10 * time.Second)}
+		for i, a := range answers {
+			m.Answers += a
+			m.PerClientStats = append(m.PerClientStats, loadtest.ClientStats{Client: i, Answers: a})
+			if a == 0 {
+				m.Starved++
+			}
+		}
+		return m
+	}
+	sum := &bench.Summary{Run: "x", Modes: []bench.ModeRun{
+		{Mode: "standard", KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 10, 3, 3, 4)}},
+		{Mode: "shared", KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 18, 9, 9, 0)}},
+	}}
+	md := RenderMarkdown(sum, nil)
+	for _, want := range []string{"| standard | 3 | 10s | 10 | 10.00 | 1.00× |", "| shared | 3 | 10s | 18 | 18.00 | 1.80× |", "| 0–9 | 1 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if md := RenderMarkdown(&bench.Summary{Run: "y"}, nil); strings.Contains(md, "Keep-alive") {
+		t.Errorf("a run without keep-alive clients has their section:\n%s", md)
 	}
 }
 
@@ -107,6 +143,26 @@ func TestRerenderOldRunTakesStandardsS(t *testing.T) {
 	for _, l := range clu.Levels {
 		if l.Calibration != std.Calibration {
 			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, l.Calibration, std.Calibration)
+		}
+	}
+}
+
+func TestRenderCrossCheck(t *testing.T) {
+	cc := &bench.CrossCheck{Clients: 10, Duration: loadtest.Duration(10 * time.Second), Image: "photo-1mp.jpg", Rows: []bench.CrossRow{
+		{Mode: "shared",
+			Autocannon: &bench.Autocannon{ClientFigures: bench.ClientFigures{Answers: 181, Throughput: 18.1, P50: 112, P99: 130, NeverAnswered: 8, PerClient: []int{0, 0, 0, 0, 0, 0, 0, 0, 90, 91}}},
+			Flipbench:  &bench.ClientFigures{Answers: 179, Throughput: 17.9, P50: 110, P99: 128, NeverAnswered: 8, PerClient: []int{0, 0, 0, 0, 0, 0, 0, 0, 89, 90}}},
+		{Mode: "standard", AutocannonSkipped: "node is not on the PATH", Flipbench: &bench.ClientFigures{Answers: 99, Throughput: 9.9, PerClient: []int{9, 10}}},
+		{Mode: "node-standard", Skipped: "node is not on the PATH"},
+	}}
+	md := RenderCrossCheck(cc)
+	for _, want := range []string{
+		"| shared | 181 / 179 | 18.1 / 17.9 | 112 / 110 | 130 / 128 | 8 / 8 | 0–91 / 0–90 |",
+		"| standard | – / 99 |", "- standard: autocannon did not run: node is not on the PATH",
+		"| node-standard | skipped: node is not on the PATH |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cross-check lacks %q:\n%s", want, md)
 		}
 	}
 }

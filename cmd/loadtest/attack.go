@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,7 +23,12 @@ own connection, and waits for every answer. With -rate, sends -rate requests per
 second for -duration instead (vegeta's constant pacer: an open model, requests
 are due on schedule whatever the answers). Only loopback URLs (127.0.0.0/8, ::1,
 localhost) are allowed unless -remote says the target is another machine on
-purpose; to load one server from several hosts, run attack with -out on each
+purpose. With -clients C, runs C keep-alive clients instead, the load shape
+autocannon and wrk make: each client sends its requests back to back on one
+persistent connection (the next when the last answer came), for -duration or
+-requests per client; it reports per client answers, errors and latency, the
+fairness (fewest answers of a client / most) and the clients starved (none).
+To load one server from several hosts, run attack to load one server from several hosts, run attack with -out on each
 and merge the .bin files with loadtest report.
 
 Prints vegeta's text report and our metrics (first/median/p90/p99/last latency,
@@ -33,7 +39,9 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		remote      = fs.Bool("remote", false, "allow a target that is not loopback: you are about to load another machine")
 		n           = fs.Int("n", 10, "burst size: requests sent at once")
 		rate        = fs.Int("rate", 0, "sustained mode: requests per second (instead of -n)")
-		duration    = fs.Duration("duration", 0, "sustained mode: how long to send at -rate, e.g. 30s")
+		duration    = fs.Duration("duration", 0, "how long to send at -rate, or how long the -clients send, e.g. 30s")
+		clients     = fs.Int("clients", 0, "keep-alive mode: `C` clients, each sending back to back on one persistent connection (instead of -n)")
+		requests    = fs.Int("requests", 0, "keep-alive mode: requests each of the -clients sends (instead of -duration; a client never answered waits out -timeout)")
 		method      = fs.String("method", http.MethodPost, "HTTP method")
 		bodyFile    = fs.String("body", "", "`file` to send as the request body (e.g. an image); none by default")
 		contentType = fs.String("content-type", "", "Content-Type header for -body (e.g. image/jpeg)")
@@ -50,8 +58,17 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 			return usagef("unexpected arguments %q", args)
 		case set["rate"] && set["n"]:
 			return usagef("-n and -rate exclude each other: a burst or a sustained rate")
-		case set["duration"] && !set["rate"]:
-			return usagef("-duration needs -rate")
+		case set["clients"] && (set["n"] || set["rate"]):
+			return usagef("-clients excludes -n and -rate: keep-alive clients, a burst or a sustained rate")
+		case set["duration"] && !set["rate"] && !set["clients"]:
+			return usagef("-duration needs -rate or -clients")
+		case set["requests"] && !set["clients"]:
+			return usagef("-requests needs -clients")
+		case set["clients"]:
+			l := loadtest.Closed{Clients: *clients, Duration: *duration, Requests: *requests}
+			if err := l.Validate(); err != nil {
+				return usagef("-clients: %v (give -duration or -requests)", err)
+			}
 		case *rate < 0:
 			return usagef("-rate %d: must be positive", *rate)
 		case set["rate"] && *rate == 0:
@@ -86,6 +103,10 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 			tgt.Header.Set("Content-Type", *contentType)
 		}
 
+		if set["clients"] {
+			l := loadtest.Closed{Clients: *clients, Duration: *duration, Requests: *requests}
+			return keepAlive(ctx, stdout, stderr, tgt, l, *out, *format, opts)
+		}
 		var (
 			rs   vegeta.Results
 			err  error
@@ -118,6 +139,54 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		}
 		return err
 	}}
+}
+
+// keepAlive runs the keep-alive clients of l at tgt, writes their files into
+// out (when set) and prints the report.
+func keepAlive(ctx context.Context, stdout, stderr io.Writer, tgt vegeta.Target, l loadtest.Closed, out, format string, opts []loadtest.Option) error {
+	name := loadtest.KeepAliveName(l.Clients)
+	fmt.Fprintf(stderr, "attack: %s at %s\n", l, tgt.URL)
+	rs, err := loadtest.KeepAlive(ctx, tgt, l, append(opts, loadtest.WithName(name))...)
+	if err != nil && len(rs) == 0 {
+		return err
+	}
+	m := loadtest.ComputeKeepAlive(rs, l)
+	if out != "" {
+		if werr := loadtest.WriteKeepAlive(out, name, rs, m); werr != nil {
+			return werr
+		}
+		fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", out, name)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return errors.Join(err, enc.Encode(m))
+	}
+	if rerr := vegeta.NewTextReporter(loadtest.VegetaMetrics(rs)).Report(stdout); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	printKeepAlive(stdout, m)
+	return err
+}
+
+// printKeepAlive prints a keep-alive run's metrics for people.
+func printKeepAlive(w io.Writer, m loadtest.KeepAliveMetrics) {
+	fmt.Fprintf(w, "\nflipbench keep-alive metrics (%d clients, each on one persistent connection)\n", m.Clients)
+	fmt.Fprintf(w, "  answers        %d in %s, %.2f answers/s; %d errors, %d unfinished at the end, status codes %s\n",
+		m.Answers, m.Elapsed, m.Throughput, m.Errors, m.Unfinished, loadtest.FormatCounts(m.StatusCode))
+	fmt.Fprintf(w, "  latency        p50 %s, p99 %s, max %s (answered requests only)\n", m.Latency.Median, m.Latency.P99, m.Latency.Max)
+	fmt.Fprintf(w, "  fairness       %.2f (fewest answers of a client / most: %s), %d of %d clients starved (no answer)\n",
+		m.Fairness, m.AnswerRange(), m.Starved, m.Clients)
+	if m.Closes > 0 {
+		fmt.Fprintf(w, "  reconnects     %d answers closed their connection\n", m.Closes)
+	}
+	if len(m.Workers) > 0 {
+		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
+	}
+	fmt.Fprintf(w, "  per client     answers  errors  unfinished  p50        p99\n")
+	for _, s := range m.PerClientStats {
+		fmt.Fprintf(w, "  %10d     %7d  %6d  %10d  %-9s  %s\n", s.Client, s.Answers, s.Errors, s.Unfinished, s.Latency.Median, s.Latency.P99)
+	}
 }
 
 // printAttack prints an attack's reports in the chosen format.

@@ -36,6 +36,13 @@ a burst of 10 on standard after its warm-up (standard runs first; when it is not
 asked for, only that runs). Every mode's ideal makespan, ceil(N / capacity) x S,
 is counted in it.
 
+After a mode's bursts come its keep-alive clients (-clients): C clients, each
+sending its requests back to back on one persistent connection, the load shape
+autocannon, wrk and browsers behind a proxy make, for -clients-duration (by
+default 3 rounds of a fair server: 3 x ceil(C / capacity) x S, 3 s to 5 min).
+summary.md gives their throughput, p50, p99, fairness (fewest answers of a
+client / most) and the clients starved (never answered).
+
 Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and
 keeps what was written. Exit code 1 if a server misbehaved.
@@ -56,7 +63,9 @@ for this workload).`, modeTable()), stderr)
 		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
 		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
 		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
-		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" (explicit -image/-levels win); a few minutes at most")
+		clients    = fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none")
+		clientsDur = fs.Duration("clients-duration", 0, "how long each keep-alive run lasts (0: 3 rounds of a fair server, 3 x ceil(C / capacity) x S, 3s to 5m)")
+		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" -clients "+joinInts(bench.QuickClients())+" (explicit -image/-levels/-clients win); a few minutes at most")
 		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
 		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
@@ -79,6 +88,9 @@ for this workload).`, modeTable()), stderr)
 			if !set["levels"] {
 				*levels = joinInts(bench.QuickLevels())
 			}
+			if !set["clients"] {
+				*clients = joinInts(bench.QuickClients())
+			}
 			if !set["step"] {
 				*step = time.Second
 			}
@@ -99,6 +111,13 @@ for this workload).`, modeTable()), stderr)
 		levelList, err := bench.ParseLevels(*levels)
 		if err != nil {
 			return usagef("-levels: %v", err)
+		}
+		clientList, err := bench.ParseClients(*clients)
+		if err != nil {
+			return usagef("-clients: %v", err)
+		}
+		if *clientsDur < 0 {
+			return usagef("-clients-duration %s: cannot be negative", *clientsDur)
 		}
 		if err := sf.check(); err != nil {
 			return err
@@ -153,6 +172,7 @@ for this workload).`, modeTable()), stderr)
 		start := time.Now()
 		cfg := bench.Config{
 			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
+			Clients: clientList, ClientsDuration: *clientsDur,
 			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
 			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
 			MaxRSS: budget, Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
@@ -186,7 +206,7 @@ const (
 // other one.
 func checkWorkload(workload string, set map[string]bool) error {
 	only := map[string][]string{
-		workloadFlip:  {"levels", "warmups", "max-rss"},
+		workloadFlip:  {"levels", "warmups", "max-rss", "clients", "clients-duration"},
 		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
 	}
 	if _, ok := only[workload]; !ok {

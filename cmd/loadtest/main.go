@@ -10,6 +10,7 @@
 //	loadtest report  [flags] RUN      re-render a run's summary and plots
 //	loadtest report  [flags] F.bin..  merge the results of several load hosts
 //	loadtest compare [flags] A B      two runs side by side with ratios
+//	loadtest crosscheck [flags]       autocannon beside our keep-alive clients, per mode
 //
 // Run "loadtest COMMAND -h" for a command's flags.
 package main
@@ -56,11 +57,12 @@ func main() {
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(io.Writer, io.Writer) command{
-		"attack":  attackCmd,
-		"bench":   benchCmd,
-		"balance": balanceCmd,
-		"report":  reportCmd,
-		"compare": compareCmd,
+		"attack":     attackCmd,
+		"bench":      benchCmd,
+		"balance":    balanceCmd,
+		"report":     reportCmd,
+		"compare":    compareCmd,
+		"crosscheck": crosscheckCmd,
 	}
 	if len(args) == 0 {
 		mainUsage(stderr)
@@ -108,7 +110,8 @@ func mainUsage(w io.Writer) {
 
 Usage:
   loadtest attack  [flags]        fire one burst of N concurrent POSTs (or a
-                                  sustained -rate for -duration) at a loopback URL
+                                  sustained -rate for -duration, or -clients C
+                                  keep-alive clients) at a loopback URL
                                   (another machine only with -remote)
   loadtest bench   [flags]        start each server mode from bin/, fire bursts of
                                   10, 100 and 1000, and write a run folder
@@ -121,15 +124,19 @@ Usage:
                                   merge the results files of several load hosts
                                   into one attack's report
   loadtest compare [flags] A B    put two runs side by side with ratios B/A
+  loadtest crosscheck [flags]     per mode, autocannon and our keep-alive clients
+                                  with the same clients, duration and photo
 
 Examples:
   loadtest attack -url http://127.0.0.1:3000/flip -n 10
+  loadtest attack -url http://127.0.0.1:3000/flip -clients 10 -duration 10s
   loadtest bench -quick
   loadtest bench -modes standard,threaded -levels 10,100 -out results/mine
   loadtest bench -workload hello -step 2s -out results/hello
   loadtest balance -image testdata/photo-1mp.jpg -runs 20 -sizes 10,20
   loadtest balance -target hello -workers 8 -sizes 100 -out results/balance-hello
   loadtest compare results/reference-2core results/latest
+  loadtest crosscheck -clients 10 -duration 10s
 
 Run 'loadtest COMMAND -h' for a command's flags.
 `)

@@ -68,6 +68,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"balance", "-h"}, exitOK, "reuseport  mode clustered"},
 		{[]string{"bench", "-h"}, exitOK, "-workload hello measures the dispatch cost"},
 		{[]string{"compare", "-h"}, exitOK, "Usage: loadtest compare"},
+		{[]string{"crosscheck", "-h"}, exitOK, "Checks the project's keep-alive clients against autocannon"},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stdout+stderr, tc.output) {
@@ -95,6 +96,11 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"attack", "-rate", "0", "-duration", "1s"}, "-rate 0: must be positive"},
 		{[]string{"attack", "-duration", "1s"}, "-duration needs -rate"},
 		{[]string{"attack", "-timeout", "0s"}, "-timeout 0s: must be positive"},
+		{[]string{"attack", "-clients", "3", "-n", "5", "-duration", "1s"}, "-clients excludes -n and -rate"},
+		{[]string{"attack", "-clients", "3"}, "-clients: keep-alive clients need a duration or a request count"},
+		{[]string{"attack", "-clients", "3", "-duration", "1s", "-requests", "2"}, "not both"},
+		{[]string{"attack", "-clients", "0", "-requests", "2"}, "0 keep-alive clients"},
+		{[]string{"attack", "-requests", "2"}, "-requests needs -clients"},
 		{[]string{"attack", "-format", "xml"}, `-format "xml"`},
 		{[]string{"attack", "extra"}, "unexpected arguments"},
 		{[]string{"bench", "-levels", "10,ten", "-image", img}, `-levels: level "ten" is not a whole number`},
@@ -108,6 +114,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "now"}, "unexpected arguments"},
 		{[]string{"bench", "-image", img, "-workload", "tea"}, `-workload "tea": want flip or hello`},
 		{[]string{"bench", "-image", img, "-step", "1s"}, "-step is for -workload hello, not flip"},
+		{[]string{"bench", "-image", img, "-clients", "10,x"}, `-clients: client count "x" is not a whole number`},
+		{[]string{"bench", "-image", img, "-clients-duration", "-1s"}, "-clients-duration -1s: cannot be negative"},
+		{[]string{"bench", "-image", img, "-workload", "hello", "-clients", "10"}, "-clients is for -workload flip, not hello"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-levels", "10"}, "-levels is for -workload flip, not hello"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-factor", "1"}, "-rate-factor 1: must be above 1"},
 		{[]string{"bench", "-image", img, "-workload", "hello", "-rate-start", "0"}, "-rate-start 0: must be positive"},
@@ -123,6 +132,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"balance", "-image", img, "-workers", "-1"}, "-workers -1: cannot be negative"},
 		{[]string{"balance", "-image", filepath.Join(t.TempDir(), "none.jpg")}, "-image:"},
 		{[]string{"balance", "-image", img, "again"}, "unexpected arguments"},
+		{[]string{"crosscheck", "-duration", "1500ms"}, "-duration 1.5s: want whole seconds"},
+		{[]string{"crosscheck", "-clients", "0"}, "-clients 0: need at least 1"},
+		{[]string{"crosscheck", "-modes", "forked"}, `-modes: unknown mode "forked"`},
 		{[]string{"report"}, "want one run folder"},
 		{[]string{"compare", "a"}, "want two run folders"},
 	} {
@@ -166,6 +178,33 @@ func TestAttackBurst(t *testing.T) {
 	}
 }
 
+func TestAttackKeepAlive(t *testing.T) {
+	srv := flipServer(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "attack", "-url", srv.URL+"/flip", "-clients", "3", "-requests", "2", "-out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"[total, rate, throughput]         6,", "fairness       1.00 (fewest answers of a client / most: 2–2), 0 of 3 clients starved", "per worker     42:6"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	rs, err := loadtest.ReadResults(filepath.Join(out, "keepalive-3.bin"))
+	if err != nil || len(rs) != 6 {
+		t.Errorf("read back %d results, %v; want 6", len(rs), err)
+	}
+
+	code, stdout, stderr = runCLI(t, "attack", "-url", srv.URL+"/flip", "-clients", "2", "-duration", "200ms", "-format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var m loadtest.KeepAliveMetrics
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil || m.Clients != 2 || m.Answers == 0 || len(m.PerClientStats) != 2 {
+		t.Errorf("json output %+v, %v; want 2 clients with answers", m, err)
+	}
+}
+
 func TestAttackSustainedAndErrors(t *testing.T) {
 	srv := flipServer(t)
 	code, stdout, stderr := runCLI(t, "attack", "-url", srv.URL+"/flip", "-rate", "20", "-duration", "300ms", "-format", "json")
@@ -191,16 +230,16 @@ func TestBenchReportCompare(t *testing.T) {
 	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
-		"-warmups", "1", "-cpus", "2", "-progress", "off")
+		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off")
 	if code != exitOK {
 		t.Fatalf("bench: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"skip clustered", "skip shared", "standard n=5: 5/5 ok", "threaded: stopped cleanly"} {
+	for _, want := range []string{"skip clustered", "skip shared", "standard n=5: 5/5 ok", "threaded clients=2:", "threaded: stopped cleanly"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("bench log lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(stdout, "| threaded | 5 | 5 |") {
+	if !strings.Contains(stdout, "| threaded | 5 | 5 |") || !strings.Contains(stdout, "| threaded | 2 | 300ms |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
 	var env bench.Env

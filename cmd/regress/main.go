@@ -53,6 +53,8 @@ Measures, on the small photo:
   queued_over_shared_makespan           queued's makespan at -speedup-burst over the shared cluster's
   http_overhead                         latency / server job time at concurrency 1
   standard_rss_burst_over_one_job       standard's peak RSS after -rss-burst / after warm-up
+  cluster_keepalive_served_share        share of -keepalive-clients keep-alive clients the shared
+                                        cluster answered at least once (1: none starved)
 takes the median of -runs served runs, prints a table against -baseline and exits
 1 if any metric is worse than its tolerance allows (2 for bad flags).
 
@@ -73,6 +75,7 @@ Flags:
 		speedupBurst = fs.Int("speedup-burst", 100, "burst for the cluster's speedup")
 		smallBurst   = fs.Int("small-burst", 20, "burst for the cluster's makespan over the ideal")
 		rssBurst     = fs.Int("rss-burst", 100, "burst for the peak RSS")
+		kaClients    = fs.Int("keepalive-clients", 10, "keep-alive clients loading the cluster (each on one persistent connection)")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
 		queuedArgs   = fs.String("queued-args", "", "extra flags for the queued front, space-separated (\"--workers=1\" injects a front short of workers)")
 		clusterArgs  = fs.String("cluster-args", "", "extra flags for the cluster, space-separated (\"-workers 1\" injects a cluster short of workers, \"-balance none\" one without its gate)")
@@ -96,6 +99,9 @@ Flags:
 	case *cores < 1:
 		fmt.Fprintln(stderr, "regress: -cores must be at least 1")
 		return exitUsage
+	case *kaClients < 2:
+		fmt.Fprintln(stderr, "regress: -keepalive-clients must be at least 2")
+		return exitUsage
 	}
 	var base regress.Baseline
 	if !*write {
@@ -109,7 +115,7 @@ Flags:
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
+		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
 		Log: stderr, JobBenchPkg: "./job",
 	}
 	now, samples, err := regress.Measure(ctx, cfg)

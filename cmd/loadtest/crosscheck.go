@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/report"
+)
+
+func crosscheckCmd(stdout, stderr io.Writer) command {
+	fs := newFlagSet("crosscheck", `Usage: loadtest crosscheck [flags]
+
+Checks the project's keep-alive clients against autocannon, a load tool nobody
+here wrote. For each mode it starts the server as bench does, warms it up, runs
+autocannon (nodeapp/crosscheck.js: autocannon -m POST -c C -d D, with its
+answers counted per connection), sends one request to let the queue drain, runs
+the project's C keep-alive clients for the same D, stops the server, and prints
+both side by side: answers, answers/s, p50, p99, and clients never answered.
+Where node or autocannon is missing (make build installs it with npm ci), it
+says so in one line and runs the project's clients alone.
+
+Writes crosscheck.md, crosscheck.json and per mode the server log,
+autocannon.json and the keep-alive files into -out.`, stderr)
+	var (
+		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
+		nodeApp      = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the Node app, with autocannon installed")
+		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
+		modes        = fs.String("modes", strings.Join(bench.ModeNames(), ","), "comma-separated modes to check")
+		clients      = fs.Int("clients", bench.DefaultCrossClients, "keep-alive clients (autocannon's connections)")
+		duration     = fs.Duration("duration", bench.DefaultCrossDuration, "how long each client runs, in whole seconds")
+		out          = fs.String("out", bench.DefaultCrossOut, "`folder` to write into")
+		cpus         = fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by")
+		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode")
+		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
+		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM")
+	)
+	return command{fs: fs, run: func(ctx context.Context, args []string) error {
+		switch {
+		case len(args) > 0:
+			return usagef("unexpected arguments %q", args)
+		case *clients < 1:
+			return usagef("-clients %d: need at least 1", *clients)
+		case *duration < time.Second || *duration%time.Second != 0:
+			return usagef("-duration %s: want whole seconds, at least 1s (autocannon's -d)", *duration)
+		case *warmups < 1 || *cpus < 1:
+			return usagef("-warmups and -cpus need at least 1")
+		}
+		modeList, err := bench.ParseModes(*modes)
+		if err != nil {
+			return usagef("-modes: %v", err)
+		}
+		if _, err := os.Stat(*image); err != nil {
+			return usagef("-image: %v", err)
+		}
+		start := time.Now()
+		cc, err := bench.RunCrossCheck(ctx, bench.CrossConfig{
+			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out,
+			Clients: *clients, Duration: *duration, Warmups: *warmups, Cores: *cpus,
+			StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
+		})
+		if cc == nil {
+			return err
+		}
+		md := report.RenderCrossCheck(cc)
+		if werr := os.WriteFile(filepath.Join(*out, "crosscheck.md"), []byte(md), 0o644); werr != nil && err == nil {
+			err = fmt.Errorf("write crosscheck.md: %w", werr)
+		}
+		fmt.Fprintf(stderr, "crosscheck: %s in %s\n", doneWord(err), time.Since(start).Round(time.Second))
+		_, _ = io.WriteString(stdout, md)
+		return err
+	}}
+}
