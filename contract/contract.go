@@ -159,6 +159,7 @@ const (
 	FlagShutdownTimeout = "shutdown-timeout"
 
 	FlagProcs   = "procs"   // cmd/standard: GOMAXPROCS
+	FlagEngine  = "engine"  // cmd/standard, cmd/clustered: the image library (imaging, vips); nodeapp: jimp, sharp
 	FlagWorkers = "workers" // clusters: worker processes
 	FlagBalance = "balance" // cmd/clustered: how connections reach workers
 	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers

@@ -46,20 +46,31 @@ type picture interface {
 	close()
 }
 
-// ParseEngine returns the engine called name; an engine this build lacks is an error
-// that says how to build it in.
-func ParseEngine(name string) (Engine, error) {
+// CheckEngine says whether this build has the engine called name ("" is imaging),
+// without starting it: a cluster's master checks, its workers start the engine.
+func CheckEngine(name string) error {
 	switch name {
 	case EngineImaging, "":
-		return Engine{}, nil
+		return nil
 	case EngineVips:
-		c, err := newVips()
-		if err != nil {
-			return Engine{}, fmt.Errorf("engine %s: %w", name, err)
+		if !vipsInBuild {
+			return fmt.Errorf("engine %s: this binary was built without libvips (build with -tags flipbench_vips and libvips-dev installed; make build does when pkg-config finds vips)", name)
 		}
-		return Engine{c: c}, nil
+		return nil
 	}
-	return Engine{}, fmt.Errorf("unknown engine %q (known: %s)", name, strings.Join(EngineNames(), ", "))
+	return fmt.Errorf("unknown engine %q (known: %s)", name, strings.Join(EngineNames(), ", "))
+}
+
+// ParseEngine returns the engine called name ("" is imaging), started; an engine this
+// build lacks is an error that says how to build it in.
+func ParseEngine(name string) (Engine, error) {
+	if err := CheckEngine(name); err != nil {
+		return Engine{}, err
+	}
+	if name == EngineVips {
+		return Engine{c: newVips()}, nil
+	}
+	return Engine{}, nil
 }
 
 func (e Engine) codec() codec {

@@ -2,9 +2,8 @@
 
 package job
 
-import "errors"
+// vipsInBuild is false: this build has no libvips (see engine_vips.go).
+const vipsInBuild = false
 
-// newVips says how to get the libvips engine: this build does not have it.
-func newVips() (codec, error) {
-	return nil, errors.New("this binary was built without libvips (build with -tags flipbench_vips and libvips-dev installed; make build does when pkg-config finds vips)")
-}
+// newVips is never called in this build: CheckEngine refuses the engine first.
+func newVips() codec { panic("job: libvips engine started in a build without it") }

@@ -112,6 +112,7 @@ func defaultLimits() map[string]Limit {
 		MetricQueuedOverhead:    {Tolerance: 0.30, Better: Lower, About: "queued (front, embedded NATS, local workers) / shared makespan at a burst of 100, in one run"},
 		MetricHTTPOverhead:      {Tolerance: 0.50, Better: Lower, About: "request latency / server job time at concurrency 1"},
 		MetricPeakRSSPerJobPeak: {Tolerance: 0.50, Better: Lower, About: "standard's peak RSS after a burst of 100 / after one job at a time"},
+		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
 	}
 }
 

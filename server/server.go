@@ -50,6 +50,7 @@ type Config struct {
 	MaxBody         int64         // upload limit in bytes; 0 is contract.DefaultMaxBody
 	MaxPixels       int           // pixel limit; 0 is job.DefaultMaxPixels
 	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
+	Engine          job.Engine    // the image library of local jobs; the zero Engine is imaging
 	ShutdownTimeout time.Duration // 0 waits for every accepted request
 	Logger          *slog.Logger  // nil discards
 	// Jobs runs the jobs; nil runs them in this process on Image, Capacity at
