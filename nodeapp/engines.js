@@ -56,7 +56,10 @@ function sharpEngine() {
     capacity: () => poolSize(),
     async flipInPlace(file) {
       // sharp refuses to write the file it reads; like Jimp, encode to memory, then write.
-      const jpeg = await sharp(file).flip().jpeg({ quality: JPEG_QUALITY }).toBuffer();
+      // optimiseCoding off: the other engines write standard Huffman tables, and sharp's
+      // default second pass doubled the job here (421 ms of CPU against 210 ms on the
+      // 6.7 MB photo, for a file 4.7 % smaller). Quality and 4:2:0 chroma as the others.
+      const jpeg = await sharp(file).flip().jpeg({ quality: JPEG_QUALITY, optimiseCoding: false }).toBuffer();
       await fsp.writeFile(file, jpeg);
     },
   };
