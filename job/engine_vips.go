@@ -11,10 +11,15 @@ import (
 	"github.com/davidbyttow/govips/v2/vips"
 )
 
-// vipsCodec is libvips through govips. libvips is set up once per process: one
-// thread per image, so a job slot is a core as it is
-// for imaging, and no operation cache, because every job decodes new bytes and a
-// cache would never hit, only hold decoded images.
+// vipsCodec is libvips through govips. govips rather than bimg: it takes libvips'
+// settings in code (threads, cache) and gives single operations (load with fail on
+// error, flip, JPEG export with its subsampling), where bimg takes its thread count
+// from VIPS_CONCURRENCY (1 when unset) and runs every call through its resize
+// pipeline, which rotates by EXIF orientation unless told not to.
+//
+// libvips is set up once per process: one thread per image, so a job slot is a core
+// as it is for imaging, and no operation cache, because every job decodes new bytes
+// and a cache would never hit, only hold decoded images.
 type vipsCodec struct{}
 
 // startVips sets libvips up. libvips and govips' settings are process-wide, and
