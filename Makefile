@@ -14,7 +14,15 @@ NODE_OK     := $(if $(shell command -v node 2>/dev/null),$(if $(shell command -v
 NODE_MISSING := $(if $(shell command -v node 2>/dev/null),npm,node)
 NODEAPP_DEPS := nodeapp/node_modules/.package-lock.json
 
-.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node report compare crosscheck regress baseline regress-proof benchjob clean
+# The libvips engine (-engine vips) needs libvips-dev; with it, build also makes
+# bin/standard-vips and bin/clustered-vips (-tags flipbench_vips), test runs the engine
+# tests on them and lint checks the tagged files. The default binaries stay pure Go.
+VIPS_TAG  := flipbench_vips
+VIPS_OK   := $(shell pkg-config --exists vips 2>/dev/null && echo yes)
+VIPS_CMDS := standard clustered
+VIPS_PKGS := ./job ./cmd/standard ./cmd/clustered
+
+.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node bench-engines report compare crosscheck regress baseline regress-proof benchjob clean
 
 all: build
 
@@ -26,9 +34,19 @@ endif
 	@for c in $(CMDS); do \
 		if [ -d cmd/$$c ]; then $(GO) build -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; \
 	done
+ifeq ($(VIPS_OK),yes)
+	@for c in $(VIPS_CMDS); do $(GO) build -tags $(VIPS_TAG) -o $(BIN)/$$c-vips ./cmd/$$c || exit 1; done
+else
+	@echo "skipping the libvips binaries (bin/*-vips): pkg-config finds no vips (apt-get install libvips-dev)"
+endif
 
 test: nodeapp-deps
 	$(GO) test -race -count=1 ./...
+ifeq ($(VIPS_OK),yes)
+	GOFLAGS=-tags=$(VIPS_TAG) $(GO) test -race -count=1 $(VIPS_PKGS)
+else
+	@echo "skipping the libvips engine's tests: pkg-config finds no vips (apt-get install libvips-dev)"
+endif
 ifeq ($(NODE_OK),yes)
 	npm test --prefix nodeapp
 else
@@ -54,9 +72,15 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+ifeq ($(VIPS_OK),yes)
+	$(GO) vet -tags $(VIPS_TAG) $(VIPS_PKGS)
+endif
 
 staticcheck:
 	$(GO) tool staticcheck ./...
+ifeq ($(VIPS_OK),yes)
+	$(GO) tool staticcheck -tags $(VIPS_TAG) $(VIPS_PKGS)
+endif
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFlip -fuzztime $(FUZZTIME) ./job
@@ -75,11 +99,12 @@ report: build
 	$(BIN)/loadtest report $(OUT)
 
 # The article's own app beside Go on the full photo: Go standard and clustered, Node
-# standard and cluster, bursts of 10 and 100 (about 30 minutes: a Node job takes about
+# standard and cluster (Jimp), the same on sharp (and its cluster on one pool thread
+# per worker), bursts of 10 and 100 (about 30 minutes: a Node job takes about
 # 8 s and holds about 1 GB); then Node standard at 1000, which the memory guard stops.
 # Not in bench-quick: at N = 100 Node holds every job at once.
 bench-node: build
-	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster -levels 10,100 -clients 10 -out $(OUT)-node
+	$(BIN)/loadtest bench -modes standard,clustered,node-standard,node-cluster,node-sharp-standard,node-sharp-cluster,node-sharp-cluster-1t -levels 10,100 -clients 10 -out $(OUT)-node
 	$(BIN)/loadtest bench -modes node-standard -levels 1000 -clients none -out $(OUT)-node-guard
 
 # autocannon (nodeapp's devDependency) beside the project's keep-alive clients, every
@@ -90,6 +115,14 @@ DURATION ?= 10s
 IMAGE    ?= testdata/photo-1mp.jpg
 crosscheck: build
 	$(BIN)/loadtest crosscheck -clients $(CLIENTS) -duration $(DURATION) -image $(IMAGE)
+
+# The engines people would pick today beside the article's: imaging and libvips in Go,
+# Jimp and sharp in Node, one process and a cluster each, on the full photo at 10 and
+# 100. A mode whose binary or need is missing (bin/*-vips without libvips-dev, node) is
+# skipped with its reason. node-standard (Jimp) at 100 needs about 100 GB: the memory
+# guard stops it.
+bench-engines: build
+	$(BIN)/loadtest bench -modes standard,shared,vips-standard,vips-shared,node-standard,node-sharp-standard,node-sharp-cluster -levels 10,100 -out $(OUT)-engines
 
 # make compare A=results/reference-2core B=results/latest
 compare: build

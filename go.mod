@@ -3,6 +3,7 @@ module github.com/flipbench/flipbench
 go 1.26.8
 
 require (
+	github.com/davidbyttow/govips/v2 v2.16.0
 	github.com/disintegration/imaging v1.6.2
 	github.com/dustin/go-humanize v1.1.0
 	github.com/labstack/echo/v4 v4.16.0

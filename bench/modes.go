@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,6 +50,9 @@ type Mode struct {
 	// set, a program looked up on the PATH.
 	Program string
 	OnPath  bool
+	// Missing says how to get a Program that is not in Place.BinDir, when make
+	// build alone may not make it.
+	Missing string
 	// Args are the mode's own arguments; Run adds the common server flags
 	// (address, image, tmpdir) after them.
 	Args  func(Place) []string
@@ -71,9 +75,10 @@ func Modes() []Mode {
 			return []string{goFlag(contract.FlagWorkers, p.Cores), goFlag(contract.FlagBalance, balance)}
 		}
 	}
-	nodeScript := func(script string) func(Place) []string {
-		return func(p Place) []string { return []string{filepath.Join(p.NodeApp, script)} }
+	nodeScript := func(script string, flags ...string) func(Place) []string {
+		return func(p Place) []string { return append([]string{filepath.Join(p.NodeApp, script)}, flags...) }
 	}
+	vipsEngine, sharpEngine := contract.Arg(contract.FlagEngine, "vips"), contract.Arg(contract.FlagEngine, "sharp")
 	nodeInstalled := Need{What: "the Node app installed (make build runs npm ci)", Check: func(p Place) error {
 		if _, err := os.Stat(filepath.Join(p.NodeApp, "node_modules")); err != nil {
 			return fmt.Errorf("%s has no node_modules: run make build (npm ci) with node and npm on the PATH", p.NodeApp)
@@ -113,8 +118,30 @@ func Modes() []Mode {
 		{Name: "none", Family: FamilyGo, Program: "clustered",
 			About: "Node's SCHED_NONE in Go: one shared socket, every worker accepts whenever it can (no gate)",
 			Args:  cluster("none")},
+		// The engines people pick today: libvips in Go, sharp in Node. The palette
+		// wraps after ten modes, so this order keeps the colours apart within
+		// make bench-engines and make bench-node but for one pair each
+		// (vips-shared and shared, node-sharp-cluster-1t and standard).
+		{Name: "node-sharp-cluster-1t", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "node-sharp-cluster with UV_THREADPOOL_SIZE=1: one pool thread per worker, no oversubscription",
+			Args:  nodeScript("cluster.js", sharpEngine), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr", "UV_THREADPOOL_SIZE=1"}, Needs: []Need{nodeInstalled}},
+		{Name: "node-sharp-standard", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "the article's app on sharp (libvips), one Node process: jobs on libuv's pool (4 threads)",
+			Args:  nodeScript("standard.js", sharpEngine), Needs: []Need{nodeInstalled}},
+		{Name: "vips-standard", Family: FamilyGo, Program: "standard-vips", Missing: vipsMissing,
+			About: "standard on libvips (govips, one libvips thread per job)",
+			Args:  func(Place) []string { return []string{goFlag(contract.FlagProcs, 1), vipsEngine} }},
+		{Name: "vips-shared", Family: FamilyGo, Program: "clustered-vips", Missing: vipsMissing,
+			About: "shared on libvips: one worker process per core, one libvips thread per job",
+			Args:  func(p Place) []string { return append(cluster("shared")(p), vipsEngine) }},
+		{Name: "node-sharp-cluster", Family: FamilyNode, Program: "node", OnPath: true,
+			About: "the article's app on sharp and Node's cluster (SCHED_RR): one worker per core, each with libuv's pool of 4",
+			Args:  nodeScript("cluster.js", sharpEngine), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr"}, Needs: []Need{nodeInstalled}},
 	}
 }
+
+// vipsMissing says how to get the libvips binaries.
+const vipsMissing = "make build makes it when pkg-config finds libvips: apt-get install libvips-dev"
 
 // ModeNames returns the names of every mode, in report order.
 func ModeNames() []string {
@@ -177,7 +204,7 @@ func (m Mode) Command(p Place) (Spec, error) {
 		fi, err := os.Stat(s.Binary)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return s, fmt.Errorf("%s not found (build it with make build)", s.Binary)
+			return s, fmt.Errorf("%s not found (%s)", s.Binary, cmp.Or(m.Missing, "build it with make build"))
 		case err != nil:
 			return s, fmt.Errorf("%s: %w", s.Binary, err)
 		case fi.IsDir():

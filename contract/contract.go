@@ -161,6 +161,7 @@ const (
 	FlagIdleTimeout     = "idle-timeout"
 
 	FlagProcs   = "procs"   // cmd/standard: GOMAXPROCS
+	FlagEngine  = "engine"  // cmd/standard, cmd/clustered: the image library (imaging, vips); nodeapp: jimp, sharp
 	FlagWorkers = "workers" // clusters: worker processes
 	FlagBalance = "balance" // cmd/clustered: how connections reach workers
 	FlagGrace   = "grace"   // cmd/clustered: how long a stop waits for workers

@@ -31,6 +31,31 @@ func BenchmarkJob(b *testing.B) {
 	}
 }
 
+// BenchmarkEngineJob runs the article's job on the small photo on every engine of the
+// build. The gate divides libvips' time by imaging's, measured in the same go test
+// run (-tags flipbench_vips): a build whose libvips job got as slow as imaging's, a
+// fallback to the pure-Go path or libvips on the wrong settings, shows there.
+func BenchmarkEngineJob(b *testing.B) {
+	for _, name := range EngineNames() {
+		b.Run(name+"/photo-1mp", func(b *testing.B) {
+			e, err := ParseEngine(name)
+			if err != nil {
+				b.Skipf("engine %s not in this build: -tags flipbench_vips with libvips-dev installed", name)
+			}
+			r, err := e.NewRunner(smallPhoto, b.TempDir(), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			for b.Loop() {
+				if _, err := r.Run(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkJPEGFloor decodes and re-encodes the small photo with the standard
 // library alone, at the job's quality: the floor under any JPEG flip. The gate
 // divides BenchmarkJob's time by it, a ratio that carries across machines.

@@ -75,22 +75,12 @@ func Flip(r io.Reader, w io.Writer, maxPixels int) (string, error) {
 	return FlipBytes(data, w, maxPixels)
 }
 
-// FlipBytes is Flip on an image already in memory. The header is checked against
-// maxPixels (0 means DefaultMaxPixels) before the pixels are decoded, so a small
-// file that declares a huge image costs nothing.
+// FlipBytes is Flip on an image already in memory, with imaging (Engine.FlipBytes
+// picks another engine). The header is checked against maxPixels (0 means
+// DefaultMaxPixels) before the pixels are decoded, so a small file that declares a huge
+// image costs nothing.
 func FlipBytes(data []byte, w io.Writer, maxPixels int) (string, error) {
-	name, _, err := Check(data, maxPixels)
-	if err != nil {
-		return "", err
-	}
-	img, err := imaging.Decode(bytes.NewReader(data))
-	if err != nil {
-		return name, fmt.Errorf("%w: %v", ErrDecode, err)
-	}
-	if err := imaging.Encode(w, flipV(img), formats[name], imaging.JPEGQuality(JPEGQuality)); err != nil {
-		return name, fmt.Errorf("encode %s: %w", name, err)
-	}
-	return name, nil
+	return Engine{}.FlipBytes(data, w, maxPixels)
 }
 
 // flipV is imaging.FlipV, plus the wasted work a slowdown build injects.

@@ -43,51 +43,62 @@ func assertFlippedV(t *testing.T, got, want image.Image) {
 	}
 }
 
-func TestFlipPNGPixelExact(t *testing.T) {
-	src := pattern(37, 23)
-	var in bytes.Buffer
-	if err := png.Encode(&in, src); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	format, err := Flip(&in, &out, 0)
+// flipAs flips data with e into out and fails unless it succeeds in format.
+func flipAs(t *testing.T, e Engine, data []byte, out *bytes.Buffer, format string) {
+	t.Helper()
+	got, err := e.FlipBytes(data, out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if format != "png" {
-		t.Errorf("format: got %q, want png", format)
+	if got != format {
+		t.Errorf("format: got %q, want %s", got, format)
 	}
-	got, err := png.Decode(&out)
-	if err != nil {
-		t.Fatalf("output is not PNG: %v", err)
-	}
-	assertFlippedV(t, got, src)
 }
 
-func TestFlipGIF(t *testing.T) {
-	pal := image.NewPaletted(image.Rect(0, 0, 8, 6), color.Palette{color.Black, color.White, color.NRGBA{255, 0, 0, 255}})
-	for y := range 6 {
-		for x := range 8 {
-			pal.SetColorIndex(x, y, uint8((x*y+y)%3))
+func TestFlipPNGPixelExact(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		src := pattern(37, 23)
+		var in, out bytes.Buffer
+		if err := png.Encode(&in, src); err != nil {
+			t.Fatal(err)
 		}
-	}
-	var in bytes.Buffer
-	if err := gif.Encode(&in, pal, nil); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	format, err := Flip(&in, &out, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if format != "gif" {
-		t.Errorf("format: got %q, want gif", format)
-	}
-	got, err := gif.Decode(&out)
-	if err != nil {
-		t.Fatalf("output is not GIF: %v", err)
-	}
-	assertFlippedV(t, got, pal)
+		flipAs(t, e, in.Bytes(), &out, "png")
+		got, err := png.Decode(&out)
+		if err != nil {
+			t.Fatalf("output is not PNG: %v", err)
+		}
+		assertFlippedV(t, got, src)
+	})
+}
+
+// TestFlipGIF: an animated GIF comes back as its first frame, flipped.
+func TestFlipGIF(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		pal := color.Palette{color.Black, color.White, color.NRGBA{255, 0, 0, 255}}
+		frame := func(shift int) *image.Paletted {
+			p := image.NewPaletted(image.Rect(0, 0, 8, 6), pal)
+			for y := range 6 {
+				for x := range 8 {
+					p.SetColorIndex(x, y, uint8((x*y+y+shift)%3))
+				}
+			}
+			return p
+		}
+		anim := &gif.GIF{Image: []*image.Paletted{frame(0), frame(1)}, Delay: []int{10, 10}}
+		var in, out bytes.Buffer
+		if err := gif.EncodeAll(&in, anim); err != nil {
+			t.Fatal(err)
+		}
+		flipAs(t, e, in.Bytes(), &out, "gif")
+		got, err := gif.DecodeAll(&out)
+		if err != nil {
+			t.Fatalf("output is not GIF: %v", err)
+		}
+		if len(got.Image) != 1 {
+			t.Errorf("frames: got %d, want the first only", len(got.Image))
+		}
+		assertFlippedV(t, got.Image[0], anim.Image[0])
+	})
 }
 
 func TestFlipJPEGMatchesImaging(t *testing.T) {
@@ -114,6 +125,8 @@ func TestFlipJPEGMatchesImaging(t *testing.T) {
 	}
 }
 
+// TestFlipBadInputs: the hidden dangers (a PNG whose header claims a huge image, a
+// truncated JPEG) fail the same typed way on every engine, and write nothing.
 func TestFlipBadInputs(t *testing.T) {
 	tests := []struct {
 		file      string
@@ -126,22 +139,24 @@ func TestFlipBadInputs(t *testing.T) {
 		{"huge-header.png", 0, ErrTooManyPixels},
 		{"../photo-1mp.jpg", 1000, ErrTooManyPixels},
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("..", "testdata", "bad", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			_, err = Flip(bytes.NewReader(data), &out, tt.maxPixels)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("got %v, want %v", err, tt.want)
-			}
-			if out.Len() != 0 {
-				t.Errorf("wrote %d bytes for a bad input", out.Len())
-			}
-		})
-	}
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		for _, tt := range tests {
+			t.Run(tt.file, func(t *testing.T) {
+				data, err := os.ReadFile(filepath.Join("..", "testdata", "bad", tt.file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				_, err = e.FlipBytes(data, &out, tt.maxPixels)
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("got %v, want %v", err, tt.want)
+				}
+				if out.Len() != 0 {
+					t.Errorf("wrote %d bytes for a bad input", out.Len())
+				}
+			})
+		}
+	})
 }
 
 // FuzzFlip feeds the upload path arbitrary bytes: it must answer with a typed error

@@ -26,61 +26,65 @@ func assertEmptyDir(t *testing.T, dir string) {
 }
 
 func TestRunnerRun(t *testing.T) {
-	base := t.TempDir()
-	r, err := NewRunner(smallPhoto, base, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := r.Dir(), filepath.Join(base, "flipbench-"+strconv.Itoa(os.Getpid())); got != want {
-		t.Errorf("work dir: got %s, want %s", got, want)
-	}
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(smallPhoto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Bytes != fi.Size() {
-		t.Errorf("bytes copied: got %d, want %d", res.Bytes, fi.Size())
-	}
-	if res.Width != 1332 || res.Height != 749 {
-		t.Errorf("size: got %dx%d, want 1332x749", res.Width, res.Height)
-	}
-	if res.Saved == 0 || res.Total <= 0 || res.Steps.Open <= 0 || res.Steps.Save <= 0 {
-		t.Errorf("result not filled in: %+v", res)
-	}
-	assertEmptyDir(t, r.Dir())
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(r.Dir()); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("work dir still there after Close: %v", err)
-	}
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		base := t.TempDir()
+		r, err := e.NewRunner(smallPhoto, base, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Dir(), filepath.Join(base, "flipbench-"+strconv.Itoa(os.Getpid())); got != want {
+			t.Errorf("work dir: got %s, want %s", got, want)
+		}
+		res, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(smallPhoto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Bytes != fi.Size() {
+			t.Errorf("bytes copied: got %d, want %d", res.Bytes, fi.Size())
+		}
+		if res.Width != 1332 || res.Height != 749 {
+			t.Errorf("size: got %dx%d, want 1332x749", res.Width, res.Height)
+		}
+		if res.Saved == 0 || res.Total <= 0 || res.Steps.Open <= 0 || res.Steps.Save <= 0 {
+			t.Errorf("result not filled in: %+v", res)
+		}
+		assertEmptyDir(t, r.Dir())
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(r.Dir()); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("work dir still there after Close: %v", err)
+		}
+	})
 }
 
 func TestRunnerConcurrentJobsNeverCollide(t *testing.T) {
-	r, err := NewRunner(smallPhoto, t.TempDir(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() {
-			if _, err := r.Run(context.Background()); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	assertEmptyDir(t, r.Dir())
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		r, err := e.NewRunner(smallPhoto, t.TempDir(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for range 20 {
+			wg.Go(func() {
+				if _, err := r.Run(context.Background()); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		assertEmptyDir(t, r.Dir())
+	})
 }
 
 func TestRunnerErrorPathsLeaveNothing(t *testing.T) {
@@ -98,27 +102,29 @@ func TestRunnerErrorPathsLeaveNothing(t *testing.T) {
 		assertEmptyDir(t, r.Dir())
 	})
 	t.Run("photo corrupted after start", func(t *testing.T) {
-		dir := t.TempDir()
-		photo := filepath.Join(dir, "photo.jpg")
-		good, err := os.ReadFile(smallPhoto)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(photo, good, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewRunner(photo, dir, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		if err := os.WriteFile(photo, good[:len(good)/4], 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Run(context.Background()); !errors.Is(err, ErrDecode) {
-			t.Fatalf("got %v, want ErrDecode", err)
-		}
-		assertEmptyDir(t, r.Dir())
+		forEachEngine(t, func(t *testing.T, e Engine) {
+			dir := t.TempDir()
+			photo := filepath.Join(dir, "photo.jpg")
+			good, err := os.ReadFile(smallPhoto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(photo, good, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, err := e.NewRunner(photo, dir, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := os.WriteFile(photo, good[:len(good)/4], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Run(context.Background()); !errors.Is(err, ErrDecode) {
+				t.Fatalf("got %v, want ErrDecode", err)
+			}
+			assertEmptyDir(t, r.Dir())
+		})
 	})
 	t.Run("panic", func(t *testing.T) {
 		r, err := NewRunner(smallPhoto, t.TempDir(), 0)

@@ -2,7 +2,8 @@
 // The article's app, written from its description: Koa, a router, and a job that copies a
 // photo into a temp folder, reads it with Jimp, flips it and deletes it. We do what the
 // article says rather than what its code did: flip vertically, save (JPEG, quality 95 like
-// the Go job's job.JPEGQuality), then delete.
+// the Go job's job.JPEGQuality), then delete. The image library is an engine (engines.js):
+// the article's Jimp, or sharp.
 
 const crypto = require('node:crypto');
 const fsp = require('node:fs/promises');
@@ -11,43 +12,38 @@ const { performance } = require('node:perf_hooks');
 
 const Koa = require('koa');
 const Router = require('@koa/router');
-const Jimp = require('jimp');
 
 const { goDuration } = require('./config');
-
-// JPEG_QUALITY matches job.JPEGQuality in job/flip.go.
-const JPEG_QUALITY = 95;
+const { JPEG_QUALITY, loadEngine } = require('./engines');
 
 // flipInPlace reads the image in file, flips it vertically and writes it back to the
-// same file as a JPEG.
-async function flipInPlace(file) {
-  const photo = await Jimp.read(file);
-  photo.flip(false, true); // (horizontal, vertical)
-  photo.quality(JPEG_QUALITY);
-  // Jimp picks the format from the MIME type given, not from the file's name.
-  const jpeg = await photo.getBufferAsync(Jimp.MIME_JPEG);
-  await fsp.writeFile(file, jpeg);
+// same file as a JPEG, with engine (the article's Jimp when not given).
+async function flipInPlace(file, engine = loadEngine('jimp')) {
+  await engine.flipInPlace(file);
 }
 
 // flipPhoto runs one job in workDir (copy, read, flip, save, delete) and returns its time
 // in milliseconds. The copy is removed on every path.
-async function flipPhoto(image, workDir) {
+async function flipPhoto(image, workDir, engine = loadEngine('jimp')) {
   const name = path.join(workDir, `flip-${crypto.randomUUID()}.jpg`);
   const start = performance.now();
   try {
     await fsp.copyFile(image, name);
-    await flipInPlace(name);
+    await engine.flipInPlace(name);
   } finally {
     await fsp.rm(name, { force: true });
   }
   return performance.now() - start;
 }
 
-// createApp builds the Koa app. opts: image, workDir, mode ("node-standard" or
-// "node-cluster"), worker (index, -1 outside a cluster), workers, log, and isStopping (a
-// function: while it returns true, answers ask the client to close its connection).
+// createApp builds the Koa app. opts: image, workDir, mode ("node-standard",
+// "node-cluster", "node-sharp-standard" or "node-sharp-cluster"), engine (from
+// loadEngine; Jimp when not given), worker (index, -1 outside a cluster), workers, log, and
+// isStopping (a function: while it returns true, answers ask the client to close its
+// connection).
 function createApp(opts) {
   const { image, workDir, mode, worker, workers, log } = opts;
+  const engine = opts.engine || loadEngine('jimp');
   const isStopping = opts.isStopping || (() => false);
   const started = performance.now();
   const stats = { inFlight: 0, done: 0, failed: 0 };
@@ -88,7 +84,7 @@ function createApp(opts) {
       pid: process.pid,
       mode,
       worker,
-      capacity: 1, // one JS thread runs the jobs
+      capacity: engine.capacity(), // jimp: the one JS thread; sharp: libuv's pool threads
       workers,
       uptime_seconds: (performance.now() - started) / 1000,
       in_flight: stats.inFlight,
@@ -103,7 +99,7 @@ function createApp(opts) {
     stats.inFlight++;
     const start = performance.now();
     try {
-      const jobMs = await flipPhoto(image, workDir);
+      const jobMs = await flipPhoto(image, workDir, engine);
       stats.done++;
       ctx.set('X-Job-Time', goDuration(jobMs));
       ctx.body = { pid: process.pid, worker, job_ms: Number(jobMs.toFixed(3)) };

@@ -10,7 +10,7 @@ const cluster = require('node:cluster');
 const fs = require('node:fs');
 
 const log = require('./log');
-const { parseCommandLine, UsageError, checkImage, checkTmpdir, workDirFor, writeAddrFile } = require('./config');
+const { parseCommandLine, UsageError, checkImage, checkTmpdir, workDirFor, writeAddrFile, modeName } = require('./config');
 
 // STOP_GRACE_MS: how long the master waits for its workers to finish after SIGTERM before
 // it kills them.
@@ -43,7 +43,7 @@ function runMaster(cfg) {
   if (envPolicy !== undefined && envPolicy !== 'rr' && envPolicy !== 'none') {
     log.warn('NODE_CLUSTER_SCHED_POLICY is neither rr nor none; Node ignores it', { value: envPolicy });
   }
-  log.info('master starting', { workers: cfg.workers, sched_policy: policy, sched_policy_from: envPolicy === undefined ? 'default' : 'NODE_CLUSTER_SCHED_POLICY', addr: cfg.addrText, image: cfg.image });
+  log.info('master starting', { workers: cfg.workers, sched_policy: policy, sched_policy_from: envPolicy === undefined ? 'default' : 'NODE_CLUSTER_SCHED_POLICY', addr: cfg.addrText, image: cfg.image, engine: cfg.engine });
 
   const slots = new Array(cfg.workers).fill(null); // slot index -> cluster.Worker
   const listened = new Map(); // worker.id -> bound address
@@ -172,7 +172,7 @@ function runWorker(cfg) {
   });
   require('./serve').serve({
     cfg,
-    mode: 'node-cluster',
+    mode: modeName('cluster', cfg.engine),
     worker: index,
     workers,
     writeAddr: false,

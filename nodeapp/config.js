@@ -8,6 +8,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 
+const { ENGINE_NAMES } = require('./engines');
+
 const DEFAULT_IMAGE = path.join(__dirname, '..', 'testdata', 'photo-6.7mb.jpg');
 
 // UsageError is a bad command line: the caller prints it on one line and exits 2.
@@ -40,6 +42,7 @@ function usage(prog, withWorkers) {
     `  --image=PATH        photo flipped by POST /flip (default $IMAGE, or ${path.relative(process.cwd(), DEFAULT_IMAGE) || DEFAULT_IMAGE})`,
     '  --tmpdir=DIR        base dir; each process works in DIR/flipbench-node-<pid>/ (default the OS temp dir)',
     '  --addr-file=PATH    once listening, write the bound host:port and a newline to PATH',
+    `  --engine=NAME       image library: ${ENGINE_NAMES.join(' or ')} (default jimp, the article's)`,
   ];
   if (withWorkers) lines.push('  --workers=N         worker processes (default os.availableParallelism())');
   lines.push('  -h, --help          this text');
@@ -54,6 +57,7 @@ function parseCommandLine(argv, { prog, withWorkers, env = process.env }) {
     image: { type: 'string' },
     tmpdir: { type: 'string' },
     'addr-file': { type: 'string' },
+    engine: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   if (withWorkers) options.workers = { type: 'string' };
@@ -84,7 +88,11 @@ function parseCommandLine(argv, { prog, withWorkers, env = process.env }) {
     tmpdir: path.resolve(values.tmpdir ?? os.tmpdir()),
     addrFile: values['addr-file'] ? path.resolve(values['addr-file']) : null,
     workers: 1,
+    engine: values.engine ?? 'jimp',
   };
+  if (!ENGINE_NAMES.includes(cfg.engine)) {
+    throw new UsageError(`--engine ${JSON.stringify(cfg.engine)}: want ${ENGINE_NAMES.join(' or ')}`);
+  }
   if (withWorkers) {
     if (values.workers === undefined) {
       cfg.workers = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
@@ -132,6 +140,12 @@ function writeAddrFile(file, addr) {
   fs.renameSync(tmp, file);
 }
 
+// modeName is what /healthz calls a serving process: node-standard and node-cluster for
+// the article's Jimp, node-<engine>-standard and node-<engine>-cluster for another engine.
+function modeName(kind, engine) {
+  return engine === 'jimp' ? `node-${kind}` : `node-${engine}-${kind}`;
+}
+
 // goDuration formats milliseconds as a duration Go's time.ParseDuration reads: "8153.201ms".
 function goDuration(ms) {
   return `${Math.max(0, ms).toFixed(3)}ms`;
@@ -147,5 +161,6 @@ module.exports = {
   checkTmpdir,
   workDirFor,
   writeAddrFile,
+  modeName,
   goDuration,
 };

@@ -8,6 +8,7 @@ const http = require('node:http');
 
 const log = require('./log');
 const { createApp } = require('./app');
+const { loadEngine } = require('./engines');
 const { checkImage, checkTmpdir, workDirFor, joinHostPort, writeAddrFile } = require('./config');
 
 // DRAIN_TIMEOUT_MS bounds a graceful stop (the Go servers' -shutdown-timeout default).
@@ -19,9 +20,11 @@ const DRAIN_TIMEOUT_MS = 10 * 60 * 1000;
 // its master, which also gets the terminal's SIGINT), onListening (called with the bound
 // "host:port").
 function serve({ cfg, mode, worker, workers, writeAddr, standalone, onListening }) {
+  let engine;
   try {
     checkImage(cfg.image);
     checkTmpdir(cfg.tmpdir);
+    engine = loadEngine(cfg.engine);
   } catch (err) {
     log.error(err.message);
     process.exit(1);
@@ -37,7 +40,7 @@ function serve({ cfg, mode, worker, workers, writeAddr, standalone, onListening 
   });
 
   let stopping = false;
-  const app = createApp({ image: cfg.image, workDir, mode, worker, workers, log, isStopping: () => stopping });
+  const app = createApp({ image: cfg.image, workDir, mode, engine, worker, workers, log, isStopping: () => stopping });
   const server = http.createServer(app.callback());
 
   server.on('error', (err) => {
@@ -48,7 +51,7 @@ function serve({ cfg, mode, worker, workers, writeAddr, standalone, onListening 
   server.listen({ host: cfg.addr.host, port: cfg.addr.port }, () => {
     const a = server.address();
     const bound = joinHostPort(a.address, a.port);
-    log.info('listening', { addr: bound, image: cfg.image, work_dir: workDir, mode });
+    log.info('listening', { addr: bound, image: cfg.image, work_dir: workDir, mode, engine: engine.name, capacity: engine.capacity() });
     if (writeAddr && cfg.addrFile) writeAddrFile(cfg.addrFile, bound);
     if (onListening) onListening(bound);
   });

@@ -3,7 +3,7 @@
 // One process, one JS thread: the article's "standard" server.
 
 const log = require('./log');
-const { parseCommandLine, UsageError } = require('./config');
+const { parseCommandLine, UsageError, modeName } = require('./config');
 const { serve } = require('./serve');
 
 function main() {
@@ -17,7 +17,7 @@ function main() {
   }
   if (cfg === null) return; // --help
   log.setRole('standard');
-  serve({ cfg, mode: 'node-standard', worker: -1, workers: 1, writeAddr: true, standalone: true });
+  serve({ cfg, mode: modeName('standard', cfg.engine), worker: -1, workers: 1, writeAddr: true, standalone: true });
 }
 
 main();

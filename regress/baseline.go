@@ -113,6 +113,7 @@ func defaultLimits() map[string]Limit {
 		MetricHTTPOverhead:      {Tolerance: 0.50, Better: Lower, About: "request latency / server job time at concurrency 1"},
 		MetricPeakRSSPerJobPeak: {Tolerance: 0.50, Better: Lower, About: "standard's peak RSS after a burst of 100 / after one job at a time"},
 		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
+		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
 	}
 }
 

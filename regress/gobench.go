@@ -19,6 +19,13 @@ const (
 	JobBenchmark   = "BenchmarkJob/photo-1mp"
 	FloorBenchmark = "BenchmarkJPEGFloor/photo-1mp"
 	benchPattern   = "^Benchmark(Job|JPEGFloor)$/^photo-1mp$"
+
+	// The same job on libvips and on imaging, in one go test run of a libvips build.
+	VipsJobBenchmark    = "BenchmarkEngineJob/vips/photo-1mp"
+	ImagingJobBenchmark = "BenchmarkEngineJob/imaging/photo-1mp"
+	engineBenchPattern  = "^BenchmarkEngineJob$/^(imaging|vips)$/^photo-1mp$"
+	// VipsTag is the build tag of the libvips engine.
+	VipsTag = "flipbench_vips"
 )
 
 // RunGoBench runs `go test -bench pattern` in pkg count times with -benchmem on

@@ -8,9 +8,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
@@ -29,6 +31,7 @@ const (
 	MetricHTTPOverhead      = "http_overhead"
 	MetricPeakRSSPerJobPeak = "standard_rss_burst_over_one_job"
 	MetricClusterKeepAlive  = "cluster_keepalive_served_share"
+	MetricVipsOverImaging   = "vips_job_over_imaging_job"
 )
 
 // Config says what the gate measures and how often.
@@ -79,6 +82,9 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	if err := benchMetrics(out, samples); err != nil {
 		return nil, nil, err
 	}
+	if err := engineMetric(ctx, cfg, samples); err != nil {
+		return nil, nil, err
+	}
 
 	levels := []int{1}
 	for _, n := range []int{cfg.Burst, cfg.SpeedupBurst, cfg.SmallBurst, cfg.RSSBurst} {
@@ -127,21 +133,63 @@ func benchMetrics(out []byte, samples map[string][]float64) error {
 		}
 		samples[metric] = vals
 	}
-	job, err := BenchValues(bytes.NewReader(out), JobBenchmark, "sec/op")
+	ratios, err := timeRatios(out, JobBenchmark, FloorBenchmark)
 	if err != nil {
 		return err
 	}
-	floor, err := BenchValues(bytes.NewReader(out), FloorBenchmark, "sec/op")
-	if err != nil {
-		return err
-	}
-	if len(job) != len(floor) {
-		return fmt.Errorf("%d results of %s but %d of %s", len(job), JobBenchmark, len(floor), FloorBenchmark)
-	}
-	for i := range job {
-		samples[MetricJobOverFloor] = append(samples[MetricJobOverFloor], job[i]/floor[i])
-	}
+	samples[MetricJobOverFloor] = ratios
 	return nil
+}
+
+// engineMetric adds the libvips job's time over imaging's, each pair from one go test
+// run of a libvips build. Without libvips (pkg-config finds no vips) it measures
+// nothing and says so: the gate then reports the metric missing rather than pass a
+// build that cannot run the engine.
+func engineMetric(ctx context.Context, cfg Config, samples map[string][]float64) error {
+	if err := exec.CommandContext(ctx, "pkg-config", "--exists", "vips").Run(); err != nil {
+		fmt.Fprintf(cfg.Log, "no libvips (pkg-config --exists vips: %v): %s not measured; install libvips-dev\n", err, MetricVipsOverImaging)
+		return nil
+	}
+	tags := strings.Trim(VipsTag+","+cfg.Tags, ",")
+	fmt.Fprintf(cfg.Log, "go benchmarks %s and %s (-tags %s), %d times\n", VipsJobBenchmark, ImagingJobBenchmark, tags, cfg.BenchCount)
+	var out []byte
+	for range cfg.BenchCount {
+		o, err := RunGoBench(ctx, cfg.JobBenchPkg, engineBenchPattern, 1, tags)
+		if err != nil {
+			return err
+		}
+		out = append(out, o...)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.Out, "enginebench.txt"), out, 0o644); err != nil {
+		return fmt.Errorf("write engine benchmark output: %w", err)
+	}
+	ratios, err := timeRatios(out, VipsJobBenchmark, ImagingJobBenchmark)
+	if err != nil {
+		return err
+	}
+	samples[MetricVipsOverImaging] = ratios
+	return nil
+}
+
+// timeRatios divides the i-th time of benchmark num by the i-th of den, in go test
+// output where each run printed one of each.
+func timeRatios(out []byte, num, den string) ([]float64, error) {
+	n, err := BenchValues(bytes.NewReader(out), num, "sec/op")
+	if err != nil {
+		return nil, err
+	}
+	d, err := BenchValues(bytes.NewReader(out), den, "sec/op")
+	if err != nil {
+		return nil, err
+	}
+	if len(n) != len(d) {
+		return nil, fmt.Errorf("%d results of %s but %d of %s", len(n), num, len(d), den)
+	}
+	ratios := make([]float64, len(n))
+	for i := range n {
+		ratios[i] = n[i] / d[i]
+	}
+	return ratios, nil
 }
 
 // The modes the gate measures. The cluster is a load-aware one (a worker

@@ -106,3 +106,22 @@ BenchmarkJPEGFloor/photo-1mp-2   	 20	  50000000 ns/op	 2000000 B/op	      10 al
 		t.Error("want an error when the floor benchmark is missing")
 	}
 }
+
+func TestEngineTimeRatios(t *testing.T) {
+	out := []byte(`BenchmarkEngineJob/imaging/photo-1mp 	 15	  80000000 ns/op
+BenchmarkEngineJob/vips/photo-1mp    	 50	  20000000 ns/op
+BenchmarkEngineJob/imaging/photo-1mp 	 15	  60000000 ns/op
+BenchmarkEngineJob/vips/photo-1mp    	 50	  30000000 ns/op
+`)
+	got, err := timeRatios(out, VipsJobBenchmark, ImagingJobBenchmark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || math.Abs(got[0]-0.25) > 1e-9 || math.Abs(got[1]-0.5) > 1e-9 {
+		t.Errorf("got %v, want [0.25 0.5]", got)
+	}
+	// A build without libvips prints no vips results: that is an error, not a pass.
+	if _, err := timeRatios(out[:90], VipsJobBenchmark, ImagingJobBenchmark); err == nil {
+		t.Error("want an error without the libvips benchmark")
+	}
+}

@@ -38,6 +38,7 @@ type Outcome struct {
 // local runs jobs in this process, Capacity at a time, the rest waiting in
 // FIFO order.
 type local struct {
+	engine    job.Engine
 	runner    *job.Runner
 	limiter   *job.Limiter
 	maxPixels int
@@ -46,11 +47,12 @@ type local struct {
 }
 
 func newLocal(cfg Config) (*local, error) {
-	runner, err := job.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
+	runner, err := cfg.Engine.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
 	if err != nil {
 		return nil, err
 	}
 	return &local{
+		engine:    cfg.Engine,
 		runner:    runner,
 		limiter:   job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
 		maxPixels: cfg.MaxPixels,
@@ -90,7 +92,7 @@ func (l *local) Photo(ctx context.Context) (Outcome, error) {
 func (l *local) Upload(ctx context.Context, data []byte) (Outcome, error) {
 	return l.run(ctx, func(out *Outcome) error {
 		var buf bytes.Buffer
-		format, err := job.FlipBytes(data, &buf, l.maxPixels)
+		format, err := l.engine.FlipBytes(data, &buf, l.maxPixels)
 		out.Format, out.Image = format, buf.Bytes()
 		return err
 	})

@@ -47,6 +47,7 @@ type Config struct {
 	MaxBody         int64         // upload limit in bytes; 0 is contract.DefaultMaxBody
 	MaxPixels       int           // pixel limit; 0 is job.DefaultMaxPixels
 	Capacity        int           // jobs at once; 0 is runtime.GOMAXPROCS(0)
+	Engine          job.Engine    // the image library of local jobs; the zero Engine is imaging
 	ShutdownTimeout time.Duration // 0 waits for every accepted request
 	HeaderTimeout   time.Duration // for a request's headers; 0 is contract.DefaultHeaderTimeout
 	IdleTimeout     time.Duration // for a kept-alive connection's next request; 0 is contract.DefaultIdleTimeout

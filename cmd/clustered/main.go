@@ -11,6 +11,9 @@
 // a free job slot, round-robin. none is Node's SCHED_NONE: one shared socket
 // and no gate. See package prefork.
 //
+// -engine vips runs the workers' jobs on libvips (a binary built with -tags
+// flipbench_vips); the master only checks that the build has it.
+//
 // -admin ADDR (off by default) makes the master serve, on ADDR, GET /workers
 // (every worker's pid, state, restarts, RSS and job counts, as JSON), GET
 // /metrics (the same in Prometheus text format, with a worker label) and
@@ -36,7 +39,14 @@ import (
 	"github.com/flipbench/flipbench/server"
 )
 
-const mode = "clustered"
+// modeName is what logs and /healthz call the cluster: clustered, or
+// <engine>-clustered on an engine other than imaging.
+func modeName(engine string) string {
+	if engine == "" || engine == job.EngineImaging {
+		return "clustered"
+	}
+	return engine + "-clustered"
+}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -55,6 +65,7 @@ type options struct {
 	grace   time.Duration
 	admin   string
 	adminTk *adminToken
+	engine  string
 }
 
 func run(args []string) error {
@@ -69,6 +80,7 @@ func run(args []string) error {
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
 	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty; beyond loopback it needs -"+contract.FlagAdminTokenFile)
 	o.adminTk = registerAdminFlags(fs)
+	fs.StringVar(&o.engine, contract.FlagEngine, job.EngineImaging, "image library: imaging (pure Go) or vips (libvips, one thread per job; a binary built with -tags flipbench_vips)")
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,7 +107,12 @@ func runMaster(o options) error {
 	if err != nil {
 		return err
 	}
-	log, err := logx.New(os.Stderr, o.server.LogFormat, mode)
+	// Checked here so that a missing engine stops the master before any fork; only
+	// the workers start it.
+	if err := job.CheckEngine(o.engine); err != nil {
+		return err
+	}
+	log, err := logx.New(os.Stderr, o.server.LogFormat, modeName(o.engine))
 	if err != nil {
 		return err
 	}
@@ -157,6 +174,12 @@ func runWorker(o options) error {
 	if err != nil {
 		return err
 	}
+	engine, err := job.ParseEngine(o.engine)
+	if err != nil {
+		w.Fail(err)
+		return err
+	}
+	mode := modeName(engine.Name())
 	log, err := logx.New(os.Stderr, o.server.LogFormat, mode)
 	if err != nil {
 		w.Fail(err)
@@ -164,7 +187,7 @@ func runWorker(o options) error {
 	}
 	log = log.With("role", "worker", "worker", w.Index())
 	cfg := o.server.Config
-	cfg.Mode, cfg.Worker, cfg.Workers, cfg.Logger = mode, w.Index(), o.workers, log
+	cfg.Mode, cfg.Worker, cfg.Workers, cfg.Logger, cfg.Engine = mode, w.Index(), o.workers, log, engine
 	srv, err := server.New(cfg)
 	if err != nil {
 		w.Fail(err)

@@ -580,3 +580,43 @@ func TestKillMidBurst(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineFlag: with -engine vips a cluster of a libvips build serves its jobs on
+// libvips (its mode says so); a build without libvips stops in the master, before any
+// fork, saying how to build it in.
+func TestEngineFlag(t *testing.T) {
+	m := launch(t, "-workers", "2", "-addr", "127.0.0.1:0", "-image", image, "-engine", "vips")
+	deadline := time.After(20 * time.Second)
+	for len(m.workerPIDs()) < 2 {
+		select {
+		case <-m.exited:
+			if m.err == nil || !strings.Contains(m.out.String(), "flipbench_vips") {
+				t.Fatalf("master exited (%v) without saying how to get libvips:\n%s", m.err, m.out)
+			}
+			if strings.Contains(m.out.String(), "master running") {
+				t.Errorf("the master started its workers for an engine the build lacks:\n%s", m.out)
+			}
+			t.Skip("bin/clustered built without libvips: GOFLAGS=-tags=flipbench_vips with libvips-dev installed")
+		case <-deadline:
+			t.Fatalf("no 2 workers online:\n%s", m.out)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	m.addr = addrRE.FindStringSubmatch(m.out.String())[1]
+	c := newClient()
+	if _, err := c.flip(m.addr); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.http.Get("http://" + m.addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct{ Mode string }
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || h.Mode != "vips-clustered" {
+		t.Errorf("healthz mode %q (%v), want vips-clustered", h.Mode, err)
+	}
+	if _, err := m.stop(t, syscall.SIGTERM); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}

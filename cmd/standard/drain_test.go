@@ -35,12 +35,14 @@ func TestMain(m *testing.M) {
 var servingRE = regexp.MustCompile(`msg=serving .*addr=(\S+)`)
 
 // startStandard runs this test binary as the standard server on the 1 MP
-// photo and returns its pid, its address (from its log) and a channel that
-// gets cmd.Wait's result; the server is killed when the test ends.
-func startStandard(t *testing.T) (pid int, addr string, exited chan error) {
+// photo, with extra flags, and returns its pid, its address (from its log) and
+// a channel that gets cmd.Wait's result; the server is killed when the test
+// ends.
+func startStandard(t *testing.T, extra ...string) (pid int, addr string, exited chan error) {
 	t.Helper()
 	out := &syncbuf.Buffer{}
-	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir())
+	args := append([]string{"-addr", "127.0.0.1:0", "-image", "../../testdata/photo-1mp.jpg", "-tmpdir", t.TempDir()}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), envServe+"=1", "GORACE=atexit_sleep_ms=0")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -2,7 +2,8 @@
 // (GOMAXPROCS=1) as a Node.js process would run it; -procs sets the thread count, and
 // the core count gives Go's own answer: one multi-threaded process. Besides
 // the app's routes it serves GET /metrics: its job counts and Go's process
-// and runtime metrics, in Prometheus text format.
+// and runtime metrics, in Prometheus text format. -engine vips runs the job on libvips
+// (a binary built with -tags flipbench_vips).
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/monitor"
+	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/logx"
 	"github.com/flipbench/flipbench/server"
@@ -40,6 +42,7 @@ func run(args []string) error {
 		fs.PrintDefaults()
 	}
 	procs := fs.Int(contract.FlagProcs, 1, "GOMAXPROCS: threads running Go code, and jobs at once (the core count gives the threaded mode)")
+	engineName := fs.String(contract.FlagEngine, job.EngineImaging, "image library: imaging (pure Go) or vips (libvips, one thread per job; a binary built with -tags flipbench_vips)")
 	cfg := server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,17 +56,24 @@ func run(args []string) error {
 	if err := cfg.ResolveImage(); err != nil {
 		return err
 	}
+	engine, err := job.ParseEngine(*engineName)
+	if err != nil {
+		return err
+	}
 	runtime.GOMAXPROCS(*procs)
 	mode := "standard"
 	if *procs > 1 {
 		mode = "threaded"
+	}
+	if engine.Name() != job.EngineImaging {
+		mode = engine.Name() + "-" + mode
 	}
 	log, err := logx.New(os.Stderr, cfg.LogFormat, mode)
 	if err != nil {
 		return err
 	}
 	c := cfg.Config
-	c.Mode, c.Worker, c.Logger = mode, -1, log
+	c.Mode, c.Worker, c.Logger, c.Engine = mode, -1, log, engine
 	srv, err := server.New(c)
 	if err != nil {
 		return err

@@ -5,7 +5,8 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { test } = require('node:test');
 
-const { parseAddr, parseCommandLine, goDuration, joinHostPort, UsageError, DEFAULT_IMAGE } = require('../config');
+const { parseAddr, parseCommandLine, goDuration, joinHostPort, modeName, UsageError, DEFAULT_IMAGE } = require('../config');
+const { poolSize } = require('../engines');
 const { GO_DURATION } = require('./helpers');
 
 test('addresses', () => {
@@ -28,6 +29,9 @@ test('flags, defaults and errors', () => {
   assert.equal(path.basename(DEFAULT_IMAGE), 'photo-6.7mb.jpg');
   assert.equal(d.addrFile, null);
   assert.equal(d.workers, 1);
+  assert.equal(d.engine, 'jimp');
+  assert.equal(parseCommandLine(['--engine=sharp'], { prog: 'x', withWorkers: false, env }).engine, 'sharp');
+  assert.throws(() => parseCommandLine(['--engine=vips'], { prog: 'x', withWorkers: false, env }), /--engine "vips": want jimp or sharp/);
 
   const c = parseCommandLine(['--addr=127.0.0.1:0', '--image', 'a.jpg', '--tmpdir=/tmp', '--addr-file=f', '--workers=3'], {
     prog: 'x',
@@ -51,6 +55,18 @@ test('flags, defaults and errors', () => {
   for (const w of ['0', '-1', 'two', '1.5', '']) {
     assert.throws(() => parseCommandLine([`--workers=${w}`], { prog: 'x', withWorkers: true, env }), UsageError, w);
   }
+});
+
+test('mode names and the thread pool size', () => {
+  assert.equal(modeName('standard', 'jimp'), 'node-standard');
+  assert.equal(modeName('cluster', 'jimp'), 'node-cluster');
+  assert.equal(modeName('standard', 'sharp'), 'node-sharp-standard');
+  assert.equal(modeName('cluster', 'sharp'), 'node-sharp-cluster');
+  assert.equal(poolSize({}), 4, "libuv's default");
+  assert.equal(poolSize({ UV_THREADPOOL_SIZE: '1' }), 1);
+  assert.equal(poolSize({ UV_THREADPOOL_SIZE: '5000' }), 1024, "libuv's ceiling");
+  for (const zero of ['0', 'x', '']) assert.equal(poolSize({ UV_THREADPOOL_SIZE: zero }), 1, `${zero}: atoi gives 0, libuv takes 1`);
+  assert.equal(poolSize({ UV_THREADPOOL_SIZE: '-2' }), 1024, 'unsigned: a negative number wraps past the ceiling');
 });
 
 test('durations are Go durations', () => {

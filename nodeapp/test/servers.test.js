@@ -197,6 +197,28 @@ test('cluster: two workers on one port answer, a killed worker is replaced, SIGT
   assert.ok(!fs.existsSync(srv.tmpdir + '/../addr.tmp'));
 });
 
+test('sharp: standard and cluster name their mode and report libuv\'s pool as capacity', async (t) => {
+  const srv = await h.start(t, 'standard.js', ['--engine=sharp'], { env: { UV_THREADPOOL_SIZE: '3' } });
+  const health = await h.getJSON(srv.addr, '/healthz');
+  assert.equal(health.json.mode, 'node-sharp-standard');
+  assert.equal(health.json.capacity, 3);
+  assert.equal(health.json.workers, 1);
+  // Three at once: all three run on the pool.
+  const three = await Promise.all([1, 2, 3].map(() => h.request(srv.addr, 'POST', '/flip')));
+  for (const res of three) checkFlipAnswer(res, srv.pid);
+  assert.equal((await h.getJSON(srv.addr, '/healthz')).json.done, 3);
+  await stopCleanly(srv);
+
+  const cl = await h.start(t, 'cluster.js', ['--engine=sharp', '--workers=2'], { env: { UV_THREADPOOL_SIZE: '1' } });
+  assert.match(cl.out.stderr, /engine=sharp/);
+  const ch = await h.getJSON(cl.addr, '/healthz');
+  assert.equal(ch.json.mode, 'node-sharp-cluster');
+  assert.equal(ch.json.capacity, 1, 'UV_THREADPOOL_SIZE reaches the workers');
+  assert.equal(ch.json.workers, 2);
+  checkFlipAnswer(await h.request(cl.addr, 'POST', '/flip'));
+  await stopCleanly(cl);
+});
+
 test('cluster: when the master is SIGKILLed its workers exit and clean up', async (t) => {
   const srv = await h.start(t, 'cluster.js', ['--workers=2'], { env: { NODE_CLUSTER_SCHED_POLICY: 'none' } });
   assert.match(srv.out.stderr, /sched_policy=none/);
