@@ -26,6 +26,10 @@ const (
 	statusReady = "ready"  // the App has entered its accept loop
 	statusFail  = "fail "  // followed by why the worker cannot start
 	statusStats = "stats " // followed by the App's Stats as JSON, every statsInterval once ready
+	statusBeat  = "beat"   // every statsInterval once ready, from a worker whose App reports no stats
+	// statusReplace asks the master for a graceful replacement (followed by
+	// why): the worker keeps serving until its replacement is ready.
+	statusReplace = "replace "
 )
 
 // Signals the master sends a worker.

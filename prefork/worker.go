@@ -163,6 +163,15 @@ func (w *Worker) Fail(err error) {
 	w.closeInherited()
 }
 
+// AskReplacement asks the master to replace this worker gracefully, e.g.
+// after a job overran its deadline and still holds a job slot: the master
+// starts a replacement and, once it is ready, retires this worker (which
+// then finishes what it holds). why is logged by the master. Only the first
+// ask counts.
+func (w *Worker) AskReplacement(why string) {
+	w.writeStatus(statusReplace + strings.ReplaceAll(why, "\n", " "))
+}
+
 func (w *Worker) writeStatus(line string) {
 	w.statusMu.Lock()
 	defer w.statusMu.Unlock()
@@ -215,12 +224,9 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			ready = nil
 			isReady = true
 			w.writeStatus(statusReady)
-			if r, ok := app.(StatsReporter); ok {
-				// The pipe stays open for the stats; Serve closes it on return.
-				go w.reportStats(r, statsDone)
-			} else {
-				w.closeStatus()
-			}
+			// The pipe stays open for the heartbeat; Serve closes it on return.
+			r, _ := app.(StatsReporter)
+			go w.heartbeat(r, statsDone)
 		case err := <-errc:
 			ln.Close()
 			if !isReady && ready != nil {
@@ -278,13 +284,18 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 	return listen.New(w.ln, listen.Gated(gate), listen.OnFirstAccept(onFirst))
 }
 
-// reportStats writes r's Stats on the status pipe at once, then every
-// statsInterval until done is closed.
-func (w *Worker) reportStats(r StatsReporter, done <-chan struct{}) {
+// heartbeat writes r's Stats (a "beat" if r is nil) on the status pipe at
+// once, then every statsInterval until done is closed: the master's
+// watchdog takes silence for a stuck process.
+func (w *Worker) heartbeat(r StatsReporter, done <-chan struct{}) {
 	t := time.NewTicker(statsInterval)
 	defer t.Stop()
 	for {
-		w.writeStatus(statsLine(r.Stats()))
+		if r != nil {
+			w.writeStatus(statsLine(r.Stats()))
+		} else {
+			w.writeStatus(statusBeat)
+		}
 		select {
 		case <-done:
 			return
