@@ -174,7 +174,8 @@ func (s *Server) flipPhoto(c echo.Context) error {
 	out, err := s.jobs.Photo(c.Request().Context())
 	s.stamp(c, out, err)
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker),
+		errors.Is(err, ErrJobOverran):
 		return err
 	case err != nil && out.Job > 0:
 		// The photo is the server's own, so its failure is the server's fault:
@@ -291,7 +292,7 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrJobOverran):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed
