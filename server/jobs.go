@@ -55,9 +55,9 @@ func newLocal(cfg Config) (*local, error) {
 		return nil, err
 	}
 	return &local{
-		runner:    runner,
-		limiter:   job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
-		maxPixels: cfg.MaxPixels,
+		runner:     runner,
+		limiter:    job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
+		maxPixels:  cfg.MaxPixels,
 		pid:        os.Getpid(),
 		worker:     cfg.Worker,
 		jobTimeout: cfg.JobTimeout,
