@@ -71,7 +71,7 @@ func New(opts ...Option) (*Master, error) {
 		restart:       make(chan struct{}, 1),
 		snap:          make(chan chan []WorkerInfo),
 		scale:         make(chan scaleReq),
-		checkEvery:    time.Second,
+		checkEvery:    checkEvery,
 		finished:      make(chan struct{}),
 	}
 	for _, o := range opts {

@@ -25,9 +25,20 @@ import (
 )
 
 // bin is the clustered binary, built once by TestMain.
-var bin string
+var bin, faultBin string // the release build, and the fault build
 
-func TestMain(m *testing.M) { os.Exit(testproc.Main(m, ".", "clustered", &bin)) }
+func TestMain(m *testing.M) {
+	// The fault build (-tags flipbench_faults) for the supervisor's tests.
+	path, cleanup, err := testproc.Build(".", "clustered-faults", "flipbench_faults")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	faultBin = path
+	code := testproc.Main(m, ".", "clustered", &bin)
+	cleanup()
+	os.Exit(code)
+}
 
 var (
 	image    = filepath.Join("..", "..", "testdata", "photo-1mp.jpg")
@@ -65,8 +76,14 @@ func start(t *testing.T, balance string, args ...string) *master {
 // launch runs the binary with args and a fresh -tmpdir.
 func launch(t *testing.T, args ...string) *master {
 	t.Helper()
+	return launchBin(t, bin, args...)
+}
+
+// launchBin runs the binary at path with args and a fresh -tmpdir.
+func launchBin(t *testing.T, path string, args ...string) *master {
+	t.Helper()
 	m := &master{out: &syncbuf.Buffer{}, tmp: t.TempDir(), exited: make(chan struct{})}
-	m.cmd = exec.Command(bin, append(args, "-tmpdir", m.tmp)...)
+	m.cmd = exec.Command(path, append(args, "-tmpdir", m.tmp)...)
 	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -7,20 +7,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
-// Build builds the main package in dir (e.g. ".") into a new temp dir as
-// name, and returns its path and a function that removes the temp dir.
+// Build builds the main package in dir (e.g. ".") with the build tags into
+// a new temp dir as name, and returns its path and a function that removes the temp dir.
 // For TestMain, before m.Run.
-func Build(dir, name string) (path string, cleanup func(), err error) {
+func Build(dir, name string, tags ...string) (path string, cleanup func(), err error) {
 	tmp, err := os.MkdirTemp("", name+"-test")
 	if err != nil {
 		return "", nil, fmt.Errorf("temp dir for %s: %w", name, err)
 	}
 	path = filepath.Join(tmp, name)
-	build := exec.Command("go", "build", "-o", path, dir)
+	args := []string{"build", "-o", path}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	build := exec.Command("go", append(args, dir)...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		os.RemoveAll(tmp)
@@ -53,4 +59,25 @@ func Main(m *testing.M, dir, name string, bin *string) int {
 	defer cleanup()
 	*bin = path
 	return m.Run()
+}
+
+// State is the state letter of process pid from /proc (R, S, D, T, Z...),
+// 0 if there is no such process.
+func State(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command may hold spaces and parentheses
+	if i < 0 || i+2 >= len(s) {
+		return '?'
+	}
+	return s[i+2]
+}
+
+// Alive reports whether process pid exists and is not a zombie.
+func Alive(pid int) bool {
+	st := State(pid)
+	return st != 0 && st != 'Z'
 }
