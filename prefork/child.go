@@ -70,10 +70,11 @@ func startChild(m *Master, sp *spawn.Spawner, slot int, now func() time.Time) (*
 		envListenFD+"="+strconv.Itoa(listenFD),
 		envAddr+"="+m.socks.addr.String(),
 		envStatusFD+"="+strconv.Itoa(statusFD),
+		envCountFD+"="+strconv.Itoa(countFD),
 		"GOMAXPROCS=1",
 	)
 	cmd.Stdout, cmd.Stderr = m.stdout, m.stderr
-	cmd.ExtraFiles = []*os.File{sock, statusW} // fds 3 and 4
+	cmd.ExtraFiles = []*os.File{sock, statusW, m.count} // fds 3, 4 and 5
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: sigStop}
 	err = sp.Start(cmd)
 	statusW.Close()

@@ -42,6 +42,7 @@ type Master struct {
 	checkEvery        time.Duration
 
 	socks    *sockets
+	count    *os.File    // the worker count the workers read (count.go)
 	disp     *dispatcher // hands connections over under BalanceRR; nil otherwise
 	restart  chan struct{}
 	snap     chan chan []WorkerInfo // Workers' requests to Run's loop
@@ -115,6 +116,10 @@ func New(opts ...Option) (*Master, error) {
 		return nil, fmt.Errorf("prefork: %w", err)
 	}
 	m.socks = socks
+	if m.count, err = newCount(m.workers); err != nil {
+		socks.close()
+		return nil, fmt.Errorf("prefork: %w", err)
+	}
 	if m.balance.handsOff() {
 		m.disp = newDispatcher(socks.ln, m.log)
 	}
@@ -146,6 +151,9 @@ func (m *Master) Close() error {
 			m.disp.close()
 		}
 		m.socks.close()
+		if m.count != nil {
+			m.count.Close()
+		}
 	}
 	return nil
 }

@@ -13,12 +13,14 @@ const (
 	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket, or hand-off socket (BalanceRR)
 	envAddr      = "FLIPBENCH_ADDR"       // the address the master serves (BalanceRR)
 	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
+	envCountFD   = "FLIPBENCH_COUNT_FD"   // inherited memfd holding the current worker count
 )
 
 // Child file descriptors: ExtraFiles start at 3.
 const (
 	listenFD = 3 // the listening socket, or under BalanceRR the worker's end of the hand-off socket
 	statusFD = 4
+	countFD  = 5 // the worker count: 4 bytes, little-endian, at offset 0
 )
 
 // Lines a worker writes on its status pipe.

@@ -119,6 +119,11 @@ func (r *supervisor) scale(req scaleReq) scaleResult {
 	}
 	old := r.target
 	r.target = n
+	if r.m.count != nil {
+		if err := writeCount(r.m.count, n); err != nil {
+			r.m.log.Warn("workers will report the old count in /healthz", "error", err)
+		}
+	}
 	for len(r.slotCrash) < n {
 		r.slotCrash = append(r.slotCrash, 0)
 		r.slotStarts = append(r.slotStarts, 0)

@@ -53,6 +53,7 @@ type Worker struct {
 	addr      net.Addr      // the master's address under BalanceRR
 	status    *os.File
 	statusMu  sync.Mutex
+	count     *os.File // the master's worker count (count.go); nil if it gave none
 }
 
 // NewWorker reads the environment and file descriptors a Master set up for
@@ -97,6 +98,11 @@ func newWorker(listener bool) (*Worker, error) {
 	// takes SIGHUP as a rolling restart, carries on.
 	signal.Ignore(syscall.SIGHUP)
 	w.status = os.NewFile(statusFD, "prefork-status")
+	if _, ok := os.LookupEnv(envCountFD); ok {
+		if _, err := unix.FcntlInt(countFD, unix.F_GETFD, 0); err == nil {
+			w.count = os.NewFile(countFD, "prefork-workers")
+		}
+	}
 	if !listener {
 		return w, nil
 	}

@@ -69,6 +69,16 @@ func (s *Server) handlePID(c echo.Context) error {
 	return c.String(http.StatusOK, strconv.Itoa(s.pid))
 }
 
+// workers is how many processes serve the address now.
+func (s *Server) workers() int {
+	if s.cfg.WorkersNow != nil {
+		if n := s.cfg.WorkersNow(); n > 0 {
+			return n
+		}
+	}
+	return s.cfg.Workers
+}
+
 func (s *Server) handleHealth(c echo.Context) error {
 	running, queued := s.jobs.Load()
 	return c.JSON(http.StatusOK, contract.Health{
@@ -77,7 +87,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 		Worker:        s.cfg.Worker,
 		GOMAXPROCS:    runtime.GOMAXPROCS(0),
 		Capacity:      s.Capacity(),
-		Workers:       s.cfg.Workers,
+		Workers:       s.workers(),
 		UptimeSeconds: time.Since(s.started).Seconds(),
 		InFlight:      running,
 		Queued:        queued,

@@ -38,9 +38,12 @@ const readTimeout = 2 * time.Minute
 
 // Config is what a Server needs; zero values take the defaults noted.
 type Config struct {
-	Mode            string        // "standard", "threaded", "clustered", "queued"
-	Worker          int           // worker index in a cluster, -1 otherwise
-	Workers         int           // processes serving the address; 0 is 1
+	Mode    string // "standard", "threaded", "clustered", "queued"
+	Worker  int    // worker index in a cluster, -1 otherwise
+	Workers int    // processes serving the address; 0 is 1
+	// WorkersNow, if set, is Workers as it is now, for a cluster that
+	// scales at runtime (prefork.Worker.Workers).
+	WorkersNow      func() int
 	Image           string        // photo for POST /flip with no body
 	TempDir         string        // base dir for the per-process work dir; "" is os.TempDir()
 	MaxQueue        int           // jobs that may wait; 0 is job.DefaultMaxQueue

@@ -191,6 +191,7 @@ func runWorker(ctx context.Context, o options, stderr io.Writer) error {
 	log = log.With("role", "worker", "worker", w.Index())
 	cfg := o.server.Config
 	cfg.Mode, cfg.Worker, cfg.Workers, cfg.Logger = mode, w.Index(), o.workers, log
+	cfg.WorkersNow = w.Workers
 	cfg.JobTimeout = o.super.jobTimeout
 	cfg.OnJobOverrun = sync.OnceFunc(func() {
 		log.Error("a job overran -"+contract.FlagJobTimeout+" and holds its core: asking for a replacement", "job_timeout", cfg.JobTimeout)

@@ -78,16 +78,16 @@ func scaleOnSignals(ctx context.Context, m *prefork.Master, log *slog.Logger) {
 		for {
 			select {
 			case s := <-sigs:
-				delta := 1
+				delta, name := 1, "SIGTTIN" // Signal.String says "stopped (tty input)"
 				if s == syscall.SIGTTOU {
-					delta = -1
+					delta, name = -1, "SIGTTOU"
 				}
 				n, err := m.Scale(ctx, delta)
 				if err != nil {
-					log.Warn(s.String()+": not scaled", "error", err)
+					log.Warn(name+": not scaled", "error", err)
 					continue
 				}
-				log.Info(s.String()+": scaled", "workers", n)
+				log.Info(name+": scaled", "workers", n)
 			case <-ctx.Done():
 				return
 			}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,6 +249,12 @@ func TestScaleUnderLoad(t *testing.T) {
 			waitWorkers(t, admin, 3, nil)
 			steady()
 			putWorkers(t, admin, "0", http.StatusBadRequest)
+			// Every worker, the one started first included, reports the count now.
+			for range 6 {
+				if h := health(t, m.addr); h.Workers != 3 || h.TotalCapacity() != 3 {
+					t.Errorf("worker %d: /healthz workers %d, capacity %d; want 3 and 3", h.PID, h.Workers, h.TotalCapacity())
+				}
+			}
 			close(stop)
 			ok, failed, first := wait()
 			t.Logf("%d answered, %d failed while scaling 2 -> 3 -> 2 -> 1 -> 3", ok, failed)
@@ -272,4 +280,43 @@ func putWorkers(t *testing.T, admin, body string, want int) {
 	if resp.StatusCode != want {
 		t.Errorf("PUT /workers %s: status %d, want %d", body, resp.StatusCode, want)
 	}
+}
+
+// health GETs /healthz on a connection of its own.
+func health(t *testing.T, addr string) contract.Health {
+	t.Helper()
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get("http://" + addr + contract.PathHealth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := contract.DecodeHealth(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestScaleReusePort(t *testing.T) {
+	m, admin := faultCluster(t, 1, "-balance", "reuseport")
+	putWorkers(t, admin, "2", http.StatusOK) // a new socket joins the group
+	waitWorkers(t, admin, 2, nil)
+	if errs := burst(m.addr, 10); len(errs) > 0 {
+		t.Errorf("%d of 10 failed after scaling up; first: %v", len(errs), errs[0])
+	}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_migrate_req"); err == nil && strings.TrimSpace(string(b)) == "1" {
+		t.Skip("net.ipv4.tcp_migrate_req=1: reuseport may shrink")
+	}
+	// Closing a reuseport socket resets its queue: refused, not done badly.
+	putWorkers(t, admin, "1", http.StatusConflict)
+	syscall.Kill(m.cmd.Process.Pid, syscall.SIGTTOU)
+	testproc.WaitFor(t, 10*time.Second, "the refusal in the log", func() bool {
+		return strings.Contains(m.out.String(), "SIGTTOU: not scaled")
+	})
+	waitWorkers(t, admin, 2, nil)
 }
