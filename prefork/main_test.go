@@ -12,14 +12,17 @@ import (
 	"os/signal"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/prefork/jobstats"
 	"github.com/flipbench/flipbench/server"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // TestMain turns the test binary into a tiny worker (or a tiny master) when
@@ -59,7 +62,9 @@ func testWorker(args []string) int {
 	case "crash":
 		return 3
 	case "hang":
-		time.Sleep(time.Hour)
+		for { // a worker that never gets ready: blocked until killed
+			unix.Pause()
+		}
 	case "stubborn":
 		w.Serve(context.Background(), stubbornApp{})
 		return 0
@@ -98,7 +103,7 @@ func (testApp) Serve(ctx context.Context, ln net.Listener) error {
 	pid := strconv.Itoa(os.Getpid())
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
+			time.Sleep(time.Duration(ms) * time.Millisecond) // a job's time: what the test is about
 		}
 		w.Header().Set("X-Worker-PID", pid)
 		io.WriteString(w, pid)
@@ -134,29 +139,6 @@ func (b *logBuf) onlinePIDs() []int {
 		pids = append(pids, pid)
 	}
 	return pids
-}
-
-// waitFor polls cond every 10ms until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
 // cluster is a Master running in the background of a test.
@@ -204,7 +186,7 @@ func (c *cluster) stop(t *testing.T) error {
 		t.Fatal("master did not stop in 10s")
 	}
 	for _, pid := range c.log.onlinePIDs() {
-		if alive(pid) {
+		if testproc.Alive(pid) {
 			t.Errorf("worker pid %d survived the master", pid)
 			syscall.Kill(pid, syscall.SIGKILL)
 		}

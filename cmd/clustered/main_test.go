@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -99,10 +98,7 @@ func launchBin(t *testing.T, path string, args ...string) *master {
 		// give them a moment before calling one a survivor.
 		deadline := time.Now().Add(5 * time.Second)
 		for _, pid := range m.workerPIDs() {
-			for alive(pid) && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			if alive(pid) {
+			if !testproc.Poll(time.Until(deadline), func() bool { return !testproc.Alive(pid) }) {
 				t.Errorf("worker %d outlived the test", pid)
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
@@ -162,12 +158,12 @@ func (m *master) waitReplacement(t *testing.T, c *client) int {
 // dir is empty.
 func (m *master) checkGone(t *testing.T) {
 	t.Helper()
-	if alive(m.cmd.Process.Pid) {
+	if testproc.Alive(m.cmd.Process.Pid) {
 		t.Errorf("master %d still alive", m.cmd.Process.Pid)
 	}
 	testproc.WaitFor(t, 2*time.Second, "workers gone", func() bool {
 		for _, pid := range m.workerPIDs() {
-			if alive(pid) {
+			if testproc.Alive(pid) {
 				return false
 			}
 		}
@@ -182,36 +178,18 @@ func (m *master) checkGone(t *testing.T) {
 	}
 }
 
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
 // client sends each request on its own connection and counts connections
 // the kernel completed.
 type client struct {
-	connected atomic.Int32
-	http      *http.Client
+	testproc.Dialer
+	http *http.Client
 }
 
 func newClient() *client {
 	c := &client{}
-	d := &net.Dialer{}
 	c.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := d.DialContext(ctx, network, addr)
-			if err == nil {
-				c.connected.Add(1)
-			}
-			return conn, err
-		},
+		DialContext:       c.DialContext,
 	}}
 	return c
 }
@@ -358,8 +336,7 @@ func TestSIGTERMDuringBurst(t *testing.T) {
 			}
 			// Every request is connected (queued in the kernel or accepted
 			// by a worker) before the stop.
-			testproc.WaitFor(t, 5*time.Second, "all connected", func() bool { return c.connected.Load() == n })
-			time.Sleep(20 * time.Millisecond)
+			testproc.WaitFor(t, 5*time.Second, "all connected and sent", func() bool { return c.Sent.Load() == n })
 			took, err := m.stop(t, syscall.SIGTERM)
 			if err != nil {
 				t.Errorf("master exit: %v", err)
@@ -403,14 +380,16 @@ func TestSIGHUPRollingRestart(t *testing.T) {
 					}
 				})
 			}
-			time.Sleep(300 * time.Millisecond)
+			// The stream runs before, through and after the restart.
+			testproc.WaitFor(t, 15*time.Second, "answers before", func() bool { return ok.Load() >= 3 })
 			if err := m.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
 			testproc.WaitFor(t, 15*time.Second, "rolling restart done", func() bool {
 				return strings.Contains(m.out.String(), "rolling restart done")
 			})
-			time.Sleep(200 * time.Millisecond)
+			after := ok.Load() + 3
+			testproc.WaitFor(t, 15*time.Second, "answers after", func() bool { return ok.Load() >= after })
 			close(stopStream)
 			wg.Wait()
 			t.Logf("%d requests ok, %d failed during the rolling restart", ok.Load(), failed.Load())
@@ -573,7 +552,7 @@ func TestKillMidBurst(t *testing.T) {
 			}
 			// Mid-burst: every request connected, a few answered.
 			testproc.WaitFor(t, 30*time.Second, "the burst under way", func() bool {
-				return c.connected.Load() == n && answered.Load() >= 4
+				return c.Connected.Load() == n && answered.Load() >= 4
 			})
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,16 +37,28 @@ func Build(dir, name string, tags ...string) (path string, cleanup func(), err e
 }
 
 // WaitFor polls cond every 10 ms until it holds, and fails t if d passes
-// first.
+// first. Tests wait on what happens (a process state, a log line, a
+// counter, /workers), never on a guess of how long it takes: d is only
+// the bound past which something is wrong.
 func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !Poll(d, cond) {
+		t.Fatalf("timed out after %v waiting for %s", d, what)
+	}
+}
+
+// Poll polls cond every 10 ms until it holds, or until d has passed; it
+// reports whether cond held. For waits whose timeout is not a failure,
+// e.g. in a cleanup that kills what is left.
+func Poll(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return true
 }
 
 // Main is a TestMain that builds the main package in dir as name into
@@ -80,4 +93,21 @@ func State(pid int) byte {
 func Alive(pid int) bool {
 	st := State(pid)
 	return st != 0 && st != 'Z'
+}
+
+// Ignores reports whether process pid ignores sig (its SigIgn mask in
+// /proc): the kernel then discards sig when it is sent, so a test knows at
+// once that sig cannot kill pid, without waiting to see.
+func Ignores(pid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if hex, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return false
 }
