@@ -361,8 +361,7 @@ func TestHandoffListenerStopRefuses(t *testing.T) {
 // the others are answered by the other worker and the victim's replacement.
 func TestRRKillWhileWaitingInMaster(t *testing.T) {
 	c := startCluster(t, BalanceRR, 2)
-	testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-	victim := c.log.onlinePIDs()[0]
+	victim := c.waitReady(t, 2)[0]
 	const n = 6
 	type result struct {
 		pid int
@@ -397,7 +396,7 @@ func TestRRKillWhileWaitingInMaster(t *testing.T) {
 			byPID[r.pid]++
 		}
 	}
-	t.Logf("answers per worker pid %v, %d failed; workers online %v", byPID, failed, c.log.onlinePIDs())
+	t.Logf("answers per worker pid %v, %d failed; workers ready %v", byPID, failed, c.readyPIDs(t))
 	if failed > 1 {
 		t.Errorf("%d requests failed, want at most the victim's one running job", failed)
 	}

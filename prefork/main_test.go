@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -131,7 +132,9 @@ type logBuf struct{ syncbuf.Buffer }
 
 var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) worker_pid=(\d+)`)
 
-// onlinePIDs lists the pids of every "worker online" line so far.
+// onlinePIDs lists the pids of every "worker online" line so far: every
+// worker ever, for the check that none outlives its master (Workers shows
+// only the live ones).
 func (b *logBuf) onlinePIDs() []int {
 	var pids []int
 	for _, m := range onlineRE.FindAllStringSubmatch(b.String(), -1) {
@@ -172,6 +175,34 @@ func startCluster(t *testing.T, balance Balance, workers int, opts ...Option) *c
 		}
 	})
 	return c
+}
+
+// readyPIDs is the pids of the workers the master has ready now.
+func (c *cluster) readyPIDs(t *testing.T) []int {
+	t.Helper()
+	infos, err := c.m.Workers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, w := range infos {
+		if w.State == ready.String() {
+			pids = append(pids, w.PID)
+		}
+	}
+	return pids
+}
+
+// waitReady waits until exactly n workers are ready, none of them one of
+// gone, and returns their pids.
+func (c *cluster) waitReady(t *testing.T, n int, gone ...int) []int {
+	t.Helper()
+	var pids []int
+	testproc.WaitFor(t, 10*time.Second, fmt.Sprintf("%d workers ready", n), func() bool {
+		pids = c.readyPIDs(t)
+		return len(pids) == n && !slices.ContainsFunc(pids, func(p int) bool { return slices.Contains(gone, p) })
+	})
+	return pids
 }
 
 // stop cancels the master, waits for Run and checks that no worker survives.

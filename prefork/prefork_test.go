@@ -23,7 +23,7 @@ func TestWorkersAnswer(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			c.waitReady(t, 2)
 			// Two slow requests at once: the shared gate and rr send the
 			// second to the idle worker; the reuseport hash and none may not,
 			// so try a few rounds.
@@ -64,13 +64,12 @@ func TestCrashRecovery(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-			victim := c.log.onlinePIDs()[0]
+			victim := c.waitReady(t, 2)[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
-			testproc.WaitFor(t, 2*time.Second, "a replacement online", func() bool { return len(c.log.onlinePIDs()) == 3 })
+			c.waitReady(t, 2, victim)
 			want := "worker_pid=" + strconv.Itoa(victim) + " signal=killed"
 			if !strings.Contains(c.log.String(), want) {
 				t.Errorf("master log lacks %q", want)
@@ -94,7 +93,7 @@ func TestStopFinishesAcceptedRequests(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			c.waitReady(t, 2)
 			const n = 20
 			cd := &testproc.Dialer{}
 			errs := make(chan error, n)
@@ -128,8 +127,7 @@ func TestRollingRestart(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-			old := c.log.onlinePIDs()
+			old := c.waitReady(t, 2)
 
 			ctx, stopStream := context.WithCancel(t.Context())
 			var ok, failed atomic.Int32
@@ -210,7 +208,7 @@ func TestStartFailureStopsMaster(t *testing.T) {
 
 func TestGraceKillsStragglers(t *testing.T) {
 	c := startCluster(t, BalanceReusePort, 2, Command(os.Args[0], "stubborn"), Grace(300*time.Millisecond))
-	testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+	c.waitReady(t, 2)
 	start := time.Now()
 	if err := c.stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -455,8 +453,7 @@ func TestPortTakenByCluster(t *testing.T) {
 // would to the whole process group: they keep serving.
 func TestWorkersIgnoreSIGHUP(t *testing.T) {
 	c := startCluster(t, BalanceReusePort, 2)
-	testproc.WaitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-	pids := c.log.onlinePIDs()
+	pids := c.waitReady(t, 2)
 	for _, pid := range pids {
 		// Ignored, SIGHUP is discarded when sent: nothing is left to wait for.
 		if !testproc.Ignores(pid, syscall.SIGHUP) {
