@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 )
@@ -51,25 +52,43 @@ type master struct {
 	cmd    *exec.Cmd
 	out    *syncbuf.Buffer
 	addr   string
+	admin  string // the admin address start gave it; "" if the test gave its own
 	tmp    string
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
 }
 
-// start runs the binary with 2 workers and balance on a free loopback port
-// and waits until both are online. Cleanup kills by PID whatever is left and
+// start runs the binary with 2 workers and balance on a free loopback port,
+// with an admin address on loopback unless args give -admin, and waits
+// until both workers are ready: as /workers shows them, or without start's
+// admin address as the log does. Cleanup kills by PID whatever is left and
 // checks /proc that no worker survived.
 func start(t *testing.T, balance string, args ...string) *master {
 	t.Helper()
+	own := !slices.Contains(args, "-"+contract.FlagAdmin)
+	if own {
+		args = append(args, "-"+contract.FlagAdmin, "127.0.0.1:0")
+	}
 	m := launch(t, append([]string{"-workers", "2", "-balance", balance, "-addr", "127.0.0.1:0",
 		"-image", image, "-grace", "10s"}, args...)...)
-	testproc.WaitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
-	sub := addrRE.FindStringSubmatch(m.out.String())
-	if sub == nil {
-		t.Fatalf("no address in the master log:\n%s", m.out)
+	testproc.WaitFor(t, 10*time.Second, "addresses in the log", func() bool {
+		return addrRE.MatchString(m.out.String()) && (!own || adminRE.MatchString(m.out.String()))
+	})
+	m.addr = addrRE.FindStringSubmatch(m.out.String())[1]
+	if !own {
+		testproc.WaitFor(t, 10*time.Second, "2 workers online", func() bool { return len(m.workerPIDs()) >= 2 })
+		return m
 	}
-	m.addr = sub[1]
+	m.admin = m.adminAddr(t)
+	waitWorkers(t, m.admin, 2, nil)
 	return m
+}
+
+// ready is the pids /workers shows ready now.
+func (m *master) ready(t *testing.T) []int {
+	t.Helper()
+	pids, _ := readyPIDs(t, m.admin)
+	return pids
 }
 
 // launch runs the binary with args and a fresh -tmpdir.
@@ -110,7 +129,9 @@ func launchBin(t *testing.T, path string, args ...string) *master {
 	return m
 }
 
-// workerPIDs lists every worker the master reported online.
+// workerPIDs lists every worker the master reported online in its log,
+// the dead included: for the checks that none survives, or that none
+// started. Live workers come from /workers (ready).
 func (m *master) workerPIDs() []int {
 	var pids []int
 	for _, s := range onlineRE.FindAllStringSubmatch(m.out.String(), -1) {
@@ -136,18 +157,22 @@ func (m *master) stop(t *testing.T, sig syscall.Signal) (time.Duration, error) {
 	return time.Since(start), m.err
 }
 
-// waitReplacement waits, up to 10 s, until the third worker the master
-// reported online (the replacement of a killed one) answers GET /, and
-// returns its pid.
-func (m *master) waitReplacement(t *testing.T, c *client) int {
+// waitReplacement waits, up to 10 s, until /workers shows a worker ready
+// that is none of old (the replacement of a killed one) and it answers
+// GET /, and returns its pid.
+func (m *master) waitReplacement(t *testing.T, c *client, old []int) int {
 	t.Helper()
 	var fresh int
 	testproc.WaitFor(t, 10*time.Second, "the replacement answering", func() bool {
-		pids := m.workerPIDs()
-		if len(pids) < 3 {
+		fresh = 0
+		for _, pid := range m.ready(t) {
+			if !slices.Contains(old, pid) {
+				fresh = pid
+			}
+		}
+		if fresh == 0 {
 			return false
 		}
-		fresh = pids[2]
 		_, pid, err := c.do(http.MethodGet, m.addr, "/")
 		return err == nil && pid == fresh
 	})
@@ -279,8 +304,8 @@ func TestTwoWorkersAnswer(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !slices.Contains(m.workerPIDs(), h.PID) || h.Worker < 0 || h.Worker > 1 {
-					t.Fatalf("/healthz pid %d worker %d; workers %v", h.PID, h.Worker, m.workerPIDs())
+				if ready := m.ready(t); !slices.Contains(ready, h.PID) || h.Worker < 0 || h.Worker > 1 {
+					t.Fatalf("/healthz pid %d worker %d; workers %v", h.PID, h.Worker, ready)
 				}
 				workers[h.Worker] = true
 			}
@@ -296,14 +321,15 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 	for _, b := range balances {
 		t.Run(b, func(t *testing.T) {
 			m := start(t, b)
-			victim := m.workerPIDs()[0]
+			old := m.ready(t)
+			victim := old[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
 			// Wait longer than the 2 s the issue asks for, so that a miss
 			// reports the time it took rather than only a timeout.
-			fresh := m.waitReplacement(t, newClient())
+			fresh := m.waitReplacement(t, newClient(), old)
 			took := time.Since(killed)
 			t.Logf("new worker %d answered %v after kill -9", fresh, took.Round(time.Millisecond))
 			if took > 2*time.Second {
@@ -358,7 +384,7 @@ func TestSIGHUPRollingRestart(t *testing.T) {
 	for _, b := range balances {
 		t.Run(b, func(t *testing.T) {
 			m := start(t, b)
-			old := m.workerPIDs()
+			old := m.ready(t)
 			c := newClient()
 			stopStream := make(chan struct{})
 			var ok, failed atomic.Int32
@@ -467,12 +493,12 @@ func TestStartFailures(t *testing.T) {
 // wait for the grace period's SIGKILL.
 func TestStopAfterReplacementShared(t *testing.T) {
 	m := start(t, "shared", "-grace", "20s")
-	victim := m.workerPIDs()[0]
-	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+	old := m.ready(t)
+	if err := syscall.Kill(old[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// Traffic while the replacement starts keeps the survivor accepting.
-	m.waitReplacement(t, newClient())
+	m.waitReplacement(t, newClient(), old)
 	took, err := m.stop(t, syscall.SIGTERM)
 	if err != nil {
 		t.Errorf("master exit: %v", err)
@@ -514,8 +540,8 @@ func TestSecondClusterOnSamePort(t *testing.T) {
 			}
 			t.Logf("second master: exit %v after %v: %s", second.err, time.Since(begin).Round(time.Millisecond), last)
 			// The first cluster still serves.
-			if _, pid, err := newClient().do(http.MethodGet, first.addr, "/"); err != nil || !slices.Contains(first.workerPIDs(), pid) {
-				t.Errorf("first cluster: pid %d, error %v; its workers %v", pid, err, first.workerPIDs())
+			if _, pid, err := newClient().do(http.MethodGet, first.addr, "/"); err != nil || !slices.Contains(first.ready(t), pid) {
+				t.Errorf("first cluster: pid %d, error %v; its workers %v", pid, err, first.ready(t))
 			}
 			if _, err := first.stop(t, syscall.SIGTERM); err != nil {
 				t.Errorf("first master exit: %v", err)
@@ -536,7 +562,8 @@ func TestKillMidBurst(t *testing.T) {
 	for _, b := range balances {
 		t.Run(b, func(t *testing.T) {
 			m := start(t, b)
-			victim := m.workerPIDs()[0]
+			old := m.ready(t)
+			victim := old[0]
 			const n, capacity = 40, 1
 			c := newClient()
 			var answered atomic.Int32
@@ -568,7 +595,7 @@ func TestKillMidBurst(t *testing.T) {
 				t.Errorf("%d requests lost, want at most the victim's %d running job", lost, capacity)
 			}
 			// The cluster recovers: a replacement answers.
-			m.waitReplacement(t, c)
+			m.waitReplacement(t, c, old)
 			if _, err := m.stop(t, syscall.SIGTERM); err != nil {
 				t.Errorf("master exit: %v", err)
 			}
