@@ -88,8 +88,14 @@ func burst(addr string, n int) []error {
 }
 
 func TestHungWorkerIsReplaced(t *testing.T) {
+	for _, b := range []string{"reuseport", "shared", "rr"} {
+		t.Run(b, func(t *testing.T) { hungWorkerIsReplaced(t, b) })
+	}
+}
+
+func hungWorkerIsReplaced(t *testing.T, balance string) {
 	const timeout = 3 * time.Second
-	m, admin := faultCluster(t, 2, "-"+contract.FlagWorkerTimeout, timeout.String())
+	m, admin := faultCluster(t, 2, "-balance", balance, "-"+contract.FlagWorkerTimeout, timeout.String())
 	before := waitWorkers(t, admin, 2, nil)
 	fault(t, m.addr, "hang")
 	var hung int
