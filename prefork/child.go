@@ -49,7 +49,7 @@ type child struct {
 // startChild forks the worker for slot from sp's thread, handing it its
 // listening socket (or its end of a hand-off socket) and the write end of a
 // status pipe.
-func startChild(m *Master, sp *spawn.Spawner, slot int, now func() time.Time) (*child, error) {
+func startChild(m *Master, sp *spawn.Spawner, slot int, maxRequests int64, now func() time.Time) (*child, error) {
 	sock, hand, err := workerSocket(m, slot)
 	if err != nil {
 		return nil, err
@@ -71,6 +71,7 @@ func startChild(m *Master, sp *spawn.Spawner, slot int, now func() time.Time) (*
 		envAddr+"="+m.socks.addr.String(),
 		envStatusFD+"="+strconv.Itoa(statusFD),
 		envCountFD+"="+strconv.Itoa(countFD),
+		envMaxRequests+"="+strconv.FormatInt(maxRequests, 10),
 		"GOMAXPROCS=1",
 	)
 	cmd.Stdout, cmd.Stderr = m.stdout, m.stderr

@@ -218,8 +218,9 @@
 //     worker is replaced gracefully, as one slot of a rolling restart: its
 //     replacement starts, and once that is ready the worker retires, taking
 //     no new connection and finishing what it holds. So is a worker that
-//     asks. Answers are counted from the stats lines, so a worker may answer
-//     up to a second's worth more than its limit.
+//     asks. A worker watches its own answers (its App's Stats, every 20 ms)
+//     and asks at its limit, which the master gives it with the jitter
+//     added; it answers on until its replacement is ready.
 //   - Master.SetWorkers and Master.Scale change the number of slots at
 //     runtime: a new slot gets a worker at once (under BalanceReusePort a
 //     new socket joins the group); a removed slot's worker retires and is

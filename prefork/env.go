@@ -14,8 +14,9 @@ import (
 // and child, so that restarts, backoff, the watchdog, replacements and
 // scaling run without forks and without sleeps.
 type env struct {
-	// start starts a worker process for slot.
-	start func(slot int) (*child, error)
+	// start starts a worker process for slot, which is to ask for its
+	// replacement after maxRequests answers (0: no limit).
+	start func(slot int, maxRequests int64) (*child, error)
 	// now is the time.
 	now func() time.Time
 	// after calls f once d has passed.
@@ -29,7 +30,9 @@ type env struct {
 // realEnv forks real workers from sp's thread.
 func realEnv(m *Master, sp *spawn.Spawner) env {
 	return env{
-		start: func(slot int) (*child, error) { return startChild(m, sp, slot, time.Now) },
+		start: func(slot int, maxRequests int64) (*child, error) {
+			return startChild(m, sp, slot, maxRequests, time.Now)
+		},
 		now:   time.Now,
 		after: func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 		rss:   procfs.RSS,

@@ -84,7 +84,8 @@ const StableAfter = 10 * time.Second
 func WorkerTimeout(d time.Duration) Option { return func(m *Master) { m.workerTimeout = d } }
 
 // MaxRequests replaces a worker gracefully once it has answered n jobs
-// (done or failed, from its stats, so up to a second's worth more), plus
+// (done or failed: the worker watches its App's Stats every 20 ms and asks;
+// the master checks the stats lines too, a second late), plus
 // a random 0 to jitter more per worker so that workers started together
 // are not all replaced together (gunicorn's --max-requests and
 // --max-requests-jitter). The worker keeps serving until its replacement is

@@ -14,6 +14,9 @@ const (
 	envAddr      = "FLIPBENCH_ADDR"       // the address the master serves (BalanceRR)
 	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
 	envCountFD   = "FLIPBENCH_COUNT_FD"   // inherited memfd holding the current worker count
+	// envMaxRequests is the answers after which the worker asks for its
+	// replacement (its jitter already added); 0 or unset is no limit.
+	envMaxRequests = "FLIPBENCH_MAX_REQUESTS"
 )
 
 // Child file descriptors: ExtraFiles start at 3.

@@ -273,19 +273,20 @@ func (r *supervisor) spawn(slot int) error {
 
 // start forks one worker process for slot and watches it.
 func (r *supervisor) start(slot int) (*proc, error) {
-	c, err := r.env.start(slot)
+	var limit int64
+	if r.m.maxRequests > 0 {
+		limit = r.m.maxRequests
+		if r.m.maxRequestsJitter > 0 {
+			limit += int64(r.env.intN(r.m.maxRequestsJitter + 1))
+		}
+	}
+	c, err := r.env.start(slot, limit)
 	if err != nil {
 		return nil, err
 	}
 	r.nextID++
 	r.slotStarts[slot]++
-	p := &proc{child: c, id: r.nextID, state: starting, restarts: r.slotStarts[slot] - 1}
-	if r.m.maxRequests > 0 {
-		p.maxRequests = r.m.maxRequests
-		if r.m.maxRequestsJitter > 0 {
-			p.maxRequests += int64(r.env.intN(r.m.maxRequestsJitter + 1))
-		}
-	}
+	p := &proc{child: c, id: r.nextID, state: starting, restarts: r.slotStarts[slot] - 1, maxRequests: limit}
 	r.procs[p.id] = p
 	if r.m.disp != nil {
 		r.m.disp.attach(p.id, p.pid, c.hand)

@@ -89,7 +89,7 @@ func (f *fakeEnv) advance(d time.Duration) {
 	}
 }
 
-func (f *fakeEnv) start(slot int) (*child, error) {
+func (f *fakeEnv) start(slot int, _ int64) (*child, error) {
 	fp := &fakeProc{}
 	f.mu.Lock()
 	f.nextPID++

@@ -54,6 +54,7 @@ type Worker struct {
 	status    *os.File
 	statusMu  sync.Mutex
 	count     *os.File // the master's worker count (count.go); nil if it gave none
+	maxReqs   int64    // answers after which to ask for a replacement; 0: none
 }
 
 // NewWorker reads the environment and file descriptors a Master set up for
@@ -97,6 +98,11 @@ func newWorker(listener bool) (*Worker, error) {
 	// kill -HUP -pgid) must not kill every worker while the master, which
 	// takes SIGHUP as a rolling restart, carries on.
 	signal.Ignore(syscall.SIGHUP)
+	if v := os.Getenv(envMaxRequests); v != "" {
+		if w.maxReqs, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("prefork: bad %s=%q: %w", envMaxRequests, v, err)
+		}
+	}
 	w.status = os.NewFile(statusFD, "prefork-status")
 	if _, ok := os.LookupEnv(envCountFD); ok {
 		if _, err := unix.FcntlInt(countFD, unix.F_GETFD, 0); err == nil {
@@ -233,6 +239,9 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			// The pipe stays open for the heartbeat; Serve closes it on return.
 			r, _ := app.(StatsReporter)
 			go w.heartbeat(r, statsDone)
+			if r != nil && w.maxReqs > 0 {
+				go w.watchAnswers(r, statsDone)
+			}
 		case err := <-errc:
 			ln.Close()
 			if !isReady && ready != nil {
@@ -306,6 +315,31 @@ func (w *Worker) heartbeat(r StatsReporter, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// answersPoll is how often a worker with a -max-requests limit reads its
+// App's counts: an atomic load or two, so often enough that the limit is
+// met within a few answers rather than a second's worth.
+const answersPoll = 20 * time.Millisecond
+
+// watchAnswers asks for a replacement once the App has answered maxReqs
+// jobs (done or failed), then returns; it also returns when done closes.
+// The master counts from the stats lines too, a second late, for workers
+// that do not.
+func (w *Worker) watchAnswers(r StatsReporter, done <-chan struct{}) {
+	t := time.NewTicker(answersPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if st := r.Stats(); st.Done+st.Failed >= w.maxReqs {
+				w.AskReplacement(fmt.Sprintf("answered %d jobs (max %d)", st.Done+st.Failed, w.maxReqs))
+				return
+			}
 		}
 	}
 }

@@ -180,7 +180,7 @@ func TestMaxRequestsReplacesGracefully(t *testing.T) {
 			t.Fatalf("flip %d: %v", i, err)
 		}
 		if pid != first {
-			t.Logf("replaced after %d answers (limit 3 to 5, counted from stats each second)", i)
+			t.Logf("replaced after %d answers (limit 3 to 5; it answers on until its replacement is ready)", i)
 			break
 		}
 		if i > 200 {
