@@ -303,18 +303,30 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 // once, then every statsInterval until done is closed: the master's
 // watchdog takes silence for a stuck process.
 func (w *Worker) heartbeat(r StatsReporter, done <-chan struct{}) {
-	t := time.NewTicker(statsInterval)
-	defer t.Stop()
-	for {
+	beat := func() bool {
 		if r != nil {
 			w.writeStatus(statsLine(r.Stats()))
 		} else {
 			w.writeStatus(statusBeat)
 		}
+		return false
+	}
+	beat()
+	every(statsInterval, done, beat)
+}
+
+// every calls f every d until f reports true or done is closed.
+func every(d time.Duration, done <-chan struct{}, f func() (stop bool)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
+			if f() {
+				return
+			}
 		}
 	}
 }
@@ -329,34 +341,23 @@ const answersPoll = 20 * time.Millisecond
 // The master counts from the stats lines too, a second late, for workers
 // that do not.
 func (w *Worker) watchAnswers(r StatsReporter, done <-chan struct{}) {
-	t := time.NewTicker(answersPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			if st := r.Stats(); st.Done+st.Failed >= w.maxReqs {
-				w.AskReplacement(fmt.Sprintf("answered %d jobs (max %d)", st.Done+st.Failed, w.maxReqs))
-				return
-			}
+	every(answersPoll, done, func() bool {
+		st := r.Stats()
+		if st.Done+st.Failed < w.maxReqs {
+			return false
 		}
-	}
+		w.AskReplacement(fmt.Sprintf("answered %d jobs (max %d)", st.Done+st.Failed, w.maxReqs))
+		return true
+	})
 }
 
 // watchParent closes gone when the parent PID differs from the master's.
 func (w *Worker) watchParent(ctx context.Context, gone chan<- struct{}) {
-	t := time.NewTicker(parentPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if os.Getppid() != w.masterPID {
-				close(gone)
-				return
-			}
+	every(parentPoll, ctx.Done(), func() bool {
+		if os.Getppid() != w.masterPID {
+			close(gone)
+			return true
 		}
-	}
+		return false
+	})
 }
