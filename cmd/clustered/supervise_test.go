@@ -326,3 +326,23 @@ func TestScaleReusePort(t *testing.T) {
 	})
 	waitWorkers(t, admin, 2, nil)
 }
+
+func TestDyingWorkerIsReplaced(t *testing.T) {
+	m, admin := faultCluster(t, 2)
+	before := waitWorkers(t, admin, 2, nil)
+	fault(t, m.addr, "die")
+	var dead int
+	testproc.WaitFor(t, 10*time.Second, "a worker gone", func() bool {
+		for _, pid := range before {
+			if !testproc.Alive(pid) {
+				dead = pid
+				return true
+			}
+		}
+		return false
+	})
+	waitWorkers(t, admin, 2, []int{dead})
+	if errs := burst(m.addr, 10); len(errs) > 0 {
+		t.Errorf("%d of 10 failed after a worker died; first: %v", len(errs), errs[0])
+	}
+}
