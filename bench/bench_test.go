@@ -17,6 +17,7 @@ import (
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -298,10 +299,8 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	go func() {
 		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
 		// which starts once the warm-up and the calibration burst are done.
-		for !strings.Contains(log.String(), "run S =") {
-			time.Sleep(20 * time.Millisecond)
-		}
-		time.Sleep(700 * time.Millisecond)
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "run S =") })
+		time.Sleep(700 * time.Millisecond) // into the burst, which announces nothing: time, not an event
 		cancel()
 	}()
 	sum, err := Run(ctx, cfg)

@@ -189,6 +189,23 @@ const (
 
 	// cmd/clustered: the admin address's bearer token, from a file or EnvAdminToken.
 	FlagAdminTokenFile = "admin-token-file"
+
+	// cmd/clustered: the supervisor's watchdog and its limits per worker.
+	FlagWorkerTimeout     = "worker-timeout"      // a worker silent this long is killed and replaced
+	FlagJobTimeout        = "job-timeout"         // a job running this long is answered 503 and its worker replaced
+	FlagMaxRequests       = "max-requests"        // a worker is replaced gracefully after this many jobs
+	FlagMaxRequestsJitter = "max-requests-jitter" // plus up to this many more, per worker
+	FlagMaxRSS            = "max-rss"             // a worker is replaced gracefully above this RSS (go-humanize size)
+)
+
+// Defaults of the supervisor's timeouts. A job on the full photo takes
+// about 0.9-1.1 s on this project's 2-core machines; ten times that leaves
+// room for a loaded, shared machine and still catches a stuck job.
+// Workers beat every second from a goroutine of their own, so ten missed
+// beats mean a stuck process, not a slow job.
+const (
+	DefaultJobTimeout    = 10 * time.Second
+	DefaultWorkerTimeout = 10 * time.Second
 )
 
 // Environment variables that may carry secrets instead of a file.

@@ -6,19 +6,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
-// waitFor polls cond for up to 5 s: goroutines take their place in the queue in
-// their own time.
+// waitFor is testproc.WaitFor for up to 5 s: goroutines take their place in
+// the queue in their own time.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testproc.WaitFor(t, 5*time.Second, what, cond)
 }
 
 func TestLimiterFIFO(t *testing.T) {

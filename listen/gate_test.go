@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // wouldAdmit reports whether g would admit a connection now, without
@@ -101,18 +103,14 @@ func newGatedServer(t *testing.T, grace time.Duration) *gatedServer {
 // loop reserves the next unit before it waits for a connection.
 func waitHolding(t *testing.T, gc *conn, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var got bool
+	if !testproc.Poll(10*time.Second, func() bool {
 		gc.mu.Lock()
-		got := gc.holding
-		gc.mu.Unlock()
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connection holds work: %v, want %v", got, want)
-		}
-		time.Sleep(time.Millisecond)
+		defer gc.mu.Unlock()
+		got = gc.holding
+		return got == want
+	}) {
+		t.Fatalf("connection holds work: %v, want %v", got, want)
 	}
 }
 
@@ -192,10 +190,7 @@ func TestGateCountsFirstRequestsNotConnections(t *testing.T) {
 		defer gs.ln.gate.mu.Unlock()
 		return gs.ln.gate.turns
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for turns() != 1 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	testproc.Poll(10*time.Second, func() bool { return turns() == 1 })
 	if turns := turns(); turns != 1 {
 		t.Errorf("turns %d after an answer on a kept connection, want 1", turns)
 	}

@@ -76,7 +76,7 @@ func TestBurstSendsExactlyNAtOnce(t *testing.T) {
 func TestBurstUsesOneConnectionPerRequest(t *testing.T) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // a job's time (simulated work, not an ordering wait)
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {

@@ -33,7 +33,7 @@ func countingServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Req
 
 func TestKeepAliveEachClientKeepsOneConnection(t *testing.T) {
 	srv, conns := countingServer(t, func(w http.ResponseWriter, _ *http.Request, _ int64) {
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a job's time (simulated work)
 		w.Header().Set("X-Worker-PID", "7")
 	})
 	l := Closed{Clients: 5, Requests: 4}
@@ -79,7 +79,7 @@ func TestKeepAliveSeesStarvedClients(t *testing.T) {
 			<-r.Context().Done()
 			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // a job's time (simulated work)
 	})
 	l := Closed{Clients: 5, Duration: 300 * time.Millisecond}
 	rs, err := KeepAlive(context.Background(), post(srv.URL), l, WithTimeout(10*time.Second))

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,15 +25,21 @@ import (
 type child struct {
 	slot    int
 	pid     int
-	cmd     *exec.Cmd
 	started time.Time
-	hand    *net.UnixConn // the master's end of the hand-off socket (BalanceRR)
-	ready   chan struct{} // closed when the worker reports ready
-	exited  chan struct{} // closed once reaped; state, waitErr and failMsg are set then
+	hand    *net.UnixConn              // the master's end of the hand-off socket (BalanceRR)
+	sig     func(syscall.Signal) error // signals the process (os.Process.Signal, or a test's fake)
+	ready   chan struct{}              // closed when the worker reports ready
+	exited  chan struct{}              // closed once reaped; state, waitErr and failMsg are set then
+	asked   chan struct{}              // closed when the worker asks to be replaced; askWhy is set then
+
+	heard  atomic.Int64 // Unix nanoseconds of its last status line after "ready"; 0 before one
+	askWhy string
 
 	state   *os.ProcessState // nil if Wait failed before it could reap
 	waitErr error
 	failMsg string // the worker's "fail" reason, if any
+
+	now func() time.Time
 
 	statsMu sync.Mutex // the status reader writes the stats, Master.Workers reads them
 	stats   jobstats.Stats
@@ -42,7 +49,7 @@ type child struct {
 // startChild forks the worker for slot from sp's thread, handing it its
 // listening socket (or its end of a hand-off socket) and the write end of a
 // status pipe.
-func startChild(m *Master, sp *spawn.Spawner, slot int) (*child, error) {
+func startChild(m *Master, sp *spawn.Spawner, slot int, maxRequests int64, now func() time.Time) (*child, error) {
 	sock, hand, err := workerSocket(m, slot)
 	if err != nil {
 		return nil, err
@@ -63,10 +70,12 @@ func startChild(m *Master, sp *spawn.Spawner, slot int) (*child, error) {
 		envListenFD+"="+strconv.Itoa(listenFD),
 		envAddr+"="+m.socks.addr.String(),
 		envStatusFD+"="+strconv.Itoa(statusFD),
+		envCountFD+"="+strconv.Itoa(countFD),
+		envMaxRequests+"="+strconv.FormatInt(maxRequests, 10),
 		"GOMAXPROCS=1",
 	)
 	cmd.Stdout, cmd.Stderr = m.stdout, m.stderr
-	cmd.ExtraFiles = []*os.File{sock, statusW} // fds 3 and 4
+	cmd.ExtraFiles = []*os.File{sock, statusW, m.count} // fds 3, 4 and 5
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: sigStop}
 	err = sp.Start(cmd)
 	statusW.Close()
@@ -75,12 +84,19 @@ func startChild(m *Master, sp *spawn.Spawner, slot int) (*child, error) {
 		closeHand(hand)
 		return nil, fmt.Errorf("start worker %d: %w", slot, err)
 	}
-	c := &child{
-		slot: slot, pid: cmd.Process.Pid, cmd: cmd, started: time.Now(), hand: hand,
-		ready: make(chan struct{}), exited: make(chan struct{}),
-	}
-	go c.watch(statusR)
+	c := newChild(slot, cmd.Process.Pid, now, func(sig syscall.Signal) error { return cmd.Process.Signal(sig) })
+	c.hand = hand
+	go c.watch(cmd, statusR)
 	return c, nil
+}
+
+// newChild is the master's record of a process started at now; the caller
+// closes ready, asked and exited as the process does those things.
+func newChild(slot, pid int, now func() time.Time, sig func(syscall.Signal) error) *child {
+	return &child{
+		slot: slot, pid: pid, started: now(), sig: sig, now: now,
+		ready: make(chan struct{}), exited: make(chan struct{}), asked: make(chan struct{}),
+	}
 }
 
 // workerSocket is the socket a worker of slot inherits: its listening
@@ -119,33 +135,63 @@ func closeHand(hand *net.UnixConn) {
 }
 
 // watch reads the status pipe, then reaps the process.
-func (c *child) watch(status *os.File) {
+func (c *child) watch(cmd *exec.Cmd, status *os.File) {
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		sc := bufio.NewScanner(status)
-		isReady := false
 		for sc.Scan() {
-			switch line := sc.Text(); {
-			case line == statusReady && !isReady:
-				isReady = true
-				close(c.ready)
-			case strings.HasPrefix(line, statusFail):
-				c.failMsg = strings.TrimPrefix(line, statusFail)
-			case strings.HasPrefix(line, statusStats):
-				c.setStats(strings.TrimPrefix(line, statusStats))
-			}
+			c.statusLine(sc.Text())
 		}
 	}()
-	c.waitErr = c.cmd.Wait()
+	c.waitErr = cmd.Wait()
 	select {
 	case <-readDone:
 	case <-time.After(time.Second): // a descendant holds the pipe open
 	}
 	status.Close()
 	<-readDone
-	c.state = c.cmd.ProcessState
+	c.state = cmd.ProcessState
 	close(c.exited)
+}
+
+// statusLine takes one line of the status pipe. Every line after "ready"
+// is a heartbeat for the watchdog. Only one goroutine calls it.
+func (c *child) statusLine(line string) {
+	isReady := isClosed(c.ready)
+	if isReady {
+		c.heard.Store(c.now().UnixNano())
+	}
+	switch {
+	case line == statusReady && !isReady:
+		close(c.ready)
+	case strings.HasPrefix(line, statusFail):
+		c.failMsg = strings.TrimPrefix(line, statusFail)
+	case strings.HasPrefix(line, statusStats):
+		c.setStats(strings.TrimPrefix(line, statusStats))
+	case strings.HasPrefix(line, statusReplace) && !isClosed(c.asked):
+		c.askWhy = strings.TrimPrefix(line, statusReplace)
+		close(c.asked)
+	}
+}
+
+// lastHeard is when the worker's last status line after "ready" came;
+// zero if none has.
+func (c *child) lastHeard() time.Time {
+	n := c.heard.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // setStats records a "stats" line; a bad one is ignored, since a worker's
@@ -157,7 +203,7 @@ func (c *child) setStats(text string) {
 	}
 	c.statsMu.Lock()
 	defer c.statsMu.Unlock()
-	c.stats, c.statsAt = st, time.Now()
+	c.stats, c.statsAt = st, c.now()
 }
 
 // lastStats is the worker's last reported Stats and when they came.
@@ -169,7 +215,7 @@ func (c *child) lastStats() (jobstats.Stats, time.Time) {
 
 // signal sends sig unless the process is gone.
 func (c *child) signal(sig syscall.Signal) error {
-	if err := c.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := c.sig(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("signal worker %d (pid %d): %w", c.slot, c.pid, err)
 	}
 	return nil

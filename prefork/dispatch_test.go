@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // socketPair is a hand-off socket pair: the master's end and the worker's.
@@ -167,7 +169,7 @@ func TestHandoffGoesToAnother(t *testing.T) {
 			if got := <-answer; got != "b" {
 				t.Fatalf("client got %q, want worker b's answer", got)
 			}
-			waitFor(t, 5*time.Second, "the master to hold nothing", func() bool {
+			testproc.WaitFor(t, 5*time.Second, "the master to hold nothing", func() bool {
 				s := d.stats()
 				return s.waiting == 0 && s.inflight[102] == 0
 			})
@@ -202,7 +204,7 @@ func TestHandoffWaitsForFreeSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the second connection waiting in the master", func() bool {
+	testproc.WaitFor(t, 5*time.Second, "the second connection waiting in the master", func() bool {
 		s := d.stats()
 		return s.waiting == 1 && s.inflight[101] == 0 && s.credits[101] == 0
 	})
@@ -322,7 +324,7 @@ func TestHandoffListenerStopRefuses(t *testing.T) {
 	_, c1 := tcpPair(t)
 	handConn(t, m, "1", c1)
 	// Wait until the listener holds it: the master's packet was read.
-	waitFor(t, 5*time.Second, "the connection received", func() bool {
+	testproc.WaitFor(t, 5*time.Second, "the connection received", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return len(l.pending) == 1
@@ -359,8 +361,7 @@ func TestHandoffListenerStopRefuses(t *testing.T) {
 // the others are answered by the other worker and the victim's replacement.
 func TestRRKillWhileWaitingInMaster(t *testing.T) {
 	c := startCluster(t, BalanceRR, 2)
-	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-	victim := c.log.onlinePIDs()[0]
+	victim := c.waitReady(t, 2)[0]
 	const n = 6
 	type result struct {
 		pid int
@@ -375,7 +376,7 @@ func TestRRKillWhileWaitingInMaster(t *testing.T) {
 	}
 	// Capacity 1 per worker: two requests run, the rest wait in the master
 	// (a slow machine may have finished the first two already).
-	waitFor(t, 10*time.Second, "connections waiting in the master", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "connections waiting in the master", func() bool {
 		return c.m.disp.stats().waiting >= n-4
 	})
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
@@ -395,7 +396,7 @@ func TestRRKillWhileWaitingInMaster(t *testing.T) {
 			byPID[r.pid]++
 		}
 	}
-	t.Logf("answers per worker pid %v, %d failed; workers online %v", byPID, failed, c.log.onlinePIDs())
+	t.Logf("answers per worker pid %v, %d failed; workers ready %v", byPID, failed, c.readyPIDs(t))
 	if failed > 1 {
 		t.Errorf("%d requests failed, want at most the victim's one running job", failed)
 	}

@@ -17,11 +17,14 @@
 // balance.go (Balance: which sockets, and whether workers gate), sockets.go
 // (making the listening sockets), supervisor.go (the event loop), state.go (a
 // worker process's states and every transition between them), rolling.go
-// (the rolling restart), child.go (one worker process: start, status pipe,
-// ready and exited, and its last stats), protocol.go (what master and
-// worker say to each other), stats.go (the stats lines and Master.Workers),
-// worker.go (the worker side), dispatch.go (the master's hand-off under
-// BalanceRR) and handoff.go (the worker's side of it).
+// (the rolling restart), watchdog.go (the watchdog, the limits that replace
+// a worker, and scaling), env.go (what the supervisor needs of the world:
+// starting processes, time, memory; tests give an in-memory one), count.go
+// (the worker count the workers read), child.go (one worker process: start,
+// status pipe, ready and exited, and its last stats), protocol.go (what
+// master and worker say to each other), stats.go (the stats lines and
+// Master.Workers), worker.go (the worker side), dispatch.go (the master's
+// hand-off under BalanceRR) and handoff.go (the worker's side of it).
 //
 // # Balances
 //
@@ -151,13 +154,15 @@
 //	ready           its App has entered its accept loop (the first Accept call on the listener)
 //	fail <reason>   it cannot start (Worker.Fail)
 //	stats <json>    its App's job counts, {"done","failed","in_flight","queued"} (jobstats.Stats)
+//	beat            alive, from a worker whose App reports no stats
+//	replace <why>   asks for a graceful replacement (Worker.AskReplacement)
 //
 // The master reads the pipe: "ready" makes the worker online; end of file
 // before "ready" means the worker died starting. This works with every
 // balance, where a request to the shared port could not target one worker.
-// An App that is a StatsReporter (server.Server is) has a "stats" line sent
-// once it is ready and then every second, until Serve returns; other Apps
-// close the pipe after "ready". The master keeps each worker's last stats
+// Once ready, a worker writes every second, until Serve returns: a "stats"
+// line if its App is a StatsReporter (server.Server is), else a "beat".
+// Every line is a heartbeat for the watchdog. The master keeps each worker's last stats
 // line, and Master.Workers returns them with each worker's pid, state, start
 // time and restarts: what cmd/clustered -admin serves. A bad stats line is
 // ignored: the counts are for watching, never for running the cluster.
@@ -193,4 +198,40 @@
 //     in a container.
 //   - Workers ignore SIGHUP: they share the master's process group, and a
 //     terminal hangup must not kill them while the master rolls.
+//
+// # Watchdog, limits and scaling
+//
+// The master checks its ready workers every 250 ms (watchdog.go), as
+// gunicorn and PM2 do:
+//
+//   - WorkerTimeout: a worker silent on its status pipe that long is killed
+//     (SIGKILL) and replaced as a crash is. The beat comes from a goroutine
+//     of its own, which Go's scheduler preempts into even under a CPU-bound
+//     job, so silence means the whole process is stuck (stopped, thrashing,
+//     wedged in the kernel), not that a job is slow. What its gate kept out
+//     waits in the kernel or in the master and goes to the other workers
+//     and to the replacement; the kill loses only what the worker held.
+//   - A slow job is the App's to bound: server.Config.JobTimeout answers 503
+//     and calls Worker.AskReplacement ("replace"), because imaging cannot
+//     be interrupted and the job keeps its core until its process ends.
+//   - MaxRequests (with a jitter, per worker) and MaxRSS: past either, a
+//     worker is replaced gracefully, as one slot of a rolling restart: its
+//     replacement starts, and once that is ready the worker retires, taking
+//     no new connection and finishing what it holds. So is a worker that
+//     asks. A worker watches its own answers (its App's Stats, every 20 ms)
+//     and asks at its limit, which the master gives it with the jitter
+//     added; it answers on until its replacement is ready.
+//   - Master.SetWorkers and Master.Scale change the number of slots at
+//     runtime: a new slot gets a worker at once (under BalanceReusePort a
+//     new socket joins the group); a removed slot's worker retires and is
+//     not replaced. Under BalanceReusePort a removed slot's socket must be
+//     closed, which resets the connections queued on it unless the kernel
+//     migrates them (net.ipv4.tcp_migrate_req=1), so without that a shrink
+//     is refused (ErrCannotShrink). The count lives in a memfd every worker
+//     inherits (count.go), so each one's /healthz says the count of now.
+//
+// The supervisor gets its processes, clock and memory readings through an
+// env of function fields (env.go), as cloudflare/tableflip tests its
+// upgrader: its tests run restarts, backoff, the watchdog, replacements,
+// rolling restarts and scaling on in-memory processes and a clock they move.
 package prefork

@@ -11,15 +11,19 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/prefork/jobstats"
 	"github.com/flipbench/flipbench/server"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // TestMain turns the test binary into a tiny worker (or a tiny master) when
@@ -59,7 +63,9 @@ func testWorker(args []string) int {
 	case "crash":
 		return 3
 	case "hang":
-		time.Sleep(time.Hour)
+		for { // a worker that never gets ready: blocked until killed
+			unix.Pause()
+		}
 	case "stubborn":
 		w.Serve(context.Background(), stubbornApp{})
 		return 0
@@ -98,7 +104,7 @@ func (testApp) Serve(ctx context.Context, ln net.Listener) error {
 	pid := strconv.Itoa(os.Getpid())
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
+			time.Sleep(time.Duration(ms) * time.Millisecond) // a job's time: what the test is about
 		}
 		w.Header().Set("X-Worker-PID", pid)
 		io.WriteString(w, pid)
@@ -126,7 +132,9 @@ type logBuf struct{ syncbuf.Buffer }
 
 var onlineRE = regexp.MustCompile(`msg="worker online" worker=(\d+) worker_pid=(\d+)`)
 
-// onlinePIDs lists the pids of every "worker online" line so far.
+// onlinePIDs lists the pids of every "worker online" line so far: every
+// worker ever, for the check that none outlives its master (Workers shows
+// only the live ones).
 func (b *logBuf) onlinePIDs() []int {
 	var pids []int
 	for _, m := range onlineRE.FindAllStringSubmatch(b.String(), -1) {
@@ -134,29 +142,6 @@ func (b *logBuf) onlinePIDs() []int {
 		pids = append(pids, pid)
 	}
 	return pids
-}
-
-// waitFor polls cond every 10ms until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
 // cluster is a Master running in the background of a test.
@@ -192,6 +177,34 @@ func startCluster(t *testing.T, balance Balance, workers int, opts ...Option) *c
 	return c
 }
 
+// readyPIDs is the pids of the workers the master has ready now.
+func (c *cluster) readyPIDs(t *testing.T) []int {
+	t.Helper()
+	infos, err := c.m.Workers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, w := range infos {
+		if w.State == ready.String() {
+			pids = append(pids, w.PID)
+		}
+	}
+	return pids
+}
+
+// waitReady waits until exactly n workers are ready, none of them one of
+// gone, and returns their pids.
+func (c *cluster) waitReady(t *testing.T, n int, gone ...int) []int {
+	t.Helper()
+	var pids []int
+	testproc.WaitFor(t, 10*time.Second, fmt.Sprintf("%d workers ready", n), func() bool {
+		pids = c.readyPIDs(t)
+		return len(pids) == n && !slices.ContainsFunc(pids, func(p int) bool { return slices.Contains(gone, p) })
+	})
+	return pids
+}
+
 // stop cancels the master, waits for Run and checks that no worker survives.
 func (c *cluster) stop(t *testing.T) error {
 	t.Helper()
@@ -204,7 +217,7 @@ func (c *cluster) stop(t *testing.T) error {
 		t.Fatal("master did not stop in 10s")
 	}
 	for _, pid := range c.log.onlinePIDs() {
-		if alive(pid) {
+		if testproc.Alive(pid) {
 			t.Errorf("worker pid %d survived the master", pid)
 			syscall.Kill(pid, syscall.SIGKILL)
 		}

@@ -35,10 +35,18 @@ type Master struct {
 	onExit        func(index, pid int)
 	socketless    bool
 
+	workerTimeout     time.Duration // 0: no watchdog
+	maxRequests       int64         // 0: no limit
+	maxRequestsJitter int
+	maxRSS            uint64 // bytes; 0: no limit
+	checkEvery        time.Duration
+
 	socks    *sockets
+	count    *os.File    // the worker count the workers read (count.go)
 	disp     *dispatcher // hands connections over under BalanceRR; nil otherwise
 	restart  chan struct{}
 	snap     chan chan []WorkerInfo // Workers' requests to Run's loop
+	scale    chan scaleReq          // Scale's requests to Run's loop
 	finished chan struct{}          // closed when Run returns
 
 	mu      sync.Mutex
@@ -63,6 +71,8 @@ func New(opts ...Option) (*Master, error) {
 		readyTimeout:  30 * time.Second,
 		restart:       make(chan struct{}, 1),
 		snap:          make(chan chan []WorkerInfo),
+		scale:         make(chan scaleReq),
+		checkEvery:    checkEvery,
 		finished:      make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -81,6 +91,12 @@ func New(opts ...Option) (*Master, error) {
 		return nil, fmt.Errorf("prefork: bad backoff %v..%v", m.minBackoff, m.maxBackoff)
 	case m.readyTimeout <= 0:
 		return nil, fmt.Errorf("prefork: ready timeout must be positive, got %v", m.readyTimeout)
+	case m.workerTimeout < 0:
+		return nil, fmt.Errorf("prefork: worker timeout must not be negative, got %v", m.workerTimeout)
+	case m.workerTimeout > 0 && m.workerTimeout < 2*statsInterval:
+		return nil, fmt.Errorf("prefork: worker timeout %v is shorter than two heartbeats (%v)", m.workerTimeout, 2*statsInterval)
+	case m.maxRequests < 0 || m.maxRequestsJitter < 0:
+		return nil, fmt.Errorf("prefork: max requests %d and jitter %d must not be negative", m.maxRequests, m.maxRequestsJitter)
 	}
 	if _, err := ParseBalance(string(m.balance)); err != nil {
 		return nil, err
@@ -100,6 +116,10 @@ func New(opts ...Option) (*Master, error) {
 		return nil, fmt.Errorf("prefork: %w", err)
 	}
 	m.socks = socks
+	if m.count, err = newCount(m.workers); err != nil {
+		socks.close()
+		return nil, fmt.Errorf("prefork: %w", err)
+	}
 	if m.balance.handsOff() {
 		m.disp = newDispatcher(socks.ln, m.log)
 	}
@@ -131,6 +151,9 @@ func (m *Master) Close() error {
 			m.disp.close()
 		}
 		m.socks.close()
+		if m.count != nil {
+			m.count.Close()
+		}
 	}
 	return nil
 }
@@ -155,5 +178,5 @@ func (m *Master) Run(ctx context.Context) error {
 	defer sp.Close()
 	m.log.Info("master running", "master_pid", os.Getpid(), "workers", m.workers,
 		"balance", string(m.balance), "addr", m.socks.addr.String())
-	return newSupervisor(m, sp).run(ctx)
+	return newSupervisor(m, realEnv(m, sp)).run(ctx)
 }

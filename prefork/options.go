@@ -74,3 +74,30 @@ func OnWorkerExit(f func(index, pid int)) Option { return func(m *Master) { m.on
 // StableAfter is how long a worker must run for its slot's crash backoff to
 // start over.
 const StableAfter = 10 * time.Second
+
+// WorkerTimeout sets the watchdog: a ready worker silent on its status pipe
+// this long is killed with SIGKILL and replaced as a crashed one is (default
+// 0: off). A worker writes a line at least every second (its stats, or a
+// heartbeat) from a goroutine of its own, so silence means the whole
+// process is stuck (stopped, thrashing, wedged), not that a job is slow:
+// a slow job is the App's to bound. It must be at least 2 s.
+func WorkerTimeout(d time.Duration) Option { return func(m *Master) { m.workerTimeout = d } }
+
+// MaxRequests replaces a worker gracefully once it has answered n jobs
+// (done or failed: the worker watches its App's Stats every 20 ms and asks;
+// the master checks the stats lines too, a second late), plus
+// a random 0 to jitter more per worker so that workers started together
+// are not all replaced together (gunicorn's --max-requests and
+// --max-requests-jitter). The worker keeps serving until its replacement is
+// ready, then retires. Default 0: no limit.
+func MaxRequests(n int64, jitter int) Option {
+	return func(m *Master) {
+		m.maxRequests = n
+		m.maxRequestsJitter = jitter
+	}
+}
+
+// MaxRSS replaces a worker gracefully once its resident memory exceeds
+// bytes (PM2's max_memory_restart), checked every second. Default 0: no
+// limit.
+func MaxRSS(bytes uint64) Option { return func(m *Master) { m.maxRSS = bytes } }

@@ -15,13 +15,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 func TestWorkersAnswer(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			c.waitReady(t, 2)
 			// Two slow requests at once: the shared gate and rr send the
 			// second to the idle worker; the reuseport hash and none may not,
 			// so try a few rounds.
@@ -62,13 +64,12 @@ func TestCrashRecovery(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-			victim := c.log.onlinePIDs()[0]
+			victim := c.waitReady(t, 2)[0]
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
-			waitFor(t, 2*time.Second, "a replacement online", func() bool { return len(c.log.onlinePIDs()) == 3 })
+			c.waitReady(t, 2, victim)
 			want := "worker_pid=" + strconv.Itoa(victim) + " signal=killed"
 			if !strings.Contains(c.log.String(), want) {
 				t.Errorf("master log lacks %q", want)
@@ -88,38 +89,23 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
-// countingDialer counts connections the kernel has completed.
-type countingDialer struct {
-	n atomic.Int32
-	d net.Dialer
-}
-
-func (c *countingDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	conn, err := c.d.DialContext(ctx, network, addr)
-	if err == nil {
-		c.n.Add(1)
-	}
-	return conn, err
-}
-
 func TestStopFinishesAcceptedRequests(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+			c.waitReady(t, 2)
 			const n = 20
-			cd := &countingDialer{}
+			cd := &testproc.Dialer{}
 			errs := make(chan error, n)
 			for range n {
 				go func() {
-					_, err := getVia(t.Context(), cd.dial, c.addr, "?sleep=50")
+					_, err := getVia(t.Context(), cd.DialContext, c.addr, "?sleep=50")
 					errs <- err
 				}()
 			}
 			// Stop once every request is connected: each one is queued in
 			// the kernel or accepted by a worker.
-			waitFor(t, 5*time.Second, "all connected", func() bool { return cd.n.Load() == n })
-			time.Sleep(20 * time.Millisecond) // let the request bytes go out
+			testproc.WaitFor(t, 5*time.Second, "all connected and sent", func() bool { return cd.Sent.Load() == n })
 			start := time.Now()
 			if err := c.stop(t); err != nil {
 				t.Fatalf("Run: %v", err)
@@ -141,8 +127,7 @@ func TestRollingRestart(t *testing.T) {
 	for _, b := range allBalances {
 		t.Run(string(b), func(t *testing.T) {
 			c := startCluster(t, b, 2)
-			waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-			old := c.log.onlinePIDs()
+			old := c.waitReady(t, 2)
 
 			ctx, stopStream := context.WithCancel(t.Context())
 			var ok, failed atomic.Int32
@@ -160,12 +145,14 @@ func TestRollingRestart(t *testing.T) {
 					}
 				})
 			}
-			time.Sleep(100 * time.Millisecond)
+			// The stream runs before, through and after the restart.
+			testproc.WaitFor(t, 10*time.Second, "answers before", func() bool { return ok.Load() >= 8 })
 			c.m.Restart()
-			waitFor(t, 10*time.Second, "rolling restart done", func() bool {
+			testproc.WaitFor(t, 10*time.Second, "rolling restart done", func() bool {
 				return strings.Contains(c.log.String(), "rolling restart done")
 			})
-			time.Sleep(100 * time.Millisecond)
+			after := ok.Load() + 8
+			testproc.WaitFor(t, 10*time.Second, "answers after", func() bool { return ok.Load() >= after })
 			stopStream()
 			wg.Wait()
 			t.Logf("%d requests ok, %d failed", ok.Load(), failed.Load())
@@ -183,7 +170,7 @@ func TestRollingRestart(t *testing.T) {
 				}
 			}
 			for _, o := range old {
-				if alive(o) {
+				if testproc.Alive(o) {
 					t.Errorf("old worker %d still alive", o)
 				}
 			}
@@ -221,7 +208,7 @@ func TestStartFailureStopsMaster(t *testing.T) {
 
 func TestGraceKillsStragglers(t *testing.T) {
 	c := startCluster(t, BalanceReusePort, 2, Command(os.Args[0], "stubborn"), Grace(300*time.Millisecond))
-	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
+	c.waitReady(t, 2)
 	start := time.Now()
 	if err := c.stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -314,12 +301,12 @@ func testMasterDeath(t *testing.T, b Balance) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	waitFor(t, 3*time.Second, "workers to exit after the master died", func() bool {
-		return !alive(pids[0]) && !alive(pids[1])
+	testproc.WaitFor(t, 3*time.Second, "workers to exit after the master died", func() bool {
+		return !testproc.Alive(pids[0]) && !testproc.Alive(pids[1])
 	})
 	t.Cleanup(func() {
 		for _, p := range pids {
-			if alive(p) {
+			if testproc.Alive(p) {
 				syscall.Kill(p, syscall.SIGKILL)
 			}
 		}
@@ -389,7 +376,7 @@ type lingeringApp struct{ testApp }
 
 func (a lingeringApp) Serve(ctx context.Context, ln net.Listener) error {
 	err := a.testApp.Serve(ctx, ln)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // the lingering is the behaviour under test
 	return err
 }
 
@@ -466,16 +453,18 @@ func TestPortTakenByCluster(t *testing.T) {
 // would to the whole process group: they keep serving.
 func TestWorkersIgnoreSIGHUP(t *testing.T) {
 	c := startCluster(t, BalanceReusePort, 2)
-	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-	pids := c.log.onlinePIDs()
+	pids := c.waitReady(t, 2)
 	for _, pid := range pids {
+		// Ignored, SIGHUP is discarded when sent: nothing is left to wait for.
+		if !testproc.Ignores(pid, syscall.SIGHUP) {
+			t.Errorf("worker %d does not ignore SIGHUP", pid)
+		}
 		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
 	for _, pid := range pids {
-		if !alive(pid) {
+		if !testproc.Alive(pid) {
 			t.Errorf("worker %d died of SIGHUP", pid)
 		}
 	}

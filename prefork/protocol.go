@@ -13,12 +13,17 @@ const (
 	envListenFD  = "FLIPBENCH_LISTEN_FD"  // inherited listening socket, or hand-off socket (BalanceRR)
 	envAddr      = "FLIPBENCH_ADDR"       // the address the master serves (BalanceRR)
 	envStatusFD  = "FLIPBENCH_STATUS_FD"  // inherited write end of the status pipe
+	envCountFD   = "FLIPBENCH_COUNT_FD"   // inherited memfd holding the current worker count
+	// envMaxRequests is the answers after which the worker asks for its
+	// replacement (its jitter already added); 0 or unset is no limit.
+	envMaxRequests = "FLIPBENCH_MAX_REQUESTS"
 )
 
 // Child file descriptors: ExtraFiles start at 3.
 const (
 	listenFD = 3 // the listening socket, or under BalanceRR the worker's end of the hand-off socket
 	statusFD = 4
+	countFD  = 5 // the worker count: 4 bytes, little-endian, at offset 0
 )
 
 // Lines a worker writes on its status pipe.
@@ -26,6 +31,10 @@ const (
 	statusReady = "ready"  // the App has entered its accept loop
 	statusFail  = "fail "  // followed by why the worker cannot start
 	statusStats = "stats " // followed by the App's Stats as JSON, every statsInterval once ready
+	statusBeat  = "beat"   // every statsInterval once ready, from a worker whose App reports no stats
+	// statusReplace asks the master for a graceful replacement (followed by
+	// why): the worker keeps serving until its replacement is ready.
+	statusReplace = "replace "
 )
 
 // Signals the master sends a worker.

@@ -18,9 +18,9 @@ func (r *supervisor) startRolling() {
 		r.roll.again = true
 		return
 	}
-	r.m.log.Info("rolling restart", "workers", r.m.workers)
+	r.m.log.Info("rolling restart", "workers", r.target)
 	r.roll = &rolling{}
-	for slot := range r.m.workers {
+	for slot := range r.target {
 		r.roll.queue = append(r.roll.queue, slot)
 	}
 	r.beginSlot()

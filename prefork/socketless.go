@@ -58,7 +58,7 @@ func (w *Worker) Run(ctx context.Context, run func(ctx context.Context, ready fu
 		case <-ready:
 			ready, isReady = nil, true
 			w.writeStatus(statusReady)
-			w.closeStatus()
+			go w.heartbeat(nil, runCtx.Done())
 		case err := <-errc:
 			if ready != nil {
 				select {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // socketlessWorker is a worker of a Socketless master: ready at once, then
@@ -33,11 +32,11 @@ func socketlessWorker() int {
 // replaced after kill -9, and stop cleanly.
 func TestSocketless(t *testing.T) {
 	c := startCluster(t, BalanceShared, 2, Socketless(), Addr(""), Command(os.Args[0], "socketless"))
-	waitFor(t, 5*time.Second, "2 workers online", func() bool { return len(c.log.onlinePIDs()) == 2 })
-	if err := syscall.Kill(c.log.onlinePIDs()[0], syscall.SIGKILL); err != nil {
+	victim := c.waitReady(t, 2)[0]
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a replacement online", func() bool { return len(c.log.onlinePIDs()) == 3 })
+	c.waitReady(t, 2, victim)
 	if err := c.stop(t); err != nil {
 		t.Errorf("stop: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -18,18 +19,7 @@ func listenReusePort(ctx context.Context, addr string, n int) ([]*os.File, net.A
 	if err := probePort(ctx, addr); err != nil {
 		return nil, nil, err
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-		}); err != nil {
-			return err
-		}
-		if serr != nil {
-			return fmt.Errorf("set SO_REUSEPORT: %w", serr)
-		}
-		return nil
-	}}
+	lc := reusePortConfig()
 	var (
 		files []*os.File
 		bound net.Addr
@@ -132,6 +122,41 @@ func (s *sockets) forSlot(slot int) *os.File {
 	return s.files[slot]
 }
 
+// grow adds SO_REUSEPORT sockets to the group until there are n, for new
+// slots; slots whose socket shrink closed get a new one.
+func (s *sockets) grow(ctx context.Context, n int) error {
+	for i := range n {
+		if i < len(s.files) && s.files[i] != nil {
+			continue
+		}
+		f, _, err := listenFile(ctx, reusePortConfig(), s.addr.String())
+		if err != nil {
+			return fmt.Errorf("socket for worker %d: %w", i, err)
+		}
+		if i < len(s.files) {
+			s.files[i] = f
+		} else {
+			s.files = append(s.files, f)
+		}
+	}
+	return nil
+}
+
+// shrink closes the sockets of slots n and above when each slot has its
+// own (the kernel moves their queues to the others only with
+// net.ipv4.tcp_migrate_req=1; see Master.SetWorkers).
+func (s *sockets) shrink(n int) {
+	if len(s.files) <= 1 {
+		return
+	}
+	for i := n; i < len(s.files); i++ {
+		if s.files[i] != nil {
+			s.files[i].Close()
+			s.files[i] = nil
+		}
+	}
+}
+
 func (s *sockets) close() {
 	closeFiles(s.files)
 	if s.ln != nil {
@@ -143,4 +168,27 @@ func closeFiles(files []*os.File) {
 	for _, f := range files {
 		f.Close()
 	}
+}
+
+// reusePortConfig listens with SO_REUSEPORT set.
+func reusePortConfig() net.ListenConfig {
+	return net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+		}); err != nil {
+			return err
+		}
+		if serr != nil {
+			return fmt.Errorf("set SO_REUSEPORT: %w", serr)
+		}
+		return nil
+	}}
+}
+
+// migrateReq reports whether the kernel moves a closed SO_REUSEPORT
+// socket's queued connections to the others in its group.
+func migrateReq() bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_migrate_req")
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }

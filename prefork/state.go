@@ -38,6 +38,9 @@ type proc struct {
 	readyAt  time.Time // when it became ready; zero if it never did
 	killed   bool      // the master sent it SIGKILL, in whatever state
 	restarts int       // processes its slot had before it
+
+	maxRequests int64 // answers after which it is replaced; 0: no limit
+	replacing   bool  // a graceful replacement has been asked for
 }
 
 // serving reports whether p serves its slot, or is starting to.
@@ -88,7 +91,7 @@ func (r *supervisor) transition(p *proc, to procState) bool {
 
 // online records that p became ready.
 func (r *supervisor) online(p *proc) {
-	p.readyAt = time.Now()
+	p.readyAt = r.env.now()
 	r.startFails = 0
 	r.m.log.Info("worker online", "worker", p.slot, "worker_pid", p.pid)
 }

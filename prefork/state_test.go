@@ -3,19 +3,12 @@ package prefork
 import (
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 )
 
 func TestTransitions(t *testing.T) {
-	// A process that has already exited and been reaped: the signals a
-	// transition sends find it gone, which is harmless.
-	done := exec.Command(os.Args[0], "-test.run=^$")
-	if err := done.Run(); err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		from, to procState
 		moved    bool
@@ -37,9 +30,8 @@ func TestTransitions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.from.String()+"->"+tt.to.String(), func(t *testing.T) {
 			m := &Master{grace: time.Hour, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			r := newSupervisor(m, nil)
-			defer close(r.done) // drops the retire timer's event
-			p := &proc{child: &child{cmd: done}, state: tt.from}
+			r := newSupervisor(m, env{now: time.Now, after: func(time.Duration, func()) {}})
+			p := &proc{child: newChild(0, 1, time.Now, func(syscall.Signal) error { return nil }), state: tt.from}
 			if moved := r.transition(p, tt.to); moved != tt.moved || p.state != tt.want {
 				t.Errorf("moved %v to %v, want %v to %v", moved, p.state, tt.moved, tt.want)
 			}

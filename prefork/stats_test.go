@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
@@ -32,7 +33,7 @@ func TestWorkersView(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var infos []WorkerInfo
-	waitFor(t, 10*time.Second, "both workers' stats", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "both workers' stats", func() bool {
 		var err error
 		if infos, err = c.m.Workers(ctx); err != nil {
 			t.Fatal(err)
@@ -52,7 +53,7 @@ func TestWorkersView(t *testing.T) {
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the replacement with a restart", func() bool {
+	testproc.WaitFor(t, 10*time.Second, "the replacement with a restart", func() bool {
 		infos, _ = c.m.Workers(ctx)
 		return slices.ContainsFunc(infos, func(w WorkerInfo) bool {
 			return w.Index == victim.Index && w.PID != victim.PID && w.Restarts == 1 && w.State == "ready"

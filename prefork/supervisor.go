@@ -8,8 +8,6 @@ import (
 	"os"
 	"slices"
 	"time"
-
-	"github.com/flipbench/flipbench/internal/spawn"
 )
 
 // eventKind is what the supervisor reacts to, besides its context, Restart
@@ -22,6 +20,8 @@ const (
 	evReadyTimeout                   // p had the ready timeout to become ready
 	evRetireTimeout                  // p had the grace period to retire
 	evRespawn                        // slot's backoff has passed
+	evAsked                          // p asked to be replaced
+	evCheck                          // time for the watchdog and the limits
 )
 
 type event struct {
@@ -33,7 +33,7 @@ type event struct {
 // supervisor is Run's state; only its loop goroutine touches it.
 type supervisor struct {
 	m      *Master
-	sp     *spawn.Spawner
+	env    env
 	events chan event
 	done   chan struct{} // closed when run returns: late posts are dropped
 
@@ -44,20 +44,22 @@ type supervisor struct {
 	respawning []bool        // slot has a respawn timer pending
 	startFails int           // workers in a row that died before ready
 	roll       *rolling      // the rolling restart in progress, if any
+	target     int           // slots 0 to target-1 serve; Scale changes it
 	stopping   bool
 	fatal      error
 }
 
-func newSupervisor(m *Master, sp *spawn.Spawner) *supervisor {
+func newSupervisor(m *Master, e env) *supervisor {
 	return &supervisor{
 		m:          m,
-		sp:         sp,
+		env:        e,
 		events:     make(chan event),
 		done:       make(chan struct{}),
 		procs:      map[int]*proc{},
 		slotCrash:  make([]int, m.workers),
 		slotStarts: make([]int, m.workers),
 		respawning: make([]bool, m.workers),
+		target:     m.workers,
 	}
 }
 
@@ -70,6 +72,9 @@ func (r *supervisor) run(ctx context.Context) error {
 			r.fatal = err
 			break
 		}
+	}
+	if interval := r.checkInterval(); interval > 0 {
+		r.after(interval, event{kind: evCheck})
 	}
 	var graceC, killC <-chan time.Time
 	if r.fatal != nil {
@@ -92,6 +97,8 @@ func (r *supervisor) run(ctx context.Context) error {
 			r.startRolling()
 		case req := <-r.m.snap:
 			req <- r.snapshot()
+		case req := <-r.m.scale:
+			req.reply <- r.scale(req)
 		case <-graceC:
 			graceC = nil
 			for _, p := range r.procs {
@@ -120,13 +127,20 @@ func (r *supervisor) post(ev event) {
 
 // after posts ev once d has passed.
 func (r *supervisor) after(d time.Duration, ev event) {
-	time.AfterFunc(d, func() { r.post(ev) })
+	r.env.after(d, func() { r.post(ev) })
 }
 
 func (r *supervisor) handle(ev event) {
-	if ev.kind == evRespawn {
+	switch ev.kind {
+	case evCheck:
+		r.check()
+		if !r.stopping {
+			r.after(r.checkInterval(), event{kind: evCheck})
+		}
+		return
+	case evRespawn:
 		r.respawning[ev.slot] = false
-		if r.stopping || r.server(ev.slot) != nil {
+		if r.stopping || ev.slot >= r.target || r.server(ev.slot) != nil {
 			return
 		}
 		if err := r.spawn(ev.slot); err != nil {
@@ -148,6 +162,8 @@ func (r *supervisor) handle(ev event) {
 			r.m.log.Error("worker not ready in time, killing", "worker", p.slot, "worker_pid", p.pid, "timeout", r.m.readyTimeout)
 			r.kill(p)
 		}
+	case evAsked:
+		r.replace(p, "worker asked: "+p.askWhy)
 	case evRetireTimeout:
 		r.m.log.Warn("retiring worker still running after grace, killing", "worker", p.slot, "worker_pid", p.pid)
 		r.kill(p)
@@ -165,7 +181,7 @@ func (r *supervisor) exited(p *proc) {
 	if r.m.onExit != nil {
 		r.m.onExit(p.slot, p.pid)
 	}
-	if r.rollExited(p) || r.stopping || p.state == retiring {
+	if r.rollExited(p) || r.scaledDown(p) || r.stopping || p.state == retiring {
 		return
 	}
 	if p.readyAt.IsZero() {
@@ -186,7 +202,7 @@ func (r *supervisor) logExit(p *proc) {
 	reason := p.exitReason()
 	attrs = append(attrs, "reason", reason)
 	if reason == "crashed" {
-		attrs = append(attrs, "uptime", time.Since(p.started).Round(time.Millisecond))
+		attrs = append(attrs, "uptime", r.env.now().Sub(p.started).Round(time.Millisecond))
 	}
 	if p.killed {
 		attrs = append(attrs, "killed_by_master", true)
@@ -218,7 +234,7 @@ func (r *supervisor) scheduleRespawn(slot int, readyAt time.Time) {
 	if r.respawning[slot] {
 		return
 	}
-	if !readyAt.IsZero() && time.Since(readyAt) >= StableAfter {
+	if !readyAt.IsZero() && r.env.now().Sub(readyAt) >= StableAfter {
 		r.slotCrash[slot] = 0
 	}
 	r.slotCrash[slot]++
@@ -257,13 +273,20 @@ func (r *supervisor) spawn(slot int) error {
 
 // start forks one worker process for slot and watches it.
 func (r *supervisor) start(slot int) (*proc, error) {
-	c, err := startChild(r.m, r.sp, slot)
+	var limit int64
+	if r.m.maxRequests > 0 {
+		limit = r.m.maxRequests
+		if r.m.maxRequestsJitter > 0 {
+			limit += int64(r.env.intN(r.m.maxRequestsJitter + 1))
+		}
+	}
+	c, err := r.env.start(slot, limit)
 	if err != nil {
 		return nil, err
 	}
 	r.nextID++
 	r.slotStarts[slot]++
-	p := &proc{child: c, id: r.nextID, state: starting, restarts: r.slotStarts[slot] - 1}
+	p := &proc{child: c, id: r.nextID, state: starting, restarts: r.slotStarts[slot] - 1, maxRequests: limit}
 	r.procs[p.id] = p
 	if r.m.disp != nil {
 		r.m.disp.attach(p.id, p.pid, c.hand)
@@ -274,18 +297,27 @@ func (r *supervisor) start(slot int) (*proc, error) {
 	return p, nil
 }
 
-// watch turns p's channels into events: ready (if it ever was), then exit.
+// watch turns p's channels into events: ready (if it ever was), a request
+// to be replaced, then exit.
 func (r *supervisor) watch(p *proc) {
-	select {
-	case <-p.ready:
-	case <-p.exited:
+	readyC, askedC := p.ready, chan struct{}(nil) // an ask counts once ready
+	for {
+		select {
+		case <-readyC:
+			readyC, askedC = nil, p.asked
+			r.post(event{kind: evReady, p: p})
+			continue
+		case <-askedC:
+			askedC = nil
+			r.post(event{kind: evAsked, p: p})
+			continue
+		case <-p.exited:
+		}
+		break
 	}
-	select {
-	case <-p.ready: // closed before exited, if at all
+	if readyC != nil && isClosed(readyC) { // closed before exited, if at all
 		r.post(event{kind: evReady, p: p})
-	default:
 	}
-	<-p.exited
 	r.post(event{kind: evExit, p: p})
 }
 

@@ -53,6 +53,8 @@ type Worker struct {
 	addr      net.Addr      // the master's address under BalanceRR
 	status    *os.File
 	statusMu  sync.Mutex
+	count     *os.File // the master's worker count (count.go); nil if it gave none
+	maxReqs   int64    // answers after which to ask for a replacement; 0: none
 }
 
 // NewWorker reads the environment and file descriptors a Master set up for
@@ -96,7 +98,17 @@ func newWorker(listener bool) (*Worker, error) {
 	// kill -HUP -pgid) must not kill every worker while the master, which
 	// takes SIGHUP as a rolling restart, carries on.
 	signal.Ignore(syscall.SIGHUP)
+	if v := os.Getenv(envMaxRequests); v != "" {
+		if w.maxReqs, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("prefork: bad %s=%q: %w", envMaxRequests, v, err)
+		}
+	}
 	w.status = os.NewFile(statusFD, "prefork-status")
+	if _, ok := os.LookupEnv(envCountFD); ok {
+		if _, err := unix.FcntlInt(countFD, unix.F_GETFD, 0); err == nil {
+			w.count = os.NewFile(countFD, "prefork-workers")
+		}
+	}
 	if !listener {
 		return w, nil
 	}
@@ -163,6 +175,15 @@ func (w *Worker) Fail(err error) {
 	w.closeInherited()
 }
 
+// AskReplacement asks the master to replace this worker gracefully, e.g.
+// after a job overran its deadline and still holds a job slot: the master
+// starts a replacement and, once it is ready, retires this worker (which
+// then finishes what it holds). why is logged by the master. Only the first
+// ask counts.
+func (w *Worker) AskReplacement(why string) {
+	w.writeStatus(statusReplace + strings.ReplaceAll(why, "\n", " "))
+}
+
 func (w *Worker) writeStatus(line string) {
 	w.statusMu.Lock()
 	defer w.statusMu.Unlock()
@@ -215,11 +236,11 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			ready = nil
 			isReady = true
 			w.writeStatus(statusReady)
-			if r, ok := app.(StatsReporter); ok {
-				// The pipe stays open for the stats; Serve closes it on return.
-				go w.reportStats(r, statsDone)
-			} else {
-				w.closeStatus()
+			// The pipe stays open for the heartbeat; Serve closes it on return.
+			r, _ := app.(StatsReporter)
+			go w.heartbeat(r, statsDone)
+			if r != nil && w.maxReqs > 0 {
+				go w.watchAnswers(r, statsDone)
 			}
 		case err := <-errc:
 			ln.Close()
@@ -278,34 +299,65 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 	return listen.New(w.ln, listen.Gated(gate), listen.OnFirstAccept(onFirst))
 }
 
-// reportStats writes r's Stats on the status pipe at once, then every
-// statsInterval until done is closed.
-func (w *Worker) reportStats(r StatsReporter, done <-chan struct{}) {
-	t := time.NewTicker(statsInterval)
+// heartbeat writes r's Stats (a "beat" if r is nil) on the status pipe at
+// once, then every statsInterval until done is closed: the master's
+// watchdog takes silence for a stuck process.
+func (w *Worker) heartbeat(r StatsReporter, done <-chan struct{}) {
+	beat := func() bool {
+		if r != nil {
+			w.writeStatus(statsLine(r.Stats()))
+		} else {
+			w.writeStatus(statusBeat)
+		}
+		return false
+	}
+	beat()
+	every(statsInterval, done, beat)
+}
+
+// every calls f every d until f reports true or done is closed.
+func every(d time.Duration, done <-chan struct{}, f func() (stop bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
-		w.writeStatus(statsLine(r.Stats()))
 		select {
 		case <-done:
 			return
 		case <-t.C:
-		}
-	}
-}
-
-// watchParent closes gone when the parent PID differs from the master's.
-func (w *Worker) watchParent(ctx context.Context, gone chan<- struct{}) {
-	t := time.NewTicker(parentPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if os.Getppid() != w.masterPID {
-				close(gone)
+			if f() {
 				return
 			}
 		}
 	}
+}
+
+// answersPoll is how often a worker with a -max-requests limit reads its
+// App's counts: an atomic load or two, so often enough that the limit is
+// met within a few answers rather than a second's worth.
+const answersPoll = 20 * time.Millisecond
+
+// watchAnswers asks for a replacement once the App has answered maxReqs
+// jobs (done or failed), then returns; it also returns when done closes.
+// The master counts from the stats lines too, a second late, for workers
+// that do not.
+func (w *Worker) watchAnswers(r StatsReporter, done <-chan struct{}) {
+	every(answersPoll, done, func() bool {
+		st := r.Stats()
+		if st.Done+st.Failed < w.maxReqs {
+			return false
+		}
+		w.AskReplacement(fmt.Sprintf("answered %d jobs (max %d)", st.Done+st.Failed, w.maxReqs))
+		return true
+	})
+}
+
+// watchParent closes gone when the parent PID differs from the master's.
+func (w *Worker) watchParent(ctx context.Context, gone chan<- struct{}) {
+	every(parentPoll, ctx.Done(), func() bool {
+		if os.Getppid() != w.masterPID {
+			close(gone)
+			return true
+		}
+		return false
+	})
 }

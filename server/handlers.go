@@ -69,6 +69,16 @@ func (s *Server) handlePID(c echo.Context) error {
 	return c.String(http.StatusOK, strconv.Itoa(s.pid))
 }
 
+// workers is how many processes serve the address now.
+func (s *Server) workers() int {
+	if s.cfg.WorkersNow != nil {
+		if n := s.cfg.WorkersNow(); n > 0 {
+			return n
+		}
+	}
+	return s.cfg.Workers
+}
+
 func (s *Server) handleHealth(c echo.Context) error {
 	running, queued := s.jobs.Load()
 	return c.JSON(http.StatusOK, contract.Health{
@@ -77,7 +87,7 @@ func (s *Server) handleHealth(c echo.Context) error {
 		Worker:        s.cfg.Worker,
 		GOMAXPROCS:    runtime.GOMAXPROCS(0),
 		Capacity:      s.Capacity(),
-		Workers:       s.cfg.Workers,
+		Workers:       s.workers(),
 		UptimeSeconds: time.Since(s.started).Seconds(),
 		InFlight:      running,
 		Queued:        queued,
@@ -174,7 +184,8 @@ func (s *Server) flipPhoto(c echo.Context) error {
 	out, err := s.jobs.Photo(c.Request().Context())
 	s.stamp(c, out, err)
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker),
+		errors.Is(err, ErrJobOverran):
 		return err
 	case err != nil && out.Job > 0:
 		// The photo is the server's own, so its failure is the server's fault:
@@ -291,7 +302,7 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrJobOverran):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed

@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -38,12 +40,14 @@ type Outcome struct {
 // local runs jobs in this process, Capacity at a time, the rest waiting in
 // FIFO order.
 type local struct {
-	engine    job.Engine
-	runner    *job.Runner
-	limiter   *job.Limiter
-	maxPixels int
-	pid       int
-	worker    int
+	engine     job.Engine
+	runner     *job.Runner
+	limiter    *job.Limiter
+	maxPixels  int
+	pid        int
+	worker     int
+	jobTimeout time.Duration
+	onOverrun  func()
 }
 
 func newLocal(cfg Config) (*local, error) {
@@ -52,12 +56,14 @@ func newLocal(cfg Config) (*local, error) {
 		return nil, err
 	}
 	return &local{
-		engine:    cfg.Engine,
-		runner:    runner,
-		limiter:   job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
-		maxPixels: cfg.MaxPixels,
-		pid:       os.Getpid(),
-		worker:    cfg.Worker,
+		engine:     cfg.Engine,
+		runner:     runner,
+		limiter:    job.NewLimiter(cfg.Capacity, cfg.MaxQueue),
+		maxPixels:  cfg.MaxPixels,
+		pid:        os.Getpid(),
+		worker:     cfg.Worker,
+		jobTimeout: cfg.JobTimeout,
+		onOverrun:  cfg.OnJobOverrun,
 	}, nil
 }
 
@@ -65,24 +71,63 @@ func (l *local) Capacity() int { return l.limiter.Capacity() }
 
 func (l *local) Load() (running, queued int) { return l.limiter.Running(), l.limiter.Queued() }
 
-// run waits for a slot and runs f in it.
-func (l *local) run(ctx context.Context, f func(*Outcome) error) (Outcome, error) {
+// run waits for a slot and runs f in it, for at most the job timeout.
+func (l *local) run(ctx context.Context, f func(context.Context, *Outcome) error) (Outcome, error) {
 	out := Outcome{PID: l.pid, Worker: l.worker}
 	start := time.Now()
 	release, err := l.limiter.Acquire(ctx)
 	if err != nil {
 		return out, err
 	}
-	defer release()
 	out.Queue = time.Since(start)
 	start = time.Now()
-	err = f(&out)
-	out.Job = time.Since(start)
-	return out, err
+	if l.jobTimeout <= 0 {
+		defer release()
+		err = f(ctx, &out)
+		out.Job = time.Since(start)
+		return out, err
+	}
+	// The job keeps its slot until it really ends, even after its request
+	// has had its answer: the slot is a core, and the job still uses it.
+	jctx, cancel := context.WithTimeout(ctx, l.jobTimeout)
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	o := out // the job's own copy: out may be answered while it runs
+	go func() {
+		defer release()
+		defer cancel()
+		err := f(jctx, &o)
+		done <- result{o, err}
+	}()
+	select {
+	case r := <-done:
+		r.out.Job = time.Since(start)
+		if errors.Is(r.err, context.DeadlineExceeded) && ctx.Err() == nil {
+			r.err = fmt.Errorf("%w (%v, stopped at a step boundary): %v", ErrJobOverran, l.jobTimeout, r.err) // %v: a deadline error would map to 408
+		}
+		return r.out, r.err
+	case <-jctx.Done():
+		if ctx.Err() != nil { // the client left: not the job's fault
+			return out, ctx.Err()
+		}
+		out.Job = time.Since(start)
+		if l.onOverrun != nil {
+			l.onOverrun()
+		}
+		return out, fmt.Errorf("%w: still running after %v", ErrJobOverran, l.jobTimeout)
+	}
 }
 
+// ErrJobOverran is returned for a job that ran past Config.JobTimeout;
+// its answer is 503 with Retry-After: the job was not done, and another
+// process may do it.
+var ErrJobOverran = errors.New("job overran its deadline")
+
 func (l *local) Photo(ctx context.Context) (Outcome, error) {
-	return l.run(ctx, func(out *Outcome) error {
+	return l.run(ctx, func(ctx context.Context, out *Outcome) error {
 		res, err := l.runner.Run(ctx)
 		out.Bytes, out.Steps = res.Bytes, res.Steps
 		return err
@@ -90,7 +135,7 @@ func (l *local) Photo(ctx context.Context) (Outcome, error) {
 }
 
 func (l *local) Upload(ctx context.Context, data []byte) (Outcome, error) {
-	return l.run(ctx, func(out *Outcome) error {
+	return l.run(ctx, func(_ context.Context, out *Outcome) error {
 		var buf bytes.Buffer
 		format, err := l.engine.FlipBytes(data, &buf, l.maxPixels)
 		out.Format, out.Image = format, buf.Bytes()

@@ -313,9 +313,9 @@ func TestServeAnswersRequestThatArrivesDuringStop(t *testing.T) {
 	if _, err := fmt.Fprint(conn, "POST /flip HTTP/1.1\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // time: no event says the server has read those bytes
 	cancel()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // time: the stop must have begun, and says nothing when
 	if _, err := fmt.Fprint(conn, "Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -38,9 +38,12 @@ const readTimeout = 2 * time.Minute
 
 // Config is what a Server needs; zero values take the defaults noted.
 type Config struct {
-	Mode            string        // "standard", "threaded", "clustered", "queued"
-	Worker          int           // worker index in a cluster, -1 otherwise
-	Workers         int           // processes serving the address; 0 is 1
+	Mode    string // "standard", "threaded", "clustered", "queued"
+	Worker  int    // worker index in a cluster, -1 otherwise
+	Workers int    // processes serving the address; 0 is 1
+	// WorkersNow, if set, is Workers as it is now, for a cluster that
+	// scales at runtime (prefork.Worker.Workers).
+	WorkersNow      func() int
 	Image           string        // photo for POST /flip with no body
 	TempDir         string        // base dir for the per-process work dir; "" is os.TempDir()
 	MaxQueue        int           // jobs that may wait; 0 is job.DefaultMaxQueue
@@ -52,6 +55,16 @@ type Config struct {
 	HeaderTimeout   time.Duration // for a request's headers; 0 is contract.DefaultHeaderTimeout
 	IdleTimeout     time.Duration // for a kept-alive connection's next request; 0 is contract.DefaultIdleTimeout
 	Logger          *slog.Logger  // nil discards
+	// JobTimeout bounds one running job (not its wait in the queue); 0 is
+	// none. The job's context ends then, which stops it at its next step;
+	// its request is answered 503 (ErrJobOverran) at once either way, and
+	// OnJobOverrun is called, because a step that does not watch a context
+	// (imaging's decode, flip and encode) may still hold the job slot.
+	JobTimeout   time.Duration
+	OnJobOverrun func() // e.g. a cluster worker asking to be replaced; nil is nothing
+	// Wrap, if set, wraps the app's handler: the fault injection of test
+	// builds (cmd/clustered's flipbench_faults tag); nil in release builds.
+	Wrap func(http.Handler) http.Handler
 	// Jobs runs the jobs; nil runs them in this process on Image, Capacity at
 	// a time. Jobs given here are the caller's to close.
 	Jobs Jobs
@@ -94,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Capacity == 0 {
 		cfg.Capacity = runtime.GOMAXPROCS(0)
+	}
+	if cfg.JobTimeout < 0 {
+		return nil, fmt.Errorf("job timeout %v: must not be negative", cfg.JobTimeout)
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 1
@@ -143,8 +159,12 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // ServeGracefully does, waiting for the requests already accepted (up to
 // Config.ShutdownTimeout). It returns nil after a clean stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var h http.Handler = s.echo
+	if s.cfg.Wrap != nil {
+		h = s.cfg.Wrap(h)
+	}
 	hs := &http.Server{
-		Handler:           s.echo,
+		Handler:           h,
 		ReadHeaderTimeout: cmp.Or(s.cfg.HeaderTimeout, contract.DefaultHeaderTimeout),
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       cmp.Or(s.cfg.IdleTimeout, contract.DefaultIdleTimeout),

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // Test inputs, relative to the package.
@@ -91,16 +92,10 @@ func assertEmptyWorkDir(t *testing.T, s *Server) {
 	}
 }
 
-// waitFor polls cond until it holds; it fails the test after a generous deadline.
+// waitFor is testproc.WaitFor with a generous deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testproc.WaitFor(t, 30*time.Second, what, cond)
 }
 
 func readFile(t *testing.T, name string) []byte {

@@ -65,9 +65,9 @@ func doneSum(ws contract.Workers) int64 {
 func TestAdmin(t *testing.T) {
 	for _, b := range []string{"reuseport", "rr"} {
 		t.Run(b, func(t *testing.T) {
-			m := start(t, b, "-"+contract.FlagAdmin, "127.0.0.1:0")
-			admin := m.adminAddr(t)
-			pids := m.workerPIDs()
+			m := start(t, b)
+			admin := m.admin
+			pids := m.ready(t)
 
 			ws := workers(t, admin)
 			if ws.MasterPID != m.cmd.Process.Pid {
@@ -164,7 +164,7 @@ func TestAdmin(t *testing.T) {
 // TestAdminOffByDefault checks that without -admin the master serves
 // nothing, and the app's address has no monitoring routes.
 func TestAdminOffByDefault(t *testing.T) {
-	m := start(t, "reuseport")
+	m := start(t, "reuseport", "-"+contract.FlagAdmin, "") // "": the default, off
 	if adminRE.MatchString(m.out.String()) {
 		t.Errorf("the master serves an admin address without -%s", contract.FlagAdmin)
 	}

@@ -18,7 +18,16 @@
 // (every worker's pid, state, restarts, RSS and job counts, as JSON), GET
 // /metrics (the same in Prometheus text format, with a worker label) and
 // /debug/pprof/ for the master itself. Workers report their job counts to
-// the master every second on the status pipe prefork keeps with them.
+// the master every second on the status pipe prefork keeps with them. With
+// -admin, PUT /workers (a count) scales the cluster as SIGTTIN and SIGTTOU do.
+//
+// The master supervises as gunicorn and PM2 do: a worker silent on its
+// status pipe for -worker-timeout is killed and replaced; a job running past
+// -job-timeout is answered 503 and its worker replaced gracefully; a worker
+// past -max-requests (plus up to -max-requests-jitter) answers, or over
+// -max-rss, is replaced gracefully: its replacement starts, and once it is
+// ready the old worker stops taking connections and finishes what it holds.
+// SIGTTIN adds a worker, SIGTTOU removes one.
 package main
 
 import (
@@ -26,9 +35,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,13 +60,19 @@ func modeName(engine string) string {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if err := runErr(ctx, args, stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
+			return 0
 		}
-		fmt.Fprintln(os.Stderr, "clustered:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "clustered:", err)
+		return 1
 	}
+	return 0
 }
 
 type options struct {
@@ -66,21 +83,24 @@ type options struct {
 	admin   string
 	adminTk *adminToken
 	engine  string
+	super   *superviseFlags
 }
 
-func run(args []string) error {
+func runErr(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("clustered", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: clustered [flags]\n\nServes GET /, GET /healthz and POST /flip from a master and one worker process per CPU.\nSIGHUP: rolling restart. SIGTERM, SIGINT: graceful stop.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: clustered [flags]\n\nServes GET /, GET /healthz and POST /flip from a master and one worker process per CPU.\nSIGHUP: rolling restart. SIGTTIN, SIGTTOU: add or remove a worker. SIGTERM, SIGINT: graceful stop.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	o := options{}
 	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
 	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a connection only with a free job slot")
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
-	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty; beyond loopback it needs -"+contract.FlagAdminTokenFile)
+	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, PUT /workers (a count: scale), GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty; beyond loopback it needs -"+contract.FlagAdminTokenFile)
 	o.adminTk = registerAdminFlags(fs)
 	fs.StringVar(&o.engine, contract.FlagEngine, job.EngineImaging, "image library: imaging (pure Go) or vips (libvips, one thread per job; a binary built with -tags flipbench_vips)")
+	o.super = registerSuperviseFlags(fs)
 	o.server = server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,14 +112,18 @@ func run(args []string) error {
 		return err
 	}
 	if prefork.IsWorker() {
-		return runWorker(o)
+		return runWorker(ctx, o, stderr)
 	}
-	return runMaster(o)
+	return runMaster(ctx, o, stdout, stderr)
 }
 
 // runMaster starts and supervises the workers; it serves no requests.
-func runMaster(o options) error {
+func runMaster(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	balance, err := prefork.ParseBalance(o.balance)
+	if err != nil {
+		return err
+	}
+	superOpts, err := o.super.options()
 	if err != nil {
 		return err
 	}
@@ -112,7 +136,7 @@ func runMaster(o options) error {
 	if err := job.CheckEngine(o.engine); err != nil {
 		return err
 	}
-	log, err := logx.New(os.Stderr, o.server.LogFormat, modeName(o.engine))
+	log, err := logx.New(stderr, o.server.LogFormat, modeName(o.engine))
 	if err != nil {
 		return err
 	}
@@ -121,7 +145,8 @@ func runMaster(o options) error {
 	if tmp == "" {
 		tmp = os.TempDir()
 	}
-	m, err := prefork.New(
+	m, err := prefork.New(append(superOpts,
+		prefork.Output(stdout, stderr),
 		prefork.Addr(o.server.Addr),
 		prefork.Workers(o.workers),
 		prefork.Balancing(balance),
@@ -131,7 +156,7 @@ func runMaster(o options) error {
 		prefork.OnWorkerExit(func(_, pid int) {
 			os.RemoveAll(job.WorkDir(tmp, pid))
 		}),
-	)
+	)...)
 	if err != nil {
 		return err
 	}
@@ -141,8 +166,9 @@ func runMaster(o options) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	scaleOnSignals(ctx, m, log)
 	if o.admin != "" {
 		stopAdmin, err := serveAdmin(ctx, o.admin, token, m, log)
 		if err != nil {
@@ -169,7 +195,7 @@ func runMaster(o options) error {
 }
 
 // runWorker serves the app on the listener the master handed over.
-func runWorker(o options) error {
+func runWorker(ctx context.Context, o options, stderr io.Writer) error {
 	w, err := prefork.NewWorker()
 	if err != nil {
 		return err
@@ -180,7 +206,7 @@ func runWorker(o options) error {
 		return err
 	}
 	mode := modeName(engine.Name())
-	log, err := logx.New(os.Stderr, o.server.LogFormat, mode)
+	log, err := logx.New(stderr, o.server.LogFormat, mode)
 	if err != nil {
 		w.Fail(err)
 		return err
@@ -188,6 +214,13 @@ func runWorker(o options) error {
 	log = log.With("role", "worker", "worker", w.Index())
 	cfg := o.server.Config
 	cfg.Mode, cfg.Worker, cfg.Workers, cfg.Logger, cfg.Engine = mode, w.Index(), o.workers, log, engine
+	cfg.WorkersNow = w.Workers
+	cfg.JobTimeout = o.super.jobTimeout
+	cfg.OnJobOverrun = sync.OnceFunc(func() {
+		log.Error("a job overran -"+contract.FlagJobTimeout+" and holds its core: asking for a replacement", "job_timeout", cfg.JobTimeout)
+		w.AskReplacement("a job overran -" + contract.FlagJobTimeout)
+	})
+	cfg.Wrap = faults(log)
 	srv, err := server.New(cfg)
 	if err != nil {
 		w.Fail(err)
@@ -196,5 +229,5 @@ func runWorker(o options) error {
 	defer srv.Close()
 	// The worker stops on SIGTERM/SIGINT, on SIGUSR1 from the master, or
 	// when the master dies: prefork handles those.
-	return w.Serve(context.Background(), srv)
+	return w.Serve(ctx, srv)
 }

@@ -6,30 +6,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flipbench/flipbench/internal/fakeserver"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // envRunLoadtest makes the test binary run as the loadtest command.
 const envRunLoadtest = "FLIPBENCH_TEST_RUN_LOADTEST"
-
-// alive reports whether pid is a live process (not a zombie).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	rest := string(b)
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	f := strings.Fields(rest)
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
-}
 
 // A loadtest bench killed with SIGKILL mid-burst, which can clean up nothing,
 // leaves no server running: the kernel kills it (Pdeathsig).
@@ -53,35 +40,30 @@ func TestBenchKilledLeavesNoServer(t *testing.T) {
 	// The fake server logs "listening on ADDR (pid N)"; wait for the burst.
 	pidRE := regexp.MustCompile(`\(pid (\d+)\)`)
 	var server int
-	for deadline := time.Now().Add(20 * time.Second); server == 0; {
-		b, _ := os.ReadFile(filepath.Join(out, "standard", "server.log"))
-		if m := pidRE.FindSubmatch(b); m != nil {
-			server, _ = strconv.Atoi(string(m[1]))
-			break
-		}
+	testproc.WaitFor(t, 20*time.Second, "the bench's server", func() bool {
 		select {
 		case <-exited:
 			t.Fatal("bench exited before its server started")
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no server started in 20 s")
+		b, _ := os.ReadFile(filepath.Join(out, "standard", "server.log"))
+		if m := pidRE.FindSubmatch(b); m != nil {
+			server, _ = strconv.Atoi(string(m[1]))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(500 * time.Millisecond) // into the warm-up or the burst
-	if !alive(server) {
+		return server != 0
+	})
+	// Time, not an event: the kill should land anywhere in the warm-up or
+	// the burst, which the bench does not announce.
+	time.Sleep(500 * time.Millisecond)
+	if !testproc.Alive(server) {
 		t.Fatalf("server %d is not running before the kill", server)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-exited
-	for deadline := time.Now().Add(10 * time.Second); alive(server); {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(server, syscall.SIGKILL)
-			t.Fatalf("server %d still running 10 s after its bench was killed", server)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testproc.Poll(10*time.Second, func() bool { return !testproc.Alive(server) }) {
+		_ = syscall.Kill(server, syscall.SIGKILL)
+		t.Fatalf("server %d still running 10 s after its bench was killed", server)
 	}
 }

@@ -41,7 +41,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func flipServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(30 * time.Millisecond) // a job's time (simulated work)
 		w.Header().Set(contract.HeaderWorkerPID, "42")
 		w.Header().Set(contract.HeaderQueueTime, "0s")
 		w.Header().Set(contract.HeaderJobTime, "30ms")

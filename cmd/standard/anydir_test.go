@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // copyFile copies src to dst with mode perm.
@@ -59,7 +60,7 @@ func TestStartsFromAnyDirectory(t *testing.T) {
 	}()
 
 	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == ""; {
+	testproc.WaitFor(t, 20*time.Second, "the address file", func() bool {
 		addr, err = contract.ReadAddrFile(addrFile)
 		if err != nil && !errors.Is(err, contract.ErrNoAddr) {
 			t.Fatal(err)
@@ -69,11 +70,8 @@ func TestStartsFromAnyDirectory(t *testing.T) {
 			t.Fatalf("server exited before it listened: %v", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no address file after 20 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return addr != ""
+	})
 	resp, err := http.Post("http://"+addr+contract.PathFlip, "", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 func TestTrackerETA(t *testing.T) {
@@ -50,11 +51,7 @@ func TestTrackerStatusWithoutAnswers(t *testing.T) {
 	tr.Calibrated(0, 1, time.Second)
 	tr.Begin(0, 0)
 	tr.SetStatusEvery(0)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(log.String(), "node-standard n=10: 0 answered") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no status line without answers: %q", log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testproc.Poll(20*time.Second, func() bool { return strings.Contains(log.String(), "node-standard n=10: 0 answered") }) {
+		t.Fatalf("no status line without answers: %q", log.String())
 	}
 }

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // TestMain makes the test binary a child that sleeps when envChild is set.
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
-		time.Sleep(time.Minute)
+		time.Sleep(time.Minute) // a child that lives until killed, bounded in case nothing kills it
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -118,13 +120,7 @@ func startOnDyingThread(t *testing.T, start func() error) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 10s waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testproc.WaitFor(t, 10*time.Second, what, cond)
 }
 
 // The premise: a child forked from a thread that exits gets its Pdeathsig
