@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"io/fs"
 	"net/http"
@@ -188,10 +189,10 @@ func (c *Config) validate() error {
 // moment is stopped first, and the files written so far are kept).
 //
 // A run has one S, the time of one job on one core, from a calibration burst
-// on CalibrationMode after its warm-up: it runs first, or, when it is not
+// on runfolder.BaselineMode after its warm-up: it runs first, or, when it is not
 // asked for, only its warm-up and calibration run. Every mode's ideal
 // makespan is counted in that S, so efficiencies compare across modes.
-func Run(ctx context.Context, c Config) (*Summary, error) {
+func Run(ctx context.Context, c Config) (*runfolder.Summary, error) {
 	c.fill()
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -200,13 +201,13 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 
 	// Resolve the modes; one whose need is missing is skipped.
 	var specs []Spec
-	var runs []ModeRun
+	var runs []runfolder.ModeRun
 	bins := map[string]string{}
 	for _, name := range c.Modes {
 		spec, err := Resolve(name, place, c.ModeArgs[name])
 		if err != nil {
 			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-			runs = append(runs, ModeRun{Mode: name, Spec: spec, Skipped: err.Error()})
+			runs = append(runs, runfolder.ModeRun{Mode: name, Spec: spec, Skipped: err.Error()})
 			continue
 		}
 		specs = append(specs, spec)
@@ -216,7 +217,7 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 		return nil, fmt.Errorf("no mode can run here: %s", runs[0].Skipped)
 	}
 	calib, onlyCalibrate := planCalibration(specs, place)
-	if i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == CalibrationMode }); i > 0 {
+	if i := slices.IndexFunc(specs, func(s Spec) bool { return s.Name == runfolder.BaselineMode }); i > 0 {
 		first := specs[i]
 		specs = slices.Insert(slices.Delete(specs, i, i+1), 0, first)
 	}
@@ -234,13 +235,13 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	if err := prepareOut(c.Out, c.Modes); err != nil {
 		return nil, err
 	}
-	if err := loadtest.WriteJSON(filepath.Join(c.Out, FileEnv), env); err != nil {
+	if err := loadtest.WriteJSON(filepath.Join(c.Out, runfolder.FileEnv), env); err != nil {
 		return nil, err
 	}
 
 	sp := spawn.New()
 	defer sp.Close() // after every server has been stopped: see startServer
-	sum := &Summary{Run: filepath.Base(filepath.Clean(c.Out)), Env: env, Levels: c.Levels, Clients: c.Clients, Modes: runs}
+	sum := &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Env: env, Levels: c.Levels, Clients: c.Clients, Order: ModeNames(), Modes: runs}
 	names := make([]string, len(specs))
 	for i, s := range specs {
 		names[i] = s.Name
@@ -251,9 +252,9 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 		cal, err := b.calibrateOnly(ctx, calib)
 		if err != nil {
 			tr.Finish(false)
-			return sum, errors.Join(err, WriteSummary(c.Out, sum))
+			return sum, errors.Join(err, runfolder.WriteSummary(c.Out, sum))
 		}
-		sum.Calibration = cal
+		sum.S = cal
 	}
 	var problems []string
 	for i, spec := range specs {
@@ -262,16 +263,16 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 		for _, p := range run.Problems {
 			problems = append(problems, spec.Name+": "+p)
 		}
-		if werr := loadtest.WriteJSON(filepath.Join(c.Out, spec.Name, FileMode), run); werr != nil {
+		if werr := loadtest.WriteJSON(filepath.Join(c.Out, spec.Name, runfolder.FileMode), run); werr != nil {
 			err = errors.Join(err, werr)
 		}
 		if err != nil {
 			tr.Finish(false)
-			return sum, errors.Join(err, WriteSummary(c.Out, sum))
+			return sum, errors.Join(err, runfolder.WriteSummary(c.Out, sum))
 		}
 	}
 	tr.Finish(true)
-	if err := WriteSummary(c.Out, sum); err != nil {
+	if err := runfolder.WriteSummary(c.Out, sum); err != nil {
 		return sum, err
 	}
 	if len(problems) > 0 {
@@ -280,15 +281,15 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	return sum, nil
 }
 
-// planCalibration returns the spec of CalibrationMode, and whether it must be
+// planCalibration returns the spec of runfolder.BaselineMode, and whether it must be
 // started just for its warm-up (it is not among specs but can run here).
 func planCalibration(specs []Spec, place Place) (Spec, bool) {
 	for _, s := range specs {
-		if s.Name == CalibrationMode {
+		if s.Name == runfolder.BaselineMode {
 			return s, false
 		}
 	}
-	mode, err := LookupMode(CalibrationMode)
+	mode, err := LookupMode(runfolder.BaselineMode)
 	if err != nil {
 		return Spec{}, false
 	}
@@ -330,8 +331,8 @@ func prepareOut(out string, modes []string) error {
 	}
 	old, _ := filepath.Glob(filepath.Join(out, "*.svg"))
 	pngs, _ := filepath.Glob(filepath.Join(out, "*.png"))
-	old = append(append(old, pngs...), filepath.Join(out, FileSummaryMD), filepath.Join(out, FileSummaryJSON))
-	if err := os.RemoveAll(filepath.Join(out, dirCalibration)); err != nil {
+	old = append(append(old, pngs...), filepath.Join(out, runfolder.FileSummaryMD), filepath.Join(out, runfolder.FileSummaryJSON))
+	if err := os.RemoveAll(filepath.Join(out, runfolder.DirS)); err != nil {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	for _, f := range old {
@@ -352,7 +353,7 @@ func isModeDir(dir string) bool {
 	if len(entries) == 0 {
 		return true
 	}
-	for _, f := range []string{FileMode, FileServerLog} {
+	for _, f := range []string{runfolder.FileMode, runfolder.FileServerLog} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return true
 		}
@@ -360,37 +361,38 @@ func isModeDir(dir string) bool {
 	return false
 }
 
-// calibrateOnly starts CalibrationMode's server for its warm-up alone, into
+// calibrateOnly starts runfolder.BaselineMode's server for its warm-up alone, into
 // the run folder's calibration/ (no mode.json: it is not a mode of the run).
-func (b *runner) calibrateOnly(ctx context.Context, spec Spec) (*Calibration, error) {
+func (b *runner) calibrateOnly(ctx context.Context, spec Spec) (*runfolder.RunS, error) {
 	b.tr.Logf("calibration: %s is not in this run; its warm-up alone gives the run's S", spec.Name)
-	sum := &Summary{}
-	run, err := b.serve(ctx, spec, filepath.Join(b.c.Out, dirCalibration), -1, nil, sum)
+	sum := &runfolder.Summary{}
+	run, err := b.serve(ctx, spec, filepath.Join(b.c.Out, runfolder.DirS), -1, nil, sum)
 	if err != nil {
 		return nil, err
 	}
-	if sum.Calibration == nil {
+	if sum.S == nil {
 		return nil, fmt.Errorf("calibration on %s failed: %s", spec.Name, strings.Join(run.Problems, "; "))
 	}
 	if len(run.Problems) > 0 {
 		return nil, fmt.Errorf("%w: calibration on %s: %s", ErrProblems, spec.Name, strings.Join(run.Problems, "; "))
 	}
-	return sum.Calibration, nil
+	return sum.S, nil
 }
 
 // mode runs one mode of the run from start to stop.
-func (b *runner) mode(ctx context.Context, spec Spec, idx int, sum *Summary) (ModeRun, error) {
+func (b *runner) mode(ctx context.Context, spec Spec, idx int, sum *runfolder.Summary) (runfolder.ModeRun, error) {
 	return b.serve(ctx, spec, filepath.Join(b.c.Out, spec.Name), idx, b.c.Levels, sum)
 }
 
 // serve starts spec's server, warms it up, fires levels at it and stops it,
-// writing into dir. The first warm-up of CalibrationMode sets
-// sum.Calibration. idx is the mode's place in the progress tracker (-1: not
+// writing into dir. The first warm-up of runfolder.BaselineMode sets
+// sum.S. idx is the mode's place in the progress tracker (-1: not
 // tracked). Problems with the server go to run.Problems; the error is for
 // cancellation and for failing to write files.
-func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, levels []int, sum *Summary) (run ModeRun, err error) {
+func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, levels []int, sum *runfolder.Summary) (run runfolder.ModeRun, err error) {
 	c, tr := b.c, b.tr
-	run = ModeRun{Mode: spec.Name, Spec: spec, ExitCode: -1}
+	run = runfolder.ModeRun{Mode: spec.Name, Spec: spec}
+	run.ExitCode = -1
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return run, fmt.Errorf("%s: %w", spec.Name, err)
 	}
@@ -411,7 +413,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		tr.Logf("%s: problem: %s", spec.Name, msg)
 	}
 
-	srv, err := startServer(b.sp, spec, b.image, filepath.Join(dir, FileServerLog), c.ServerEnv)
+	srv, err := startServer(b.sp, spec, b.image, filepath.Join(dir, runfolder.FileServerLog), c.ServerEnv)
 	if err != nil {
 		problem("%v", err)
 		if idx >= 0 {
@@ -428,7 +430,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			tr.Logf("%s: stopped (exit code %d)", spec.Name, res.ExitCode)
 			return
 		}
-		for _, p := range res.problems(c.StopTimeout, filepath.Join(dir, FileServerLog), run.MemoryStop != nil) {
+		for _, p := range res.problems(c.StopTimeout, filepath.Join(dir, runfolder.FileServerLog), run.MemoryStop != nil) {
 			problem("%s", p)
 		}
 		if len(run.Problems) == 0 && run.MemoryStop == nil {
@@ -471,10 +473,10 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 		return run, nil
 	}
 	own := Calibrate(warm)
-	run.Calibration = loadtest.Duration(own)
+	run.WarmupJob = loadtest.Duration(own)
 	run.IdleRSS = procfs.GroupRSS(srv.pid)
 	run.WarmupHWM = procfs.GroupHWM(srv.pid)
-	if sum.Calibration == nil && spec.Name == CalibrationMode {
+	if sum.S == nil && spec.Name == runfolder.BaselineMode {
 		cal, err := calibrationBurst(ctx, srv.url(contract.PathFlip), own)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -484,11 +486,11 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 			return run, nil
 		}
 		cal.Mode, cal.Warmup = spec.Name, run.Warmup
-		sum.Calibration = cal
+		sum.S = cal
 	}
-	s := own // when no CalibrationMode could run, each mode counts in its own
-	if sum.Calibration != nil {
-		s = sum.Calibration.S.D()
+	s := own // when no runfolder.BaselineMode could run, each mode counts in its own
+	if sum.S != nil {
+		s = sum.S.S.D()
 	}
 	if idx >= 0 {
 		tr.Calibrated(idx, run.Capacity, s)
@@ -549,7 +551,7 @@ func (b *runner) serve(ctx context.Context, spec Spec, dir string, idx int, leve
 // keepAlive runs each of the run's keep-alive client counts at srv, after its
 // bursts, into run.KeepAlive and dir. s is the job time a duration is counted
 // in.
-func (b *runner) keepAlive(ctx context.Context, srv *server, dir string, run *ModeRun, s time.Duration, problem func(string, ...any)) error {
+func (b *runner) keepAlive(ctx context.Context, srv *server, dir string, run *runfolder.ModeRun, s time.Duration, problem func(string, ...any)) error {
 	tgt := vegeta.Target{Method: http.MethodPost, URL: srv.url(contract.PathFlip)}
 	for _, c := range b.c.Clients {
 		l := loadtest.Closed{Clients: c, Duration: b.c.ClientsDuration}
@@ -652,7 +654,7 @@ const CalibrationBurst = 10
 // work a burst overlaps with the job before and by a few percent more (on the
 // 1 MP photo its jobs ran 70-80 ms where the same server's burst jobs ran
 // 60-65 ms, which put standard's own efficiency at 113-117 %).
-func calibrationBurst(ctx context.Context, url string, own time.Duration) (*Calibration, error) {
+func calibrationBurst(ctx context.Context, url string, own time.Duration) (*runfolder.RunS, error) {
 	timeout := AutoTimeout(CalibrationBurst, 1, own)
 	rs, err := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: url}, CalibrationBurst,
 		loadtest.WithTimeout(timeout), loadtest.WithName("calibration"))
@@ -676,7 +678,7 @@ func calibrationBurst(ctx context.Context, url string, own time.Duration) (*Cali
 	if len(ends) < 2 {
 		return nil, fmt.Errorf("%d answers, want %d", len(ends), CalibrationBurst)
 	}
-	c := &Calibration{S: loadtest.Duration((ends[len(ends)-1] - ends[0]) / time.Duration(len(ends)-1))}
+	c := &runfolder.RunS{S: loadtest.Duration((ends[len(ends)-1] - ends[0]) / time.Duration(len(ends)-1))}
 	for _, e := range ends {
 		c.Answers = append(c.Answers, loadtest.Duration(e))
 	}
@@ -709,17 +711,7 @@ func levelLine(mode string, m loadtest.Metrics) string {
 		line += fmt.Sprintf(", efficiency %.0f%%", 100*m.Efficiency)
 	}
 	if len(m.Workers) > 1 {
-		line += ", workers " + WorkerSplit(m)
+		line += ", workers " + m.WorkerSplit()
 	}
 	return line
-}
-
-// WorkerSplit renders per-worker counts as "6/4".
-func WorkerSplit(m loadtest.Metrics) string {
-	cs := m.WorkerCounts()
-	parts := make([]string, len(cs))
-	for i, c := range cs {
-		parts[i] = fmt.Sprint(c)
-	}
-	return strings.Join(parts, "/")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,12 +46,12 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		t.Fatalf("modes = %d, want 4", len(sum.Modes))
 	}
 	// One S per run, from standard's warm-up, though standard was listed second.
-	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || sum.Calibration.S <= 0 || len(sum.Calibration.Answers) != CalibrationBurst {
-		t.Fatalf("run calibration = %+v, want standard's S from a burst of %d", sum.Calibration, CalibrationBurst)
+	if sum.S == nil || sum.S.Mode != runfolder.BaselineMode || sum.S.S <= 0 || len(sum.S.Answers) != CalibrationBurst {
+		t.Fatalf("run calibration = %+v, want standard's S from a burst of %d", sum.S, CalibrationBurst)
 	}
 	// The fake's job takes 30 ms and standard runs one at a time: S is
 	// about that, whatever the warm-up's per-request cost.
-	if s := sum.Calibration.S.D(); s < 25*time.Millisecond {
+	if s := sum.S.S.D(); s < 25*time.Millisecond {
 		t.Errorf("S = %s, want about the fake's 30 ms job (no less than a job)", s)
 	}
 	if !strings.Contains(log.String(), "standard: started") || strings.Index(log.String(), "standard: started") > strings.Index(log.String(), "clustered: started") {
@@ -67,8 +68,8 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		if m.ServerJob.D() != 30*time.Millisecond || m.IdleRSS == 0 {
 			t.Errorf("%s: server job %s (want the fake's 30ms), idle RSS %d", m.Mode, m.ServerJob, m.IdleRSS)
 		}
-		if m.Calibration <= 0 || len(m.Warmup) != 2 {
-			t.Errorf("%s: own S %s from %d warm-ups, want a positive S from 2", m.Mode, m.Calibration, len(m.Warmup))
+		if m.WarmupJob <= 0 || len(m.Warmup) != 2 {
+			t.Errorf("%s: own S %s from %d warm-ups, want a positive S from 2", m.Mode, m.WarmupJob, len(m.Warmup))
 		}
 		if !strings.HasPrefix(m.Addr, "127.0.0.1:") || strings.HasSuffix(m.Addr, ":0") {
 			t.Errorf("%s: addr %q, want the port the server bound", m.Mode, m.Addr)
@@ -80,8 +81,8 @@ func TestRunWritesACompleteRun(t *testing.T) {
 			if l.Requests != l.Level || l.Successes != l.Level {
 				t.Errorf("%s n=%d: %d requests, %d ok", m.Mode, l.Level, l.Requests, l.Successes)
 			}
-			if l.Calibration != sum.Calibration.S {
-				t.Errorf("%s n=%d: counted in S = %s, want the run's %s", m.Mode, l.Level, l.Calibration, sum.Calibration.S)
+			if l.Calibration != sum.S.S {
+				t.Errorf("%s n=%d: counted in S = %s, want the run's %s", m.Mode, l.Level, l.Calibration, sum.S.S)
 			}
 			total := 0
 			for _, c := range l.Workers {
@@ -105,9 +106,9 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		}
 	}
 
-	files := []string{FileEnv, FileSummaryJSON}
+	files := []string{runfolder.FileEnv, runfolder.FileSummaryJSON}
 	for _, mode := range []string{"standard", "threaded", "clustered", "shared"} {
-		files = append(files, filepath.Join(mode, FileMode), filepath.Join(mode, FileServerLog))
+		files = append(files, filepath.Join(mode, runfolder.FileMode), filepath.Join(mode, runfolder.FileServerLog))
 		for _, n := range []int{4, 10} {
 			for _, f := range loadtest.LevelFiles(loadtest.BurstName(n)) {
 				files = append(files, filepath.Join(mode, f))
@@ -119,7 +120,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 			t.Errorf("run file %s missing or empty (%v)", f, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, dirCalibration)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, runfolder.DirS)); err == nil {
 		t.Errorf("a run with standard in it made a calibration-only folder")
 	}
 
@@ -131,12 +132,12 @@ func TestRunWritesACompleteRun(t *testing.T) {
 	if len(rs) != 10 || rs[0].Headers.Get(contract.HeaderWorkerPID) == "" {
 		t.Errorf("read back %d results (first headers %v), want 10 with %s", len(rs), rs[0].Headers, contract.HeaderWorkerPID)
 	}
-	back, err := LoadSummary(out)
-	if err != nil || back.Calibration == nil || back.Calibration.S != sum.Calibration.S || len(back.Modes) != 4 {
+	back, err := runfolder.LoadSummary(out)
+	if err != nil || back.S == nil || back.S.S != sum.S.S || len(back.Modes) != 4 {
 		t.Errorf("summary.json read back: %+v, %v", back, err)
 	}
-	var env Env
-	if err := loadtest.ReadJSON(filepath.Join(out, FileEnv), &env); err != nil {
+	var env runfolder.Env
+	if err := loadtest.ReadJSON(filepath.Join(out, runfolder.FileEnv), &env); err != nil {
 		t.Fatal(err)
 	}
 	if env.Cores < 1 || len(env.ImageSHA256) != 64 || env.GoVersion == "" || env.Flags["quick"] != "false" {
@@ -204,19 +205,19 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
 	}
-	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || len(sum.Calibration.Warmup) != 2 {
-		t.Fatalf("calibration = %+v, want standard's warm-up", sum.Calibration)
+	if sum.S == nil || sum.S.Mode != runfolder.BaselineMode || len(sum.S.Warmup) != 2 {
+		t.Fatalf("calibration = %+v, want standard's warm-up", sum.S)
 	}
 	if len(sum.Modes) != 1 || sum.Modes[0].Mode != "threaded" {
 		t.Fatalf("modes = %+v, want threaded alone", sum.Modes)
 	}
-	if l, _ := sum.Modes[0].Level(4); l.Calibration != sum.Calibration.S {
-		t.Errorf("threaded counted in %s, want the run's S %s", l.Calibration, sum.Calibration.S)
+	if l, _ := sum.Modes[0].Level(4); l.Calibration != sum.S.S {
+		t.Errorf("threaded counted in %s, want the run's S %s", l.Calibration, sum.S.S)
 	}
-	if readFile(filepath.Join(out, dirCalibration, FileServerLog)) == "" {
+	if readFile(filepath.Join(out, runfolder.DirS, runfolder.FileServerLog)) == "" {
 		t.Error("the calibration server's log is missing")
 	}
-	if _, err := os.Stat(filepath.Join(out, CalibrationMode, FileMode)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, runfolder.BaselineMode, runfolder.FileMode)); err == nil {
 		t.Error("the calibration-only warm-up wrote a mode folder")
 	}
 }
@@ -446,7 +447,7 @@ func TestModeCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.mode, err)
 		}
-		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != FamilyGo {
+		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != string(FamilyGo) {
 			t.Errorf("%s: %+v, want %s %s", tc.mode, s, tc.bin, tc.args)
 		}
 	}
@@ -539,7 +540,7 @@ func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	if !ok || l.Successes != 4 {
 		t.Fatalf("clustered n=4: %+v", l)
 	}
-	if want := 3*loadtest.IdealMakespan(4, clu.Capacity, clu.Calibration.D()) + time.Minute; l.Timeout.D() < want {
-		t.Errorf("timeout %s, want at least %s from clustered's own S %s (the run's S is %s)", l.Timeout, want, clu.Calibration, sum.Calibration.S)
+	if want := 3*loadtest.IdealMakespan(4, clu.Capacity, clu.WarmupJob.D()) + time.Minute; l.Timeout.D() < want {
+		t.Errorf("timeout %s, want at least %s from clustered's own S %s (the run's S is %s)", l.Timeout, want, clu.WarmupJob, sum.S.S)
 	}
 }

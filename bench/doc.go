@@ -24,14 +24,5 @@
 // bench knows nothing of the servers' internals (it speaks the contract) and
 // renders nothing for people: package report does.
 //
-// A run folder holds:
-//
-//	env.json                machine, Go version, commit, image sha256, flags
-//	summary.json            the Summary
-//	summary.md, *.svg       written by package report
-//	calibration/server.log  only when standard ran for its warm-up alone
-//	<mode>/mode.json        how the mode ran (a ModeRun)
-//	<mode>/server.log       the server's output
-//	<mode>/burst-<N>.*      the level's files (see package loadtest)
-//	<mode>/keepalive-<C>.*  the files of C keep-alive clients, after the bursts
+// The run folder it writes is described by package runfolder.
 package bench

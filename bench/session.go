@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"strings"
 	"time"
 
@@ -76,9 +77,9 @@ func (s *Server) WarmUp(ctx context.Context, n int, timeout time.Duration) ([]ti
 }
 
 // Calibrate warms the server up with warmups sequential requests and fires
-// the calibration burst, as Run does on CalibrationMode: the returned S is one
+// the calibration burst, as Run does on runfolder.BaselineMode: the returned S is one
 // job's time at steady state.
-func (s *Server) Calibrate(ctx context.Context, warmups int) (*Calibration, error) {
+func (s *Server) Calibrate(ctx context.Context, warmups int) (*runfolder.RunS, error) {
 	warm, err := s.WarmUp(ctx, warmups, 0)
 	if err != nil {
 		return nil, err

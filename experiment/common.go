@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"io/fs"
 	"os"
@@ -38,7 +39,7 @@ func (c *Runner) Start(ctx context.Context, spec bench.Spec, dir string) (*bench
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
-	srv, err := bench.StartServer(ctx, c.sp, spec, c.Image, filepath.Join(dir, bench.FileServerLog), c.ServerEnv, c.StartTimeout, c.StopTimeout)
+	srv, err := bench.StartServer(ctx, c.sp, spec, c.Image, filepath.Join(dir, runfolder.FileServerLog), c.ServerEnv, c.StartTimeout, c.StopTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +59,10 @@ func (c *Runner) Stop(srv *bench.Server) []string {
 	return ps
 }
 
-// Calibrate starts bench.CalibrationMode into dir, warms it up and fires the
+// Calibrate starts runfolder.BaselineMode into dir, warms it up and fires the
 // calibration burst, and returns the run's S, as bench does.
 func (c *Runner) Calibrate(ctx context.Context, dir string, warmups int) (time.Duration, error) {
-	spec, err := bench.Resolve(bench.CalibrationMode, c.Place, nil)
+	spec, err := bench.Resolve(runfolder.BaselineMode, c.Place, nil)
 	if err != nil {
 		return 0, fmt.Errorf("calibration: %w", err)
 	}
@@ -96,7 +97,7 @@ func clearDir(dir string) error {
 		return fmt.Errorf("output folder: %w", err)
 	}
 	if len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, bench.FileServerLog)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, runfolder.FileServerLog)); err != nil {
 			return fmt.Errorf("output folder: %s exists and is not a folder of this experiment; choose another -out", dir)
 		}
 	}
@@ -166,7 +167,7 @@ func Prepare(ctx context.Context, cm Runner, out string, dirs, patterns []string
 	}
 	env.Binaries = bench.BinarySums(bins)
 	env.Flags, env.Args = flags, args
-	if err := loadtest.WriteJSON(filepath.Join(out, bench.FileEnv), env); err != nil {
+	if err := loadtest.WriteJSON(filepath.Join(out, runfolder.FileEnv), env); err != nil {
 		return nil, err
 	}
 	cm.Image, cm.sp = abs, spawn.New()

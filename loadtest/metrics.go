@@ -250,6 +250,16 @@ func (m Metrics) WorkerCounts() []int {
 	return cs
 }
 
+// WorkerSplit renders the per-worker answer counts as "6/4", largest first.
+func (m Metrics) WorkerSplit() string {
+	cs := m.WorkerCounts()
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, "/")
+}
+
 // FormatCounts renders a count map as "200:6 503:2", keys in order.
 func FormatCounts(m map[string]int) string {
 	keys := make([]string, 0, len(m))

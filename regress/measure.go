@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"math"
 	"os"
@@ -149,14 +150,14 @@ func benchMetrics(out []byte, samples map[string][]float64) error {
 // and small-burst makespan depend on the code, not on how a hash happened to
 // split a burst.
 const (
-	modeStandard = bench.CalibrationMode
+	modeStandard = runfolder.BaselineMode
 	modeCluster  = "shared"
 	modeQueued   = "queued"
 )
 
 // servedMetrics computes the served metrics of one run; a metric whose inputs are
 // missing is NaN, which Check reports as missing.
-func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
+func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 	m := map[string]float64{
 		MetricStandardEff:       math.NaN(),
 		MetricClusterSpeedup:    math.NaN(),
@@ -182,11 +183,11 @@ func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 			}
 		}
 	}
-	if clu, ok := sum.Mode(modeCluster); ok && sum.Calibration != nil {
+	if clu, ok := sum.Mode(modeCluster); ok && sum.S != nil {
 		if c, ok := clu.Level(cfg.SmallBurst); ok && c.Successes == c.Requests {
 			// The ideal on every core, not on the capacity the cluster
 			// reports: a cluster short of workers must not set its own bar.
-			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.Calibration.S.D())
+			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
 			m[MetricClusterSmallBurst] = float64(c.Makespan) / float64(ideal)
 		}
 		// The queued front and its workers against the same cores' cluster,

@@ -7,6 +7,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
 )
@@ -25,13 +25,13 @@ const latencyNote = "Latency is vegeta's: from the moment a request is sent to t
 	"is sent at the same instant, so here the two are the same and latency is also the time since the burst began."
 
 // Write renders sum into dir: the plots and summary.md.
-func Write(dir string, sum *bench.Summary) error {
+func Write(dir string, sum *runfolder.Summary) error {
 	plots, err := WritePlots(dir, sum)
 	if err != nil {
 		return err
 	}
 	md := RenderMarkdown(sum, plots)
-	if err := os.WriteFile(filepath.Join(dir, bench.FileSummaryMD), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(md), 0o644); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
@@ -41,9 +41,9 @@ func Write(dir string, sum *bench.Summary) error {
 // (.bin) of a stored run, then writes summary.json, summary.md and the plots
 // again. It reads env.json and each mode's mode.json, plus summary.json for
 // modes that were skipped. S follows today's rule, one per run from
-// bench.CalibrationMode's warm-up, so a run stored by an older rule is
+// runfolder.BaselineMode's warm-up, so a run stored by an older rule is
 // brought up to date.
-func Rerender(dir string) (*bench.Summary, error) {
+func Rerender(dir string) (*runfolder.Summary, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
@@ -51,53 +51,53 @@ func Rerender(dir string) (*bench.Summary, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("run folder %s is not a folder", dir)
 	}
-	sum := &bench.Summary{Run: filepath.Base(filepath.Clean(dir))}
-	if err := loadtest.ReadJSON(filepath.Join(dir, bench.FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	sum := &runfolder.Summary{Run: filepath.Base(filepath.Clean(dir))}
+	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var old bench.Summary
-	if err := loadtest.ReadJSON(filepath.Join(dir, bench.FileSummaryJSON), &old); err == nil {
+	var old runfolder.Summary
+	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileSummaryJSON), &old); err == nil {
 		for _, m := range old.Modes {
 			if m.Skipped != "" {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
 		sum.Levels, sum.Clients = old.Levels, old.Clients
-		sum.Calibration = old.Calibration
+		sum.S = old.S
 	}
 
-	paths, err := filepath.Glob(filepath.Join(dir, "*", bench.FileMode))
+	paths, err := filepath.Glob(filepath.Join(dir, "*", runfolder.FileMode))
 	if err != nil {
 		return nil, err
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, bench.FileMode)
+		return nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, runfolder.FileMode)
 	}
 	var (
-		runs []bench.ModeRun
+		runs []runfolder.ModeRun
 		dirs []string
 	)
 	for _, p := range paths {
-		var run bench.ModeRun
+		var run runfolder.ModeRun
 		if err := loadtest.ReadJSON(p, &run); err != nil {
 			return nil, err
 		}
 		if len(run.Warmup) > 0 {
-			run.Calibration = loadtest.Duration(bench.Calibrate(durations(run.Warmup)))
+			run.WarmupJob = loadtest.Duration(runfolder.WarmupJobTime(durations(run.Warmup)))
 		}
-		if run.Mode == bench.CalibrationMode && sum.Calibration == nil && run.Calibration > 0 {
-			sum.Calibration = &bench.Calibration{Mode: run.Mode, S: run.Calibration, Warmup: run.Warmup}
+		if run.Mode == runfolder.BaselineMode && sum.S == nil && run.WarmupJob > 0 {
+			sum.S = &runfolder.RunS{Mode: run.Mode, S: run.WarmupJob, Warmup: run.Warmup}
 		}
 		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
 	}
-	if c := sum.Calibration; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
-		c.S = loadtest.Duration(bench.Calibrate(durations(c.Warmup))) // a run from before the calibration burst
+	if c := sum.S; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
+		c.S = loadtest.Duration(runfolder.WarmupJobTime(durations(c.Warmup))) // a run from before the calibration burst
 	}
 	for k, run := range runs {
 		modeDir := dirs[k]
-		s := run.Calibration
-		if sum.Calibration != nil {
-			s = sum.Calibration.S
+		s := run.WarmupJob
+		if sum.S != nil {
+			s = sum.S.S
 		}
 		for i, l := range run.Levels {
 			name := loadtest.BurstName(l.Level)
@@ -123,12 +123,12 @@ func Rerender(dir string) (*bench.Summary, error) {
 				return nil, fmt.Errorf("mode %s: %w", run.Mode, err)
 			}
 		}
-		if err := loadtest.WriteJSON(filepath.Join(modeDir, bench.FileMode), run); err != nil {
+		if err := loadtest.WriteJSON(filepath.Join(modeDir, runfolder.FileMode), run); err != nil {
 			return nil, err
 		}
 		sum.Modes = append(sum.Modes, run)
 	}
-	if err := bench.WriteSummary(dir, sum); err != nil {
+	if err := runfolder.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
 	return sum, Write(dir, sum)
@@ -145,8 +145,8 @@ func durations(ds []loadtest.Duration) []time.Duration {
 // speedup is m's throughput over standard's at the same level (the makespan
 // ratio when every request succeeds; a mode that fails fast gains nothing); 0
 // if unknown.
-func speedup(sum *bench.Summary, m loadtest.Metrics) float64 {
-	return overStandard(sum, m.Throughput, func(std bench.ModeRun) (float64, bool) {
+func speedup(sum *runfolder.Summary, m loadtest.Metrics) float64 {
+	return overStandard(sum, m.Throughput, func(std runfolder.ModeRun) (float64, bool) {
 		l, ok := std.Level(m.Level)
 		return l.Throughput, ok
 	})
@@ -154,8 +154,8 @@ func speedup(sum *bench.Summary, m loadtest.Metrics) float64 {
 
 // overStandard is throughput over the figure get takes from standard's run;
 // 0 if unknown.
-func overStandard(sum *bench.Summary, throughput float64, get func(bench.ModeRun) (float64, bool)) float64 {
-	std, ok := sum.Mode(bench.CalibrationMode)
+func overStandard(sum *runfolder.Summary, throughput float64, get func(runfolder.ModeRun) (float64, bool)) float64 {
+	std, ok := sum.Mode(runfolder.BaselineMode)
 	if !ok {
 		return 0
 	}
@@ -168,7 +168,7 @@ func overStandard(sum *bench.Summary, throughput float64, get func(bench.ModeRun
 
 // RenderMarkdown renders the run as summary.md; plots are the plot files to
 // link.
-func RenderMarkdown(sum *bench.Summary, plots []string) string {
+func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	var b strings.Builder
 	e := sum.Env
 	fmt.Fprintf(&b, "# flipbench run `%s`\n\n", sum.Run)
@@ -182,7 +182,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	fmt.Fprintf(&b, "- Go %s, commit %s\n", orUnknown(e.GoVersion), commit)
 	fmt.Fprintf(&b, "- Image: %s (%s, sha256 %s)\n\n", orUnknown(e.Image), mb(e.ImageBytes), orUnknown(e.ImageSHA256))
 
-	if c := sum.Calibration; c != nil {
+	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up", len(c.Answers), c.Mode)
 		if len(c.Answers) == 0 {
 			how = fmt.Sprintf("the median of %s's sequential warm-up after its first request (a run from before the calibration burst)", c.Mode)
@@ -199,7 +199,7 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 			fmt.Fprintf(&b, "| %s | `%s` | | | | | skipped: %s |\n", m.Mode, command(m.Spec), m.Skipped)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.Calibration, m.ServerJob, mib(m.IdleRSS), stopText(m))
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %s | %s | %s |\n", m.Mode, command(m.Spec), m.Capacity, m.WarmupJob, m.ServerJob, mib(m.IdleRSS), stopText(m))
 	}
 	b.WriteString("\nown warm-up S is the median latency of the mode's own sequential warm-up requests after the first (a fresh process's first job is slower), " +
 		"for reading beside the run's S. server job is the median " + contract.HeaderJobTime + " of the same requests: the job alone. " +
@@ -275,11 +275,11 @@ func RenderMarkdown(sum *bench.Summary, plots []string) string {
 	return b.String()
 }
 
-func command(s bench.Spec) string {
+func command(s runfolder.Spec) string {
 	return strings.TrimSpace(filepath.Base(s.Binary) + " " + strings.Join(s.Args, " "))
 }
 
-func stopText(m bench.ModeRun) string {
+func stopText(m runfolder.ModeRun) string {
 	switch {
 	case m.MemoryStop != nil:
 		return fmt.Sprintf("killed by the memory guard at n=%d", m.MemoryStop.Level)
@@ -296,7 +296,7 @@ func workersText(m loadtest.Metrics) string {
 	if len(m.Workers) == 0 {
 		return ""
 	}
-	return bench.WorkerSplit(m)
+	return m.WorkerSplit()
 }
 
 func errorsText(errs map[string]int, n int) string {

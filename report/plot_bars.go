@@ -2,13 +2,13 @@ package report
 
 import (
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"image/color"
 	"math"
 	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -19,7 +19,7 @@ import (
 // latencyPlot draws latency-<n>.svg: the latency statistics of every mode
 // that ran a burst of n, each bar crossed by what a perfect FIFO server of
 // the mode's capacity would have measured. It returns "" when no mode ran n.
-func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
+func latencyPlot(dir string, order []string, modes []runfolder.ModeRun, n int) (string, error) {
 	cats := []string{"first answer", "median", "p90", "p99", "last answer"}
 	// The ranks of the answers the statistics pick (nearest rank, as
 	// loadtest.Percentile); 0 stands for the first and -1 for the last.
@@ -30,7 +30,7 @@ func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		if !ok {
 			continue
 		}
-		s := barSeries{name: m.Mode, color: ModeColor(m.Mode, i), values: []float64{
+		s := barSeries{name: m.Mode, color: ModeColor(order, m.Mode, i), values: []float64{
 			l.FirstAnswer.D().Seconds(), l.Latency.Median.D().Seconds(), l.Latency.P90.D().Seconds(),
 			l.Latency.P99.D().Seconds(), l.Makespan.D().Seconds(),
 		}}
@@ -56,7 +56,7 @@ func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 // levelIdeal returns the capacity and S the ideal of l is counted in (the
 // Params its metrics were computed with, else the mode's capacity); S is 0
 // when unknown.
-func levelIdeal(m bench.ModeRun, l loadtest.Metrics) (int, time.Duration) {
+func levelIdeal(m runfolder.ModeRun, l loadtest.Metrics) (int, time.Duration) {
 	capacity := l.Capacity
 	if capacity <= 0 {
 		capacity = m.Capacity
@@ -69,15 +69,15 @@ func levelIdeal(m bench.ModeRun, l loadtest.Metrics) (int, time.Duration) {
 
 // levelPlots draws throughput.svg and, when standard ran, speedup.svg: one
 // group of bars per burst size.
-func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []int) ([]string, error) {
+func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, levels []int) ([]string, error) {
 	cats := make([]string, len(levels))
 	for i, n := range levels {
 		cats[i] = fmt.Sprintf("N = %d", n)
 	}
-	std, haveStd := sum.Mode(bench.CalibrationMode)
+	std, haveStd := sum.Mode(runfolder.BaselineMode)
 	var thr, spd []barSeries
 	for i, m := range modes {
-		t := barSeries{name: m.Mode, color: ModeColor(m.Mode, i)}
+		t := barSeries{name: m.Mode, color: ModeColor(sum.OrderNames(), m.Mode, i)}
 		s := barSeries{name: m.Mode, color: t.color}
 		for _, n := range levels {
 			l, _ := m.Level(n)

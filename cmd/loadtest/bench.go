@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"os"
 	"path/filepath"
@@ -147,7 +148,7 @@ for this workload).`, modeTable()), stderr)
 			if run == nil {
 				return err
 			}
-			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, bench.FileSummaryMD), err,
+			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, runfolder.FileSummaryMD), err,
 				hello.Write(*out, run))
 		}
 		var budget uint64
@@ -182,13 +183,13 @@ for this workload).`, modeTable()), stderr)
 			if rerr := report.Write(*out, sum); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, bench.FileSummaryMD))
+			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, runfolder.FileSummaryMD))
 		}
 		if err != nil && sum != nil && !errors.Is(err, bench.ErrProblems) && ctx.Err() == nil {
 			return err
 		}
 		if sum != nil && ctx.Err() == nil {
-			if md, rerr := os.ReadFile(filepath.Join(*out, bench.FileSummaryMD)); rerr == nil {
+			if md, rerr := os.ReadFile(filepath.Join(*out, runfolder.FileSummaryMD)); rerr == nil {
 				_, _ = stdout.Write(md)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/flipbench/flipbench/runfolder"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
@@ -242,8 +242,8 @@ func TestBenchReportCompare(t *testing.T) {
 	if !strings.Contains(stdout, "| threaded | 5 | 5 |") || !strings.Contains(stdout, "| threaded | 2 | 300ms |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
-	var env bench.Env
-	if err := loadtest.ReadJSON(filepath.Join(out, bench.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
+	var env runfolder.Env
+	if err := loadtest.ReadJSON(filepath.Join(out, runfolder.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
 		t.Errorf("env.json flags = %v, %v", env.Flags, err)
 	}
 

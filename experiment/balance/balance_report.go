@@ -3,6 +3,7 @@ package balance
 import (
 	"cmp"
 	"fmt"
+	"github.com/flipbench/flipbench/bench"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -286,7 +287,7 @@ func dotPlot(path string, run *Result, title, ylabel string, value func(Trial) f
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: report.ModeColor(pr.Mode, i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		sc.GlyphStyle = draw.GlyphStyle{Color: report.ModeColor(bench.ModeNames(), pr.Mode, i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 		p.Add(sc)
 		leg.Add(pr.Balance+" ("+pr.Mode+")", sc)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/flipbench/flipbench/runfolder"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,8 +91,8 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, bench.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
-		filepath.Join(out, dirCalibration, bench.FileServerLog), filepath.Join(out, "shared", bench.FileServerLog))
+	fakeserver.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+		filepath.Join(out, dirCalibration, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
 	if err := os.WriteFile(filepath.Join(out, "shared", "burst-99-run-01.bin"), []byte("old"), 0o644); err != nil {

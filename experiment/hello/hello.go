@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"net/http"
 	"os"
@@ -242,7 +243,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	cm, err := experiment.Prepare(ctx, experiment.Runner{
 		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, c.Modes, []string{FileJSON, bench.FileSummaryMD, "hello-*.svg", bench.FileSummaryJSON}, specs, c.Flags, c.Args)
+	}, c.Out, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"gonum.org/v1/plot"
@@ -61,13 +61,13 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 			}
 		}
 	}
-	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
+	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
 	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, bench.FileEnv))
+	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
 }
 
 // A server that takes 20 ms per GET / on one slot serves 50 a second: the
