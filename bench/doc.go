@@ -9,11 +9,15 @@
 // is skipped with a one-line reason. How many jobs a server runs at once is
 // read from its /healthz, never from its flags.
 //
-// A run has one S, the time of one job on one core at steady state: the
-// time between answers of a burst of CalibrationBurst on CalibrationMode
-// after its warm-up. Every mode's ideal makespan is counted in it, so
-// efficiencies compare across modes. Each mode's own sequential warm-up S is
-// kept beside it for reading.
+// A run goes in rounds (Config.Runs): each round starts every mode once, in
+// an order that rotates from round to round, through the trial Harness
+// (start, warm up, measure, stop, record), which the experiments share.
+// Each round has its S, the time of one job on one core at steady state:
+// the time between answers of a burst of SBurst on runfolder.BaselineMode
+// after its warm-up (MeasureS). Every ideal makespan of the round is
+// counted in it, so efficiencies compare across modes and drift between
+// rounds stays out of them. Each mode's warm-up job time (the median of its
+// sequential warm-up) is kept beside it for reading; it is not S.
 //
 // Servers bind port 0 and report the port through an address file (package
 // contract), each in its own process group, with Pdeathsig: a bench that is

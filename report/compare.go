@@ -33,7 +33,7 @@ func RenderCompare(a, b *runfolder.Summary) string {
 		fmt.Fprintf(&w, "**Warning:** %s.\n\n", x)
 	}
 
-	w.WriteString("## Calibration S\n\n| mode | A | B | B/A |\n|---|--:|--:|--:|\n")
+	w.WriteString("## Warm-up job time (each mode's own, not the run's S)\n\n| mode | A | B | B/A |\n|---|--:|--:|--:|\n")
 	for _, name := range modeUnion(a, b) {
 		ma, okA := a.Mode(name)
 		mb, okB := b.Mode(name)

@@ -91,7 +91,7 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
 	}
 	if c := sum.S; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
-		c.S = loadtest.Duration(runfolder.WarmupJobTime(durations(c.Warmup))) // a run from before the calibration burst
+		c.S = loadtest.Duration(runfolder.WarmupJobTime(durations(c.Warmup))) // a run from before the S burst
 	}
 	for k, run := range runs {
 		modeDir := dirs[k]
@@ -185,7 +185,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up", len(c.Answers), c.Mode)
 		if len(c.Answers) == 0 {
-			how = fmt.Sprintf("the median of %s's sequential warm-up after its first request (a run from before the calibration burst)", c.Mode)
+			how = fmt.Sprintf("the median of %s's sequential warm-up after its first request (a run from before the S burst)", c.Mode)
 		}
 		fmt.Fprintf(&b, "- S = %s: one job on one core, %s; every mode's ideal is counted in it\n\n", c.S, how)
 	} else {

@@ -123,3 +123,16 @@ func Durations(ds []loadtest.Duration) []time.Duration {
 	}
 	return out
 }
+
+// RoundTrial returns the mode's trial of round r, nil when it has none.
+func (m *ModeRun) RoundTrial(r int) *Trial {
+	if m.Trial.RoundOf() == r && m.Skipped == "" {
+		return &m.Trial
+	}
+	for i := range m.Rounds {
+		if m.Rounds[i].Round == r {
+			return &m.Rounds[i]
+		}
+	}
+	return nil
+}

@@ -25,13 +25,14 @@ Policies, each served by a bench mode (a policy whose mode or binary is missing
 is skipped with a one-line reason):
 
 %s
-It starts each policy's server once, all of them together, then fires -runs
-bursts of every size in -sizes, each on fresh connections (one per request),
-run k at every policy in turn before run k+1: a change in the machine's load
-falls on every policy alike. For every run it
+It runs -runs rounds: in each, every policy's server starts, warms up, takes
+one burst of every size in -sizes, each on fresh connections (one per
+request), and stops, in an order that rotates from round to round: a change
+in the machine's load falls on every policy alike. For every run it
 records the per-worker split (answers per X-Worker-PID) and, on -target flip,
-makespan / ideal, where ideal = ceil(N / capacity) x S and S comes from
-standard's sequential warm-up, as bench counts it.
+makespan / ideal, where ideal = ceil(N / capacity) x S and S is the time
+between answers of a burst of 10 on standard after its warm-up, as bench
+measures it.
 
 -target hello fires GET / (the pid) instead: connections that carry no work,
 to test Node's claim that with SCHED_NONE "over 70%% of all connections ended up

@@ -1,6 +1,7 @@
 // Package balance is the balance experiment: for each Balance policy
 // (reuseport, shared, rr, none: the bench modes that serve them) and burst
-// size, K bursts on fresh connections at one server start; every run's
+// size, K bursts on fresh connections, one round each (a server start per
+// policy and round, bench's trial harness); every run's
 // per-worker split (answers per worker pid) and makespan over the ideal, and
 // their distribution, in balance.md and two plots. With the hello target
 // (GET /) it counts where connections go, to test Node's claim about
@@ -11,7 +12,7 @@
 //	env.json                          machine, commit, image, flags
 //	balance.json                      every run's split and ratio (a Result)
 //	balance.md, balance-*.svg         the summary and its plots
-//	calibration/server.log            standard, whose warm-up gives S
+//	calibration/server.log            standard, whose S burst gives S
 //	<policy>/server.log               the policy's server
 //	<policy>/burst-<N>-run-<K>.*      one run's level files (package loadtest)
 package balance
@@ -21,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"net/http"
 	"os"
@@ -113,9 +115,8 @@ const (
 	DefaultOut  = "results/balance"
 	// FileJSON and FileMD are the balance run's data and
 	// summary.
-	FileJSON       = "balance.json"
-	FileMD         = "balance.md"
-	dirCalibration = "calibration"
+	FileJSON = "balance.json"
+	FileMD   = "balance.md"
 )
 
 // DefaultSizes returns the burst sizes of the balance experiment.
@@ -212,7 +213,7 @@ type Result struct {
 	Runs   int    `json:"runs"`
 	// Workers is the worker count asked for (0: each mode's own).
 	Workers int `json:"workers"`
-	// S is the run's time of one job, from standard's calibration burst (flip only).
+	// S is the run's time of one job, from a burst on standard after its warm-up (flip only).
 	S        loadtest.Duration `json:"s,omitempty"`
 	Policies []PolicyRun       `json:"policies"`
 	// Cores, LoadBefore and LoadAfter say how busy the machine was.
@@ -221,7 +222,8 @@ type Result struct {
 	LoadAfter  string `json:"load_after,omitempty"`
 }
 
-// PolicyRun is what one policy did: one server start, every burst.
+// PolicyRun is what one policy did: one server start per run (round), every
+// burst; PID is the first start's.
 type PolicyRun struct {
 	Policy
 	// Skipped says why the policy did not run (its mode or binary is missing).
@@ -230,6 +232,7 @@ type PolicyRun struct {
 	PID      int        `json:"pid,omitempty"`
 	Trials   []Trial    `json:"trials"`
 	Problems []string   `json:"problems,omitempty"`
+	out      bool       // it failed and fires no more bursts
 }
 
 // Trial is one burst: its per-worker split and its makespan over the ideal.
@@ -286,8 +289,9 @@ func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
 
 // Run runs the balance experiment into c.Out and returns what it
 // measured, also written as balance.json (Write renders the summary and
-// plots). Each policy's server starts once and serves the whole run; run k
-// of a size goes to every policy in turn before run k+1. Every burst is on
+// plots). Run k is a round: every policy's server starts, takes one burst
+// of each size and stops, in an order that rotates from round to round.
+// Every burst is on
 // fresh connections (the engine's Burst opens one per request). The error
 // wraps experiment.ErrProblems when a server misbehaved, or is ctx's when
 // cancelled (the servers are stopped, what was written is kept).
@@ -319,21 +323,23 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
 	}
-	cm, err := experiment.Prepare(ctx, experiment.Runner{
-		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args)
-	if err != nil {
+	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
+	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args); err != nil {
 		return nil, err
 	}
-	defer cm.Close() // after every server has been stopped
+	defer h.Close() // after every server has been stopped
 	if c.Target == TargetFlip {
-		s, err := cm.Calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
+		h.Warmups, h.WarmTimeout = c.Warmups, c.Timeout
+		s, rec, err := h.RunS(ctx, 1, filepath.Join(c.Out, runfolder.DirS))
+		if err == nil && s == nil {
+			err = fmt.Errorf("measure S: %s", strings.Join(rec.Problems, "; "))
+		}
 		if err != nil {
 			return run, errors.Join(err, writeResult(c.Out, run))
 		}
-		run.S = loadtest.Duration(s)
+		run.S = s.S
 	}
-	err = interleave(ctx, cm, c, run)
+	err := interleave(ctx, h, c, run)
 	var problems []string
 	for _, pr := range run.Policies {
 		for _, p := range pr.Problems {
@@ -349,105 +355,70 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	return run, experiment.ProblemsError(problems)
 }
 
-// policyServer is a policy's server during a run.
-type policyServer struct {
-	pr  *PolicyRun
-	srv *bench.Server
-	tgt vegeta.Target
-	dir string
-	out bool // it failed and fires no more bursts
-}
-
-// interleave starts every policy's server once, then fires run k of each
-// size at each policy in turn before run k+1, so a drift in the load of a
+// interleave runs c.Runs rounds: in each, every policy's server starts,
+// warms up (flip only), takes one burst of every size and stops, in an
+// order that rotates from round to round, so a drift in the load of a
 // shared machine falls on every policy alike rather than on whichever ran
-// last; then it stops them. Problems with a server go to its policy; the
-// error is for cancellation and for failing to write files.
-func interleave(ctx context.Context, cm *experiment.Runner, c Config, run *Result) error {
-	var servers []*policyServer
-	defer func() {
-		for _, ps := range servers {
-			ps.pr.Problems = append(ps.pr.Problems, cm.Stop(ps.srv)...)
-		}
-	}()
+// last. Problems with a server go to its policy; the error is for
+// cancellation and for failing to write files.
+func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) error {
+	var live []*PolicyRun
 	for i := range run.Policies {
-		pr := &run.Policies[i]
-		if pr.Skipped != "" {
-			continue
-		}
-		ps, err := startPolicy(ctx, cm, c, pr)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if ps != nil {
-			servers = append(servers, ps)
-		}
-		if err != nil {
-			pr.Problems = append(pr.Problems, err.Error())
+		if run.Policies[i].Skipped == "" {
+			live = append(live, &run.Policies[i])
 		}
 	}
-	for _, n := range c.Sizes {
-		for k := 1; k <= c.Runs; k++ {
-			for _, ps := range servers {
-				if ps.out {
-					continue
-				}
-				if err := fire(ctx, cm, c, run.S.D(), ps, n, k); err != nil {
-					return err
-				}
+	for k := 1; k <= c.Runs; k++ {
+		for _, pr := range bench.Rotate(live, k) {
+			if pr.out {
+				continue
+			}
+			dir := filepath.Join(c.Out, pr.Balance)
+			rec, spec, err := h.Run(ctx, pr.Spec, k, runfolder.TrialDir(c.Out, pr.Balance, k), func(ctx context.Context, t *bench.Trial) error {
+				return fire(ctx, c, run.S.D(), t, pr, dir, k)
+			})
+			pr.Spec, pr.PID = spec, cmp.Or(pr.PID, rec.PID)
+			pr.Problems = append(pr.Problems, rec.Problems...)
+			pr.out = len(rec.Problems) > 0
+			if err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-// startPolicy starts pr's server and, on the flip target, warms it up. A
-// server that started is returned even with an error (it must be stopped).
-func startPolicy(ctx context.Context, cm *experiment.Runner, c Config, pr *PolicyRun) (*policyServer, error) {
-	dir := filepath.Join(c.Out, pr.Balance)
-	srv, err := cm.Start(ctx, pr.Spec, dir)
-	if err != nil {
-		return nil, err
-	}
-	pr.Spec, pr.PID = srv.Spec, srv.PID()
-	ps := &policyServer{pr: pr, srv: srv, dir: dir, tgt: vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}}
+// fire sends run k of every burst size to t's server and records them in
+// pr, their files in dir.
+func fire(ctx context.Context, c Config, s time.Duration, t *bench.Trial, pr *PolicyRun, dir string, k int) error {
+	srv := t.Server
+	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	if c.Target == TargetFlip {
-		ps.tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
-		// A fresh process's first jobs are slower; bench warms every mode too.
-		if _, err := srv.WarmUp(ctx, c.Warmups, c.Timeout); err != nil {
-			ps.out = true
-			return ps, err
+		tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+	}
+	for _, n := range c.Sizes {
+		timeout := cmp.Or(c.Timeout, bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second)))
+		name := TrialName(n, k)
+		rs, aerr := loadtest.Burst(ctx, tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if aerr != nil {
+			t.Problem("burst of %d, run %d: %v", n, k, aerr)
+			return nil
+		}
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
+		m.Level = n
+		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
+			return fmt.Errorf("%s: %w", pr.Balance, err)
+		}
+		tr := newTrial(n, k, srv.Spec.Workers, m)
+		pr.Trials = append(pr.Trials, tr)
+		t.Logf("%s", trialLine(pr.Balance, tr, n))
+		if srv.Exited() {
+			return nil // the stop reports it
 		}
 	}
-	return ps, nil
-}
-
-// fire sends run k of a burst of n to ps's server and records it.
-func fire(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, ps *policyServer, n, k int) error {
-	pr, srv := ps.pr, ps.srv
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second))
-	}
-	name := TrialName(n, k)
-	rs, aerr := loadtest.Burst(ctx, ps.tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if aerr != nil {
-		pr.Problems = append(pr.Problems, fmt.Sprintf("burst of %d, run %d: %v", n, k, aerr))
-		ps.out = true
-		return nil
-	}
-	m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
-	m.Level = n
-	if err := loadtest.WriteLevel(ps.dir, name, rs, m); err != nil {
-		return fmt.Errorf("%s: %w", pr.Balance, err)
-	}
-	t := newTrial(n, k, srv.Spec.Workers, m)
-	pr.Trials = append(pr.Trials, t)
-	cm.Logf("%s", trialLine(pr.Balance, t, n))
-	ps.out = srv.Exited() // the stop reports it
 	return nil
 }
 

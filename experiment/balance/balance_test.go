@@ -92,7 +92,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 		}
 	}
 	fakeserver.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
-		filepath.Join(out, dirCalibration, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
+		filepath.Join(out, runfolder.DirS, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
 	if err := os.WriteFile(filepath.Join(out, "shared", "burst-99-run-01.bin"), []byte("old"), 0o644); err != nil {

@@ -241,20 +241,24 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
 	}
-	cm, err := experiment.Prepare(ctx, experiment.Runner{
-		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args)
-	if err != nil {
+	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
+	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args); err != nil {
 		return nil, err
 	}
-	defer cm.Close() // after every server has been stopped
+	defer h.Close() // after every server has been stopped
 	var problems []string
 	for i := range run.Modes {
 		hm := &run.Modes[i]
 		if hm.Skipped != "" {
 			continue
 		}
-		err := runMode(ctx, cm, c, hm)
+		rec, spec, err := h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
+			return stepUp(ctx, c, t, hm)
+		})
+		hm.Spec, hm.PID, hm.Problems = spec, rec.PID, rec.Problems
+		if hm.Stop == "" && len(rec.Problems) > 0 {
+			hm.Stop = "did not start"
+		}
 		for _, p := range hm.Problems {
 			problems = append(problems, hm.Mode+": "+p)
 		}
@@ -268,23 +272,11 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	return run, experiment.ProblemsError(problems)
 }
 
-// runMode starts hm's server, steps the rate up until a step fails and
-// stops it. Problems with the server go to hm.Problems; the error is for
-// cancellation and for failing to write files.
-func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) error {
-	dir := filepath.Join(c.Out, hm.Mode)
-	srv, err := cm.Start(ctx, hm.Spec, dir)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		hm.Problems = append(hm.Problems, err.Error())
-		hm.Stop = "did not start"
-		return nil
-	}
-	hm.Spec, hm.PID = srv.Spec, srv.PID()
-	defer func() { hm.Problems = append(hm.Problems, cm.Stop(srv)...) }()
-
+// stepUp steps the rate at t's server up until a step fails. Problems
+// with the server go to t; the error is for cancellation and for failing
+// to write files.
+func stepUp(ctx context.Context, c Config, t *bench.Trial, hm *ModeRun) error {
+	srv, dir := t.Server, t.Dir
 	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	for rate, try := c.StartRate, 1; ; {
 		name := RateName(rate)
@@ -296,7 +288,7 @@ func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) 
 			return ctx.Err()
 		}
 		if aerr != nil {
-			hm.Problems = append(hm.Problems, fmt.Sprintf("%d requests/s: %v", rate, aerr))
+			t.Problem("%d requests/s: %v", rate, aerr)
 			hm.Stop = "the attack failed"
 			return nil
 		}
@@ -308,7 +300,7 @@ func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) 
 			P50: m.Latency.Median, P99: m.Latency.P99, Max: m.Latency.Max, Workers: m.Workers}
 		st.Fail = judge(st, c.Bound)
 		hm.Steps = append(hm.Steps, st)
-		cm.Logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
+		t.Logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
 		if srv.Exited() {
 			hm.Stop = "the server exited"
 			return nil // the stop reports it
