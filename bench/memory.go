@@ -2,13 +2,13 @@ package bench
 
 import (
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // DefaultMaxRSSShare is the share of the machine's memory a server's

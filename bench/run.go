@@ -73,17 +73,15 @@ func newRunner(ctx context.Context, c Config) (*runner, error) {
 	place := Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
 	b := &runner{c: c, rounds: c.Runs.Rounds(c.Levels)}
 	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Order: ModeNames()}
-	for _, name := range c.Modes {
-		spec, err := Resolve(name, place, c.ModeArgs[name])
-		if err != nil {
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-			b.sum.Modes = append(b.sum.Modes, runfolder.ModeRun{Mode: name, Spec: spec, Skipped: err.Error()})
-			continue
-		}
-		b.specs = append(b.specs, spec)
+	all, specs, err := ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
+	if err != nil {
+		return nil, err
 	}
-	if len(b.specs) == 0 {
-		return nil, fmt.Errorf("no mode can run here: %s", b.sum.Modes[0].Skipped)
+	b.specs = specs
+	for i, r := range all {
+		if r.Skipped != "" {
+			b.sum.Modes = append(b.sum.Modes, runfolder.ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
+		}
 	}
 	if !slices.ContainsFunc(b.specs, func(s Spec) bool { return s.Name == runfolder.BaselineMode }) {
 		if spec, err := Resolve(runfolder.BaselineMode, place, nil); err == nil {

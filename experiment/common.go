@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,19 @@ func LoadText(before, after string, cores int) string {
 	}
 	return fmt.Sprintf("Load average (1, 5, 15 min) on this %d-core machine: %s at the start, %s at the end; "+
 		"above the core count, other work shared the cores with the run.\n\n", cores, before, after)
+}
+
+// Finish ends an experiment's run: it writes the result, then returns err
+// (a cancellation or a failed write) or, without one, the problems as
+// ProblemsError does.
+func Finish(err error, problems []string, write func() error) error {
+	if err != nil {
+		return errors.Join(err, write())
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	return ProblemsError(problems)
 }
 
 // ProblemsError is nil without problems, else an error wrapping

@@ -1,12 +1,12 @@
 package regress
 
 import (
-	"github.com/flipbench/flipbench/runfolder"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, hwm uint64) loadtest.Metrics {

@@ -2,9 +2,10 @@ package report
 
 import (
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"slices"
 	"strings"
+
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // RenderCompare puts two runs side by side as Markdown: for every mode and

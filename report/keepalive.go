@@ -2,12 +2,12 @@ package report
 
 import (
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // keepAliveNote explains the keep-alive table's columns.

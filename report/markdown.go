@@ -7,7 +7,6 @@ package report
 import (
 	"errors"
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // latencyNote explains what the latency columns measure.

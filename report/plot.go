@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"image/color"
 	"math"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Plot sizes. The legend takes a column at the right of the width.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"github.com/flipbench/flipbench/runfolder"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // TestMain lets the test binary double as the fake server binaries.

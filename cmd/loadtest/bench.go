@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 	"golang.org/x/term"
 )
 

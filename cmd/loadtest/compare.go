@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"os"
 
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func compareCmd(stdout, stderr io.Writer) command {

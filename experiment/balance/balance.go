@@ -22,7 +22,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"net/http"
 	"os"
@@ -39,6 +38,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Policy is a Balance, how connections reach a cluster's workers (prefork's
@@ -307,21 +307,18 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
 		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
-	var specs []bench.Spec
+	var modes []string
+	args := map[string][]string{}
 	for _, name := range c.Policies {
-		pr := PolicyRun{Policy: lookupPolicy(name)}
-		spec, err := bench.Resolve(pr.Mode, place, extra)
-		pr.Spec = spec
-		if err != nil {
-			pr.Skipped = err.Error()
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-		} else {
-			specs = append(specs, spec)
-		}
-		run.Policies = append(run.Policies, pr)
+		mode := lookupPolicy(name).Mode
+		modes, args[mode] = append(modes, mode), extra
 	}
-	if len(specs) == 0 {
-		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
+	all, specs, err := bench.ResolveAll(modes, place, args, "policy", c.Log)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range all {
+		run.Policies = append(run.Policies, PolicyRun{Policy: lookupPolicy(c.Policies[i]), Spec: r.Spec, Skipped: r.Skipped})
 	}
 	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
 	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args); err != nil {
@@ -339,20 +336,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}
 		run.S = s.S
 	}
-	err := interleave(ctx, h, c, run)
+	err = interleave(ctx, h, c, run)
 	var problems []string
 	for _, pr := range run.Policies {
 		for _, p := range pr.Problems {
 			problems = append(problems, pr.Balance+": "+p)
 		}
 	}
-	if err != nil {
-		return run, errors.Join(err, writeResult(c.Out, run))
-	}
-	if err := writeResult(c.Out, run); err != nil {
-		return run, err
-	}
-	return run, experiment.ProblemsError(problems)
+	return run, experiment.Finish(err, problems, func() error { return writeResult(c.Out, run) })
 }
 
 // interleave runs c.Runs rounds: in each, every policy's server starts,

@@ -3,7 +3,6 @@ package balance
 import (
 	"cmp"
 	"fmt"
-	"github.com/flipbench/flipbench/bench"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
 )

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flipbench/flipbench/runfolder"
 	"io"
 	"net/http"
 	"os"
@@ -29,6 +28,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Defaults of a Config.
@@ -226,20 +226,12 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
 		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
-	var specs []bench.Spec
-	for _, name := range c.Modes {
-		spec, err := bench.Resolve(name, place, c.ModeArgs[name])
-		hm := ModeRun{Mode: name, Spec: spec}
-		if err != nil {
-			hm.Skipped = err.Error()
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-		} else {
-			specs = append(specs, spec)
-		}
-		run.Modes = append(run.Modes, hm)
+	all, specs, err := bench.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
+	if err != nil {
+		return nil, err
 	}
-	if len(specs) == 0 {
-		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
+	for i, r := range all {
+		run.Modes = append(run.Modes, ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
 	}
 	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
 	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args); err != nil {
@@ -248,11 +240,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	defer h.Close() // after every server has been stopped
 	var problems []string
 	for i := range run.Modes {
+		err = nil
 		hm := &run.Modes[i]
 		if hm.Skipped != "" {
 			continue
 		}
-		rec, spec, err := h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
+		var rec runfolder.Trial
+		var spec bench.Spec
+		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
 			return stepUp(ctx, c, t, hm)
 		})
 		hm.Spec, hm.PID, hm.Problems = spec, rec.PID, rec.Problems
@@ -263,13 +258,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			problems = append(problems, hm.Mode+": "+p)
 		}
 		if err != nil {
-			return run, errors.Join(err, writeResult(c.Out, run))
+			break
 		}
 	}
-	if err := writeResult(c.Out, run); err != nil {
-		return run, err
-	}
-	return run, experiment.ProblemsError(problems)
+	return run, experiment.Finish(err, problems, func() error { return writeResult(c.Out, run) })
 }
 
 // stepUp steps the rate at t's server up until a step fails. Problems

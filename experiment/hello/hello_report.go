@@ -3,8 +3,6 @@ package hello
 import (
 	"cmp"
 	"fmt"
-	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/runfolder"
 	"image/color"
 	"math"
 	"os"
@@ -18,8 +16,10 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // helloPlot is the name of the hello run's plot.
