@@ -144,6 +144,7 @@ func (b *runner) write() error {
 			errs = append(errs, loadtest.WriteJSON(filepath.Join(b.c.Out, mr.Mode, runfolder.FileMode), mr))
 		}
 	}
+	b.sum.Figures = runfolder.Aggregate(b.sum)
 	errs = append(errs, runfolder.WriteSummary(b.c.Out, b.sum))
 	return errors.Join(errs...)
 }

@@ -21,7 +21,7 @@ const keepAliveNote = "C clients, each sending its next request on its one persi
 
 // writeKeepAlive writes the keep-alive section of summary.md, if the run had
 // keep-alive clients.
-func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary) {
+func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
 	var counts []int
 	for _, mr := range sum.Modes {
 		for _, k := range mr.KeepAlive {
@@ -35,6 +35,11 @@ func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary) {
 	}
 	slices.Sort(counts)
 	b.WriteString("\n## Keep-alive clients\n\n")
+	if rounds(sum) > 1 {
+		writeKeepAliveFigures(b, f)
+		b.WriteString("\n" + keepAliveNote + " " + figuresNote + "\n")
+		return
+	}
 	b.WriteString("| mode | C | duration | answers | answers/s | speedup | p50 | p99 | fairness | per client | starved | errors | unfinished | closes | per worker |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, c := range counts {

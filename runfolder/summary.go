@@ -27,6 +27,18 @@ type Summary struct {
 	// sorts and colours modes by it. Empty in older runs (Modes' order).
 	Order []string  `json:"mode_order,omitempty"`
 	Modes []ModeRun `json:"modes"`
+	// Figures are the medians and intervals over the rounds; nil in runs
+	// stored before them (FiguresOf computes them).
+	Figures *Figures `json:"figures,omitempty"`
+}
+
+// FiguresOf returns sum's Figures, computed from its trials when it has
+// none stored.
+func FiguresOf(sum *Summary) *Figures {
+	if sum.Figures == nil {
+		return Aggregate(sum)
+	}
+	return sum.Figures
 }
 
 // RunS is where a round's S came from: a burst of SBurst on BaselineMode
