@@ -230,7 +230,7 @@ func TestBenchReportCompare(t *testing.T) {
 	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
-		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off")
+		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off", "-runs", "2")
 	if code != exitOK {
 		t.Fatalf("bench: exit %d\n%s", code, stderr)
 	}
@@ -239,7 +239,7 @@ func TestBenchReportCompare(t *testing.T) {
 			t.Errorf("bench log lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(stdout, "| threaded | 5 | 5 |") || !strings.Contains(stdout, "| threaded | 2 | 300ms |") {
+	if !strings.Contains(stdout, "| threaded | 5 | 2 | 10/10 |") || !strings.Contains(stdout, "| threaded | 2 | 2 |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
 	var env runfolder.Env
@@ -248,7 +248,7 @@ func TestBenchReportCompare(t *testing.T) {
 	}
 
 	code, stdout, stderr = runCLI(t, "report", out)
-	if code != exitOK || !strings.Contains(stdout, "| standard | 3 | 3 |") {
+	if code != exitOK || !strings.Contains(stdout, "| standard | 3 | 2 | 6/6 |") {
 		t.Errorf("report: exit %d\n%s%s", code, stdout, stderr)
 	}
 	cmpFile := filepath.Join(t.TempDir(), "cmp.md")
