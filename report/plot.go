@@ -53,7 +53,7 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 	slices.Sort(levels)
 	var files []string
 	for _, n := range levels {
-		name, err := latencyPlot(dir, sum.OrderNames(), modes, n)
+		name, err := latencyPlot(dir, sum.OrderNames(), runfolder.FiguresOf(sum), modes, n)
 		if err != nil {
 			return files, err
 		}
