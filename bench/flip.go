@@ -35,6 +35,9 @@ func (f *flipTrial) measure(ctx context.Context, t *Trial) error {
 	}
 	s := b.guessS(t.Rec.WarmupJob.D())
 	b.tr.Sized(f.slot, t.Rec.Capacity, s)
+	if f.slot == 0 || (f.slot == 1 && b.sSpec != nil) {
+		b.estimate(s)
+	}
 	t.Logf("%s: capacity %d, warm-up job time %s (median of %d sequential requests), S %s",
 		t.Server.Spec.Name, t.Rec.Capacity, t.Rec.WarmupJob, len(t.Rec.Warmup), f.sText())
 	for j, n := range b.cur.rec.Levels {

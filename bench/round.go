@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -142,6 +143,30 @@ func (b *runner) finishRound() error {
 	}
 	return nil
 }
+
+// estimate logs, once the first warm-up gave a job time s, how long the
+// whole run will take: every burst at its ideal makespan, every keep-alive
+// run at its duration, in s, as if every mode had one job slot (so rather
+// too long than too short).
+func (b *runner) estimate(s time.Duration) {
+	var d time.Duration
+	for r := 1; r <= b.rounds; r++ {
+		d += perStart * time.Duration(len(b.specs))
+		for _, n := range b.c.Runs.RoundLevels(b.c.Levels, r) {
+			d += time.Duration(len(b.specs)) * loadtest.IdealMakespan(n, 1, s)
+		}
+		if r <= max(b.c.Runs.Default, 1) {
+			for _, c := range b.c.Clients {
+				d += time.Duration(len(b.specs)) * cmp.Or(b.c.ClientsDuration, KeepAliveDuration(c, 1, s))
+			}
+		}
+	}
+	b.h.Logf("bench: %d rounds of %d modes; at S ≈ %s this takes at most about %s", b.rounds, len(b.specs), s.Round(time.Millisecond), d.Round(time.Second))
+}
+
+// perStart is a guess at a trial's time beside its load: start, warm-up,
+// S burst, stop.
+const perStart = 3 * time.Second
 
 // guessS is the job time a burst's timeout and keep-alive duration are
 // counted in before the round's S is known: the last round's S, or the
