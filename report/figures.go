@@ -30,6 +30,13 @@ func writeBurstFigures(b *strings.Builder, f *runfolder.Figures) {
 			speedupText(c.Mode, c.Speedup, c.VsBaseline), strings.Join(c.Splits, ", "))
 	}
 	b.WriteString("\n" + figuresNote + "\n")
+	for _, c := range f.Bursts {
+		if c.Efficiency.N > 0 && c.Efficiency.Lo > 1 {
+			fmt.Fprintf(b, "\n> **Efficiency above 100 %% beyond its interval: %s at N = %d, %s.** No server beats the ideal; "+
+				"S was measured slower than this mode's jobs ran (a busy machine during the S burst), so this round's S is suspect.\n",
+				c.Mode, c.Level, ivText(c.Efficiency, pctText))
+		}
+	}
 }
 
 // writeKeepAliveFigures writes the keep-alive clients' figures table.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
@@ -179,6 +180,20 @@ func TestRenderOldSummary(t *testing.T) {
 	for _, want := range []string{"| standard |", "| shared |", "S = "} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary of an old run lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
+	var b strings.Builder
+	writeBurstFigures(&b, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
+		{Mode: "shared", Level: 10, Rounds: 3, Efficiency: stats.Interval{Median: 1.2, Lo: 1.1, Hi: 1.3, N: 3, MinMax: true},
+			Speedup: stats.Interval{Median: 1.9, Lo: 1.8, Hi: 2, N: 3, MinMax: true}, VsBaseline: &stats.Comparison{P: 0.1}},
+	}})
+	md := b.String()
+	for _, want := range []string{"120% {110%–130%} ⚠", "1.90× {1.80×–2.00×} ⚠ (n.s.)", "Efficiency above 100 % beyond its interval: shared at N = 10"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("figures lack %q:\n%s", want, md)
 		}
 	}
 }
