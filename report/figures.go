@@ -56,7 +56,7 @@ func writeNoise(b *strings.Builder, f *runfolder.Figures) {
 		return
 	}
 	fmt.Fprintf(b, "- Machine noise per trial: other processes used %s cores, steal %s, load average %s\n",
-		ivText(n.OtherCores, rateText), ivText(n.Steal.Scale(100), func(v float64) string { return fmt.Sprintf("%.1f%%", v) }), ivText(n.Load1, rateText))
+		ivRange(n.OtherCores, rateText), ivRange(n.Steal.Scale(100), func(v float64) string { return fmt.Sprintf("%.1f%%", v) }), ivRange(n.Load1, rateText))
 	if len(n.Busy) > 0 {
 		fmt.Fprintf(b, "\n> **Warning: the machine was busy** in %d trial(s) (other processes used more than %.2f of a core, or the hypervisor stole more than 5 %%); their figures may have moved with it:\n>\n", len(n.Busy), runfolder.BusyShare)
 		for _, line := range n.Busy {
@@ -66,23 +66,27 @@ func writeNoise(b *strings.Builder, f *runfolder.Figures) {
 	b.WriteString("\n")
 }
 
-// ivText renders an interval with f: "1.2s [1.1s, 1.3s]", "{lo–hi}" for
-// min–max, the bare median for one sample, ⚠ when noisy.
+// ivText renders an interval as ivRange does, with ⚠ when it is noisy.
 func ivText(iv stats.Interval, f func(float64) string) string {
+	s := ivRange(iv, f)
+	if iv.N > 1 && iv.Noisy() {
+		s += " ⚠"
+	}
+	return s
+}
+
+// ivRange renders an interval with f: "1.2s [1.1s, 1.3s]", "{lo–hi}" for
+// min–max, the bare median for one sample.
+func ivRange(iv stats.Interval, f func(float64) string) string {
 	switch {
 	case iv.N == 0:
 		return "–"
 	case iv.N == 1:
 		return f(iv.Median)
+	case iv.MinMax:
+		return fmt.Sprintf("%s {%s–%s}", f(iv.Median), f(iv.Lo), f(iv.Hi))
 	}
-	s := fmt.Sprintf("%s [%s, %s]", f(iv.Median), f(iv.Lo), f(iv.Hi))
-	if iv.MinMax {
-		s = fmt.Sprintf("%s {%s–%s}", f(iv.Median), f(iv.Lo), f(iv.Hi))
-	}
-	if iv.Noisy() {
-		s += " ⚠"
-	}
-	return s
+	return fmt.Sprintf("%s [%s, %s]", f(iv.Median), f(iv.Lo), f(iv.Hi))
 }
 
 // speedupText renders a speedup, marked (n.s.) when the mode's req/s does
