@@ -67,32 +67,9 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
 	}
 
-	paths, err := filepath.Glob(filepath.Join(dir, "*", runfolder.FileMode))
+	runs, dirs, err := readModeRuns(dir, sum)
 	if err != nil {
 		return nil, err
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, runfolder.FileMode)
-	}
-	var (
-		runs []runfolder.ModeRun
-		dirs []string
-	)
-	for _, p := range paths {
-		var run runfolder.ModeRun
-		if err := loadtest.ReadJSON(p, &run); err != nil {
-			return nil, err
-		}
-		if len(run.Warmup) > 0 {
-			run.WarmupJob = loadtest.Duration(runfolder.WarmupJobTime(durations(run.Warmup)))
-		}
-		if run.Mode == runfolder.BaselineMode && sum.S == nil && run.WarmupJob > 0 {
-			sum.S = &runfolder.RunS{Mode: run.Mode, S: run.WarmupJob, Warmup: run.Warmup}
-		}
-		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
-	}
-	if c := sum.S; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
-		c.S = loadtest.Duration(runfolder.WarmupJobTime(durations(c.Warmup))) // a run from before the S burst
 	}
 	for k, run := range runs {
 		if err := rerenderTrial(sum, filepath.Dir(dirs[k]), run.Mode, &run.Trial); err != nil {
@@ -113,6 +90,40 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		return nil, err
 	}
 	return sum, Write(dir, sum)
+}
+
+// readModeRuns reads every <mode>/mode.json of the run folder dir and
+// returns them with their folders. A run from before the S burst gets its S
+// from BaselineMode's warm-up job time.
+func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*", runfolder.FileMode))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("run folder %s has no <mode>/%s: is it a bench run?", dir, runfolder.FileMode)
+	}
+	var (
+		runs []runfolder.ModeRun
+		dirs []string
+	)
+	for _, p := range paths {
+		var run runfolder.ModeRun
+		if err := loadtest.ReadJSON(p, &run); err != nil {
+			return nil, nil, err
+		}
+		if len(run.Warmup) > 0 {
+			run.WarmupJob = loadtest.Duration(runfolder.WarmupJobTime(durations(run.Warmup)))
+		}
+		if run.Mode == runfolder.BaselineMode && sum.S == nil && run.WarmupJob > 0 {
+			sum.S = &runfolder.RunS{Mode: run.Mode, S: run.WarmupJob, Warmup: run.Warmup}
+		}
+		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
+	}
+	if c := sum.S; c != nil && len(c.Answers) == 0 && len(c.Warmup) > 0 {
+		c.S = loadtest.Duration(runfolder.WarmupJobTime(durations(c.Warmup))) // a run from before the S burst
+	}
+	return runs, dirs, nil
 }
 
 // rerenderTrial recomputes the metrics and reports of mode's trial t in
