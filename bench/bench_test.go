@@ -453,7 +453,7 @@ func TestModeCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.mode, err)
 		}
-		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != string(FamilyGo) {
+		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != FamilyGo {
 			t.Errorf("%s: %+v, want %s %s", tc.mode, s, tc.bin, tc.args)
 		}
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/flipbench/flipbench/runfolder"
 )
 
-// Family groups modes by what serves them.
-type Family string
+// Family groups modes by what serves them (see package runfolder).
+type Family = runfolder.Family
 
 // Families of modes.
 const (
@@ -149,7 +149,7 @@ type Spec = runfolder.Spec
 // says why the mode cannot run there: a program that is missing, or a need
 // that is not met.
 func (m Mode) Command(p Place) (Spec, error) {
-	s := Spec{Name: m.Name, Family: string(m.Family), Env: m.Env}
+	s := Spec{Name: m.Name, Family: m.Family, Env: m.Env}
 	if m.Args != nil {
 		s.Args = m.Args(p)
 	}

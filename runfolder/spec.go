@@ -2,11 +2,15 @@ package runfolder
 
 import "fmt"
 
+// Family groups modes by what serves them ("go", "node"; package bench
+// names them).
+type Family string
+
 // Spec is a mode resolved for one run: the command line that starts its
 // server, as mode.json records it.
 type Spec struct {
 	Name     string   `json:"name"`
-	Family   string   `json:"family,omitempty"`
+	Family   Family   `json:"family,omitempty"`
 	Binary   string   `json:"binary"`
 	Args     []string `json:"args"`
 	Env      []string `json:"env,omitempty"`
