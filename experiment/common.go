@@ -3,10 +3,8 @@ package experiment
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/flipbench/flipbench/bench"
 )
@@ -14,14 +12,6 @@ import (
 // ErrProblems is wrapped by the error an experiment returns when it ran but
 // some server did not behave.
 var ErrProblems = bench.ErrProblems
-
-// Harness returns the trial harness of an experiment's run into out, with
-// its log going to log: experiments start, warm, measure and stop their
-// servers as bench does.
-func Harness(place bench.Place, image, out string, startTimeout, stopTimeout time.Duration, env []string, log io.Writer) *bench.Harness {
-	return &bench.Harness{Place: place, Image: image, Out: out, StartTimeout: startTimeout, StopTimeout: stopTimeout, ServerEnv: env,
-		Logf: func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }}
-}
 
 // LoadAvg returns the 1, 5 and 15 minute load averages as /proc/loadavg
 // says them ("" when unknown). The machine may be shared: a reader judges

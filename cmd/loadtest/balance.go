@@ -12,6 +12,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/balance"
 )
 
@@ -87,10 +88,10 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 
 		start := time.Now()
 		run, err := balance.Run(ctx, balance.Config{
-			BinDir: *sf.bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
-			Target: *target, Image: *sf.image, Out: *sf.out, Warmups: *sf.warmups, Cores: *sf.cpus, Timeout: *sf.timeout,
-			StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr,
-			Flags: flagValues(fs), Args: os.Args,
+			Servers: experiment.Servers{BinDir: *sf.bin, Image: *sf.image, Out: *sf.out, Cores: *sf.cpus,
+				StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+			Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
+			Target: *target, Warmups: *sf.warmups, Timeout: *sf.timeout,
 		})
 		if run == nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
@@ -155,10 +156,10 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 			}
 			start := time.Now()
 			run, err := hello.Run(ctx, hello.Config{
-				BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out, Cores: *cpus,
-				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
-				Timeout: *timeout, StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
-				Flags: flagValues(fs), Args: os.Args,
+				Servers: experiment.Servers{BinDir: *bin, NodeApp: *nodeApp, Image: *image, Out: *out, Cores: *cpus,
+					StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+				Modes: modeList, StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
+				Timeout: *timeout,
 			})
 			if run == nil {
 				return err

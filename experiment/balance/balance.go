@@ -22,9 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -124,42 +122,25 @@ func DefaultSizes() []int { return []int{10, 20} }
 
 // Config is what Balance does; zero values take the defaults noted.
 type Config struct {
-	BinDir   string   // bench.DefaultBinDir
-	NodeApp  string   // bench.DefaultNodeApp
-	Policies []string // Balance names; PolicyNames()
-	Sizes    []int    // burst sizes; DefaultSizes()
-	Runs     int      // bursts per policy and size; DefaultRuns
+	experiment.Servers          // Out: DefaultOut
+	Policies           []string // Balance names; PolicyNames()
+	Sizes              []int    // burst sizes; DefaultSizes()
+	Runs               int      // bursts per policy and size; DefaultRuns
 	// Workers is the worker count of every cluster (0: the mode's own, one
 	// per core).
 	Workers int
 	Target  string // TargetFlip or TargetHello; TargetFlip
-	Image   string // contract.DefaultImage
-	Out     string // DefaultOut
 	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
-	Cores   int    // runtime.NumCPU()
 	// Timeout is the client timeout of every request; 0 picks bench's per
 	// burst size.
-	Timeout      time.Duration
-	StartTimeout time.Duration // bench.DefaultStartTimeout
-	StopTimeout  time.Duration // bench.DefaultStopTimeout
-	Log          io.Writer     // one line per step; nil discards
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
-	// Flags and Args are the command line, recorded in env.json.
-	Flags map[string]string
-	Args  []string
+	Timeout time.Duration
 }
 
 func (c *Config) fill() {
-	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
+	c.Fill(DefaultOut)
 	c.Target = cmp.Or(c.Target, TargetFlip)
-	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultOut)
 	c.Runs = cmp.Or(c.Runs, DefaultRuns)
 	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
-	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
-	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
-	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
 	if c.Policies == nil {
 		c.Policies = PolicyNames()
 	}
@@ -170,9 +151,6 @@ func (c *Config) fill() {
 	})
 	if c.Sizes == nil {
 		c.Sizes = DefaultSizes()
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
 	}
 }
 
@@ -197,12 +175,9 @@ func (c *Config) validate() error {
 	case c.Target != TargetFlip && c.Target != TargetHello:
 		return fmt.Errorf("target %q: want %s or %s", c.Target, TargetFlip, TargetHello)
 	case c.Warmups < 1:
-		return fmt.Errorf("warm-ups: need at least 1 to calibrate, got %d", c.Warmups)
+		return fmt.Errorf("warm-ups: need at least 1 (S is measured after a warm-up), got %d", c.Warmups)
 	}
-	if _, err := os.Stat(c.Image); err != nil {
-		return fmt.Errorf("image: %w", err)
-	}
-	return nil
+	return c.Servers.Validate()
 }
 
 // Result is a whole balance run: what balance.json holds.
@@ -300,7 +275,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	place := c.Place()
 	var extra []string
 	if c.Workers > 0 {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
@@ -320,7 +295,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	for i, r := range all {
 		run.Policies = append(run.Policies, PolicyRun{Policy: lookupPolicy(c.Policies[i]), Spec: r.Spec, Skipped: r.Skipped})
 	}
-	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
+	h := c.Harness()
 	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args); err != nil {
 		return nil, err
 	}

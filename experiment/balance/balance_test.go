@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -18,10 +19,9 @@ import (
 
 func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
 	return Config{
-		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
-		Sizes: []int{3, 5}, Runs: 3, Warmups: 2, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
-		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"},
+		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"}},
+		Sizes: []int{3, 5}, Runs: 3, Warmups: 2,
 	}
 }
 

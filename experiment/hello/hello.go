@@ -14,9 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -64,14 +62,10 @@ func DefaultModes() []string {
 
 // Config is what Hello does; zero values take the defaults noted.
 type Config struct {
-	BinDir  string   // bench.DefaultBinDir
-	NodeApp string   // bench.DefaultNodeApp
-	Modes   []string // DefaultModes()
-	// Image is the photo the servers are started with (they check it at
-	// start; GET / never reads it); contract.DefaultImage.
-	Image     string
-	Out       string        // DefaultOut
-	Cores     int           // runtime.NumCPU()
+	// Servers: its Image is only checked by the servers at start (GET /
+	// never reads it); Out is DefaultOut.
+	experiment.Servers
+	Modes     []string      // DefaultModes()
 	StartRate int           // requests per second of the first step; DefaultStartRate
 	Factor    float64       // each step's rate over the last's; DefaultFactor
 	Step      time.Duration // how long each rate is held; DefaultStep
@@ -83,23 +77,13 @@ type Config struct {
 	Tries int
 	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
 	// least a second: an answer that late has failed the step anyway.
-	Timeout      time.Duration
-	StartTimeout time.Duration // bench.DefaultStartTimeout
-	StopTimeout  time.Duration // bench.DefaultStopTimeout
-	Log          io.Writer     // one line per step; nil discards
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	Timeout time.Duration
 	// ModeArgs appends flags to a mode's command line, as bench.Config's.
 	ModeArgs map[string][]string
-	Flags    map[string]string
-	Args     []string
 }
 
 func (c *Config) fill() {
-	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
-	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultOut)
-	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
+	c.Fill(DefaultOut)
 	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
 	c.Factor = cmp.Or(c.Factor, DefaultFactor)
 	c.Step = cmp.Or(c.Step, DefaultStep)
@@ -107,13 +91,8 @@ func (c *Config) fill() {
 	c.Bound = cmp.Or(c.Bound, DefaultBound)
 	c.Tries = cmp.Or(c.Tries, DefaultTries)
 	c.Timeout = cmp.Or(c.Timeout, max(20*c.Bound, time.Second))
-	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
-	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
 	if c.Modes == nil {
 		c.Modes = DefaultModes()
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
 	}
 }
 
@@ -138,10 +117,7 @@ func (c *Config) validate() error {
 	case c.MaxRate < c.StartRate:
 		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
 	}
-	if _, err := os.Stat(c.Image); err != nil {
-		return fmt.Errorf("image: %w", err)
-	}
-	return nil
+	return c.Servers.Validate()
 }
 
 // Result is a whole hello run: what hello.json holds.
@@ -222,7 +198,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	place := c.Place()
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
 		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
@@ -233,7 +209,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	for i, r := range all {
 		run.Modes = append(run.Modes, ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
 	}
-	h := experiment.Harness(place, c.Image, c.Out, c.StartTimeout, c.StopTimeout, c.ServerEnv, c.Log)
+	h := c.Harness()
 	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -18,9 +19,9 @@ import (
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
 	return Config{
-		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
 	}
 }
 
