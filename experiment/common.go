@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/loadtest"
 )
 
 // ErrProblems is wrapped by the error an experiment returns when it ran but
@@ -35,6 +37,15 @@ func LoadText(before, after string, cores int) string {
 	}
 	return fmt.Sprintf("Load average (1, 5, 15 min) on this %d-core machine: %s at the start, %s at the end; "+
 		"above the core count, other work shared the cores with the run.\n\n", cores, before, after)
+}
+
+// ReadResult reads the result file of an experiment's run folder dir into
+// v; what names the experiment in the error.
+func ReadResult(dir, file, what string, v any) error {
+	if err := loadtest.ReadJSON(filepath.Join(dir, file), v); err != nil {
+		return fmt.Errorf("%s run %s: %w", what, dir, err)
+	}
+	return nil
 }
 
 // Finish ends an experiment's run: it writes the result, then returns err

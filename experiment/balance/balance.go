@@ -414,8 +414,8 @@ func writeResult(out string, run *Result) error {
 // Load reads a balance run folder's balance.json.
 func Load(dir string) (*Result, error) {
 	var run Result
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
-		return nil, fmt.Errorf("balance run %s: %w", dir, err)
+	if err := experiment.ReadResult(dir, FileJSON, "balance", &run); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }

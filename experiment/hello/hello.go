@@ -307,8 +307,8 @@ func writeResult(out string, run *Result) error {
 // Load reads a hello run folder's hello.json.
 func Load(dir string) (*Result, error) {
 	var run Result
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
-		return nil, fmt.Errorf("hello run %s: %w", dir, err)
+	if err := experiment.ReadResult(dir, FileJSON, "hello", &run); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }
