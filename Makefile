@@ -1,5 +1,6 @@
 # flipbench: `make bench-quick` shows the comparison in a few minutes, `make test`
-# runs the tests, `make bench` runs the full experiment (about 50 minutes on 2 cores).
+# runs the tests, `make bench` runs the full experiment (5 rounds at N = 10 and 100, one at
+# N = 1000: about 2 hours on 2 cores; it prints its estimate once the first warm-up is done).
 
 GO       ?= go
 BIN      := bin
@@ -91,7 +92,7 @@ fuzz:
 bench: build
 	$(BIN)/loadtest bench -out $(OUT)
 
-# The same comparison on the small photo, in about a minute.
+# The same comparison on the small photo: 3 rounds, bursts of 10 and 50, in under 2 minutes.
 bench-quick: build
 	$(BIN)/loadtest bench -quick -out $(OUT)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // testConfig is the Config every bench test shares: small, fast, quiet.
@@ -45,17 +46,23 @@ func TestRunWritesACompleteRun(t *testing.T) {
 	if len(sum.Modes) != 4 {
 		t.Fatalf("modes = %d, want 4", len(sum.Modes))
 	}
-	// One S per run, from standard's warm-up, though standard was listed second.
-	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || sum.Calibration.S <= 0 || len(sum.Calibration.Answers) != CalibrationBurst {
-		t.Fatalf("run calibration = %+v, want standard's S from a burst of %d", sum.Calibration, CalibrationBurst)
+	// One S per round, from standard's burst, though standard was listed second.
+	if sum.S == nil || sum.S.Mode != runfolder.BaselineMode || sum.S.S <= 0 || len(sum.S.Answers) != SBurst {
+		t.Fatalf("run calibration = %+v, want standard's S from a burst of %d", sum.S, SBurst)
 	}
 	// The fake's job takes 30 ms and standard runs one at a time: S is
 	// about that, whatever the warm-up's per-request cost.
-	if s := sum.Calibration.S.D(); s < 25*time.Millisecond {
+	if s := sum.S.S.D(); s < 25*time.Millisecond {
 		t.Errorf("S = %s, want about the fake's 30 ms job (no less than a job)", s)
 	}
-	if !strings.Contains(log.String(), "standard: started") || strings.Index(log.String(), "standard: started") > strings.Index(log.String(), "clustered: started") {
-		t.Errorf("standard did not run first:\n%s", log.String())
+	// clustered ran before standard measured S: its bursts are counted in
+	// S at the round's end, in summary.json and in their metrics files.
+	if strings.Index(log.String(), "standard: started") < strings.Index(log.String(), "clustered: started") {
+		t.Errorf("the modes did not run in the order asked:\n%s", log.String())
+	}
+	var clu loadtest.Metrics
+	if err := loadtest.ReadJSON(filepath.Join(out, "clustered", loadtest.BurstName(4)+loadtest.SuffixMetrics), &clu); err != nil || clu.Calibration != sum.S.S || clu.Efficiency <= 0 {
+		t.Errorf("clustered's burst file counted in S %s (efficiency %.2f, %v), want the run's %s", clu.Calibration, clu.Efficiency, err, sum.S.S)
 	}
 	wantCap := map[string]int{"standard": 1, "threaded": 2, "clustered": 2, "shared": 2}
 	for _, m := range sum.Modes {
@@ -68,8 +75,8 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		if m.ServerJob.D() != 30*time.Millisecond || m.IdleRSS == 0 {
 			t.Errorf("%s: server job %s (want the fake's 30ms), idle RSS %d", m.Mode, m.ServerJob, m.IdleRSS)
 		}
-		if m.Calibration <= 0 || len(m.Warmup) != 2 {
-			t.Errorf("%s: own S %s from %d warm-ups, want a positive S from 2", m.Mode, m.Calibration, len(m.Warmup))
+		if m.WarmupJob <= 0 || len(m.Warmup) != 2 {
+			t.Errorf("%s: own S %s from %d warm-ups, want a positive S from 2", m.Mode, m.WarmupJob, len(m.Warmup))
 		}
 		if !strings.HasPrefix(m.Addr, "127.0.0.1:") || strings.HasSuffix(m.Addr, ":0") {
 			t.Errorf("%s: addr %q, want the port the server bound", m.Mode, m.Addr)
@@ -81,8 +88,8 @@ func TestRunWritesACompleteRun(t *testing.T) {
 			if l.Requests != l.Level || l.Successes != l.Level {
 				t.Errorf("%s n=%d: %d requests, %d ok", m.Mode, l.Level, l.Requests, l.Successes)
 			}
-			if l.Calibration != sum.Calibration.S {
-				t.Errorf("%s n=%d: counted in S = %s, want the run's %s", m.Mode, l.Level, l.Calibration, sum.Calibration.S)
+			if l.Calibration != sum.S.S {
+				t.Errorf("%s n=%d: counted in S = %s, want the run's %s", m.Mode, l.Level, l.Calibration, sum.S.S)
 			}
 			total := 0
 			for _, c := range l.Workers {
@@ -106,9 +113,9 @@ func TestRunWritesACompleteRun(t *testing.T) {
 		}
 	}
 
-	files := []string{FileEnv, FileSummaryJSON}
+	files := []string{runfolder.FileEnv, runfolder.FileSummaryJSON}
 	for _, mode := range []string{"standard", "threaded", "clustered", "shared"} {
-		files = append(files, filepath.Join(mode, FileMode), filepath.Join(mode, FileServerLog))
+		files = append(files, filepath.Join(mode, runfolder.FileMode), filepath.Join(mode, runfolder.FileServerLog))
 		for _, n := range []int{4, 10} {
 			for _, f := range loadtest.LevelFiles(loadtest.BurstName(n)) {
 				files = append(files, filepath.Join(mode, f))
@@ -120,7 +127,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 			t.Errorf("run file %s missing or empty (%v)", f, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, dirCalibration)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, runfolder.DirS)); err == nil {
 		t.Errorf("a run with standard in it made a calibration-only folder")
 	}
 
@@ -132,12 +139,12 @@ func TestRunWritesACompleteRun(t *testing.T) {
 	if len(rs) != 10 || rs[0].Headers.Get(contract.HeaderWorkerPID) == "" {
 		t.Errorf("read back %d results (first headers %v), want 10 with %s", len(rs), rs[0].Headers, contract.HeaderWorkerPID)
 	}
-	back, err := LoadSummary(out)
-	if err != nil || back.Calibration == nil || back.Calibration.S != sum.Calibration.S || len(back.Modes) != 4 {
+	back, err := runfolder.LoadSummary(out)
+	if err != nil || back.S == nil || back.S.S != sum.S.S || len(back.Modes) != 4 {
 		t.Errorf("summary.json read back: %+v, %v", back, err)
 	}
-	var env Env
-	if err := loadtest.ReadJSON(filepath.Join(out, FileEnv), &env); err != nil {
+	var env runfolder.Env
+	if err := loadtest.ReadJSON(filepath.Join(out, runfolder.FileEnv), &env); err != nil {
 		t.Fatal(err)
 	}
 	if env.Cores < 1 || len(env.ImageSHA256) != 64 || env.GoVersion == "" || env.Flags["quick"] != "false" {
@@ -205,19 +212,19 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
 	}
-	if sum.Calibration == nil || sum.Calibration.Mode != CalibrationMode || len(sum.Calibration.Warmup) != 2 {
-		t.Fatalf("calibration = %+v, want standard's warm-up", sum.Calibration)
+	if sum.S == nil || sum.S.Mode != runfolder.BaselineMode || len(sum.S.Warmup) != 2 {
+		t.Fatalf("calibration = %+v, want standard's warm-up", sum.S)
 	}
 	if len(sum.Modes) != 1 || sum.Modes[0].Mode != "threaded" {
 		t.Fatalf("modes = %+v, want threaded alone", sum.Modes)
 	}
-	if l, _ := sum.Modes[0].Level(4); l.Calibration != sum.Calibration.S {
-		t.Errorf("threaded counted in %s, want the run's S %s", l.Calibration, sum.Calibration.S)
+	if l, _ := sum.Modes[0].Level(4); l.Calibration != sum.S.S {
+		t.Errorf("threaded counted in %s, want the run's S %s", l.Calibration, sum.S.S)
 	}
-	if readFile(filepath.Join(out, dirCalibration, FileServerLog)) == "" {
+	if readFile(filepath.Join(out, runfolder.DirS, runfolder.FileServerLog)) == "" {
 		t.Error("the calibration server's log is missing")
 	}
-	if _, err := os.Stat(filepath.Join(out, CalibrationMode, FileMode)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, runfolder.BaselineMode, runfolder.FileMode)); err == nil {
 		t.Error("the calibration-only warm-up wrote a mode folder")
 	}
 }
@@ -299,7 +306,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	go func() {
 		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
 		// which starts once the warm-up and the calibration burst are done.
-		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "run S =") })
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "S = ") })
 		time.Sleep(700 * time.Millisecond) // into the burst, which announces nothing: time, not an event
 		cancel()
 	}()
@@ -331,7 +338,7 @@ func TestRunRefusesToClobber(t *testing.T) {
 	cfg := testConfig(t, bin, bin, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
 	_, err := Run(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "not a bench mode folder") {
+	if err == nil || !strings.Contains(err.Error(), "not a folder of this run") {
 		t.Errorf("bench -out bin: err = %v", err)
 	}
 	if _, err := os.Lstat(filepath.Join(bin, "standard")); err != nil {
@@ -538,7 +545,7 @@ func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	if !ok || l.Successes != 4 {
 		t.Fatalf("clustered n=4: %+v", l)
 	}
-	if want := 3*loadtest.IdealMakespan(4, clu.Capacity, clu.Calibration.D()) + time.Minute; l.Timeout.D() < want {
-		t.Errorf("timeout %s, want at least %s from clustered's own S %s (the run's S is %s)", l.Timeout, want, clu.Calibration, sum.Calibration.S)
+	if want := 3*loadtest.IdealMakespan(4, clu.Capacity, clu.WarmupJob.D()) + time.Minute; l.Timeout.D() < want {
+		t.Errorf("timeout %s, want at least %s from clustered's own S %s (the run's S is %s)", l.Timeout, want, clu.WarmupJob, sum.S.S)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/spawn"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Defaults of a CrossConfig: autocannon's own example, -c 10 -d 10.
@@ -66,45 +67,13 @@ func (c *CrossConfig) fill() {
 	}
 }
 
-// ClientFigures are what one load client saw of one mode: the columns the
-// cross-check puts side by side.
-type ClientFigures struct {
-	Answers    int     `json:"answers"`
-	Throughput float64 `json:"throughput"` // 2xx answers per second
-	P50        float64 `json:"p50_ms"`
-	P99        float64 `json:"p99_ms"`
-	// NeverAnswered counts the clients (connections) that got no answer.
-	NeverAnswered int   `json:"never_answered"`
-	PerClient     []int `json:"per_client"` // answers per client, fewest first
-}
-
-// Autocannon is what the Node app's crosscheck.js prints.
-type Autocannon struct {
-	ClientFigures
-	Version string  `json:"version"`
-	Seconds float64 `json:"duration_seconds"`
-	Non2xx  int     `json:"non_2xx"`
-	Errors  int     `json:"errors"`
-}
-
-// CrossRow is one mode of a cross-check.
-type CrossRow struct {
-	Mode    string `json:"mode"`
-	Skipped string `json:"skipped,omitempty"`
-	// Autocannon is nil when it could not run (AutocannonSkipped says why).
-	Autocannon        *Autocannon    `json:"autocannon,omitempty"`
-	AutocannonSkipped string         `json:"autocannon_skipped,omitempty"`
-	Flipbench         *ClientFigures `json:"flipbench,omitempty"`
-	Problems          []string       `json:"problems,omitempty"`
-}
-
-// CrossCheck is a cross-check run: its load and each mode's row.
-type CrossCheck struct {
-	Clients  int               `json:"clients"`
-	Duration loadtest.Duration `json:"duration"`
-	Image    string            `json:"image"`
-	Rows     []CrossRow        `json:"rows"`
-}
+// The cross-check's data, in package runfolder.
+type (
+	ClientFigures = runfolder.ClientFigures
+	Autocannon    = runfolder.Autocannon
+	CrossRow      = runfolder.CrossRow
+	CrossCheck    = runfolder.CrossCheck
+)
 
 // RunCrossCheck starts each mode's server in turn and loads it twice with
 // the same C keep-alive clients for the same duration: first autocannon
@@ -163,7 +132,7 @@ func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 // for cancellation and failing to write files, the server's trouble goes to
 // row.Problems.
 func crossMode(ctx context.Context, c CrossConfig, sp *spawn.Spawner, spec Spec, image, dir, node string, l loadtest.Closed, row *CrossRow) error {
-	srv, err := StartServer(ctx, sp, spec, image, filepath.Join(dir, FileServerLog), nil, c.StartTimeout, c.StopTimeout)
+	srv, err := StartServer(ctx, sp, spec, image, filepath.Join(dir, runfolder.FileServerLog), nil, c.StartTimeout, c.StopTimeout)
 	if err != nil {
 		row.Problems = append(row.Problems, err.Error())
 		return ctx.Err()

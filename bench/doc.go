@@ -9,11 +9,15 @@
 // is skipped with a one-line reason. How many jobs a server runs at once is
 // read from its /healthz, never from its flags.
 //
-// A run has one S, the time of one job on one core at steady state: the
-// time between answers of a burst of CalibrationBurst on CalibrationMode
-// after its warm-up. Every mode's ideal makespan is counted in it, so
-// efficiencies compare across modes. Each mode's own sequential warm-up S is
-// kept beside it for reading.
+// A run goes in rounds (Config.Runs): each round starts every mode once, in
+// an order that rotates from round to round, through the trial Harness
+// (start, warm up, measure, stop, record), which the experiments share.
+// Each round has its S, the time of one job on one core at steady state:
+// the time between answers of a burst of SBurst on runfolder.BaselineMode
+// after its warm-up (MeasureS). Every ideal makespan of the round is
+// counted in it, so efficiencies compare across modes and drift between
+// rounds stays out of them. Each mode's warm-up job time (the median of its
+// sequential warm-up) is kept beside it for reading; it is not S.
 //
 // Servers bind port 0 and report the port through an address file (package
 // contract), each in its own process group, with Pdeathsig: a bench that is
@@ -24,14 +28,5 @@
 // bench knows nothing of the servers' internals (it speaks the contract) and
 // renders nothing for people: package report does.
 //
-// A run folder holds:
-//
-//	env.json                machine, Go version, commit, image sha256, flags
-//	summary.json            the Summary
-//	summary.md, *.svg       written by package report
-//	calibration/server.log  only when standard ran for its warm-up alone
-//	<mode>/mode.json        how the mode ran (a ModeRun)
-//	<mode>/server.log       the server's output
-//	<mode>/burst-<N>.*      the level's files (see package loadtest)
-//	<mode>/keepalive-<C>.*  the files of C keep-alive clients, after the bursts
+// The run folder it writes is described by package runfolder.
 package bench

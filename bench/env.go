@@ -15,35 +15,14 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/runfolder"
 )
-
-// Env describes the machine and inputs of a run, so a reader can tell whether
-// two runs are comparable.
-type Env struct {
-	Date        string            `json:"date"`
-	Hostname    string            `json:"hostname,omitempty"`
-	CPUModel    string            `json:"cpu_model"`
-	Cores       int               `json:"cores"`
-	MemoryBytes uint64            `json:"memory_bytes"`
-	Kernel      string            `json:"kernel"`
-	OS          string            `json:"os"`
-	Arch        string            `json:"arch"`
-	GoVersion   string            `json:"go_version"`
-	GitCommit   string            `json:"git_commit"`
-	GitDirty    bool              `json:"git_dirty"`
-	Image       string            `json:"image"`
-	ImageBytes  int64             `json:"image_bytes"`
-	ImageSHA256 string            `json:"image_sha256"`
-	Binaries    map[string]string `json:"binaries_sha256,omitempty"`
-	Flags       map[string]string `json:"flags,omitempty"`
-	Args        []string          `json:"args,omitempty"`
-}
 
 // CollectEnv describes this machine and the image; what it cannot find out it
 // leaves empty or "unknown" rather than failing, except for the image, which
 // must be readable.
-func CollectEnv(ctx context.Context, image string) (Env, error) {
-	e := Env{
+func CollectEnv(ctx context.Context, image string) (runfolder.Env, error) {
+	e := runfolder.Env{
 		Date:      time.Now().Format(time.RFC3339),
 		CPUModel:  cpuModel(),
 		Cores:     runtime.NumCPU(),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // DefaultMaxRSSShare is the share of the machine's memory a server's
@@ -26,20 +27,6 @@ func ParseSize(s string) (uint64, error) {
 	return n, nil
 }
 
-// MemoryStop is how the memory guard stopped a server in the middle of a
-// burst.
-type MemoryStop struct {
-	Level    int    `json:"level"`          // the burst it stopped
-	RSS      uint64 `json:"rss_bytes"`      // the summed RSS that passed the budget
-	Budget   uint64 `json:"budget_bytes"`   // the budget
-	InFlight int    `json:"jobs_in_flight"` // requests sent and not yet answered then
-}
-
-func (m MemoryStop) String() string {
-	return fmt.Sprintf("stopped for memory at n=%d: %d MiB of RSS over the %d MiB budget with %d jobs in flight",
-		m.Level, m.RSS>>20, m.Budget>>20, m.InFlight)
-}
-
 // memWatch samples the summed RSS of a server's process group every interval
 // during a burst, keeps the peak and, when the sum passes budget (0: no
 // budget), kills the whole group before it takes the machine down.
@@ -49,7 +36,7 @@ type memWatch struct {
 
 	mu   sync.Mutex
 	peak uint64
-	trip *MemoryStop // set when the guard killed the group
+	trip *runfolder.MemoryStop // set when the guard killed the group
 }
 
 // watchMemory starts watching group pgid during the burst of n; inFlight
@@ -66,7 +53,7 @@ func watchMemory(pgid int, interval time.Duration, budget uint64, n int, inFligh
 			w.peak = max(w.peak, rss)
 			if budget > 0 && rss > budget && w.trip == nil {
 				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				w.trip = &MemoryStop{Level: n, RSS: rss, Budget: budget, InFlight: inFlight()}
+				w.trip = &runfolder.MemoryStop{Level: n, RSS: rss, Budget: budget, InFlight: inFlight()}
 			}
 			w.mu.Unlock()
 			select {
@@ -81,7 +68,7 @@ func watchMemory(pgid int, interval time.Duration, budget uint64, n int, inFligh
 
 // end stops watching and returns the peak RSS seen and, if the guard killed
 // the server, how.
-func (w *memWatch) end() (uint64, *MemoryStop) {
+func (w *memWatch) end() (uint64, *runfolder.MemoryStop) {
 	close(w.stop)
 	<-w.done
 	w.mu.Lock()

@@ -14,10 +14,11 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
-// Family groups modes by what serves them.
-type Family string
+// Family groups modes by what serves them (see package runfolder).
+type Family = runfolder.Family
 
 // Families of modes.
 const (
@@ -61,11 +62,6 @@ type Mode struct {
 	// Default modes run when none are named.
 	Default bool
 }
-
-// CalibrationMode is the mode whose sequential warm-up gives a run its one S,
-// the time of one job on one core: the ideal makespan of every mode is
-// counted in it.
-const CalibrationMode = "standard"
 
 // Modes returns every mode Run knows, in report order.
 func Modes() []Mode {
@@ -173,17 +169,8 @@ func LookupMode(name string) (Mode, error) {
 	return Mode{}, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(ModeNames(), ", "))
 }
 
-// Spec is a mode resolved for one run: the command line that starts its
-// server, as mode.json records it.
-type Spec struct {
-	Name     string   `json:"name"`
-	Family   Family   `json:"family,omitempty"`
-	Binary   string   `json:"binary"`
-	Args     []string `json:"args"`
-	Env      []string `json:"env,omitempty"`
-	Workers  int      `json:"workers,omitempty"`  // processes that answer, from /healthz
-	Capacity int      `json:"capacity,omitempty"` // jobs at once, from /healthz
-}
+// Spec is a mode resolved for one run (see package runfolder).
+type Spec = runfolder.Spec
 
 // Command returns the mode's program (resolved) and arguments in p, and
 // says why the mode cannot run there: a program that is missing, or a need
@@ -287,17 +274,4 @@ func parseCounts(s, what string, limit int) ([]int, error) {
 }
 
 // ModeOrder sorts mode names in report order, unknown names last by name.
-func ModeOrder(a, b string) int {
-	names := ModeNames()
-	ia, ib := slices.Index(names, a), slices.Index(names, b)
-	switch {
-	case ia >= 0 && ib >= 0:
-		return ia - ib
-	case ia >= 0:
-		return -1
-	case ib >= 0:
-		return 1
-	default:
-		return strings.Compare(a, b)
-	}
-}
+func ModeOrder(a, b string) int { return runfolder.OrderBy(ModeNames())(a, b) }

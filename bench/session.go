@@ -9,7 +9,6 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/spawn"
-	"github.com/flipbench/flipbench/loadtest"
 )
 
 // Resolve returns the spec that starts mode name in p, with extra appended
@@ -66,32 +65,14 @@ func (s *Server) URL(path string) string { return s.srv.url(path) }
 func (s *Server) Exited() bool { return s.srv.exited() }
 
 // WarmUp sends n sequential jobs, as Run's warm-up does, and returns their
-// latencies (Calibrate makes an S of them); any answer but 200 is an error.
+// latencies (runfolder.WarmupJobTime makes a warm-up job time of them);
+// any answer but 200 is an error.
 func (s *Server) WarmUp(ctx context.Context, n int, timeout time.Duration) ([]time.Duration, error) {
 	lat, _, err := warmUp(ctx, s.URL(contract.PathFlip), n, timeout, func() {})
 	if err != nil {
 		return lat, fmt.Errorf("%s: warm-up: %w", s.Spec.Name, err)
 	}
 	return lat, nil
-}
-
-// Calibrate warms the server up with warmups sequential requests and fires
-// the calibration burst, as Run does on CalibrationMode: the returned S is one
-// job's time at steady state.
-func (s *Server) Calibrate(ctx context.Context, warmups int) (*Calibration, error) {
-	warm, err := s.WarmUp(ctx, warmups, 0)
-	if err != nil {
-		return nil, err
-	}
-	cal, err := calibrationBurst(ctx, s.URL(contract.PathFlip), Calibrate(warm))
-	if err != nil {
-		return nil, fmt.Errorf("%s: calibration burst: %w", s.Spec.Name, err)
-	}
-	cal.Mode = s.Spec.Name
-	for _, d := range warm {
-		cal.Warmup = append(cal.Warmup, loadtest.Duration(d))
-	}
-	return cal, nil
 }
 
 // Stop stops the server as Run does (SIGTERM to its PID, then its process

@@ -1,13 +1,13 @@
 // Package experiment is what the experiments beyond bench's comparison
 // share: a Runner that prepares a run folder (clears a previous run's files,
 // writes env.json) and starts and stops servers with bench.StartServer (one
-// way to start a server), the run's S from standard's calibration burst as bench
+// way to start a server), the run's S from a burst on standard as bench
 // counts it, the load average of a shared machine, and the end of a
 // summary. The experiments are its subpackages, each firing its load with
 // package loadtest's engine and rendering its own summary and plots:
 //
 //   - balance: how connections reach workers under each Balance policy,
-//     K bursts per size at one server start; `loadtest balance`.
+//     K bursts per size, one round each; `loadtest balance`.
 //   - hello: the dispatch cost, GET / at a stepped-up rate until p99 passes
 //     a bound; `loadtest bench -workload hello`.
 //

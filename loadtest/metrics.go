@@ -217,13 +217,22 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	}
 	m.Over30s = float64(over30) / float64(len(rs))
 	m.Over60s = float64(over60) / float64(len(rs))
-	if p.Capacity > 0 && p.Calibration > 0 {
-		m.Ideal = Duration(IdealMakespan(len(rs), p.Capacity, p.Calibration))
+	m.CountIn(p.Calibration)
+	return m
+}
+
+// CountIn sets the ideal makespan and efficiency of m in a job time s: a
+// runner that learns its S after a burst (later in the same round) counts
+// the burst in it then.
+func (m *Metrics) CountIn(s time.Duration) {
+	m.Calibration = Duration(s)
+	m.Ideal, m.Efficiency = 0, 0
+	if m.Capacity > 0 && s > 0 {
+		m.Ideal = Duration(IdealMakespan(m.Requests, m.Capacity, s))
 		if m.Makespan > 0 {
 			m.Efficiency = float64(m.Ideal) / float64(m.Makespan)
 		}
 	}
-	return m
 }
 
 // headerDuration reads a Go duration string from header key.
@@ -248,6 +257,16 @@ func (m Metrics) WorkerCounts() []int {
 	slices.Sort(cs)
 	slices.Reverse(cs)
 	return cs
+}
+
+// WorkerSplit renders the per-worker answer counts as "6/4", largest first.
+func (m Metrics) WorkerSplit() string {
+	cs := m.WorkerCounts()
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, "/")
 }
 
 // FormatCounts renders a count map as "200:6 503:2", keys in order.

@@ -28,6 +28,9 @@ type Limit struct {
 	Tolerance float64 `json:"tolerance"`
 	Better    Better  `json:"better"`
 	About     string  `json:"about"`
+	// Samples are the runs the baseline is the median of: the gate tests
+	// a change against them. Baselines written before have none.
+	Samples []float64 `json:"samples,omitempty"`
 }
 
 // Baseline is what results/baseline.json holds.
@@ -117,9 +120,10 @@ func defaultLimits() map[string]Limit {
 	}
 }
 
-// NewBaseline makes a baseline of measured values. Tolerances come from the
-// baseline at path when it exists (so they survive a rewrite), else the defaults.
-func NewBaseline(now map[string]float64, note, path string) (Baseline, error) {
+// NewBaseline makes a baseline of measured medians and their samples.
+// Tolerances come from the baseline at path when it exists (so they survive
+// a rewrite), else the defaults.
+func NewBaseline(now map[string]float64, samples map[string][]float64, note, path string) (Baseline, error) {
 	limits := defaultLimits()
 	if old, err := Load(path); err == nil {
 		for name, l := range old.Metrics {
@@ -134,7 +138,7 @@ func NewBaseline(now map[string]float64, note, path string) (Baseline, error) {
 		if !ok || math.IsNaN(v) || v <= 0 {
 			return b, fmt.Errorf("metric %s was not measured (%v): cannot make a baseline of it", name, v)
 		}
-		l.Baseline = v
+		l.Baseline, l.Samples = v, samples[name]
 		b.Metrics[name] = l
 	}
 	return b, nil

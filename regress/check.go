@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/flipbench/flipbench/internal/stats"
 )
 
 // Verdicts of one metric.
@@ -25,12 +27,20 @@ type Verdict struct {
 	Tolerance float64 `json:"tolerance"`
 	Better    Better  `json:"better"`
 	Verdict   string  `json:"verdict"`
+	// P is the Mann-Whitney U test's p between the baseline's samples and
+	// today's; Tested is false when the samples are too few for the test
+	// to reach stats.Alpha (the tolerance alone decides then).
+	P      float64 `json:"p"`
+	Tested bool    `json:"tested"`
 }
 
-// Check compares measured values with the baseline. A metric regresses when it
-// moves the wrong way by more than its tolerance, and is missing when it was not
-// measured; ok is false if any metric did either.
-func Check(b Baseline, now map[string]float64) (verdicts []Verdict, ok bool) {
+// Check compares measured medians and their samples with the baseline. A
+// metric regresses when it moves the wrong way by more than its tolerance
+// and, where the samples on both sides are enough to tell (see Testable),
+// the move is significant (Mann-Whitney U at stats.Alpha): a shift the
+// machine's noise explains is not a regression. A metric not measured is
+// missing. ok is false if any metric regressed or is missing.
+func Check(b Baseline, now map[string]float64, samples map[string][]float64) (verdicts []Verdict, ok bool) {
 	ok = true
 	for _, name := range b.Names() {
 		l := b.Metrics[name]
@@ -43,13 +53,18 @@ func Check(b Baseline, now map[string]float64) (verdicts []Verdict, ok bool) {
 			verdicts = append(verdicts, v)
 			continue
 		}
-		v.Now = got
+		v.Now, v.P = got, 1
+		if v.Tested = Testable(len(l.Samples), len(samples[name])); v.Tested {
+			v.P = stats.Compare(l.Samples, samples[name]).P
+		}
 		v.Change = (got - l.Baseline) / l.Baseline
 		worse := v.Change // how much worse, as a positive share
 		if l.Better == Higher {
 			worse = -v.Change
 		}
 		switch {
+		case worse > l.Tolerance && v.Tested && v.P > stats.Alpha:
+			v.Verdict = Pass // beyond the tolerance, but within the noise
 		case worse > l.Tolerance:
 			v.Verdict = Regressed
 			ok = false
@@ -66,15 +81,34 @@ func Check(b Baseline, now map[string]float64) (verdicts []Verdict, ok bool) {
 // Render writes the verdicts as an aligned table.
 func Render(w io.Writer, verdicts []Verdict) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tbaseline\tnow\tchange\ttolerance\tbetter\tverdict")
+	fmt.Fprintln(tw, "metric\tbaseline\tnow\tchange\ttolerance\tbetter\tp\tverdict")
 	for _, v := range verdicts {
-		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.1f%%\t%.0f%%\t%s\t%s\n",
-			v.Metric, v.Baseline, v.Now, 100*v.Change, 100*v.Tolerance, v.Better, v.Verdict)
+		p := "untested"
+		if v.Tested {
+			p = fmt.Sprintf("%.3f", v.P)
+		}
+		fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%+.1f%%\t%.0f%%\t%s\t%s\t%s\n",
+			v.Metric, v.Baseline, v.Now, 100*v.Change, 100*v.Tolerance, v.Better, p, v.Verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
+}
+
+// Testable reports whether samples of n1 and n2 values can show a
+// significant difference at stats.Alpha: the smallest p the exact U test
+// gives them, 2 / C(n1+n2, n1) (every value of one side beyond the other),
+// must be at most Alpha. 3 against 3 cannot (0.1); 3 against 5 can (0.036).
+func Testable(n1, n2 int) bool {
+	if n1 < 1 || n2 < 1 {
+		return false
+	}
+	ways := 1.0 // C(n1+n2, n1)
+	for i := 1; i <= n1; i++ {
+		ways = ways * float64(n2+i) / float64(i)
+	}
+	return 2/ways <= stats.Alpha
 }
 
 // Median is the middle of xs (the mean of the two middle values for an even

@@ -3,7 +3,6 @@ package regress
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,9 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
-	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Metric names, as results/baseline.json keys them.
@@ -54,7 +52,23 @@ type Config struct {
 	QueuedArgs       []string // extra flags for the queued front (an injected fault)
 	Log              io.Writer
 	JobBenchPkg      string // package of the job benchmarks
+	// Serve runs one served run (cmd/regress passes bench's runner), so
+	// the gate reads run folders without importing the runner.
+	Serve Serve
 }
+
+// ServedRun is what one served run fires: the modes, levels and keep-alive
+// clients, into its own run folder.
+type ServedRun struct {
+	Dir      string
+	Modes    []string
+	Levels   []int
+	Clients  []int
+	ModeArgs map[string][]string
+}
+
+// Serve runs a served run and returns its summary (rendered into its folder).
+type Serve func(ctx context.Context, run ServedRun) (*runfolder.Summary, error)
 
 // Measure runs the Go benchmark and cfg.Runs served runs and returns each
 // metric's median, with every run's raw values.
@@ -96,18 +110,12 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	for i := range cfg.Runs {
 		dir := filepath.Join(cfg.Out, "run-"+strconv.Itoa(i+1))
 		fmt.Fprintf(cfg.Log, "served run %d of %d: %s, %s and %s, bursts %v\n", i+1, cfg.Runs, modeStandard, modeCluster, modeQueued, levels)
-		bc := bench.Config{
-			BinDir: cfg.BinDir, Modes: []string{modeStandard, modeCluster, modeQueued}, Levels: levels,
-			Image: cfg.Image, Out: dir, Cores: cfg.Cores, Log: cfg.Log,
-		}
+		run := ServedRun{Dir: dir, Modes: []string{modeStandard, modeCluster, modeQueued}, Levels: levels,
+			ModeArgs: map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}}
 		if cfg.KeepAliveClients > 0 {
-			bc.Clients = []int{cfg.KeepAliveClients}
+			run.Clients = []int{cfg.KeepAliveClients}
 		}
-		bc.ModeArgs = map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}
-		sum, err := bench.Run(ctx, bc)
-		if sum != nil {
-			err = errors.Join(err, report.Write(dir, sum))
-		}
+		sum, err := cfg.Serve(ctx, run)
 		if err != nil {
 			return nil, nil, fmt.Errorf("served run %d: %w", i+1, err)
 		}
@@ -197,14 +205,14 @@ func timeRatios(out []byte, num, den string) ([]float64, error) {
 // and small-burst makespan depend on the code, not on how a hash happened to
 // split a burst.
 const (
-	modeStandard = bench.CalibrationMode
+	modeStandard = runfolder.BaselineMode
 	modeCluster  = "shared"
 	modeQueued   = "queued"
 )
 
 // servedMetrics computes the served metrics of one run; a metric whose inputs are
 // missing is NaN, which Check reports as missing.
-func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
+func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 	m := map[string]float64{
 		MetricStandardEff:       math.NaN(),
 		MetricClusterSpeedup:    math.NaN(),
@@ -230,11 +238,11 @@ func servedMetrics(sum *bench.Summary, cfg Config) map[string]float64 {
 			}
 		}
 	}
-	if clu, ok := sum.Mode(modeCluster); ok && sum.Calibration != nil {
+	if clu, ok := sum.Mode(modeCluster); ok && sum.S != nil {
 		if c, ok := clu.Level(cfg.SmallBurst); ok && c.Successes == c.Requests {
 			// The ideal on every core, not on the capacity the cluster
 			// reports: a cluster short of workers must not set its own bar.
-			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.Calibration.S.D())
+			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
 			m[MetricClusterSmallBurst] = float64(c.Makespan) / float64(ideal)
 		}
 		// The queued front and its workers against the same cores' cluster,

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, hwm uint64) loadtest.Metrics {
@@ -18,32 +18,32 @@ func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, h
 
 func TestServedMetrics(t *testing.T) {
 	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2, KeepAliveClients: 10}
-	std := bench.ModeRun{Mode: modeStandard, WarmupHWM: 100, Levels: []loadtest.Metrics{
+	std := runfolder.ModeRun{Mode: modeStandard, Trial: runfolder.Trial{WarmupHWM: 100, Levels: []loadtest.Metrics{
 		level(1, 1, 10, 1, 110, 100, 100),
 		level(20, 20, 10, 0.9, 0, 0, 120),
 		level(100, 100, 10, 0.9, 0, 0, 150),
-	}}
+	}}}
 	small := level(20, 20, 16, 0.8, 0, 0, 0)
 	small.Makespan = loadtest.Duration(12 * time.Second) // ideal on 2 cores: 10 × 1 s
-	clu := bench.ModeRun{Mode: modeCluster, Levels: []loadtest.Metrics{small},
-		KeepAlive: []loadtest.KeepAliveMetrics{{Clients: 10, Starved: 8}}}
+	clu := runfolder.ModeRun{Mode: modeCluster, Trial: runfolder.Trial{Levels: []loadtest.Metrics{small},
+		KeepAlive: []loadtest.KeepAliveMetrics{{Clients: 10, Starved: 8}}}}
 	slower := level(20, 20, 12, 0.7, 0, 0, 0)
 	slower.Makespan = loadtest.Duration(15 * time.Second)
-	queued := bench.ModeRun{Mode: modeQueued, Levels: []loadtest.Metrics{slower}}
-	calib := &bench.Calibration{Mode: modeStandard, S: loadtest.Duration(time.Second)}
+	queued := runfolder.ModeRun{Mode: modeQueued, Trial: runfolder.Trial{Levels: []loadtest.Metrics{slower}}}
+	calib := &runfolder.RunS{Mode: modeStandard, S: loadtest.Duration(time.Second)}
 	tests := []struct {
 		name  string
-		modes []bench.ModeRun
+		modes []runfolder.ModeRun
 		want  map[string]float64
 	}{
-		{"every mode", []bench.ModeRun{std, clu, queued}, map[string]float64{
+		{"every mode", []runfolder.ModeRun{std, clu, queued}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusterSpeedup: 0.8, MetricClusterSmallBurst: 1.2, MetricQueuedOverhead: 1.25,
 			MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5, MetricClusterKeepAlive: 0.2,
 		}},
-		{"no queued", []bench.ModeRun{std, clu}, map[string]float64{
+		{"no queued", []runfolder.ModeRun{std, clu}, map[string]float64{
 			MetricClusterSpeedup: 0.8, MetricQueuedOverhead: math.NaN(),
 		}},
-		{"no cluster", []bench.ModeRun{std}, map[string]float64{
+		{"no cluster", []runfolder.ModeRun{std}, map[string]float64{
 			MetricStandardEff: 0.9, MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
 			MetricClusterKeepAlive: math.NaN(),
 		}},
@@ -53,7 +53,7 @@ func TestServedMetrics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := servedMetrics(&bench.Summary{Modes: tt.modes, Calibration: calib}, cfg)
+			got := servedMetrics(&runfolder.Summary{Modes: tt.modes, S: calib}, cfg)
 			for name, want := range tt.want {
 				g := got[name]
 				if math.IsNaN(want) != math.IsNaN(g) || (!math.IsNaN(want) && math.Abs(g-want) > 1e-9) {
@@ -66,8 +66,8 @@ func TestServedMetrics(t *testing.T) {
 
 func TestServedMetricsFailedRequestsAreMissing(t *testing.T) {
 	cfg := Config{Burst: 20, SpeedupBurst: 20, SmallBurst: 20, RSSBurst: 100, Cores: 2}
-	std := bench.ModeRun{Mode: modeStandard, Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}
-	got := servedMetrics(&bench.Summary{Modes: []bench.ModeRun{std}}, cfg)
+	std := runfolder.ModeRun{Mode: modeStandard, Trial: runfolder.Trial{Levels: []loadtest.Metrics{level(20, 19, 10, 0.9, 0, 0, 0)}}}
+	got := servedMetrics(&runfolder.Summary{Modes: []runfolder.ModeRun{std}}, cfg)
 	if !math.IsNaN(got[MetricStandardEff]) {
 		t.Errorf("efficiency of a burst with a failed request: got %v, want NaN (missing)", got[MetricStandardEff])
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -32,7 +33,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			verdicts, ok := Check(testBaseline(), tt.now)
+			verdicts, ok := Check(testBaseline(), tt.now, nil)
 			if ok != tt.wantOK {
 				t.Errorf("ok: got %v, want %v", ok, tt.wantOK)
 			}
@@ -49,7 +50,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	verdicts, _ := Check(testBaseline(), map[string]float64{"efficiency": 0.4, "bytes": 1000})
+	verdicts, _ := Check(testBaseline(), map[string]float64{"efficiency": 0.4, "bytes": 1000}, nil)
 	var b strings.Builder
 	if err := Render(&b, verdicts); err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestBaselineRoundTripAndValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Metrics["bytes"] != testBaseline().Metrics["bytes"] {
+	if !reflect.DeepEqual(got.Metrics["bytes"], testBaseline().Metrics["bytes"]) {
 		t.Errorf("round trip: got %+v", got.Metrics["bytes"])
 	}
 	bad := []string{
@@ -147,5 +148,35 @@ func TestBenchValues(t *testing.T) {
 	}
 	if _, err := BenchValues(strings.NewReader(goTestOutput), JobBenchmark, "widgets/op"); err == nil {
 		t.Error("want an error for a unit that is not there")
+	}
+}
+
+// TestCheckNeedsSignificance: a move beyond the tolerance regresses only
+// when the samples show it is no drift of the machine; with samples too
+// few to test, the tolerance alone decides, as before samples were kept.
+func TestCheckNeedsSignificance(t *testing.T) {
+	b := Baseline{Metrics: map[string]Limit{"eff": {Baseline: 1, Tolerance: 0.1, Better: Higher,
+		Samples: []float64{0.7, 0.9, 1, 1.1, 1.3}}}}
+	noisy := []float64{0.6, 0.8, 0.85, 0.95, 1.2} // median 0.85: beyond 10 %, but the same spread
+	if vs, ok := Check(b, map[string]float64{"eff": 0.85}, map[string][]float64{"eff": noisy}); !ok || !vs[0].Tested || vs[0].P <= 0.05 {
+		t.Errorf("noise called a regression: %+v", vs)
+	}
+	worse := []float64{0.5, 0.52, 0.55, 0.53, 0.51}
+	if vs, ok := Check(b, map[string]float64{"eff": 0.52}, map[string][]float64{"eff": worse}); ok || vs[0].Verdict != Regressed {
+		t.Errorf("a significant fall passed: %+v", vs)
+	}
+	if vs, ok := Check(b, map[string]float64{"eff": 0.85}, map[string][]float64{"eff": {0.85}}); ok || vs[0].Tested {
+		t.Errorf("one sample: %+v, want untested and the tolerance to decide", vs)
+	}
+}
+
+func TestTestable(t *testing.T) {
+	for _, tt := range []struct {
+		n1, n2 int
+		want   bool
+	}{{3, 3, false}, {3, 5, true}, {1, 5, false}, {4, 4, true}, {0, 5, false}} {
+		if got := Testable(tt.n1, tt.n2); got != tt.want {
+			t.Errorf("Testable(%d, %d) = %v", tt.n1, tt.n2, got)
+		}
 	}
 }

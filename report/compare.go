@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // RenderCompare puts two runs side by side as Markdown: for every mode and
@@ -13,7 +13,7 @@ import (
 // was faster for times, slower for throughput). Efficiency and speedup are
 // measured within each run, so they carry across noisy or different machines
 // better than absolute times.
-func RenderCompare(a, b *bench.Summary) string {
+func RenderCompare(a, b *runfolder.Summary) string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# Compare `%s` (A) with `%s` (B)\n\n", a.Run, b.Run)
 	w.WriteString("| | A | B |\n|---|---|---|\n")
@@ -34,14 +34,14 @@ func RenderCompare(a, b *bench.Summary) string {
 		fmt.Fprintf(&w, "**Warning:** %s.\n\n", x)
 	}
 
-	w.WriteString("## Calibration S\n\n| mode | A | B | B/A |\n|---|--:|--:|--:|\n")
+	w.WriteString("## Warm-up job time (each mode's own, not the run's S)\n\n| mode | A | B | B/A |\n|---|--:|--:|--:|\n")
 	for _, name := range modeUnion(a, b) {
 		ma, okA := a.Mode(name)
 		mb, okB := b.Mode(name)
 		if !okA || !okB || ma.Skipped != "" || mb.Skipped != "" {
 			continue
 		}
-		fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", name, ma.Calibration, mb.Calibration, ratio(float64(mb.Calibration), float64(ma.Calibration)))
+		fmt.Fprintf(&w, "| %s | %s | %s | %s |\n", name, ma.WarmupJob, mb.WarmupJob, ratio(float64(mb.WarmupJob), float64(ma.WarmupJob)))
 	}
 
 	w.WriteString("\n## Bursts\n\n")
@@ -78,22 +78,22 @@ func RenderCompare(a, b *bench.Summary) string {
 	return w.String()
 }
 
-func modeUnion(a, b *bench.Summary) []string {
+func modeUnion(a, b *runfolder.Summary) []string {
 	var names []string
-	for _, s := range []*bench.Summary{a, b} {
+	for _, s := range []*runfolder.Summary{a, b} {
 		for _, m := range s.Modes {
 			if !slices.Contains(names, m.Mode) {
 				names = append(names, m.Mode)
 			}
 		}
 	}
-	slices.SortStableFunc(names, bench.ModeOrder)
+	slices.SortStableFunc(names, a.ModeOrder)
 	return names
 }
 
-func levelUnion(a, b *bench.Summary) []int {
+func levelUnion(a, b *runfolder.Summary) []int {
 	var ns []int
-	for _, s := range []*bench.Summary{a, b} {
+	for _, s := range []*runfolder.Summary{a, b} {
 		for _, m := range s.Modes {
 			for _, l := range m.Levels {
 				if !slices.Contains(ns, l.Level) {

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // RenderCrossCheck renders a cross-check as Markdown: per mode, autocannon's
 // figures beside this project's keep-alive clients', with the same clients,
 // duration and photo.
-func RenderCrossCheck(cc *bench.CrossCheck) string {
+func RenderCrossCheck(cc *runfolder.CrossCheck) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Cross-check: autocannon and flipbench's keep-alive clients\n\n")
-	fmt.Fprintf(&b, "%d clients (connections) for %s each, POST /flip on %s. Each cell is autocannon / flipbench.\n\n", cc.Clients, cc.Duration, cc.Image)
+	fmt.Fprintf(&b, "%d clients (connections) for %s each, POST /flip on %s. Each cell is autocannon / fliprunfolder.\n\n", cc.Clients, cc.Duration, cc.Image)
 	b.WriteString("| mode | answers | answers/s | p50 (ms) | p99 (ms) | never answered | answers per client (fewest–most) |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
 	var notes []string
@@ -22,14 +22,14 @@ func RenderCrossCheck(cc *bench.CrossCheck) string {
 			fmt.Fprintf(&b, "| %s | skipped: %s | | | | | |\n", r.Mode, r.Skipped)
 			continue
 		}
-		var a, f bench.ClientFigures
+		var a, f runfolder.ClientFigures
 		if r.Autocannon != nil {
 			a = r.Autocannon.ClientFigures
 		}
 		if r.Flipbench != nil {
 			f = *r.Flipbench
 		}
-		pair := func(get func(bench.ClientFigures) string) string {
+		pair := func(get func(runfolder.ClientFigures) string) string {
 			as, fs := "–", "–"
 			if r.Autocannon != nil {
 				as = get(a)
@@ -40,12 +40,12 @@ func RenderCrossCheck(cc *bench.CrossCheck) string {
 			return as + " / " + fs
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Mode,
-			pair(func(x bench.ClientFigures) string { return fmt.Sprint(x.Answers) }),
-			pair(func(x bench.ClientFigures) string { return fmt.Sprintf("%.1f", x.Throughput) }),
-			pair(func(x bench.ClientFigures) string { return fmt.Sprintf("%.0f", x.P50) }),
-			pair(func(x bench.ClientFigures) string { return fmt.Sprintf("%.0f", x.P99) }),
-			pair(func(x bench.ClientFigures) string { return fmt.Sprint(x.NeverAnswered) }),
-			pair(func(x bench.ClientFigures) string { return countRange(x.PerClient) }))
+			pair(func(x runfolder.ClientFigures) string { return fmt.Sprint(x.Answers) }),
+			pair(func(x runfolder.ClientFigures) string { return fmt.Sprintf("%.1f", x.Throughput) }),
+			pair(func(x runfolder.ClientFigures) string { return fmt.Sprintf("%.0f", x.P50) }),
+			pair(func(x runfolder.ClientFigures) string { return fmt.Sprintf("%.0f", x.P99) }),
+			pair(func(x runfolder.ClientFigures) string { return fmt.Sprint(x.NeverAnswered) }),
+			pair(func(x runfolder.ClientFigures) string { return countRange(x.PerClient) }))
 		if r.Autocannon == nil && r.AutocannonSkipped != "" {
 			notes = append(notes, fmt.Sprintf("- %s: autocannon did not run: %s", r.Mode, r.AutocannonSkipped))
 		}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // keepAliveNote explains the keep-alive table's columns.
@@ -21,7 +21,7 @@ const keepAliveNote = "C clients, each sending its next request on its one persi
 
 // writeKeepAlive writes the keep-alive section of summary.md, if the run had
 // keep-alive clients.
-func writeKeepAlive(b *strings.Builder, sum *bench.Summary) {
+func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
 	var counts []int
 	for _, mr := range sum.Modes {
 		for _, k := range mr.KeepAlive {
@@ -35,6 +35,11 @@ func writeKeepAlive(b *strings.Builder, sum *bench.Summary) {
 	}
 	slices.Sort(counts)
 	b.WriteString("\n## Keep-alive clients\n\n")
+	if rounds(sum) > 1 {
+		writeKeepAliveFigures(b, f)
+		b.WriteString("\n" + keepAliveNote + " " + figuresNote + "\n")
+		return
+	}
 	b.WriteString("| mode | C | duration | answers | answers/s | speedup | p50 | p99 | fairness | per client | starved | errors | unfinished | closes | per worker |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, c := range counts {
@@ -53,8 +58,8 @@ func writeKeepAlive(b *strings.Builder, sum *bench.Summary) {
 
 // keepAliveSpeedup is k's throughput over standard's with as many clients; 0
 // if unknown.
-func keepAliveSpeedup(sum *bench.Summary, k loadtest.KeepAliveMetrics) float64 {
-	return overStandard(sum, k.Throughput, func(std bench.ModeRun) (float64, bool) {
+func keepAliveSpeedup(sum *runfolder.Summary, k loadtest.KeepAliveMetrics) float64 {
+	return overStandard(sum, k.Throughput, func(std runfolder.ModeRun) (float64, bool) {
 		s, ok := std.Clients(k.Clients)
 		return s.Throughput, ok
 	})
@@ -65,7 +70,7 @@ func splitText(workers map[string]int) string {
 	if len(workers) == 0 {
 		return ""
 	}
-	return bench.WorkerSplit(loadtest.Metrics{Workers: workers})
+	return loadtest.Metrics{Workers: workers}.WorkerSplit()
 }
 
 // rerenderKeepAlive recomputes a keep-alive run's metrics and reports from

@@ -9,12 +9,13 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/flipbench/flipbench/bench"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Plot sizes. The legend takes a column at the right of the width.
@@ -38,8 +39,8 @@ const (
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
 // with a pure-Go library already in go.mod.
-func WritePlots(dir string, sum *bench.Summary) ([]string, error) {
-	var modes []bench.ModeRun
+func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
+	var modes []runfolder.ModeRun
 	for _, m := range sum.Modes {
 		if len(m.Levels) > 0 {
 			modes = append(modes, m)
@@ -52,14 +53,14 @@ func WritePlots(dir string, sum *bench.Summary) ([]string, error) {
 	slices.Sort(levels)
 	var files []string
 	for _, n := range levels {
-		name, err := latencyPlot(dir, modes, n)
+		name, err := latencyPlot(dir, sum.OrderNames(), runfolder.FiguresOf(sum), modes, n)
 		if err != nil {
 			return files, err
 		}
 		if name != "" {
 			files = append(files, name)
 		}
-		name, err = answersPlot(dir, modes, n)
+		name, err = answersPlot(dir, sum.OrderNames(), modes, n)
 		if err != nil {
 			return files, err
 		}
@@ -130,13 +131,14 @@ func legendWidth(leg plot.Legend) vg.Length {
 	return w*1.25 + legendGap
 }
 
-// ModeColor gives each known mode the same color in every plot, by its place
-// in bench.ModeNames(); other modes get the colors after those.
-func ModeColor(mode string, i int) color.Color {
-	if j := slices.Index(bench.ModeNames(), mode); j >= 0 {
+// ModeColor gives each mode of order (every mode the runner knew, in report
+// order) the same color in every plot, by its place there; other modes get
+// the colors after those, by i.
+func ModeColor(order []string, mode string, i int) color.Color {
+	if j := slices.Index(order, mode); j >= 0 {
 		return paletteColor(j)
 	}
-	return paletteColor(len(bench.ModeNames()) + i)
+	return paletteColor(len(order) + i)
 }
 
 // paletteColor returns the i-th color of matplotlib's tab10 palette, ordered

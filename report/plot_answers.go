@@ -11,8 +11,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -22,7 +22,7 @@ import (
 // the order they came back, read from the mode's burst-<n>.bin in dir, over
 // the mode's ideal staircase dashed in the same color. Modes without the
 // file are left out; it returns "" when none has it.
-func answersPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
+func answersPlot(dir string, order []string, modes []runfolder.ModeRun, n int) (string, error) {
 	name := fmt.Sprintf("answers-%d.svg", n)
 	type modeAnswers struct {
 		mode     string
@@ -46,7 +46,7 @@ func answersPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("plot %s: mode %s: %w", name, m.Mode, err)
 		}
-		a := modeAnswers{mode: m.Mode, color: ModeColor(m.Mode, i), answers: answerLatencies(rs)}
+		a := modeAnswers{mode: m.Mode, color: ModeColor(order, m.Mode, i), answers: answerLatencies(rs)}
 		a.failed = len(rs) - len(a.answers)
 		if a.capacity, a.s = levelIdeal(m, l); a.s > 0 && len(rs) > 0 {
 			a.stairs = idealStaircase(len(rs), a.capacity, a.s)

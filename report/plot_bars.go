@@ -8,8 +8,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -19,21 +20,22 @@ import (
 // latencyPlot draws latency-<n>.svg: the latency statistics of every mode
 // that ran a burst of n, each bar crossed by what a perfect FIFO server of
 // the mode's capacity would have measured. It returns "" when no mode ran n.
-func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
-	cats := []string{"first answer", "median", "p90", "p99", "last answer"}
+func latencyPlot(dir string, order []string, f *runfolder.Figures, modes []runfolder.ModeRun, n int) (string, error) {
+	cats := []string{"first answer", "median", "p99", "last answer"}
 	// The ranks of the answers the statistics pick (nearest rank, as
 	// loadtest.Percentile); 0 stands for the first and -1 for the last.
-	quantiles := []float64{0, 0.5, 0.9, 0.99, -1}
+	quantiles := []float64{0, 0.5, 0.99, -1}
 	var series []barSeries
 	for i, m := range modes {
 		l, ok := m.Level(n)
-		if !ok {
+		bf, okf := burstFigures(f, m.Mode, n)
+		if !ok || !okf {
 			continue
 		}
-		s := barSeries{name: m.Mode, color: ModeColor(m.Mode, i), values: []float64{
-			l.FirstAnswer.D().Seconds(), l.Latency.Median.D().Seconds(), l.Latency.P90.D().Seconds(),
-			l.Latency.P99.D().Seconds(), l.Makespan.D().Seconds(),
-		}}
+		s := barSeries{name: m.Mode, color: ModeColor(order, m.Mode, i)}
+		for _, iv := range []stats.Interval{bf.FirstAnswer, bf.Median, bf.P99, bf.Makespan} {
+			s.add(iv)
+		}
 		if capacity, step := levelIdeal(m, l); step > 0 {
 			for _, q := range quantiles {
 				k := max(1, int(math.Ceil(q*float64(l.Requests))))
@@ -49,14 +51,14 @@ func latencyPlot(dir string, modes []bench.ModeRun, n int) (string, error) {
 		return "", nil
 	}
 	name := fmt.Sprintf("latency-%d.svg", n)
-	title := fmt.Sprintf("Burst of %d requests: latency of the answers, by mode", n)
+	title := fmt.Sprintf("Burst of %d requests: latency of the answers, by mode (median over the rounds)", n)
 	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", cats, series)
 }
 
 // levelIdeal returns the capacity and S the ideal of l is counted in (the
 // Params its metrics were computed with, else the mode's capacity); S is 0
 // when unknown.
-func levelIdeal(m bench.ModeRun, l loadtest.Metrics) (int, time.Duration) {
+func levelIdeal(m runfolder.ModeRun, l loadtest.Metrics) (int, time.Duration) {
 	capacity := l.Capacity
 	if capacity <= 0 {
 		capacity = m.Capacity
@@ -69,20 +71,22 @@ func levelIdeal(m bench.ModeRun, l loadtest.Metrics) (int, time.Duration) {
 
 // levelPlots draws throughput.svg and, when standard ran, speedup.svg: one
 // group of bars per burst size.
-func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []int) ([]string, error) {
+func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, levels []int) ([]string, error) {
 	cats := make([]string, len(levels))
 	for i, n := range levels {
 		cats[i] = fmt.Sprintf("N = %d", n)
 	}
-	std, haveStd := sum.Mode(bench.CalibrationMode)
+	std, haveStd := sum.Mode(runfolder.BaselineMode)
+	f := runfolder.FiguresOf(sum)
 	var thr, spd []barSeries
 	for i, m := range modes {
-		t := barSeries{name: m.Mode, color: ModeColor(m.Mode, i)}
+		t := barSeries{name: m.Mode, color: ModeColor(sum.OrderNames(), m.Mode, i)}
 		s := barSeries{name: m.Mode, color: t.color}
 		for _, n := range levels {
 			l, _ := m.Level(n)
-			t.values = append(t.values, l.Throughput)
-			s.values = append(s.values, speedup(sum, l))
+			bf, _ := burstFigures(f, m.Mode, n)
+			t.add(bf.Throughput)
+			s.add(bf.Speedup)
 			idealThr, idealSpd := 0.0, 0.0
 			if l.Ideal > 0 {
 				idealThr = float64(l.Requests) / l.Ideal.D().Seconds()
@@ -100,13 +104,13 @@ func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []
 		spd = append(spd, s)
 	}
 	var files []string
-	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan, by mode",
+	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan (median over the rounds)",
 		"burst size", "answers / s", cats, thr); err != nil {
 		return files, err
 	}
 	files = append(files, "throughput.svg")
 	if haveStd {
-		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's throughput",
+		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's in the same round (median)",
 			"burst size", "speedup (×)", cats, spd); err != nil {
 			return files, err
 		}
@@ -115,13 +119,30 @@ func levelPlots(dir string, sum *bench.Summary, modes []bench.ModeRun, levels []
 	return files, nil
 }
 
-// barSeries is one mode's bars, one per category, and the ideal of each (0
-// where there is none), in the mode's color.
+// barSeries is one mode's bars, one per category, the ideal of each (0
+// where there is none) and the whiskers of its interval (lo = hi: none),
+// in the mode's color.
 type barSeries struct {
 	name   string
 	color  color.Color
 	values []float64
 	ideals []float64
+	lo, hi []float64
+}
+
+// add appends a bar of iv's median with iv's interval as its whiskers.
+func (s *barSeries) add(iv stats.Interval) {
+	s.values, s.lo, s.hi = append(s.values, iv.Median), append(s.lo, iv.Lo), append(s.hi, iv.Hi)
+}
+
+// burstFigures returns the figures of mode's burst of n.
+func burstFigures(f *runfolder.Figures, mode string, n int) (runfolder.BurstFigures, bool) {
+	for _, b := range f.Bursts {
+		if b.Mode == mode && b.Level == n {
+			return b, true
+		}
+	}
+	return runfolder.BurstFigures{}, false
 }
 
 // barPlot draws grouped bars: one group per category, one bar per series,
@@ -135,7 +156,7 @@ func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeri
 	)
 	top := 0.0
 	for _, s := range series {
-		for _, vs := range [][]float64{s.values, s.ideals} {
+		for _, vs := range [][]float64{s.values, s.ideals, s.hi} {
 			for _, v := range vs {
 				top = max(top, v)
 			}
@@ -169,6 +190,9 @@ func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeri
 		if m := marks[i]; m != nil {
 			m.offset, m.width = b.Offset, width
 			p.Add(m)
+		}
+		if s := series[i]; len(s.lo) > 0 {
+			p.Add(&whiskers{lo: s.lo, hi: s.hi, offset: b.Offset, width: width})
 		}
 	}
 	p.NominalX(cats...)
@@ -214,4 +238,26 @@ func (idealThumb) Thumbnail(c *draw.Canvas) {
 	y := c.Min.Y + (c.Max.Y-c.Min.Y)*0.6
 	c.StrokeLine2(draw.LineStyle{Color: color.White, Width: vg.Points(4.5)}, c.Min.X, y, c.Max.X, y)
 	c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 0x30}, Width: vg.Points(2.5)}, c.Min.X, y, c.Max.X, y)
+}
+
+// whiskers draws each bar's interval as a thin black line with caps.
+type whiskers struct {
+	lo, hi        []float64 // per category; lo = hi: none
+	offset, width vg.Length // of the series' bars
+}
+
+// Plot implements plot.Plotter.
+func (w *whiskers) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	line := draw.LineStyle{Color: color.Black, Width: vg.Points(1.2)}
+	for j := range w.lo {
+		if w.hi[j] <= w.lo[j] {
+			continue
+		}
+		x, tick := trX(float64(j))+w.offset, w.width/4
+		lo, hi := trY(w.lo[j]), trY(w.hi[j])
+		c.StrokeLine2(line, x, lo, x, hi)
+		c.StrokeLine2(line, x-tick, lo, x+tick, lo)
+		c.StrokeLine2(line, x-tick, hi, x+tick, hi)
+	}
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
@@ -22,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // fakeRun runs a small bench of the fake servers into a run folder.
-func fakeRun(t *testing.T, modes ...string) (string, *bench.Summary) {
+func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 	t.Helper()
 	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
@@ -43,12 +45,12 @@ func TestWriteRerenderCompare(t *testing.T) {
 	if err := Write(out, sum); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{bench.FileSummaryMD, "latency-4.svg", "latency-10.svg", "throughput.svg", "speedup.svg"} {
+	for _, f := range []string{runfolder.FileSummaryMD, "latency-4.svg", "latency-10.svg", "throughput.svg", "speedup.svg"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s missing or empty (%v)", f, err)
 		}
 	}
-	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
+	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
 	for _, want := range []string{"| standard | 10 | 10 |", "| clustered |", "vegeta measures from the send",
 		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped",
 		"## Keep-alive clients", "| standard | 2 | 300ms |", "fairness = the fewest answers"} {
@@ -62,8 +64,8 @@ func TestWriteRerenderCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Calibration == nil || again.Calibration.S != sum.Calibration.S {
-		t.Errorf("rerendered S = %+v, want %s", again.Calibration, sum.Calibration.S)
+	if again.S == nil || again.S.S != sum.S.S {
+		t.Errorf("rerendered S = %+v, want %s", again.S, sum.S.S)
 	}
 	for _, m := range sum.Modes {
 		m2, ok := again.Mode(m.Mode)
@@ -85,7 +87,7 @@ func TestWriteRerenderCompare(t *testing.T) {
 	}
 
 	// A run against itself has ratios of 1.
-	a, err := bench.LoadSummary(out)
+	a, err := runfolder.LoadSummary(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +109,9 @@ func TestKeepAliveTable(t *testing.T) {
 		}
 		return m
 	}
-	sum := &bench.Summary{Run: "x", Modes: []bench.ModeRun{
-		{Mode: "standard", KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 10, 3, 3, 4)}},
-		{Mode: "shared", KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 18, 9, 9, 0)}},
+	sum := &runfolder.Summary{Run: "x", Modes: []runfolder.ModeRun{
+		{Mode: "standard", Trial: runfolder.Trial{KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 10, 3, 3, 4)}}},
+		{Mode: "shared", Trial: runfolder.Trial{KeepAlive: []loadtest.KeepAliveMetrics{ka(3, 18, 9, 9, 0)}}},
 	}}
 	md := RenderMarkdown(sum, nil)
 	for _, want := range []string{"| standard | 3 | 10s | 10 | 10.00 | 1.00× |", "| shared | 3 | 10s | 18 | 18.00 | 1.80× |", "| 0–9 | 1 |"} {
@@ -117,7 +119,7 @@ func TestKeepAliveTable(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}
 	}
-	if md := RenderMarkdown(&bench.Summary{Run: "y"}, nil); strings.Contains(md, "Keep-alive") {
+	if md := RenderMarkdown(&runfolder.Summary{Run: "y"}, nil); strings.Contains(md, "Keep-alive") {
 		t.Errorf("a run without keep-alive clients has their section:\n%s", md)
 	}
 }
@@ -127,8 +129,8 @@ func TestKeepAliveTable(t *testing.T) {
 // standard's S.
 func TestRerenderOldRunTakesStandardsS(t *testing.T) {
 	out, sum := fakeRun(t, "standard", "clustered")
-	sum.Calibration = nil
-	if err := bench.WriteSummary(out, sum); err != nil {
+	sum.S, sum.Rounds = nil, nil // as stored before rounds and the S burst
+	if err := runfolder.WriteSummary(out, sum); err != nil {
 		t.Fatal(err)
 	}
 	again, err := Rerender(out)
@@ -136,13 +138,13 @@ func TestRerenderOldRunTakesStandardsS(t *testing.T) {
 		t.Fatal(err)
 	}
 	std, _ := again.Mode("standard")
-	if again.Calibration == nil || again.Calibration.S != std.Calibration {
-		t.Fatalf("rerendered calibration %+v, want standard's own S %s", again.Calibration, std.Calibration)
+	if again.S == nil || again.S.S != std.WarmupJob {
+		t.Fatalf("rerendered calibration %+v, want standard's own S %s", again.S, std.WarmupJob)
 	}
 	clu, _ := again.Mode("clustered")
 	for _, l := range clu.Levels {
-		if l.Calibration != std.Calibration {
-			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, l.Calibration, std.Calibration)
+		if l.Calibration != std.WarmupJob {
+			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, l.Calibration, std.WarmupJob)
 		}
 	}
 }
@@ -163,6 +165,35 @@ func TestRenderCrossCheck(t *testing.T) {
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("cross-check lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// TestRenderOldSummary renders a summary.json stored before rounds existed
+// (one trial per mode, its fields at the top of the mode).
+func TestRenderOldSummary(t *testing.T) {
+	sum, err := runfolder.LoadSummary(filepath.Join("..", "results", "reference-2core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := RenderMarkdown(sum, nil)
+	for _, want := range []string{"| standard |", "| shared |", "S = "} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary of an old run lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
+	var b strings.Builder
+	writeBurstFigures(&b, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
+		{Mode: "shared", Level: 10, Rounds: 3, Efficiency: stats.Interval{Median: 1.2, Lo: 1.1, Hi: 1.3, N: 3, MinMax: true},
+			Speedup: stats.Interval{Median: 1.9, Lo: 1.8, Hi: 2, N: 3, MinMax: true}, VsBaseline: &stats.Comparison{P: 0.1}},
+	}})
+	md := b.String()
+	for _, want := range []string{"120% {110%–130%} ⚠", "1.90× {1.80×–2.00×} ⚠ (n.s.)", "Efficiency above 100 % beyond its interval: shared at N = 10"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("figures lack %q:\n%s", want, md)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/balance"
 )
 
@@ -25,13 +26,14 @@ Policies, each served by a bench mode (a policy whose mode or binary is missing
 is skipped with a one-line reason):
 
 %s
-It starts each policy's server once, all of them together, then fires -runs
-bursts of every size in -sizes, each on fresh connections (one per request),
-run k at every policy in turn before run k+1: a change in the machine's load
-falls on every policy alike. For every run it
+It runs -runs rounds: in each, every policy's server starts, warms up, takes
+one burst of every size in -sizes, each on fresh connections (one per
+request), and stops, in an order that rotates from round to round: a change
+in the machine's load falls on every policy alike. For every run it
 records the per-worker split (answers per X-Worker-PID) and, on -target flip,
-makespan / ideal, where ideal = ceil(N / capacity) x S and S comes from
-standard's sequential warm-up, as bench counts it.
+makespan / ideal, where ideal = ceil(N / capacity) x S and S is the time
+between answers of a burst of 10 on standard after its warm-up, as bench
+measures it.
 
 -target hello fires GET / (the pid) instead: connections that carry no work,
 to test Node's claim that with SCHED_NONE "over 70%% of all connections ended up
@@ -86,10 +88,10 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 
 		start := time.Now()
 		run, err := balance.Run(ctx, balance.Config{
-			BinDir: *sf.bin, Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
-			Target: *target, Image: *sf.image, Out: *sf.out, Warmups: *sf.warmups, Cores: *sf.cpus, Timeout: *sf.timeout,
-			StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr,
-			Flags: flagValues(fs), Args: os.Args,
+			Servers: experiment.Servers{BinDir: *sf.bin, Image: *sf.image, Out: *sf.out, Cores: *sf.cpus,
+				StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+			Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
+			Target: *target, Warmups: *sf.warmups, Timeout: *sf.timeout,
 		})
 		if run == nil {
 			return err

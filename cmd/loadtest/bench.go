@@ -13,8 +13,10 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 	"golang.org/x/term"
 )
 
@@ -31,10 +33,17 @@ few sequential warm-up requests, fires each burst level, then stops the server
 with SIGTERM and checks it exited with code 0 and left no temp files. A mode
 whose program or need is missing is skipped with a one-line reason.
 
-The run has one S, the time of one job on one core: the time between answers of
-a burst of 10 on standard after its warm-up (standard runs first; when it is not
-asked for, only that runs). Every mode's ideal makespan, ceil(N / capacity) x S,
-is counted in it.
+The run goes in rounds (-runs): each round starts every mode once, in an order
+that rotates from round to round, so a drift of a shared machine falls on every
+mode alike. -runs K runs every level and the keep-alive clients K times; a
+level may ask for its own count: -runs 5,1000=1 runs 10 and 100 five times and
+1000 once (%s by default, %s with -quick); -runs 10=5,100=5,1000=1 lists them
+all (an unlisted level then runs once, and so do the keep-alive clients).
+
+Each round has its S, the time of one job on one core: the time between answers
+of a burst of 10 on standard after its warm-up (when standard is not asked for,
+a start of it measures S alone). Every ideal makespan of the round,
+ceil(N / capacity) x S, is counted in it.
 
 After a mode's bursts come its keep-alive clients (-clients): C clients, each
 sending its requests back to back on one persistent connection, the load shape
@@ -55,7 +64,7 @@ the rate (on each of -tries holds of that rate), or the next step passes
 -rate-max. Per mode (by default every Go mode) its highest sustained rate and
 p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
 files of every step as <mode>/rate-<R>.*, into -out (default `+hello.DefaultOut+`
-for this workload).`, modeTable()), stderr)
+for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 	sf := addServerFlags(fs, bench.DefaultOutDir)
 	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
 	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
@@ -63,9 +72,10 @@ for this workload).`, modeTable()), stderr)
 		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
 		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
 		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
+		runs       = fs.String("runs", bench.DefaultRuns, "rounds: `K` for every level, or per level as 5,1000=1 (see above)")
 		clients    = fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none")
 		clientsDur = fs.Duration("clients-duration", 0, "how long each keep-alive run lasts (0: 3 rounds of a fair server, 3 x ceil(C / capacity) x S, 3s to 5m)")
-		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" -clients "+joinInts(bench.QuickClients())+" (explicit -image/-levels/-clients win); a few minutes at most")
+		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" -clients "+joinInts(bench.QuickClients())+" -runs "+bench.QuickRuns+" (explicit flags win); two minutes at most")
 		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
 		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
 		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
@@ -90,6 +100,9 @@ for this workload).`, modeTable()), stderr)
 			}
 			if !set["clients"] {
 				*clients = joinInts(bench.QuickClients())
+			}
+			if !set["runs"] {
+				*runs = bench.QuickRuns
 			}
 			if !set["step"] {
 				*step = time.Second
@@ -116,6 +129,10 @@ for this workload).`, modeTable()), stderr)
 		if err != nil {
 			return usagef("-clients: %v", err)
 		}
+		runList, err := bench.ParseRuns(*runs)
+		if err != nil {
+			return usagef("-runs: %v", err)
+		}
 		if *clientsDur < 0 {
 			return usagef("-clients-duration %s: cannot be negative", *clientsDur)
 		}
@@ -139,15 +156,15 @@ for this workload).`, modeTable()), stderr)
 			}
 			start := time.Now()
 			run, err := hello.Run(ctx, hello.Config{
-				BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out, Cores: *cpus,
-				StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
-				Timeout: *timeout, StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
-				Flags: flagValues(fs), Args: os.Args,
+				Servers: experiment.Servers{BinDir: *bin, NodeApp: *nodeApp, Image: *image, Out: *out, Cores: *cpus,
+					StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+				Modes: modeList, StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
+				Timeout: *timeout,
 			})
 			if run == nil {
 				return err
 			}
-			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, bench.FileSummaryMD), err,
+			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, runfolder.FileSummaryMD), err,
 				hello.Write(*out, run))
 		}
 		var budget uint64
@@ -172,7 +189,7 @@ for this workload).`, modeTable()), stderr)
 		start := time.Now()
 		cfg := bench.Config{
 			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
-			Clients: clientList, ClientsDuration: *clientsDur,
+			Clients: clientList, ClientsDuration: *clientsDur, Runs: runList,
 			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
 			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
 			MaxRSS: budget, Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
@@ -182,13 +199,13 @@ for this workload).`, modeTable()), stderr)
 			if rerr := report.Write(*out, sum); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
-			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, bench.FileSummaryMD))
+			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, runfolder.FileSummaryMD))
 		}
 		if err != nil && sum != nil && !errors.Is(err, bench.ErrProblems) && ctx.Err() == nil {
 			return err
 		}
 		if sum != nil && ctx.Err() == nil {
-			if md, rerr := os.ReadFile(filepath.Join(*out, bench.FileSummaryMD)); rerr == nil {
+			if md, rerr := os.ReadFile(filepath.Join(*out, runfolder.FileSummaryMD)); rerr == nil {
 				_, _ = stdout.Write(md)
 			}
 		}
@@ -206,7 +223,7 @@ const (
 // other one.
 func checkWorkload(workload string, set map[string]bool) error {
 	only := map[string][]string{
-		workloadFlip:  {"levels", "warmups", "max-rss", "clients", "clients-duration"},
+		workloadFlip:  {"levels", "warmups", "max-rss", "clients", "clients-duration", "runs"},
 		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
 	}
 	if _, ok := only[workload]; !ok {

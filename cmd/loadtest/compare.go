@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func compareCmd(stdout, stderr io.Writer) command {
@@ -22,11 +22,11 @@ summary.json.`, stderr)
 		if len(args) != 2 {
 			return usagef("want two run folders A and B, got %d arguments", len(args))
 		}
-		a, err := bench.LoadSummary(args[0])
+		a, err := runfolder.LoadSummary(args[0])
 		if err != nil {
 			return err
 		}
-		b, err := bench.LoadSummary(args[1])
+		b, err := runfolder.LoadSummary(args[1])
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func addServerFlags(fs *flag.FlagSet, out string) serverFlags {
 		image:        fs.String("image", contract.DefaultImage, "photo the servers flip"),
 		out:          fs.String("out", out, "run `folder` to write"),
 		cpus:         fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by (threads, workers)"),
-		warmups:      fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode; standard's median is the run's S"),
+		warmups:      fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per server start, before its bursts"),
 		timeout:      fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)"),
 		startTimeout: fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz"),
 		stopTimeout:  fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed"),
@@ -39,7 +39,7 @@ func (f serverFlags) check() error {
 	case *f.timeout < 0:
 		return usagef("-timeout %s: cannot be negative", *f.timeout)
 	case *f.warmups < 1:
-		return usagef("-warmups %d: need at least 1 to calibrate", *f.warmups)
+		return usagef("-warmups %d: need at least 1 (S is measured after a warm-up)", *f.warmups)
 	case *f.cpus < 1:
 		return usagef("-cpus %d: need at least 1", *f.cpus)
 	case *f.startTimeout <= 0 || *f.stopTimeout <= 0:

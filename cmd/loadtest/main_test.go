@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
@@ -230,7 +230,7 @@ func TestBenchReportCompare(t *testing.T) {
 	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
-		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off")
+		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off", "-runs", "2")
 	if code != exitOK {
 		t.Fatalf("bench: exit %d\n%s", code, stderr)
 	}
@@ -239,16 +239,16 @@ func TestBenchReportCompare(t *testing.T) {
 			t.Errorf("bench log lacks %q:\n%s", want, stderr)
 		}
 	}
-	if !strings.Contains(stdout, "| threaded | 5 | 5 |") || !strings.Contains(stdout, "| threaded | 2 | 300ms |") {
+	if !strings.Contains(stdout, "| threaded | 5 | 2 | 10/10 |") || !strings.Contains(stdout, "| threaded | 2 | 2 |") {
 		t.Errorf("bench did not print the summary:\n%s", stdout)
 	}
-	var env bench.Env
-	if err := loadtest.ReadJSON(filepath.Join(out, bench.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
+	var env runfolder.Env
+	if err := loadtest.ReadJSON(filepath.Join(out, runfolder.FileEnv), &env); err != nil || env.Flags["levels"] != "3,5" {
 		t.Errorf("env.json flags = %v, %v", env.Flags, err)
 	}
 
 	code, stdout, stderr = runCLI(t, "report", out)
-	if code != exitOK || !strings.Contains(stdout, "| standard | 3 | 3 |") {
+	if code != exitOK || !strings.Contains(stdout, "| standard | 3 | 2 | 6/6 |") {
 		t.Errorf("report: exit %d\n%s%s", code, stdout, stderr)
 	}
 	cmpFile := filepath.Join(t.TempDir(), "cmp.md")

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func reportCmd(stdout, stderr io.Writer) command {
@@ -41,8 +41,8 @@ makespan runs from the first send on any host to the last answer on any.`, stder
 		if _, err := report.Rerender(args[0]); err != nil {
 			return err
 		}
-		path := filepath.Join(args[0], bench.FileSummaryMD)
-		fmt.Fprintf(stderr, "report: wrote %s, %s and plots\n", path, bench.FileSummaryJSON)
+		path := filepath.Join(args[0], runfolder.FileSummaryMD)
+		fmt.Fprintf(stderr, "report: wrote %s, %s and plots\n", path, runfolder.FileSummaryJSON)
 		if *quiet {
 			return nil
 		}

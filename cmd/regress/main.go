@@ -22,6 +22,8 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/regress"
+	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Exit codes.
@@ -64,7 +66,7 @@ Flags:
 	}
 	var (
 		baselinePath = fs.String("baseline", "results/baseline.json", "baseline `file`")
-		write        = fs.Bool("write-baseline", false, "store the measured medians as the baseline (keeping tolerances) instead of checking")
+		write        = fs.Bool("write-baseline", false, "store the measured medians and their samples as the baseline (keeping tolerances) instead of checking")
 		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` of the server binaries")
 		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
 		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
@@ -116,7 +118,7 @@ Flags:
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
 		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
-		Log: stderr, JobBenchPkg: "./job",
+		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr),
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
 	if err != nil {
@@ -129,7 +131,7 @@ Flags:
 	}
 
 	if *write {
-		b, err := regress.NewBaseline(now, fmt.Sprintf("measured by make baseline on %s, %d cores, %s; medians of %d runs", time.Now().UTC().Format(time.DateOnly), runtime.NumCPU(), runtime.Version(), *runs), *baselinePath)
+		b, err := regress.NewBaseline(now, samples, fmt.Sprintf("measured by make baseline on %s, %d cores, %s; medians of %d runs", time.Now().UTC().Format(time.DateOnly), runtime.NumCPU(), runtime.Version(), *runs), *baselinePath)
 		if err == nil {
 			err = b.Save(*baselinePath)
 		}
@@ -140,7 +142,7 @@ Flags:
 		fmt.Fprintf(stdout, "wrote %s\n", *baselinePath)
 		base = b
 	}
-	verdicts, ok := regress.Check(base, now)
+	verdicts, ok := regress.Check(base, now, samples)
 	if err := regress.Render(stdout, verdicts); err != nil {
 		fmt.Fprintf(stderr, "regress: %v\n", err)
 		return exitRegressed
@@ -166,4 +168,19 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// serve is the gate's served run: bench's runner, one round, its summary
+// rendered into the run's folder.
+func serve(bin, image string, cores int, log io.Writer) regress.Serve {
+	return func(ctx context.Context, run regress.ServedRun) (*runfolder.Summary, error) {
+		sum, err := bench.Run(ctx, bench.Config{
+			BinDir: bin, Modes: run.Modes, Levels: run.Levels, Clients: run.Clients, ModeArgs: run.ModeArgs,
+			Image: image, Out: run.Dir, Cores: cores, Log: log,
+		})
+		if sum != nil {
+			err = errors.Join(err, report.Write(run.Dir, sum))
+		}
+		return sum, err
+	}
 }

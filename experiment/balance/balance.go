@@ -1,6 +1,7 @@
 // Package balance is the balance experiment: for each Balance policy
 // (reuseport, shared, rr, none: the bench modes that serve them) and burst
-// size, K bursts on fresh connections at one server start; every run's
+// size, K bursts on fresh connections, one round each (a server start per
+// policy and round, bench's trial harness); every run's
 // per-worker split (answers per worker pid) and makespan over the ideal, and
 // their distribution, in balance.md and two plots. With the hello target
 // (GET /) it counts where connections go, to test Node's claim about
@@ -11,7 +12,7 @@
 //	env.json                          machine, commit, image, flags
 //	balance.json                      every run's split and ratio (a Result)
 //	balance.md, balance-*.svg         the summary and its plots
-//	calibration/server.log            standard, whose warm-up gives S
+//	calibration/server.log            standard, whose S burst gives S
 //	<policy>/server.log               the policy's server
 //	<policy>/burst-<N>-run-<K>.*      one run's level files (package loadtest)
 package balance
@@ -21,9 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -37,6 +36,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Policy is a Balance, how connections reach a cluster's workers (prefork's
@@ -113,9 +113,8 @@ const (
 	DefaultOut  = "results/balance"
 	// FileJSON and FileMD are the balance run's data and
 	// summary.
-	FileJSON       = "balance.json"
-	FileMD         = "balance.md"
-	dirCalibration = "calibration"
+	FileJSON = "balance.json"
+	FileMD   = "balance.md"
 )
 
 // DefaultSizes returns the burst sizes of the balance experiment.
@@ -123,42 +122,25 @@ func DefaultSizes() []int { return []int{10, 20} }
 
 // Config is what Balance does; zero values take the defaults noted.
 type Config struct {
-	BinDir   string   // bench.DefaultBinDir
-	NodeApp  string   // bench.DefaultNodeApp
-	Policies []string // Balance names; PolicyNames()
-	Sizes    []int    // burst sizes; DefaultSizes()
-	Runs     int      // bursts per policy and size; DefaultRuns
+	experiment.Servers          // Out: DefaultOut
+	Policies           []string // Balance names; PolicyNames()
+	Sizes              []int    // burst sizes; DefaultSizes()
+	Runs               int      // bursts per policy and size; DefaultRuns
 	// Workers is the worker count of every cluster (0: the mode's own, one
 	// per core).
 	Workers int
 	Target  string // TargetFlip or TargetHello; TargetFlip
-	Image   string // contract.DefaultImage
-	Out     string // DefaultOut
 	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
-	Cores   int    // runtime.NumCPU()
 	// Timeout is the client timeout of every request; 0 picks bench's per
 	// burst size.
-	Timeout      time.Duration
-	StartTimeout time.Duration // bench.DefaultStartTimeout
-	StopTimeout  time.Duration // bench.DefaultStopTimeout
-	Log          io.Writer     // one line per step; nil discards
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
-	// Flags and Args are the command line, recorded in env.json.
-	Flags map[string]string
-	Args  []string
+	Timeout time.Duration
 }
 
 func (c *Config) fill() {
-	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
+	c.Fill(DefaultOut)
 	c.Target = cmp.Or(c.Target, TargetFlip)
-	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultOut)
 	c.Runs = cmp.Or(c.Runs, DefaultRuns)
 	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
-	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
-	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
-	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
 	if c.Policies == nil {
 		c.Policies = PolicyNames()
 	}
@@ -169,9 +151,6 @@ func (c *Config) fill() {
 	})
 	if c.Sizes == nil {
 		c.Sizes = DefaultSizes()
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
 	}
 }
 
@@ -196,12 +175,9 @@ func (c *Config) validate() error {
 	case c.Target != TargetFlip && c.Target != TargetHello:
 		return fmt.Errorf("target %q: want %s or %s", c.Target, TargetFlip, TargetHello)
 	case c.Warmups < 1:
-		return fmt.Errorf("warm-ups: need at least 1 to calibrate, got %d", c.Warmups)
+		return fmt.Errorf("warm-ups: need at least 1 (S is measured after a warm-up), got %d", c.Warmups)
 	}
-	if _, err := os.Stat(c.Image); err != nil {
-		return fmt.Errorf("image: %w", err)
-	}
-	return nil
+	return c.Servers.Validate()
 }
 
 // Result is a whole balance run: what balance.json holds.
@@ -212,7 +188,7 @@ type Result struct {
 	Runs   int    `json:"runs"`
 	// Workers is the worker count asked for (0: each mode's own).
 	Workers int `json:"workers"`
-	// S is the run's time of one job, from standard's calibration burst (flip only).
+	// S is the run's time of one job, from a burst on standard after its warm-up (flip only).
 	S        loadtest.Duration `json:"s,omitempty"`
 	Policies []PolicyRun       `json:"policies"`
 	// Cores, LoadBefore and LoadAfter say how busy the machine was.
@@ -221,7 +197,8 @@ type Result struct {
 	LoadAfter  string `json:"load_after,omitempty"`
 }
 
-// PolicyRun is what one policy did: one server start, every burst.
+// PolicyRun is what one policy did: one server start per run (round), every
+// burst; PID is the first start's.
 type PolicyRun struct {
 	Policy
 	// Skipped says why the policy did not run (its mode or binary is missing).
@@ -230,6 +207,7 @@ type PolicyRun struct {
 	PID      int        `json:"pid,omitempty"`
 	Trials   []Trial    `json:"trials"`
 	Problems []string   `json:"problems,omitempty"`
+	out      bool       // it failed and fires no more bursts
 }
 
 // Trial is one burst: its per-worker split and its makespan over the ideal.
@@ -286,8 +264,9 @@ func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
 
 // Run runs the balance experiment into c.Out and returns what it
 // measured, also written as balance.json (Write renders the summary and
-// plots). Each policy's server starts once and serves the whole run; run k
-// of a size goes to every policy in turn before run k+1. Every burst is on
+// plots). Run k is a round: every policy's server starts, takes one burst
+// of each size and stops, in an order that rotates from round to round.
+// Every burst is on
 // fresh connections (the engine's Burst opens one per request). The error
 // wraps experiment.ErrProblems when a server misbehaved, or is ctx's when
 // cancelled (the servers are stopped, what was written is kept).
@@ -296,158 +275,116 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	place := c.Place()
 	var extra []string
 	if c.Workers > 0 {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
 	}
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
 		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
-	var specs []bench.Spec
+	var modes []string
+	args := map[string][]string{}
 	for _, name := range c.Policies {
-		pr := PolicyRun{Policy: lookupPolicy(name)}
-		spec, err := bench.Resolve(pr.Mode, place, extra)
-		pr.Spec = spec
-		if err != nil {
-			pr.Skipped = err.Error()
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-		} else {
-			specs = append(specs, spec)
-		}
-		run.Policies = append(run.Policies, pr)
+		mode := lookupPolicy(name).Mode
+		modes, args[mode] = append(modes, mode), extra
 	}
-	if len(specs) == 0 {
-		return nil, fmt.Errorf("no policy can run here: %s", run.Policies[0].Skipped)
-	}
-	cm, err := experiment.Prepare(ctx, experiment.Runner{
-		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, append([]string{dirCalibration}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args)
+	all, specs, err := bench.ResolveAll(modes, place, args, "policy", c.Log)
 	if err != nil {
 		return nil, err
 	}
-	defer cm.Close() // after every server has been stopped
+	for i, r := range all {
+		run.Policies = append(run.Policies, PolicyRun{Policy: lookupPolicy(c.Policies[i]), Spec: r.Spec, Skipped: r.Skipped})
+	}
+	h := c.Harness()
+	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args); err != nil {
+		return nil, err
+	}
+	defer h.Close() // after every server has been stopped
 	if c.Target == TargetFlip {
-		s, err := cm.Calibrate(ctx, filepath.Join(c.Out, dirCalibration), c.Warmups)
+		h.Warmups, h.WarmTimeout = c.Warmups, c.Timeout
+		s, rec, err := h.RunS(ctx, 1, filepath.Join(c.Out, runfolder.DirS))
+		if err == nil && s == nil {
+			err = fmt.Errorf("measure S: %s", strings.Join(rec.Problems, "; "))
+		}
 		if err != nil {
 			return run, errors.Join(err, writeResult(c.Out, run))
 		}
-		run.S = loadtest.Duration(s)
+		run.S = s.S
 	}
-	err = interleave(ctx, cm, c, run)
+	err = interleave(ctx, h, c, run)
 	var problems []string
 	for _, pr := range run.Policies {
 		for _, p := range pr.Problems {
 			problems = append(problems, pr.Balance+": "+p)
 		}
 	}
-	if err != nil {
-		return run, errors.Join(err, writeResult(c.Out, run))
-	}
-	if err := writeResult(c.Out, run); err != nil {
-		return run, err
-	}
-	return run, experiment.ProblemsError(problems)
+	return run, experiment.Finish(err, problems, func() error { return writeResult(c.Out, run) })
 }
 
-// policyServer is a policy's server during a run.
-type policyServer struct {
-	pr  *PolicyRun
-	srv *bench.Server
-	tgt vegeta.Target
-	dir string
-	out bool // it failed and fires no more bursts
-}
-
-// interleave starts every policy's server once, then fires run k of each
-// size at each policy in turn before run k+1, so a drift in the load of a
+// interleave runs c.Runs rounds: in each, every policy's server starts,
+// warms up (flip only), takes one burst of every size and stops, in an
+// order that rotates from round to round, so a drift in the load of a
 // shared machine falls on every policy alike rather than on whichever ran
-// last; then it stops them. Problems with a server go to its policy; the
-// error is for cancellation and for failing to write files.
-func interleave(ctx context.Context, cm *experiment.Runner, c Config, run *Result) error {
-	var servers []*policyServer
-	defer func() {
-		for _, ps := range servers {
-			ps.pr.Problems = append(ps.pr.Problems, cm.Stop(ps.srv)...)
-		}
-	}()
+// last. Problems with a server go to its policy; the error is for
+// cancellation and for failing to write files.
+func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) error {
+	var live []*PolicyRun
 	for i := range run.Policies {
-		pr := &run.Policies[i]
-		if pr.Skipped != "" {
-			continue
-		}
-		ps, err := startPolicy(ctx, cm, c, pr)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if ps != nil {
-			servers = append(servers, ps)
-		}
-		if err != nil {
-			pr.Problems = append(pr.Problems, err.Error())
+		if run.Policies[i].Skipped == "" {
+			live = append(live, &run.Policies[i])
 		}
 	}
-	for _, n := range c.Sizes {
-		for k := 1; k <= c.Runs; k++ {
-			for _, ps := range servers {
-				if ps.out {
-					continue
-				}
-				if err := fire(ctx, cm, c, run.S.D(), ps, n, k); err != nil {
-					return err
-				}
+	for k := 1; k <= c.Runs; k++ {
+		for _, pr := range bench.Rotate(live, k) {
+			if pr.out {
+				continue
+			}
+			dir := filepath.Join(c.Out, pr.Balance)
+			rec, spec, err := h.Run(ctx, pr.Spec, k, runfolder.TrialDir(c.Out, pr.Balance, k), func(ctx context.Context, t *bench.Trial) error {
+				return fire(ctx, c, run.S.D(), t, pr, dir, k)
+			})
+			pr.Spec, pr.PID = spec, cmp.Or(pr.PID, rec.PID)
+			pr.Problems = append(pr.Problems, rec.Problems...)
+			pr.out = len(rec.Problems) > 0
+			if err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-// startPolicy starts pr's server and, on the flip target, warms it up. A
-// server that started is returned even with an error (it must be stopped).
-func startPolicy(ctx context.Context, cm *experiment.Runner, c Config, pr *PolicyRun) (*policyServer, error) {
-	dir := filepath.Join(c.Out, pr.Balance)
-	srv, err := cm.Start(ctx, pr.Spec, dir)
-	if err != nil {
-		return nil, err
-	}
-	pr.Spec, pr.PID = srv.Spec, srv.PID()
-	ps := &policyServer{pr: pr, srv: srv, dir: dir, tgt: vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}}
+// fire sends run k of every burst size to t's server and records them in
+// pr, their files in dir.
+func fire(ctx context.Context, c Config, s time.Duration, t *bench.Trial, pr *PolicyRun, dir string, k int) error {
+	srv := t.Server
+	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	if c.Target == TargetFlip {
-		ps.tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
-		// A fresh process's first jobs are slower; bench warms every mode too.
-		if _, err := srv.WarmUp(ctx, c.Warmups, c.Timeout); err != nil {
-			ps.out = true
-			return ps, err
+		tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+	}
+	for _, n := range c.Sizes {
+		timeout := cmp.Or(c.Timeout, bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second)))
+		name := TrialName(n, k)
+		rs, aerr := loadtest.Burst(ctx, tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if aerr != nil {
+			t.Problem("burst of %d, run %d: %v", n, k, aerr)
+			return nil
+		}
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
+		m.Level = n
+		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
+			return fmt.Errorf("%s: %w", pr.Balance, err)
+		}
+		tr := newTrial(n, k, srv.Spec.Workers, m)
+		pr.Trials = append(pr.Trials, tr)
+		t.Logf("%s", trialLine(pr.Balance, tr, n))
+		if srv.Exited() {
+			return nil // the stop reports it
 		}
 	}
-	return ps, nil
-}
-
-// fire sends run k of a burst of n to ps's server and records it.
-func fire(ctx context.Context, cm *experiment.Runner, c Config, s time.Duration, ps *policyServer, n, k int) error {
-	pr, srv := ps.pr, ps.srv
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second))
-	}
-	name := TrialName(n, k)
-	rs, aerr := loadtest.Burst(ctx, ps.tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if aerr != nil {
-		pr.Problems = append(pr.Problems, fmt.Sprintf("burst of %d, run %d: %v", n, k, aerr))
-		ps.out = true
-		return nil
-	}
-	m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
-	m.Level = n
-	if err := loadtest.WriteLevel(ps.dir, name, rs, m); err != nil {
-		return fmt.Errorf("%s: %w", pr.Balance, err)
-	}
-	t := newTrial(n, k, srv.Spec.Workers, m)
-	pr.Trials = append(pr.Trials, t)
-	cm.Logf("%s", trialLine(pr.Balance, t, n))
-	ps.out = srv.Exited() // the stop reports it
 	return nil
 }
 
@@ -477,8 +414,8 @@ func writeResult(out string, run *Result) error {
 // Load reads a balance run folder's balance.json.
 func Load(dir string) (*Result, error) {
 	var run Result
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
-		return nil, fmt.Errorf("balance run %s: %w", dir, err)
+	if err := experiment.ReadResult(dir, FileJSON, "balance", &run); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }

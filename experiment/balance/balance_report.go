@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
 )
@@ -143,11 +144,11 @@ func Render(run *Result, plots []string) string {
 	}
 	if run.Target == TargetFlip {
 		fmt.Fprintf(&b, "Target: `POST /flip` (every connection carries a job). %d runs per policy and burst size, "+
-			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
-			"Ideal = ceil(N / capacity) × S, with S = %s from a calibration burst of 10 on standard after its warm-up (the time between its answers).\n\n", run.Runs, workers, run.S)
+			"each burst on fresh connections (one per request), one round per run (every policy's server started for it, in a rotating order), %s. "+
+			"Ideal = ceil(N / capacity) × S, with S = %s from a burst of 10 on standard after its warm-up (the time between its answers).\n\n", run.Runs, workers, run.S)
 	} else {
 		fmt.Fprintf(&b, "Target: `GET /` (the pid: connections that carry no work). %d runs per policy and burst size, "+
-			"each burst on fresh connections (one per request), one server start per policy (all up together, run k of every policy before run k+1), %s. "+
+			"each burst on fresh connections (one per request), one round per run (every policy's server started for it, in a rotating order), %s. "+
 			"A hello world has no job time, so there is no ideal makespan: what counts is where the connections went.\n\n", run.Runs, workers)
 	}
 	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
@@ -286,7 +287,7 @@ func dotPlot(path string, run *Result, title, ylabel string, value func(Trial) f
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: report.ModeColor(pr.Mode, i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		sc.GlyphStyle = draw.GlyphStyle{Color: report.ModeColor(bench.ModeNames(), pr.Mode, i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 		p.Add(sc)
 		leg.Add(pr.Balance+" ("+pr.Mode+")", sc)
 	}

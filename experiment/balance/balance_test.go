@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
 	return Config{
-		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
-		Sizes: []int{3, 5}, Runs: 3, Warmups: 2, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
-		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"},
+		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"}},
+		Sizes: []int{3, 5}, Runs: 3, Warmups: 2,
 	}
 }
 
@@ -90,8 +91,8 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, bench.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
-		filepath.Join(out, dirCalibration, bench.FileServerLog), filepath.Join(out, "shared", bench.FileServerLog))
+	fakeserver.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+		filepath.Join(out, runfolder.DirS, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
 	if err := os.WriteFile(filepath.Join(out, "shared", "burst-99-run-01.bin"), []byte("old"), 0o644); err != nil {

@@ -14,9 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -28,6 +26,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // Defaults of a Config.
@@ -63,14 +62,10 @@ func DefaultModes() []string {
 
 // Config is what Hello does; zero values take the defaults noted.
 type Config struct {
-	BinDir  string   // bench.DefaultBinDir
-	NodeApp string   // bench.DefaultNodeApp
-	Modes   []string // DefaultModes()
-	// Image is the photo the servers are started with (they check it at
-	// start; GET / never reads it); contract.DefaultImage.
-	Image     string
-	Out       string        // DefaultOut
-	Cores     int           // runtime.NumCPU()
+	// Servers: its Image is only checked by the servers at start (GET /
+	// never reads it); Out is DefaultOut.
+	experiment.Servers
+	Modes     []string      // DefaultModes()
 	StartRate int           // requests per second of the first step; DefaultStartRate
 	Factor    float64       // each step's rate over the last's; DefaultFactor
 	Step      time.Duration // how long each rate is held; DefaultStep
@@ -82,23 +77,13 @@ type Config struct {
 	Tries int
 	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
 	// least a second: an answer that late has failed the step anyway.
-	Timeout      time.Duration
-	StartTimeout time.Duration // bench.DefaultStartTimeout
-	StopTimeout  time.Duration // bench.DefaultStopTimeout
-	Log          io.Writer     // one line per step; nil discards
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	Timeout time.Duration
 	// ModeArgs appends flags to a mode's command line, as bench.Config's.
 	ModeArgs map[string][]string
-	Flags    map[string]string
-	Args     []string
 }
 
 func (c *Config) fill() {
-	c.BinDir = cmp.Or(c.BinDir, bench.DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, bench.DefaultNodeApp)
-	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultOut)
-	c.Cores = cmp.Or(c.Cores, runtime.NumCPU())
+	c.Fill(DefaultOut)
 	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
 	c.Factor = cmp.Or(c.Factor, DefaultFactor)
 	c.Step = cmp.Or(c.Step, DefaultStep)
@@ -106,13 +91,8 @@ func (c *Config) fill() {
 	c.Bound = cmp.Or(c.Bound, DefaultBound)
 	c.Tries = cmp.Or(c.Tries, DefaultTries)
 	c.Timeout = cmp.Or(c.Timeout, max(20*c.Bound, time.Second))
-	c.StartTimeout = cmp.Or(c.StartTimeout, bench.DefaultStartTimeout)
-	c.StopTimeout = cmp.Or(c.StopTimeout, bench.DefaultStopTimeout)
 	if c.Modes == nil {
 		c.Modes = DefaultModes()
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
 	}
 }
 
@@ -137,10 +117,7 @@ func (c *Config) validate() error {
 	case c.MaxRate < c.StartRate:
 		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
 	}
-	if _, err := os.Stat(c.Image); err != nil {
-		return fmt.Errorf("image: %w", err)
-	}
-	return nil
+	return c.Servers.Validate()
 }
 
 // Result is a whole hello run: what hello.json holds.
@@ -221,69 +198,53 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	place := bench.Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	place := c.Place()
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
 		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
-	var specs []bench.Spec
-	for _, name := range c.Modes {
-		spec, err := bench.Resolve(name, place, c.ModeArgs[name])
-		hm := ModeRun{Mode: name, Spec: spec}
-		if err != nil {
-			hm.Skipped = err.Error()
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-		} else {
-			specs = append(specs, spec)
-		}
-		run.Modes = append(run.Modes, hm)
-	}
-	if len(specs) == 0 {
-		return nil, fmt.Errorf("no mode can run here: %s", run.Modes[0].Skipped)
-	}
-	cm, err := experiment.Prepare(ctx, experiment.Runner{
-		Place: place, Image: c.Image, StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv, Log: c.Log,
-	}, c.Out, c.Modes, []string{FileJSON, bench.FileSummaryMD, "hello-*.svg", bench.FileSummaryJSON}, specs, c.Flags, c.Args)
+	all, specs, err := bench.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err
 	}
-	defer cm.Close() // after every server has been stopped
+	for i, r := range all {
+		run.Modes = append(run.Modes, ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
+	}
+	h := c.Harness()
+	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args); err != nil {
+		return nil, err
+	}
+	defer h.Close() // after every server has been stopped
 	var problems []string
 	for i := range run.Modes {
+		err = nil
 		hm := &run.Modes[i]
 		if hm.Skipped != "" {
 			continue
 		}
-		err := runMode(ctx, cm, c, hm)
+		var rec runfolder.Trial
+		var spec bench.Spec
+		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
+			return stepUp(ctx, c, t, hm)
+		})
+		hm.Spec, hm.PID, hm.Problems = spec, rec.PID, rec.Problems
+		if hm.Stop == "" && len(rec.Problems) > 0 {
+			hm.Stop = "did not start"
+		}
 		for _, p := range hm.Problems {
 			problems = append(problems, hm.Mode+": "+p)
 		}
 		if err != nil {
-			return run, errors.Join(err, writeResult(c.Out, run))
+			break
 		}
 	}
-	if err := writeResult(c.Out, run); err != nil {
-		return run, err
-	}
-	return run, experiment.ProblemsError(problems)
+	return run, experiment.Finish(err, problems, func() error { return writeResult(c.Out, run) })
 }
 
-// runMode starts hm's server, steps the rate up until a step fails and
-// stops it. Problems with the server go to hm.Problems; the error is for
-// cancellation and for failing to write files.
-func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) error {
-	dir := filepath.Join(c.Out, hm.Mode)
-	srv, err := cm.Start(ctx, hm.Spec, dir)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		hm.Problems = append(hm.Problems, err.Error())
-		hm.Stop = "did not start"
-		return nil
-	}
-	hm.Spec, hm.PID = srv.Spec, srv.PID()
-	defer func() { hm.Problems = append(hm.Problems, cm.Stop(srv)...) }()
-
+// stepUp steps the rate at t's server up until a step fails. Problems
+// with the server go to t; the error is for cancellation and for failing
+// to write files.
+func stepUp(ctx context.Context, c Config, t *bench.Trial, hm *ModeRun) error {
+	srv, dir := t.Server, t.Dir
 	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
 	for rate, try := c.StartRate, 1; ; {
 		name := RateName(rate)
@@ -295,7 +256,7 @@ func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) 
 			return ctx.Err()
 		}
 		if aerr != nil {
-			hm.Problems = append(hm.Problems, fmt.Sprintf("%d requests/s: %v", rate, aerr))
+			t.Problem("%d requests/s: %v", rate, aerr)
 			hm.Stop = "the attack failed"
 			return nil
 		}
@@ -307,7 +268,7 @@ func runMode(ctx context.Context, cm *experiment.Runner, c Config, hm *ModeRun) 
 			P50: m.Latency.Median, P99: m.Latency.P99, Max: m.Latency.Max, Workers: m.Workers}
 		st.Fail = judge(st, c.Bound)
 		hm.Steps = append(hm.Steps, st)
-		cm.Logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
+		t.Logf("%s %d req/s (try %d): sent %.0f/s, %d/%d ok, p50 %s, p99 %s%s", hm.Mode, rate, try, st.Sent, st.Successes, st.Requests, st.P50, st.P99, failText(st.Fail))
 		if srv.Exited() {
 			hm.Stop = "the server exited"
 			return nil // the stop reports it
@@ -346,8 +307,8 @@ func writeResult(out string, run *Result) error {
 // Load reads a hello run folder's hello.json.
 func Load(dir string) (*Result, error) {
 	var run Result
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileJSON), &run); err != nil {
-		return nil, fmt.Errorf("hello run %s: %w", dir, err)
+	if err := experiment.ReadResult(dir, FileJSON, "hello", &run); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }

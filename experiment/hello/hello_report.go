@@ -19,6 +19,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // helloPlot is the name of the hello run's plot.
@@ -34,7 +35,7 @@ func Write(dir string, run *Result) error {
 	if ok {
 		plots = append(plots, helloPlot)
 	}
-	if err := os.WriteFile(filepath.Join(dir, bench.FileSummaryMD), []byte(Render(run, plots)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(Render(run, plots)), 0o644); err != nil {
 		return fmt.Errorf("write hello summary: %w", err)
 	}
 	return nil
@@ -117,7 +118,7 @@ func drawHello(path string, run *Result) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("plot %s: %w", filepath.Base(path), err)
 		}
-		c := report.ModeColor(m.Mode, i)
+		c := report.ModeColor(bench.ModeNames(), m.Mode, i)
 		l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.5)}
 		sc.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 		p.Add(l, sc)

@@ -10,17 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 	"gonum.org/v1/plot"
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
 	return Config{
-		BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
 	}
 }
 
@@ -61,13 +62,13 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 			}
 		}
 	}
-	md, _ := os.ReadFile(filepath.Join(out, bench.FileSummaryMD))
+	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
 	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, bench.FileEnv))
+	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
 }
 
 // A server that takes 20 ms per GET / on one slot serves 50 a second: the

@@ -15,15 +15,14 @@ import (
 
 // Tracker shows a bench's progress: a bar over every request the bench will
 // send, and an ETA from the work left: for each burst still to come,
-// ceil(N / capacity) × S, where S is the mode's calibration (or, before a
-// mode is calibrated, the last calibration seen). Messages are printed above
+// ceil(N / capacity) × S, where S is the slot's job time (or, before a
+// slot is sized, the last one seen). Messages are printed above
 // the bar.
 type Tracker struct {
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar // nil: no bar
 	log     io.Writer
-	modes   []string
-	levels  []int
+	slots   []Slot
 	warmups int
 	est     []time.Duration // per mode: S (0 until known)
 	caps    []int           // per mode: capacity
@@ -47,23 +46,30 @@ const defaultStatusEvery = 30 * time.Second
 // beyond its jobs.
 const perModeOverhead = 2 * time.Second
 
-// New tracks modes × levels, each mode with warmups sequential requests
-// first; bar nil draws no bar.
-func New(bar, log io.Writer, modes []string, levels []int, warmups int) *Tracker {
-	t := &Tracker{log: log, modes: modes, levels: levels, warmups: warmups, level: -1,
+// Slot is one start of a server the tracker follows: its name ("standard",
+// "standard, round 2") and the burst sizes it fires.
+type Slot struct {
+	Name   string
+	Levels []int
+}
+
+// New tracks slots, each with warmups sequential requests first; bar nil
+// draws no bar.
+func New(bar, log io.Writer, slots []Slot, warmups int) *Tracker {
+	t := &Tracker{log: log, slots: slots, warmups: warmups, level: -1,
 		statusEvery: defaultStatusEvery, lastStatus: time.Now(), stop: make(chan struct{})}
 	if t.log == nil {
 		t.log = io.Discard
 	}
-	for range modes {
+	for range slots {
 		t.est = append(t.est, 0)
 		t.caps = append(t.caps, 1)
 	}
 	if bar != nil {
 		total := 0
-		for range modes {
+		for _, sl := range slots {
 			total += warmups
-			for _, n := range levels {
+			for _, n := range sl.Levels {
 				total += n
 			}
 		}
@@ -117,15 +123,15 @@ func (t *Tracker) SetStatusEvery(d time.Duration) {
 
 // status writes the status line when one is due; t.mu is held.
 func (t *Tracker) status() {
-	if t.mode >= len(t.modes) || time.Since(t.lastStatus) < t.statusEvery {
+	if t.mode >= len(t.slots) || time.Since(t.lastStatus) < t.statusEvery {
 		return
 	}
 	t.lastStatus = time.Now()
 	fmt.Fprintf(t.log, "%s: %d answered, %s\n", t.where(), t.done, t.eta())
 }
 
-// Calibrated records mode i's capacity and S.
-func (t *Tracker) Calibrated(i, capacity int, s time.Duration) {
+// Sized records slot i's capacity and the job time its ETA counts in.
+func (t *Tracker) Sized(i, capacity int, s time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.caps[i] = max(1, capacity)
@@ -150,7 +156,7 @@ func (t *Tracker) Skip(answered int) {
 		return
 	}
 	n := t.warmups
-	for _, l := range t.levels {
+	for _, l := range t.slots[t.mode].Levels {
 		n += l
 	}
 	t.bar.ChangeMax(t.bar.GetMax() - (n - answered))
@@ -211,7 +217,7 @@ func (t *Tracker) Halt() {
 
 // describe sets the bar's text: where the bench is and its ETA.
 func (t *Tracker) describe() {
-	if t.bar == nil || t.halted || t.mode >= len(t.modes) {
+	if t.bar == nil || t.halted || t.mode >= len(t.slots) {
 		return
 	}
 	t.bar.Describe(t.where() + " · " + t.eta())
@@ -219,13 +225,14 @@ func (t *Tracker) describe() {
 
 // where names the current step: "standard warm-up", "standard n=100".
 func (t *Tracker) where() string {
-	if t.mode >= len(t.modes) {
+	if t.mode >= len(t.slots) {
 		return "done"
 	}
-	if t.level < 0 {
-		return t.modes[t.mode] + " warm-up"
+	sl := t.slots[t.mode]
+	if t.level < 0 || t.level >= len(sl.Levels) {
+		return sl.Name + " warm-up"
 	}
-	return fmt.Sprintf("%s n=%d", t.modes[t.mode], t.levels[t.level])
+	return fmt.Sprintf("%s n=%d", sl.Name, sl.Levels[t.level])
 }
 
 // eta renders the estimated time left.
@@ -233,7 +240,7 @@ func (t *Tracker) eta() string {
 	if left, ok := t.Remaining(); ok {
 		return "ETA " + left.Round(time.Second).String()
 	}
-	return "ETA after calibration"
+	return "ETA after the first warm-up"
 }
 
 // Remaining estimates the time left; false until some S is known.
@@ -242,7 +249,7 @@ func (t *Tracker) Remaining() (time.Duration, bool) {
 		return 0, false
 	}
 	var left time.Duration
-	for i := t.mode; i < len(t.modes); i++ {
+	for i := t.mode; i < len(t.slots); i++ {
 		s, c := t.est[i], t.caps[i]
 		if s == 0 {
 			s = t.lastS
@@ -256,8 +263,8 @@ func (t *Tracker) Remaining() (time.Duration, bool) {
 		} else {
 			left += perModeOverhead + time.Duration(t.warmups)*s
 		}
-		for j := first; j < len(t.levels); j++ {
-			n := t.levels[j]
+		for j := first; j < len(t.slots[i].Levels); j++ {
+			n := t.slots[i].Levels[j]
 			if i == t.mode && j == t.level {
 				n = max(n-t.done, 0)
 			}

@@ -11,13 +11,13 @@ import (
 )
 
 func TestTrackerETA(t *testing.T) {
-	tr := New(io.Discard, io.Discard, []string{"standard", "threaded"}, []int{10, 100}, 3)
+	tr := New(io.Discard, io.Discard, []Slot{{"standard", []int{10, 100}}, {"threaded", []int{10, 100}}}, 3)
 	defer tr.Finish(false)
 	if _, ok := tr.Remaining(); ok {
-		t.Error("ETA known before any calibration")
+		t.Error("ETA known before any job time")
 	}
 	tr.Begin(0, -1)
-	tr.Calibrated(0, 1, time.Second)
+	tr.Sized(0, 1, time.Second)
 	tr.Begin(0, 0)
 	for range 4 {
 		tr.Add()
@@ -31,9 +31,9 @@ func TestTrackerETA(t *testing.T) {
 
 	// Without a bar, a status line goes to the log now and then.
 	var log syncbuf.Buffer
-	tr2 := New(nil, &log, []string{"standard"}, []int{10}, 1)
+	tr2 := New(nil, &log, []Slot{{"standard", []int{10}}}, 1)
 	defer tr2.Finish(false)
-	tr2.Calibrated(0, 1, time.Second)
+	tr2.Sized(0, 1, time.Second)
 	tr2.Begin(0, 0)
 	tr2.SetStatusEvery(0)
 	tr2.Add()
@@ -46,9 +46,9 @@ func TestTrackerETA(t *testing.T) {
 // once at its end) still gets its status line.
 func TestTrackerStatusWithoutAnswers(t *testing.T) {
 	var log syncbuf.Buffer
-	tr := New(nil, &log, []string{"node-standard"}, []int{10}, 1)
+	tr := New(nil, &log, []Slot{{"node-standard", []int{10}}}, 1)
 	defer tr.Finish(false)
-	tr.Calibrated(0, 1, time.Second)
+	tr.Sized(0, 1, time.Second)
 	tr.Begin(0, 0)
 	tr.SetStatusEvery(0)
 	if !testproc.Poll(20*time.Second, func() bool { return strings.Contains(log.String(), "node-standard n=10: 0 answered") }) {

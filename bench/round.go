@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
+)
+
+// roundState is what a round knows while it runs.
+type roundState struct {
+	rec     runfolder.Round
+	s       *runfolder.RunS // nil until BaselineMode measured it
+	pending []pendingLevel  // bursts fired before S was known
+}
+
+// pendingLevel is a burst to count in the round's S once it is known.
+type pendingLevel struct {
+	mode, dir string
+	n         int
+}
+
+// round runs round r: the S-only start when BaselineMode is not a mode of
+// the run, then one trial of every mode in the round's rotated order; then
+// it counts the round's bursts in its S.
+func (b *runner) round(ctx context.Context, r int) error {
+	order := Rotate(b.specs, r)
+	b.cur = &roundState{rec: runfolder.Round{Index: r, Levels: b.c.Runs.RoundLevels(b.c.Levels, r)}}
+	if r <= max(b.c.Runs.Default, 1) {
+		b.cur.rec.Clients = b.c.Clients
+	}
+	for _, s := range order {
+		b.cur.rec.Order = append(b.cur.rec.Order, s.Name)
+	}
+	if b.rounds > 1 {
+		b.h.Logf("round %d of %d: %v, bursts %v", r, b.rounds, b.cur.rec.Order, b.cur.rec.Levels)
+	}
+	err := b.sOnly(ctx, r)
+	for _, spec := range order {
+		if err != nil {
+			break
+		}
+		err = b.trial(ctx, r, spec)
+	}
+	if ferr := b.finishRound(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// sOnly starts BaselineMode for the round's S alone, into runfolder.DirS,
+// when it is not a mode of the run.
+func (b *runner) sOnly(ctx context.Context, r int) error {
+	if b.sSpec == nil {
+		return nil
+	}
+	b.h.Logf("S: %s is not in this run; a start of it measures round %d's S", b.sSpec.Name, r)
+	b.tr.Begin(b.slot, -1)
+	b.slot++
+	s, rec, err := b.h.RunS(ctx, r, runfolder.TrialDir(b.c.Out, runfolder.DirS, r))
+	for _, p := range rec.Problems {
+		b.problems = append(b.problems, fmt.Sprintf("S on %s, round %d: %s", b.sSpec.Name, r, p))
+	}
+	b.cur.s = s
+	return err
+}
+
+// measureS measures the round's S on t, a warmed-up BaselineMode server
+// that is also a mode of the run.
+func (b *runner) measureS(ctx context.Context, t *Trial) error {
+	s, err := measureSOn(ctx, t)
+	b.cur.s = s
+	return err
+}
+
+// trial runs mode spec's trial of round r and files its record.
+func (b *runner) trial(ctx context.Context, r int, spec Spec) error {
+	slot := b.slot
+	b.slot++
+	b.tr.Begin(slot, -1)
+	answered := 0
+	b.h.OnAnswer = func() { answered++; b.tr.Add() }
+	f := &flipTrial{b: b, slot: slot, answered: &answered}
+	rec, sized, err := b.h.Run(ctx, spec, r, runfolder.TrialDir(b.c.Out, spec.Name, r), f.measure)
+	if ctx.Err() != nil {
+		b.tr.Halt()
+	} else if len(rec.Levels) < len(b.cur.rec.Levels) {
+		b.tr.Skip(answered)
+	}
+	mr := b.modeRun(spec)
+	if r == 1 {
+		mr.Spec, mr.Trial = sized, rec
+	} else {
+		mr.Rounds = append(mr.Rounds, rec)
+	}
+	for _, p := range rec.Problems {
+		where := spec.Name
+		if b.rounds > 1 {
+			where += fmt.Sprintf(", round %d", r)
+		}
+		b.problems = append(b.problems, where+": "+p)
+	}
+	return err
+}
+
+// finishRound counts the bursts fired before the round's S was known in
+// it (in their trial's own warm-up job time when no S could be measured),
+// rewrites their metrics files and files the round.
+func (b *runner) finishRound() error {
+	cur := b.cur
+	cur.rec.S = cur.s
+	b.sum.Rounds = append(b.sum.Rounds, cur.rec)
+	if cur.rec.Index == 1 {
+		b.sum.S = cur.s
+	}
+	for _, p := range cur.pending {
+		t := b.modeRun(Spec{Name: p.mode}).RoundTrial(cur.rec.Index)
+		if t == nil {
+			continue
+		}
+		s := t.WarmupJob.D()
+		if cur.s != nil {
+			s = cur.s.S.D()
+		}
+		for i := range t.Levels {
+			m := &t.Levels[i]
+			if m.Level != p.n {
+				continue
+			}
+			m.CountIn(s)
+			if t.MemoryStop != nil && t.MemoryStop.Level == p.n {
+				m.Efficiency = 0 // a burst cut short has no makespan to compare
+			}
+			name := loadtest.BurstName(p.n) + loadtest.SuffixMetrics
+			if err := loadtest.WriteJSON(filepath.Join(p.dir, name), m); err != nil {
+				return fmt.Errorf("%s: %w", p.mode, err)
+			}
+		}
+	}
+	return nil
+}
+
+// estimate logs, once the first warm-up gave a job time s, how long the
+// whole run will take: every burst at its ideal makespan, every keep-alive
+// run at its duration, in s, as if every mode had one job slot (so rather
+// too long than too short).
+func (b *runner) estimate(s time.Duration) {
+	var d time.Duration
+	for r := 1; r <= b.rounds; r++ {
+		d += perStart * time.Duration(len(b.specs))
+		for _, n := range b.c.Runs.RoundLevels(b.c.Levels, r) {
+			d += time.Duration(len(b.specs)) * loadtest.IdealMakespan(n, 1, s)
+		}
+		if r <= max(b.c.Runs.Default, 1) {
+			for _, c := range b.c.Clients {
+				d += time.Duration(len(b.specs)) * cmp.Or(b.c.ClientsDuration, KeepAliveDuration(c, 1, s))
+			}
+		}
+	}
+	b.h.Logf("bench: %d rounds of %d modes; at S ≈ %s this takes at most about %s", b.rounds, len(b.specs), s.Round(time.Millisecond), d.Round(time.Second))
+}
+
+// perStart is a guess at a trial's time beside its load: start, warm-up,
+// S burst, stop.
+const perStart = 3 * time.Second
+
+// guessS is the job time a burst's timeout and keep-alive duration are
+// counted in before the round's S is known: the last round's S, or the
+// trial's own warm-up job time, whichever is longer (a Node job takes
+// several Go jobs' time).
+func (b *runner) guessS(own time.Duration) time.Duration {
+	s := own
+	if b.cur.s != nil {
+		s = max(s, b.cur.s.S.D())
+	} else if n := len(b.sum.Rounds); n > 0 && b.sum.Rounds[n-1].S != nil {
+		s = max(s, b.sum.Rounds[n-1].S.S.D())
+	}
+	return s
+}

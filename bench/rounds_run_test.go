@@ -1,0 +1,44 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
+)
+
+func TestRunInRounds(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+	cfg.Modes, cfg.Levels, cfg.Clients = []string{"standard", "threaded"}, []int{3, 6}, nil
+	cfg.Runs = Runs{Default: 2, PerLevel: map[int]int{6: 1}}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Rounds) != 2 {
+		t.Fatalf("rounds = %d, want 2", len(sum.Rounds))
+	}
+	if r := sum.Rounds[1]; !slices.Equal(r.Order, []string{"threaded", "standard"}) || !slices.Equal(r.Levels, []int{3}) || r.S == nil {
+		t.Errorf("round 2 = %+v, want the order rotated, only n=3, its own S", r)
+	}
+	for _, m := range sum.Modes {
+		trials := m.Trials()
+		if len(trials) != 2 || trials[1].Round != 2 || len(trials[1].Levels) != 1 || trials[1].Noise == nil {
+			t.Fatalf("%s: trials %+v, want 2, the second with n=3 and its noise", m.Mode, trials)
+		}
+		if l := trials[1].Levels[0]; l.Calibration != sum.Rounds[1].S.S {
+			t.Errorf("%s round 2 counted in %s, want round 2's S %s", m.Mode, l.Calibration, sum.Rounds[1].S.S)
+		}
+		dir := runfolder.TrialDir(out, m.Mode, 2)
+		if _, err := os.Stat(filepath.Join(dir, loadtest.BurstName(3)+loadtest.SuffixResults)); err != nil {
+			t.Errorf("%s: round 2's burst not in %s: %v", m.Mode, dir, err)
+		}
+	}
+}

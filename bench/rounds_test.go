@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseRuns(t *testing.T) {
+	r, err := ParseRuns("5,1000=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.For(10) != 5 || r.For(1000) != 1 || r.Rounds([]int{10, 1000}) != 5 || r.String() != "5,1000=1" {
+		t.Errorf("5,1000=1 read as %+v", r)
+	}
+	r, err = ParseRuns("10=5,100=3,1000=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.For(10) != 5 || r.For(100) != 3 || r.For(20) != 1 || r.Rounds([]int{10, 100, 1000}) != 5 {
+		t.Errorf("per level read as %+v", r)
+	}
+	if got := r.RoundLevels([]int{10, 100, 1000}, 4); !slices.Equal(got, []int{10}) {
+		t.Errorf("round 4 levels %v, want [10]", got)
+	}
+	for _, bad := range []string{"", "0", "x", "3,4", "10=0", "a=3", "10=2,10=3", "101"} {
+		if _, err := ParseRuns(bad); err == nil {
+			t.Errorf("ParseRuns(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRotate(t *testing.T) {
+	xs := []string{"a", "b", "c"}
+	for round, want := range map[int][]string{1: {"a", "b", "c"}, 2: {"b", "c", "a"}, 3: {"c", "a", "b"}, 4: {"a", "b", "c"}} {
+		if got := Rotate(xs, round); !slices.Equal(got, want) {
+			t.Errorf("round %d: %v, want %v", round, got, want)
+		}
+	}
+}

@@ -1,0 +1,25 @@
+// Package runfolder is the schema of a bench run folder: the file names, the
+// Summary in summary.json, each mode's ModeRun in mode.json, the Env in
+// env.json and the cross-check's data, with the helpers that read and write
+// them. It runs nothing: bench writes run folders, report and regress read
+// them, and neither reader imports the runner.
+//
+// A run folder holds:
+//
+//	env.json                machine, Go version, commit, image sha256, flags
+//	summary.json            the Summary
+//	summary.md, *.svg       written by package report
+//	calibration/server.log  only when the baseline mode ran for the run's S alone
+//	<mode>/mode.json        how the mode ran (a ModeRun)
+//	<mode>/server.log       the server's output
+//	<mode>/burst-<N>.*      the level's files (see package loadtest)
+//	<mode>/keepalive-<C>.*  the files of C keep-alive clients, after the bursts
+//	<mode>/round-<r>/...    the same files of round r > 1 (TrialDir)
+//
+// Two durations are easy to confuse, so each has one name. The run's S
+// (Summary.S, a RunS) is one job's time at steady state, measured by a burst
+// on BaselineMode; every ideal makespan and efficiency is counted in it. A
+// mode's warm-up job time (ModeRun.WarmupJob) is the median of its own
+// sequential warm-up requests, kept for reading beside S. Their JSON keys
+// ("calibration") are the old ones, so old run folders still load.
+package runfolder

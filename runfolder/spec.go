@@ -1,0 +1,33 @@
+package runfolder
+
+import "fmt"
+
+// Family groups modes by what serves them ("go", "node"; package bench
+// names them).
+type Family string
+
+// Spec is a mode resolved for one run: the command line that starts its
+// server, as mode.json records it.
+type Spec struct {
+	Name     string   `json:"name"`
+	Family   Family   `json:"family,omitempty"`
+	Binary   string   `json:"binary"`
+	Args     []string `json:"args"`
+	Env      []string `json:"env,omitempty"`
+	Workers  int      `json:"workers,omitempty"`  // processes that answer, from /healthz
+	Capacity int      `json:"capacity,omitempty"` // jobs at once, from /healthz
+}
+
+// MemoryStop is how the memory guard stopped a server in the middle of a
+// burst.
+type MemoryStop struct {
+	Level    int    `json:"level"`          // the burst it stopped
+	RSS      uint64 `json:"rss_bytes"`      // the summed RSS that passed the budget
+	Budget   uint64 `json:"budget_bytes"`   // the budget
+	InFlight int    `json:"jobs_in_flight"` // requests sent and not yet answered then
+}
+
+func (m MemoryStop) String() string {
+	return fmt.Sprintf("stopped for memory at n=%d: %d MiB of RSS over the %d MiB budget with %d jobs in flight",
+		m.Level, m.RSS>>20, m.Budget>>20, m.InFlight)
+}
