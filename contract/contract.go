@@ -173,6 +173,9 @@ const (
 	FlagResultTTL  = "result-ttl"  // how long a finished job is kept
 	FlagMaxJobs    = "max-jobs"    // jobs stored at once
 	FlagSlots      = "slots"       // a worker's jobs at once
+	FlagReplicas   = "replicas"    // replicas of the stream and the buckets
+	FlagNATSWait   = "nats-wait"   // how long a front or worker waits for its broker at start
+	FlagJobTimeout = "job-timeout" // how long POST /flip waits for its result
 
 	// cmd/queued, front and worker: NATS credentials (one form) and TLS.
 	// Secrets come from a file or the environment, never a flag value.

@@ -56,11 +56,11 @@ func (q *fakeQueue) Submit(_ context.Context, upload []byte) (string, error) {
 	return id, nil
 }
 
-func (q *fakeQueue) Status(id string) (JobState, bool) {
+func (q *fakeQueue) Status(_ context.Context, id string) (JobState, bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, ok := q.jobs[id]
-	return st, ok
+	return st, ok, nil
 }
 
 func (q *fakeQueue) Result(_ context.Context, id string) (string, []byte, error) {

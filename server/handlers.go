@@ -60,6 +60,10 @@ var errUnsupportedType = errors.New("unsupported content type")
 // is 503 with a Retry-After, as for a full queue.
 var ErrNoWorker = errors.New("no worker to run the job")
 
+// ErrUnavailable is returned by Jobs whose broker did not answer within its
+// bound: the answer is 503, as for a full queue.
+var ErrUnavailable = errors.New("job broker unavailable")
+
 // errNoField is a multipart body without the image field.
 var errNoField = errors.New("multipart body has no field " + uploadField)
 
@@ -174,7 +178,8 @@ func (s *Server) flipPhoto(c echo.Context) error {
 	out, err := s.jobs.Photo(c.Request().Context())
 	s.stamp(c, out, err)
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, job.ErrQueueFull),
+		errors.Is(err, ErrNoWorker), errors.Is(err, ErrUnavailable):
 		return err
 	case err != nil && out.Job > 0:
 		// The photo is the server's own, so its failure is the server's fault:
@@ -291,8 +296,10 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker):
+	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded): // a job's result did not come in time
+		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed
 	default:

@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"testing"
+
+	"github.com/flipbench/flipbench/contract"
+)
+
+// smallPNG is a 4x2 image, an upload a worker flips in no time.
+func smallPNG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 4, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestTwoFrontsOneBroker: a job submitted to one front is followed, and its
+// result read, through the other: the state is on the broker.
+func TestTwoFrontsOneBroker(t *testing.T) {
+	emb := newBroker(t)
+	fronts := []*Front{frontOn(t, emb, FrontConfig{}), frontOn(t, emb, FrontConfig{})}
+	startWorker(t, emb, 2)
+	waitCapacity(t, fronts[0], 2)
+	var ids []string
+	for i := range 4 {
+		var upload []byte
+		if i == 0 {
+			upload = smallPNG(t)
+		}
+		id, err := fronts[i%2].Submit(t.Context(), upload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for i, id := range ids {
+		other := fronts[(i+1)%2]
+		st := waitState(t, other, id, contract.JobDone)
+		if st.Outcome.PID == 0 || st.Outcome.Job <= 0 {
+			t.Errorf("job %d done without its worker or time: %+v", i, st.Outcome)
+		}
+	}
+	format, img, err := fronts[1].Result(t.Context(), ids[0])
+	if err != nil || format != "png" || len(img) == 0 {
+		t.Errorf("the upload's result through the other front: %q, %d bytes, %v", format, len(img), err)
+	}
+}
+
+// TestFrontRestartKeepsJobs: jobs accepted by a front that then stops are
+// known to the next front on the same broker, and finish there.
+func TestFrontRestartKeepsJobs(t *testing.T) {
+	emb := newBroker(t)
+	first := frontOn(t, emb, FrontConfig{})
+	fakeWorker(t, first) // admits jobs, runs none
+	var ids []string
+	for range 3 {
+		id, err := first.Submit(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	first.cfg.Conn.Close()
+
+	second := frontOn(t, emb, FrontConfig{})
+	for _, id := range ids {
+		if st, ok, err := second.Status(t.Context(), id); err != nil || !ok || st.State != contract.JobQueued {
+			t.Fatalf("job %s after the restart: %+v, found %v, %v; want queued", id, st, ok, err)
+		}
+	}
+	startWorker(t, emb, 1)
+	for _, id := range ids {
+		waitState(t, second, id, contract.JobDone)
+	}
+}
