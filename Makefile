@@ -18,6 +18,8 @@ NODEAPP_DEPS := nodeapp/node_modules/.package-lock.json
 
 all: build
 
+# bin/nats-server: the NATS server at the version queued embeds (go.mod pins
+# it), for a real cluster (README, the queued mode) and its tests.
 build: nodeapp-deps
 ifneq ($(NODE_OK),yes)
 	@echo "skipping the Node app (nodeapp/): $(NODE_MISSING) is not on the PATH"
@@ -26,6 +28,7 @@ endif
 	@for c in $(CMDS); do \
 		if [ -d cmd/$$c ]; then $(GO) build -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; \
 	done
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 test: nodeapp-deps
 	$(GO) test -race -count=1 ./...

@@ -146,6 +146,9 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 		f.Close()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
+	// Events sent while this front was reconnecting (its broker node died)
+	// are lost to it; the results are in the state bucket.
+	cfg.Conn.SetReconnectHandler(func(*nats.Conn) { go f.recheck() })
 	return f, nil
 }
 
@@ -333,6 +336,23 @@ func (f *Front) onEvent(m *nats.Msg) {
 		}
 		if _, first := f.jobs.finish(r, now); !first {
 			f.log.Debug("dropping a result of no waiting job", "worker_pid", r.PID)
+		}
+	}
+}
+
+// recheck reads the results of the jobs this front waits for from the
+// state bucket.
+func (f *Front) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), OpBudget)
+	defer cancel()
+	for _, id := range f.jobs.waiting() {
+		r, _, ok, err := f.states.get(ctx, id)
+		if err != nil {
+			f.log.Warn("recheck a job after a reconnect", "err", err)
+			return
+		}
+		if ok && r.finished() {
+			f.jobs.finish(*r.Result, time.Now())
 		}
 	}
 }

@@ -29,6 +29,15 @@ type record struct {
 
 func (r record) finished() bool { return r.State == contract.JobDone || r.State == contract.JobFailed }
 
+// finalRecord is the record of a job that ended with res.
+func finalRecord(res resultMsg) record {
+	r := record{State: contract.JobDone, PID: res.PID, Result: &res}
+	if res.Error != "" {
+		r.State = contract.JobFailed
+	}
+	return r
+}
+
 // jobState is the record as the HTTP server sees it.
 func (r record) jobState() server.JobState {
 	st := server.JobState{State: r.State, Upload: r.Upload, Outcome: server.Outcome{PID: r.PID, Queue: r.Queue}}
@@ -81,6 +90,18 @@ func (s states) create(ctx context.Context, id string, r record) error {
 		return err
 	})
 	return err
+}
+
+// put stores r as job id's record, whatever is there.
+func (s states) put(ctx context.Context, id string, r record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode job state: %w", err)
+	}
+	return bounded(ctx, "store job state", func(ctx context.Context) error {
+		_, err := s.kv.Put(ctx, id, data)
+		return err
+	})
 }
 
 // change applies f to job id's record by compare-and-set, reading it again

@@ -172,3 +172,16 @@ func (t *table) load() (running, queued int) {
 	defer t.mu.Unlock()
 	return t.running, t.unfinished - t.running
 }
+
+// waiting lists the unfinished jobs.
+func (t *table) waiting() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for id, e := range t.jobs {
+		if e.finished.IsZero() {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

@@ -195,6 +195,12 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	if j.Async {
 		w.markFinished(ctx, res)
+	} else {
+		// The waiting front hears of the result as an event; should it miss
+		// it (reconnecting to another broker node), it reads it here.
+		if err := w.states.put(ctx, j.ID, finalRecord(res)); err != nil {
+			w.log.Warn("record job result", "err", err)
+		}
 	}
 	w.publish(j.Reply+doneLeaf, res)
 	if j.Upload {
@@ -265,10 +271,7 @@ func (w *worker) markFinished(ctx context.Context, res resultMsg) {
 		if r.finished() {
 			return false
 		}
-		r.State, r.PID, r.Result = contract.JobDone, res.PID, &res
-		if res.Error != "" {
-			r.State = contract.JobFailed
-		}
+		r.State, r.PID, r.Result = finalRecord(res).State, res.PID, &res
 		return true
 	})
 	if err != nil {

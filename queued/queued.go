@@ -303,6 +303,8 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 			return err
 		}
 		defer nc.Close()
+		// Abandoned: closing the connection ends a pending fetch at once.
+		defer context.AfterFunc(abandon, nc.Close)()
 		err = queue.RunWorker(ctx, queue.WorkerConfig{
 			Conn: nc, Image: cfg.Image, TempDir: cfg.TempDir, MaxPixels: cfg.MaxPixels,
 			Slots: cfg.Slots, Index: index, Logger: cfg.Logger, Ready: ready,

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/testproc"
+	"github.com/flipbench/flipbench/queue"
+)
+
+// natsServer is a nats-server binary at the version of the module the
+// project embeds: $FLIPBENCH_NATS_SERVER (make build puts one in
+// bin/nats-server), or built here from the module cache.
+func natsServer(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("FLIPBENCH_NATS_SERVER"); p != "" {
+		return p
+	}
+	out := filepath.Join(t.TempDir(), "nats-server")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/nats-io/nats-server/v2")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build nats-server: %v\n%s", err, b)
+	}
+	return out
+}
+
+// freePorts are n loopback ports free a moment ago.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// natsCluster is three nats-server nodes on loopback, each with JetStream
+// and routes to the others, and a user and password.
+type natsCluster struct {
+	nodes    []*proc
+	urls     []string
+	password string // a file
+}
+
+func startCluster(t *testing.T) *natsCluster {
+	t.Helper()
+	exe := natsServer(t)
+	ports := freePorts(t, 6)
+	dir := t.TempDir()
+	c := &natsCluster{password: secretFile(t, "cluster-test-password-0123")}
+	var routes []string
+	for i := range 3 {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[3+i]))
+	}
+	for i := range 3 {
+		conf := fmt.Sprintf(`server_name: n%d
+listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+authorization { user: flip, password: "cluster-test-password-0123" }
+cluster { name: flip, listen: 127.0.0.1:%d, routes: [%s] }
+`, i, ports[i], filepath.Join(dir, fmt.Sprint("n", i)), ports[3+i], strings.Join(routes, ", "))
+		file := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
+		if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.nodes = append(c.nodes, startProc(t, exe, "-c", file))
+		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
+	}
+	return c
+}
+
+// auth is the front's and workers' flags for the cluster's credential.
+func (c *natsCluster) auth() []string {
+	return []string{contract.Arg(contract.FlagNATSUser, "flip"), contract.Arg(contract.FlagNATSPasswordFile, c.password)}
+}
+
+// streamLeader is the index of the node that leads the job stream.
+func (c *natsCluster) streamLeader(t *testing.T) int {
+	t.Helper()
+	nc, err := nats.Connect(strings.Join(c.urls, ","), nats.UserInfo("flip", "cluster-test-password-0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, queue.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := s.CachedInfo()
+	if info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("stream %s is not on 3 nodes: %+v", queue.StreamName, info.Cluster)
+	}
+	var i int
+	if _, err := fmt.Sscanf(info.Cluster.Leader, "n%d", &i); err != nil {
+		t.Fatalf("stream leader %q: %v", info.Cluster.Leader, err)
+	}
+	return i
+}
+
+// TestClusterLeaderKilled: a front started with the cluster (it waits for
+// its leader election) and -replicas 3 answers all of a burst of 30 though
+// the stream's leader is killed mid-burst, and serves the next burst.
+func TestClusterLeaderKilled(t *testing.T) {
+	c := startCluster(t)
+	p, base := front(t, 2, append(c.auth(), contract.Arg(contract.FlagNATS, strings.Join(c.urls, ",")),
+		contract.Arg(contract.FlagReplicas, "3"), contract.Arg(contract.FlagWorkers, "2"),
+		contract.Arg(contract.FlagAckWait, "2s"))...)
+	leader := c.streamLeader(t)
+
+	ctx := t.Context()
+	flip := func() answer { return do(ctx, http.MethodPost, base+contract.PathFlip, "", nil) }
+	answers := make(chan []answer, 1)
+	go func() { answers <- burst(30, flip) }()
+	testproc.WaitFor(t, 20*time.Second, "jobs running", func() bool {
+		h, err := health(base)
+		return err == nil && h.InFlight >= 2
+	})
+	if err := syscall.Kill(c.nodes[leader].cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed node n%d, the stream's leader", leader)
+	for i, a := range <-answers {
+		if a.err != nil || a.status != http.StatusOK {
+			t.Errorf("request %d of the first burst: status %d, err %v, body %s", i, a.status, a.err, a.body)
+		}
+	}
+	for i, a := range burst(10, flip) {
+		if a.err != nil || a.status != http.StatusOK {
+			t.Errorf("request %d of the later burst: status %d, err %v, body %s", i, a.status, a.err, a.body)
+		}
+	}
+	p.stop(t)
+}
