@@ -98,6 +98,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		ackWait: cons.CachedInfo().Config.AckWait, log: cfg.Logger,
 	}
 	hbCtx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	defer context.AfterFunc(cfg.Abandon, stopBeats)()
 	beats := make(chan struct{})
 	go func() { defer close(beats); w.heartbeat(hbCtx) }()
 

@@ -52,36 +52,43 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// natsCluster is three nats-server nodes on loopback, each with JetStream
-// and routes to the others, and a user and password.
+// natsCluster is n nats-server nodes on loopback, each with JetStream (and
+// with n > 1, routes to the others), and a user and password.
 type natsCluster struct {
 	nodes    []*proc
 	urls     []string
 	password string // a file
 }
 
-func startCluster(t *testing.T) *natsCluster {
+// url is the cluster's URL list.
+func (c *natsCluster) url() string { return strings.Join(c.urls, ",") }
+
+func startCluster(t *testing.T, n int) *natsCluster {
 	t.Helper()
 	exe := natsServer(t)
-	ports := freePorts(t, 6)
+	ports := freePorts(t, 2*n)
 	dir := t.TempDir()
 	c := &natsCluster{password: secretFile(t, "cluster-test-password-0123")}
 	var routes []string
-	for i := range 3 {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[3+i]))
+	for i := range n {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[n+i]))
 	}
-	for i := range 3 {
+	for i := range n {
+		cluster := ""
+		if n > 1 {
+			cluster = fmt.Sprintf("cluster { name: flip, listen: 127.0.0.1:%d, routes: [%s] }", ports[n+i], strings.Join(routes, ", "))
+		}
 		conf := fmt.Sprintf(`server_name: n%d
 listen: 127.0.0.1:%d
 jetstream { store_dir: %q }
 authorization { user: flip, password: "cluster-test-password-0123" }
-cluster { name: flip, listen: 127.0.0.1:%d, routes: [%s] }
-`, i, ports[i], filepath.Join(dir, fmt.Sprint("n", i)), ports[3+i], strings.Join(routes, ", "))
+%s
+`, i, ports[i], filepath.Join(dir, fmt.Sprint("n", i)), cluster)
 		file := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
 		if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.nodes = append(c.nodes, startProc(t, exe, "-c", file))
+		c.nodes = append(c.nodes, startProc(t, nil, exe, "-c", file))
 		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
 	}
 	return c
@@ -95,7 +102,7 @@ func (c *natsCluster) auth() []string {
 // streamLeader is the index of the node that leads the job stream.
 func (c *natsCluster) streamLeader(t *testing.T) int {
 	t.Helper()
-	nc, err := nats.Connect(strings.Join(c.urls, ","), nats.UserInfo("flip", "cluster-test-password-0123"))
+	nc, err := nats.Connect(c.url(), nats.UserInfo("flip", "cluster-test-password-0123"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +132,8 @@ func (c *natsCluster) streamLeader(t *testing.T) int {
 // its leader election) and -replicas 3 answers all of a burst of 30 though
 // the stream's leader is killed mid-burst, and serves the next burst.
 func TestClusterLeaderKilled(t *testing.T) {
-	c := startCluster(t)
-	p, base := front(t, 2, append(c.auth(), contract.Arg(contract.FlagNATS, strings.Join(c.urls, ",")),
+	c := startCluster(t, 3)
+	p, base := front(t, 2, append(c.auth(), contract.Arg(contract.FlagNATS, c.url()),
 		contract.Arg(contract.FlagReplicas, "3"), contract.Arg(contract.FlagWorkers, "2"),
 		contract.Arg(contract.FlagAckWait, "2s"))...)
 	leader := c.streamLeader(t)

@@ -61,18 +61,20 @@ func launch(t *testing.T, wrap []string, args ...string) *proc {
 		args = append(args, contract.Arg(contract.FlagTempDir, tmp))
 	}
 	argv := append(append(append([]string{}, wrap...), bin), args...)
-	p := startProc(t, argv...)
+	p := startProc(t, nil, argv...)
 	p.tmp = tmp
 	return p
 }
 
-// startProc starts argv in its own process group; cleanup kills it and
-// every member of its group by PID.
-func startProc(t *testing.T, argv ...string) *proc {
+// startProc starts argv with env added to this process's environment, in
+// its own process group; cleanup kills it and every member of its group by
+// PID.
+func startProc(t *testing.T, env []string, argv ...string) *proc {
 	t.Helper()
 	args := argv[1:]
 	p := &proc{out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {

@@ -63,11 +63,11 @@ func TestKillFrontLeavesNothing(t *testing.T) {
 		h, err := health(base)
 		return err == nil && h.InFlight >= 1
 	})
+	killed := time.Now()
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	<-p.exited
-	killed := time.Now()
 	for _, pid := range workers {
 		for alive(pid) {
 			if time.Since(killed) > 2*time.Second {
