@@ -42,16 +42,18 @@ func permanent(err error) bool {
 	return false
 }
 
-// bounded runs op until it succeeds, fails for good, or OpBudget (or ctx)
+// budget is how long one broker operation may take in all; 0 is OpBudget.
+type budget time.Duration
+
+// run runs op until it succeeds, fails for good, or the budget (or ctx)
 // runs out, each attempt within opTimeout. Errors that last wrap
 // server.ErrUnavailable, which the client gets as a 503.
-func bounded(ctx context.Context, what string, op func(ctx context.Context) error) error {
-	return boundedFor(ctx, OpBudget, what, op)
-}
-
-// boundedFor is bounded with its own budget.
-func boundedFor(ctx context.Context, budget time.Duration, what string, op func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, budget)
+func (b budget) run(ctx context.Context, what string, op func(ctx context.Context) error) error {
+	total := time.Duration(b)
+	if total <= 0 {
+		total = OpBudget
+	}
+	ctx, cancel := context.WithTimeout(ctx, total)
 	defer cancel()
 	pause := retryPause
 	for {
@@ -61,6 +63,8 @@ func boundedFor(ctx context.Context, budget time.Duration, what string, op func(
 		switch {
 		case err == nil:
 			return nil
+		case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrTLS):
+			return fmt.Errorf("%s: %w: %w", what, server.ErrUnavailable, err)
 		case permanent(err):
 			return fmt.Errorf("%s: %w", what, err)
 		}
@@ -69,7 +73,7 @@ func boundedFor(ctx context.Context, budget time.Duration, what string, op func(
 			if errors.Is(context.Cause(ctx), context.Canceled) {
 				return fmt.Errorf("%s: %w", what, ctx.Err())
 			}
-			return fmt.Errorf("%s: %w: broker unanswered for %s: %w", what, server.ErrUnavailable, budget, err)
+			return fmt.Errorf("%s: %w: broker unanswered for %s: %w", what, server.ErrUnavailable, total, err)
 		case <-time.After(pause):
 			pause = min(2*pause, time.Second)
 		}

@@ -220,7 +220,7 @@ func setup(ctx context.Context, js jetstream.JetStream, l layout) (jetstream.Obj
 	if err != nil {
 		return nil, states{}, fmt.Errorf("bind key-value bucket %s: %w", StateBucket, err)
 	}
-	return blobs, states{kv}, nil
+	return blobs, states{kv: kv}, nil
 }
 
 // leaderReads turns off direct gets on the state bucket's stream. With
@@ -311,7 +311,7 @@ func bind(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (bound,
 		if err != nil {
 			return err
 		}
-		b = bound{cons: cons, blobs: blobs, states: states{kv}}
+		b = bound{cons: cons, blobs: blobs, states: states{kv: kv}}
 		return nil
 	})
 	return b, err

@@ -50,7 +50,10 @@ type FrontConfig struct {
 	// StartWait bounds the wait for the broker to take the stream and
 	// buckets.
 	StartWait time.Duration
-	Logger    *slog.Logger
+	// BrokerTimeout bounds each broker operation of a request, retries
+	// included (then 503); 0 is OpBudget.
+	BrokerTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // Front is the HTTP front's side of the queue: it publishes jobs and follows
@@ -62,6 +65,7 @@ type Front struct {
 	js      jetstream.JetStream
 	blobs   jetstream.ObjectStore
 	states  states
+	budget  budget
 	reply   string
 	jobs    *table
 	workers *presence
@@ -122,8 +126,9 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.budget = budget(cfg.BrokerTimeout)
 	f := &Front{
-		cfg: cfg, js: js, blobs: blobs, states: st, reply: frontPrefix + nuid.Next(),
+		cfg: cfg, js: js, blobs: blobs, states: st, budget: st.budget, reply: frontPrefix + nuid.Next(),
 		jobs:    newTable(cfg.MaxJobs, cfg.MaxQueue, cfg.ResultTTL),
 		workers: &presence{seen: map[string]heartbeatMsg{}, at: map[string]time.Time{}},
 		log:     cfg.Logger,
@@ -277,7 +282,7 @@ func (f *Front) admit() error {
 // OpBudget each; a retried publish is kept once (the id is its Nats-Msg-Id).
 func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) error {
 	if upload != nil {
-		err := bounded(ctx, "store upload", func(ctx context.Context) error {
+		err := f.budget.run(ctx, "store upload", func(ctx context.Context) error {
 			_, err := f.blobs.PutBytes(ctx, id+inputSuffix, upload)
 			return err
 		})
@@ -289,7 +294,7 @@ func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) 
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
-	return bounded(ctx, "publish job", func(ctx context.Context) error {
+	return f.budget.run(ctx, "publish job", func(ctx context.Context) error {
 		_, err := f.js.Publish(ctx, jobsSubject, data, jetstream.WithMsgID(id))
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && strings.Contains(apiErr.Description, "maximum messages") {
@@ -301,7 +306,7 @@ func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) 
 
 // getBlob reads an object within OpBudget.
 func (f *Front) getBlob(ctx context.Context, name string) (data []byte, err error) {
-	err = bounded(ctx, "read "+name, func(ctx context.Context) (err error) {
+	err = f.budget.run(ctx, "read "+name, func(ctx context.Context) (err error) {
 		data, err = f.blobs.GetBytes(ctx, name)
 		return err
 	})

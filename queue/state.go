@@ -51,13 +51,16 @@ func (r record) jobState() server.JobState {
 	return st
 }
 
-// states is the bucket of job states, read and written within bounds.
-type states struct{ kv jetstream.KeyValue }
+// states is the bucket of job states, read and written within budget.
+type states struct {
+	kv     jetstream.KeyValue
+	budget budget
+}
 
 // get reads job id's record; false when there is none.
 func (s states) get(ctx context.Context, id string) (record, jetstream.KeyValueEntry, bool, error) {
 	var e jetstream.KeyValueEntry
-	err := bounded(ctx, "read job state", func(ctx context.Context) (err error) {
+	err := s.budget.run(ctx, "read job state", func(ctx context.Context) (err error) {
 		e, err = s.kv.Get(ctx, id)
 		return err
 	})
@@ -81,7 +84,7 @@ func (s states) create(ctx context.Context, id string, r record) error {
 		return fmt.Errorf("encode job state: %w", err)
 	}
 	tries := 0
-	err = bounded(ctx, "store job state", func(ctx context.Context) error {
+	err = s.budget.run(ctx, "store job state", func(ctx context.Context) error {
 		tries++
 		_, err := s.kv.Create(ctx, id, data)
 		if errors.Is(err, jetstream.ErrKeyExists) && tries > 1 {
@@ -98,7 +101,7 @@ func (s states) put(ctx context.Context, id string, r record) error {
 	if err != nil {
 		return fmt.Errorf("encode job state: %w", err)
 	}
-	return bounded(ctx, "store job state", func(ctx context.Context) error {
+	return s.budget.run(ctx, "store job state", func(ctx context.Context) error {
 		_, err := s.kv.Put(ctx, id, data)
 		return err
 	})
@@ -120,7 +123,7 @@ func (s states) change(ctx context.Context, id string, f func(r *record, e jetst
 		if err != nil {
 			return false, fmt.Errorf("encode job state: %w", err)
 		}
-		err = bounded(ctx, "update job state", func(ctx context.Context) error {
+		err = s.budget.run(ctx, "update job state", func(ctx context.Context) error {
 			_, err := s.kv.Update(ctx, id, data, e.Revision())
 			return err
 		})

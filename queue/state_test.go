@@ -2,11 +2,14 @@ package queue
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/png"
 	"testing"
+	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/server"
 )
 
 // smallPNG is a 4x2 image, an upload a worker flips in no time.
@@ -79,5 +82,29 @@ func TestFrontRestartKeepsJobs(t *testing.T) {
 	startWorker(t, emb, 1)
 	for _, id := range ids {
 		waitState(t, second, id, contract.JobDone)
+	}
+}
+
+// TestBrokerGoneAnswers: with the broker gone, submitting, waiting and
+// reading a job end within the front's broker timeout with
+// server.ErrUnavailable (a 503), never a hang.
+func TestBrokerGoneAnswers(t *testing.T) {
+	emb := newBroker(t)
+	f := frontOn(t, emb, FrontConfig{BrokerTimeout: time.Second})
+	fakeWorker(t, f)
+	id, err := f.Submit(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb.ns.Shutdown()
+	emb.ns.WaitForShutdown()
+	if _, err := f.Submit(t.Context(), nil); !errors.Is(err, server.ErrUnavailable) {
+		t.Errorf("submit: %v, want ErrUnavailable", err)
+	}
+	if _, err := f.Photo(t.Context()); !errors.Is(err, server.ErrUnavailable) {
+		t.Errorf("photo: %v, want ErrUnavailable", err)
+	}
+	if _, _, err := f.Status(t.Context(), id); !errors.Is(err, server.ErrUnavailable) {
+		t.Errorf("status: %v, want ErrUnavailable", err)
 	}
 }

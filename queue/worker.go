@@ -283,7 +283,7 @@ func (w *worker) markFinished(ctx context.Context, res resultMsg) {
 // deleteInput removes an upload once its result is out; the bucket's TTL
 // removes what a failure here leaves.
 func (w *worker) deleteInput(ctx context.Context, id string) {
-	err := bounded(ctx, "delete upload", func(ctx context.Context) error { return w.blobs.Delete(ctx, id+inputSuffix) })
+	err := budget(OpBudget).run(ctx, "delete upload", func(ctx context.Context) error { return w.blobs.Delete(ctx, id+inputSuffix) })
 	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		w.log.Warn("delete upload", "err", err)
 	}
@@ -297,7 +297,7 @@ func (w *worker) run(ctx context.Context, j jobMsg, res *resultMsg) error {
 		return err
 	}
 	var in []byte
-	err := bounded(ctx, "fetch upload", func(ctx context.Context) (err error) {
+	err := budget(OpBudget).run(ctx, "fetch upload", func(ctx context.Context) (err error) {
 		in, err = w.blobs.GetBytes(ctx, j.ID+inputSuffix)
 		return err
 	})
@@ -309,7 +309,7 @@ func (w *worker) run(ctx context.Context, j jobMsg, res *resultMsg) error {
 	if err != nil {
 		return err
 	}
-	err = bounded(ctx, "store flipped upload", func(ctx context.Context) error {
+	err = budget(OpBudget).run(ctx, "store flipped upload", func(ctx context.Context) error {
 		_, err := w.blobs.PutBytes(ctx, j.ID+outputSuffix, out.Bytes())
 		return err
 	})

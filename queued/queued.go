@@ -62,6 +62,8 @@ type FrontConfig struct {
 	StartWait time.Duration
 	// JobTimeout bounds a POST /flip's wait for its result.
 	JobTimeout time.Duration
+	// BrokerTimeout bounds each broker operation of a request (then 503).
+	BrokerTimeout time.Duration
 	// Restart asks for a rolling restart of the local workers (SIGHUP).
 	Restart <-chan struct{}
 	Logger  *slog.Logger
@@ -104,7 +106,8 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 	front, err := queue.NewFront(ctx, queue.FrontConfig{
 		Conn: nc, AckWait: cfg.AckWait, ResultTTL: cfg.ResultTTL, MaxJobs: cfg.MaxJobs,
 		MaxQueue: cfg.Server.MaxQueue, JobTimeout: cfg.JobTimeout, Replicas: n, StartWait: cfg.StartWait,
-		Logger: log,
+		BrokerTimeout: cfg.BrokerTimeout,
+		Logger:        log,
 	})
 	if err != nil {
 		return err

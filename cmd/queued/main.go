@@ -92,6 +92,7 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "POST /flip jobs this front waits for at once (submitted jobs are bounded by -"+contract.FlagMaxQueue+" on the stream)")
 	fs.IntVar(&cfg.Replicas, contract.FlagReplicas, 0, "replicas of the job stream, the state bucket and the upload bucket (default: 1 on the embedded server; with -"+contract.FlagNATS+", 3 when it names or reports at least 3 servers, else 1)")
 	fs.DurationVar(&cfg.StartWait, contract.FlagNATSWait, queue.DefaultStartWait, "how long to wait at start for the broker to take the stream and buckets (a cluster elects its leaders first)")
+	fs.DurationVar(&cfg.BrokerTimeout, contract.FlagBrokerTimeout, queue.OpBudget, "how long a request waits on the broker for one operation, retries over a leader election included, before answering 503")
 	fs.DurationVar(&cfg.JobTimeout, contract.FlagJobTimeout, queue.DefaultJobTimeout, "how long POST /flip waits for its job's result before answering 504")
 	fs.BoolVar(&cfg.Insecure, contract.FlagNATSInsecure, false, "let the embedded NATS server listen beyond loopback without credentials: anyone who reaches it can read uploads and publish or delete jobs (logged as a warning)")
 	nf := registerNATSFlags(fs, true)
