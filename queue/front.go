@@ -41,8 +41,8 @@ type FrontConfig struct {
 	Conn      *nats.Conn
 	AckWait   time.Duration // how long a delivered job may go without word from its worker
 	ResultTTL time.Duration // how long a finished job's state and result are kept
-	MaxJobs   int           // jobs stored at once, finished ones included
-	MaxQueue  int           // jobs queued or running at once; more get 503
+	MaxJobs   int           // POST /flip jobs this front waits for at once; more get 503
+	MaxQueue  int           // jobs on the stream at once, across fronts; more get 503
 	// JobTimeout bounds a POST /flip's wait for its result (then 504).
 	JobTimeout time.Duration
 	// Replicas of the stream and the buckets; 0 is 1.
@@ -129,7 +129,7 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 	st.budget = budget(cfg.BrokerTimeout)
 	f := &Front{
 		cfg: cfg, js: js, blobs: blobs, states: st, budget: st.budget, reply: frontPrefix + nuid.Next(),
-		jobs:    newTable(cfg.MaxJobs, cfg.MaxQueue, cfg.ResultTTL),
+		jobs:    newTable(cfg.MaxJobs),
 		workers: &presence{seen: map[string]heartbeatMsg{}, at: map[string]time.Time{}},
 		log:     cfg.Logger,
 	}
@@ -240,7 +240,7 @@ func (f *Front) wait(ctx context.Context, upload []byte) (server.Outcome, error)
 		return server.Outcome{}, err
 	}
 	id := NewJobID()
-	e, err := f.jobs.add(id, upload != nil, true, time.Now())
+	e, err := f.jobs.add(id, upload != nil, time.Now())
 	if err != nil {
 		return server.Outcome{}, err
 	}
