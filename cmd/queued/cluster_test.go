@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -65,8 +66,14 @@ func (c *natsCluster) url() string { return strings.Join(c.urls, ",") }
 
 func startCluster(t *testing.T, n int) *natsCluster {
 	t.Helper()
+	return startNodes(t, freePorts(t, 2*n))
+}
+
+// startNodes starts len(ports)/2 nodes: client ports first, then route ports.
+func startNodes(t *testing.T, ports []int) *natsCluster {
+	t.Helper()
+	n := len(ports) / 2
 	exe := natsServer(t)
-	ports := freePorts(t, 2*n)
 	dir := t.TempDir()
 	c := &natsCluster{password: secretFile(t, "cluster-test-password-0123")}
 	var routes []string
@@ -159,6 +166,42 @@ func TestClusterLeaderKilled(t *testing.T) {
 		if a.err != nil || a.status != http.StatusOK {
 			t.Errorf("request %d of the later burst: status %d, err %v, body %s", i, a.status, a.err, a.body)
 		}
+	}
+	p.stop(t)
+}
+
+// TestFrontWaitsForBroker: a front and its local worker started before
+// their broker wait for it, saying so, and serve once it is up; with no
+// broker at all, the front gives up after -nats-wait with a reason.
+func TestFrontWaitsForBroker(t *testing.T) {
+	ports := freePorts(t, 2)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
+	pw := secretFile(t, "cluster-test-password-0123")
+	auth := []string{contract.Arg(contract.FlagNATSUser, "flip"), contract.Arg(contract.FlagNATSPasswordFile, pw)}
+
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), append(auth, contract.Arg(contract.FlagAddr, "127.0.0.1:0"), contract.Arg(contract.FlagImage, photo),
+		contract.Arg(contract.FlagWorkers, "0"), contract.Arg(contract.FlagNATS, url), contract.Arg(contract.FlagNATSWait, "1s")), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "gave up after") || !strings.Contains(stderr.String(), "waiting for the broker") {
+		t.Errorf("no broker: exit %d, stderr %s; want 1, the waits logged and the reason", code, stderr.String())
+	}
+
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	p := launch(t, nil, append(auth, contract.Arg(contract.FlagAddr, "127.0.0.1:0"), contract.Arg(contract.FlagAddrFile, addrFile),
+		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagWorkers, "1"), contract.Arg(contract.FlagNATS, url))...)
+	testproc.WaitFor(t, 15*time.Second, "the front waiting for its broker", func() bool {
+		return strings.Contains(p.out.String(), "waiting for the broker")
+	})
+	startNodes(t, ports)
+	var base string
+	testproc.WaitFor(t, 30*time.Second, "the front's address", func() bool {
+		addr, err := contract.ReadAddrFile(addrFile)
+		base = "http://" + addr
+		return err == nil
+	})
+	waitCapacity(t, base, 1)
+	if a := do(t.Context(), http.MethodPost, base+contract.PathFlip, "", nil); a.status != http.StatusOK {
+		t.Errorf("a job once the broker is up: %d %s", a.status, a.body)
 	}
 	p.stop(t)
 }

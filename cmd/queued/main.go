@@ -107,6 +107,8 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
 	case cfg.Replicas < 0 || cfg.Replicas > 5:
 		return fmt.Errorf("-%s %d: want 1 to 5 (JetStream's range), or 0 for the default", contract.FlagReplicas, cfg.Replicas)
+	case cfg.NATS == "" && cfg.Replicas > 1:
+		return fmt.Errorf("-%s %d needs a NATS cluster (-%s): the embedded server is one node", contract.FlagReplicas, cfg.Replicas, contract.FlagNATS)
 	case cfg.NATS != "" && cfg.Insecure:
 		return fmt.Errorf("-%s is for the embedded server; it excludes -%s", contract.FlagNATSInsecure, contract.FlagNATS)
 	}
