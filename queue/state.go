@@ -21,10 +21,12 @@ type record struct {
 	State  string `json:"state"`
 	Upload bool   `json:"upload,omitempty"`
 	PID    int    `json:"pid,omitempty"` // the worker that runs it
-	// Queue is from the queued revision to the running one, both stamped
-	// by the broker: worker clocks may differ from the front's.
-	Queue  time.Duration `json:"queue_ns,omitempty"`
-	Result *resultMsg    `json:"result,omitempty"`
+	// QueuedAt is the broker's stamp of the queued revision, and Queue the
+	// time from it to the broker's stamp of the running one: worker clocks
+	// may differ from the front's.
+	QueuedAt time.Time     `json:"queued_at,omitzero"`
+	Queue    time.Duration `json:"queue_ns,omitempty"`
+	Result   *resultMsg    `json:"result,omitempty"`
 }
 
 func (r record) finished() bool { return r.State == contract.JobDone || r.State == contract.JobFailed }

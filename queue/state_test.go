@@ -108,3 +108,22 @@ func TestBrokerGoneAnswers(t *testing.T) {
 		t.Errorf("status: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestQueueTimeFromTheBroker: a submitted job that waited for a worker
+// reports a queue time, from the broker's stamps.
+func TestQueueTimeFromTheBroker(t *testing.T) {
+	emb := newBroker(t)
+	f := frontOn(t, emb, FrontConfig{})
+	fakeWorker(t, f)
+	id, err := f.Submit(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued until a worker comes: at least as long as the wait for a heartbeat.
+	startWorker(t, emb, 1)
+	waitCapacity(t, f, 2)
+	st := waitState(t, f, id, contract.JobDone)
+	if st.Outcome.Queue <= 0 || st.Outcome.Job <= 0 {
+		t.Errorf("queue %s, job %s: want both above 0", st.Outcome.Queue, st.Outcome.Job)
+	}
+}

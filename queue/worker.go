@@ -253,8 +253,7 @@ func (w *worker) markStarted(ctx context.Context, id string) bool {
 			return false
 		}
 		if r.State == contract.JobQueued {
-			// The broker's clocks, not the front's or this worker's.
-			r.Queue = max(time.Since(e.Created()), 0)
+			r.QueuedAt = e.Created()
 		}
 		r.State, r.PID = contract.JobRunning, w.pid
 		return true
@@ -268,9 +267,13 @@ func (w *worker) markStarted(ctx context.Context, id string) bool {
 // markFinished records res as job res.ID's result, unless another delivery
 // of the job got there first.
 func (w *worker) markFinished(ctx context.Context, res resultMsg) {
-	_, err := w.states.change(ctx, res.ID, func(r *record, _ jetstream.KeyValueEntry) bool {
+	_, err := w.states.change(ctx, res.ID, func(r *record, e jetstream.KeyValueEntry) bool {
 		if r.finished() {
 			return false
+		}
+		if r.State == contract.JobRunning && !r.QueuedAt.IsZero() {
+			// From queued to running, both on the broker's clock.
+			r.Queue = max(e.Created().Sub(r.QueuedAt), 0)
 		}
 		r.State, r.PID, r.Result = finalRecord(res).State, res.PID, &res
 		return true
