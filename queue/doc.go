@@ -17,7 +17,8 @@
 // (work-queue retention: the message leaves once acknowledged). Each worker
 // slot pulls one job only while it is free (a pull consumer, Fetch(1)),
 // moves the record to running, runs the job, writes the result into the
-// record, publishes it as an event, flushes, and only then acknowledges. Any
+// record, publishes it as an event, and only then acknowledges (on the same
+// connection, which the server reads in order). Any
 // front reads the record: fronts hold no job state, a 202 survives a front
 // restart, and behind a load balancer any front answers for any job. The
 // queue time is between the queued and running revisions, both stamped by

@@ -207,11 +207,10 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	if j.Upload {
 		w.deleteInput(ctx, j.ID)
 	}
-	// The result must have left before the ack: a worker dying in between
-	// gets the job run again, never lost.
-	if err := w.cfg.Conn.Flush(); err != nil {
-		w.log.Warn("flush result", "id", j.ID, "err", err)
-	}
+	// The ack follows the result on the same connection, which the server
+	// reads in order: an ack that arrives means the result did, and a
+	// worker dying before both left gets the job run again. So no flush
+	// (a round trip per job) in between.
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack", "id", j.ID, "err", err)
 	}
