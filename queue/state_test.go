@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/png"
@@ -125,5 +126,18 @@ func TestQueueTimeFromTheBroker(t *testing.T) {
 	st := waitState(t, f, id, contract.JobDone)
 	if st.Outcome.Queue <= 0 || st.Outcome.Job <= 0 {
 		t.Errorf("queue %s, job %s: want both above 0", st.Outcome.Queue, st.Outcome.Job)
+	}
+}
+
+// TestJobTimeout: a POST /flip whose result does not come within
+// JobTimeout ends with context.DeadlineExceeded (a 504), never a hang.
+func TestJobTimeout(t *testing.T) {
+	f, _ := newTestFront(t, FrontConfig{JobTimeout: 300 * time.Millisecond})
+	fakeWorker(t, f) // admits the job, never runs it
+	if _, err := f.Photo(t.Context()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("photo: %v, want DeadlineExceeded", err)
+	}
+	if r, q := f.Load(); r != 0 || q != 0 {
+		t.Errorf("load after the timeout: %d running, %d queued; want none", r, q)
 	}
 }

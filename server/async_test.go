@@ -192,3 +192,16 @@ func TestUnknownJobIDsAllLookAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerErrorStatus: a queue whose broker did not answer gives 503, one
+// whose job's result did not come in time 504.
+func TestBrokerErrorStatus(t *testing.T) {
+	for err, want := range map[error]int{
+		fmt.Errorf("publish job: %w: broker unanswered", ErrUnavailable): http.StatusServiceUnavailable,
+		fmt.Errorf("no result within 1s: %w", context.DeadlineExceeded):  http.StatusGatewayTimeout,
+	} {
+		if got := status(err); got != want {
+			t.Errorf("status(%v) = %d, want %d", err, got, want)
+		}
+	}
+}

@@ -294,12 +294,12 @@ func status(err error) int {
 	case errors.Is(err, job.ErrEmpty), errors.Is(err, job.ErrFormat), errors.Is(err, job.ErrDecode), errors.Is(err, errNoField),
 		errors.Is(err, io.ErrUnexpectedEOF): // the client cut its body short
 		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded): // a job's result did not come in time (a net.Error too)
+		return http.StatusGatewayTimeout
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
 	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, context.DeadlineExceeded): // a job's result did not come in time
-		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed
 	default:
