@@ -205,3 +205,23 @@ func TestFrontWaitsForBroker(t *testing.T) {
 	}
 	p.stop(t)
 }
+
+// TestFrontRestartAnswersItsJobs: jobs a front accepted with 202 on an
+// external broker are all known, and finish, after that front is stopped
+// with SIGTERM and started again.
+func TestFrontRestartAnswersItsJobs(t *testing.T) {
+	c := startCluster(t, 1)
+	args := append(c.auth(), contract.Arg(contract.FlagNATS, c.url()), contract.Arg(contract.FlagWorkers, "1"))
+	first, base := front(t, 1, args...)
+	var ids []string
+	for range 20 {
+		ids = append(ids, submit(t, base, "", nil))
+	}
+	first.stop(t)
+	_, base = front(t, 1, args...)
+	for _, id := range ids {
+		if _, st := pollJob(t, base, id, 30*time.Second); st.State != contract.JobDone {
+			t.Errorf("job %s after the restart: %+v, want done", id, st)
+		}
+	}
+}
