@@ -27,6 +27,8 @@ VIPS_PKGS := ./job ./cmd/standard ./cmd/clustered
 
 all: build
 
+# bin/nats-server: the NATS server at the version queued embeds (go.mod pins
+# it), for a real cluster (README, the queued mode) and its tests.
 build: nodeapp-deps
 ifneq ($(NODE_OK),yes)
 	@echo "skipping the Node app (nodeapp/): $(NODE_MISSING) is not on the PATH"
@@ -40,6 +42,7 @@ ifeq ($(VIPS_OK),yes)
 else
 	@echo "skipping the libvips binaries (bin/*-vips): pkg-config finds no vips (apt-get install libvips-dev)"
 endif
+	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 test: nodeapp-deps
 	$(GO) test -race -count=1 ./...

@@ -168,12 +168,16 @@ const (
 	FlagAdmin   = "admin"   // cmd/clustered: the master's monitoring address; off when empty
 
 	// cmd/queued: the broker, the async API's bounds, a worker's slots.
-	FlagNATS       = "nats"        // an external NATS server's URL
-	FlagNATSListen = "nats-listen" // the embedded NATS server's address
-	FlagAckWait    = "ack-wait"    // how long a job may go without word from its worker
-	FlagResultTTL  = "result-ttl"  // how long a finished job is kept
-	FlagMaxJobs    = "max-jobs"    // jobs stored at once
-	FlagSlots      = "slots"       // a worker's jobs at once
+	FlagNATS          = "nats"           // an external NATS server's URL
+	FlagNATSListen    = "nats-listen"    // the embedded NATS server's address
+	FlagAckWait       = "ack-wait"       // how long a job may go without word from its worker
+	FlagResultTTL     = "result-ttl"     // how long a finished job is kept
+	FlagMaxJobs       = "max-jobs"       // jobs stored at once
+	FlagSlots         = "slots"          // a worker's jobs at once
+	FlagReplicas      = "replicas"       // replicas of the stream and the buckets
+	FlagNATSWait      = "nats-wait"      // how long a front or worker waits for its broker at start
+	FlagResultTimeout = "result-timeout" // how long POST /flip waits for its result
+	FlagBrokerTimeout = "broker-timeout" // how long a request waits on one broker operation
 
 	// cmd/queued, front and worker: NATS credentials (one form) and TLS.
 	// Secrets come from a file or the environment, never a flag value.

@@ -39,6 +39,7 @@ type handoffListener struct {
 	state    handoffState
 	pending  []pendingConn // received, not yet accepted; the master still holds them
 	reserved int           // units of work acquired for "free"s not yet answered
+	answered chan struct{} // poked when a "free" is answered
 	ended    bool          // the master said "end", or its end of the socket closed
 	isClosed bool
 
@@ -66,10 +67,11 @@ type pendingConn struct {
 func newHandoffListener(uc *net.UnixConn, addr net.Addr, capacity int, onFirst func()) *handoffListener {
 	l := &handoffListener{
 		uc: uc, addr: addr, onFirst: onFirst,
-		asking:  make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		stopped: make(chan struct{}),
-		closed:  make(chan struct{}),
+		asking:   make(chan struct{}),
+		answered: make(chan struct{}, 1),
+		wake:     make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
+		closed:   make(chan struct{}),
 	}
 	l.gate = listen.NewGate(capacity)
 	go l.read()
@@ -122,8 +124,13 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 
 // ask says "free" to the master each time the gate has a free unit of
 // work, until the listener stops asking.
+//
+// At most capacity "free"s are out at once: one the gate grants on a turn
+// (past its capacity) reserves a unit until a connection comes for it, and
+// with none waiting in the master, reserving on every turn would fill the
+// gate with reservations and shut out the next burst.
 func (l *handoffListener) ask() {
-	for l.gate.Acquire(l.asking, l.closed) {
+	for l.waitRoomToAsk() && l.gate.Acquire(l.asking, l.closed) {
 		l.mu.Lock()
 		serving := l.state == handoffServing
 		if serving {
@@ -138,6 +145,26 @@ func (l *handoffListener) ask() {
 	}
 }
 
+// waitRoomToAsk waits until fewer than capacity "free"s are out; false once
+// the listener asks for nothing more.
+func (l *handoffListener) waitRoomToAsk() bool {
+	for {
+		l.mu.Lock()
+		room := l.reserved < l.gate.Capacity()
+		l.mu.Unlock()
+		if room {
+			return true
+		}
+		select {
+		case <-l.answered:
+		case <-l.asking:
+			return false
+		case <-l.closed:
+			return false
+		}
+	}
+}
+
 // unreserve gives back the unit of a "free" that brought no connection.
 func (l *handoffListener) unreserve() {
 	l.mu.Lock()
@@ -148,6 +175,7 @@ func (l *handoffListener) unreserve() {
 	l.mu.Unlock()
 	if had {
 		l.gate.Release()
+		poke(l.answered)
 	}
 }
 
@@ -245,6 +273,7 @@ func (l *handoffListener) take(id string, c net.Conn) {
 	held := l.reserved > 0
 	if held {
 		l.reserved--
+		poke(l.answered)
 	}
 	l.pending = append(l.pending, pendingConn{id: id, conn: c, held: held})
 	l.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/flipbench/flipbench/internal/access"
+	"github.com/flipbench/flipbench/job"
 )
 
 // readyWait bounds how long StartEmbedded waits for the server to take
@@ -25,10 +27,12 @@ const readyWait = 10 * time.Second
 const DefaultListen = "127.0.0.1:0"
 
 // Embedded is a NATS server with JetStream running inside this process, its
-// store in a temp dir that Close removes.
+// store in this process's work dir (job.WorkDir): Close removes it, and
+// after a crash job.RemoveStale does.
 type Embedded struct {
 	ns   *server.Server
-	dir  string
+	dir  string // the store
+	work string // this process's work dir, which holds the store
 	url  string
 	auth Auth
 }
@@ -77,7 +81,17 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, err
 	}
 	opts.TLSTimeout = 5 // seconds; the default 0.5 is short for a loaded machine
-	dir, err := os.MkdirTemp(cfg.TempDir, "flipbench-nats-")
+	// The store sits in this process's work dir, which the next start of
+	// any server removes once this process is gone, even after kill -9.
+	base := cfg.TempDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	work := job.WorkDir(base, os.Getpid())
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, fmt.Errorf("nats store dir: %w", err)
+	}
+	dir, err := os.MkdirTemp(work, "nats-")
 	if err != nil {
 		return nil, fmt.Errorf("nats store dir: %w", err)
 	}
@@ -93,7 +107,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("nats server not ready after %s", readyWait)
 	}
-	e := &Embedded{ns: ns, dir: dir, auth: cfg.Auth}
+	e := &Embedded{ns: ns, dir: dir, work: work, auth: cfg.Auth}
 	if a, ok := ns.Addr().(*net.TCPAddr); ok {
 		if a.IP.IsUnspecified() {
 			// Every interface: local workers dial loopback, which a
@@ -131,6 +145,7 @@ func (e *Embedded) Close() error {
 	if err := os.RemoveAll(e.dir); err != nil {
 		return fmt.Errorf("remove nats store: %w", err)
 	}
+	_ = os.Remove(e.work) // when nothing else of this process is in it
 	return nil
 }
 
@@ -146,60 +161,158 @@ func Dial(url, name string, opts ...nats.Option) (*nats.Conn, error) {
 	return nc, nil
 }
 
-// setup creates (or updates) the stream, the workers' consumer and the
-// blob bucket.
-func setup(ctx context.Context, js jetstream.JetStream, ackWait, blobTTL time.Duration) (jetstream.ObjectStore, error) {
+// layout is what setup makes on the broker.
+type layout struct {
+	ackWait  time.Duration
+	blobTTL  time.Duration // the object store's
+	stateTTL time.Duration // the state bucket's
+	replicas int
+	maxQueue int // jobs on the stream at most, across fronts
+}
+
+// setup creates (or updates) the stream, the workers' consumer, the blob
+// bucket and the state bucket, each with l.replicas replicas.
+func setup(ctx context.Context, js jetstream.JetStream, l layout) (jetstream.ObjectStore, states, error) {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       StreamName,
 		Subjects:   []string{jobsSubject},
 		Retention:  jetstream.WorkQueuePolicy,
 		Storage:    jetstream.FileStorage,
-		Duplicates: 2 * time.Minute, // a publish retried with the same job id is kept once
+		Replicas:   l.replicas,
+		MaxMsgs:    int64(l.maxQueue),
+		Discard:    jetstream.DiscardNew, // a full queue refuses a job (503), never drops one
+		Duplicates: 2 * time.Minute,      // a publish retried with the same job id is kept once
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", StreamName, err)
+		return nil, states{}, fmt.Errorf("create stream %s: %w", StreamName, err)
 	}
 	_, err = js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       ackWait,
+		AckWait:       l.ackWait,
 		MaxDeliver:    -1, // a worker gives up on a job itself, see maxAttempts
-		MaxAckPending: -1,
+		MaxAckPending: -1, // replicas: the stream's
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", ConsumerName, err)
+		return nil, states{}, fmt.Errorf("create consumer %s: %w", ConsumerName, err)
 	}
 	blobs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:  BucketName,
-		TTL:     blobTTL,
-		Storage: jetstream.FileStorage,
+		Bucket:   BucketName,
+		TTL:      l.blobTTL,
+		Storage:  jetstream.FileStorage,
+		Replicas: l.replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create object store %s: %w", BucketName, err)
+		return nil, states{}, fmt.Errorf("create object store %s: %w", BucketName, err)
 	}
-	return blobs, nil
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:   StateBucket,
+		TTL:      l.stateTTL,
+		Storage:  jetstream.FileStorage,
+		Replicas: l.replicas,
+	}); err != nil {
+		return nil, states{}, fmt.Errorf("create key-value bucket %s: %w", StateBucket, err)
+	}
+	if err := leaderReads(ctx, js); err != nil {
+		return nil, states{}, err
+	}
+	kv, err := js.KeyValue(ctx, StateBucket)
+	if err != nil {
+		return nil, states{}, fmt.Errorf("bind key-value bucket %s: %w", StateBucket, err)
+	}
+	return blobs, states{kv: kv}, nil
 }
 
-// bind waits until the stream's consumer and the bucket exist (a worker may
-// start before its front) and returns them.
-func bind(ctx context.Context, js jetstream.JetStream) (jetstream.Consumer, jetstream.ObjectStore, error) {
+// leaderReads turns off direct gets on the state bucket's stream. With
+// replicas, a direct get may be answered by a follower that has not yet
+// seen a write: a job accepted with 202 by one front would be 404 on
+// another for a moment. Reads through the leader see every acknowledged
+// write.
+func leaderReads(ctx context.Context, js jetstream.JetStream) error {
+	name := "KV_" + StateBucket
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("find stream %s: %w", name, err)
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return nil
+	}
+	cfg.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("read %s through its leader: %w", name, err)
+	}
+	return nil
+}
+
+// waitForBroker runs op until it succeeds or ctx is done, logging what it
+// waits for: a broker may still be starting, or electing its leaders.
+func waitForBroker(ctx context.Context, log *slog.Logger, what string, op func(ctx context.Context) error) error {
+	started := time.Now()
+	pause := retryPause
 	for {
-		cons, err := js.Consumer(ctx, StreamName, ConsumerName)
+		attempt, cancel := context.WithTimeout(ctx, opTimeout)
+		err := op(attempt)
+		cancel()
 		if err == nil {
-			blobs, berr := js.ObjectStore(ctx, BucketName)
-			if berr == nil {
-				return cons, blobs, nil
-			}
-			err = berr
+			return nil
 		}
 		if !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, jetstream.ErrConsumerNotFound) &&
-			!errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, nil, fmt.Errorf("find consumer %s: %w", ConsumerName, err)
+			!errors.Is(err, jetstream.ErrBucketNotFound) && permanent(err) {
+			return fmt.Errorf("%s: %w", what, err)
 		}
+		log.Info("waiting for the broker", "for", what, "waited", time.Since(started).Round(time.Millisecond), "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("wait for a front to create %s: %w", StreamName, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
+			return fmt.Errorf("%s: gave up after %s: %w", what, time.Since(started).Round(time.Millisecond), err)
+		case <-time.After(pause):
+			pause = min(2*pause, 2*time.Second)
 		}
 	}
+}
+
+// refused is why nc cannot connect when waiting will not help: a
+// certificate it does not trust. (nats.go closes a connection whose
+// credential is refused, which ErrConnectionClosed tells.)
+func refused(nc *nats.Conn) error {
+	if nc.IsConnected() {
+		return nil
+	}
+	if err := nc.LastError(); errors.Is(err, nats.ErrTLS) {
+		return err
+	}
+	return nil
+}
+
+// bound is what a worker binds to: the consumer, the blobs and the states.
+type bound struct {
+	cons   jetstream.Consumer
+	blobs  jetstream.ObjectStore
+	states states
+}
+
+// bind waits until the stream's consumer and the buckets exist (a worker
+// may start before its front) and returns them.
+func bind(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (bound, error) {
+	var b bound
+	err := waitForBroker(ctx, log, "a front to create "+StreamName, func(ctx context.Context) error {
+		if err := refused(js.Conn()); err != nil {
+			return err
+		}
+		cons, err := js.Consumer(ctx, StreamName, ConsumerName)
+		if err != nil {
+			return err
+		}
+		blobs, err := js.ObjectStore(ctx, BucketName)
+		if err != nil {
+			return err
+		}
+		kv, err := js.KeyValue(ctx, StateBucket)
+		if err != nil {
+			return err
+		}
+		b = bound{cons: cons, blobs: blobs, states: states{kv: kv}}
+		return nil
+	})
+	return b, err
 }

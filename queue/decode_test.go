@@ -67,7 +67,7 @@ func TestMalformedJobsLeaveTheWorkerUp(t *testing.T) {
 	defer cancel()
 	f, emb := newTestFront(t, FrontConfig{})
 	readable := NewJobID()
-	e, err := f.jobs.add(readable, false, true, time.Now())
+	e, err := f.jobs.add(readable, false, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/server"
 )
 
@@ -23,6 +24,13 @@ const (
 	DefaultAckWait   = 10 * time.Second
 	DefaultResultTTL = 10 * time.Minute
 	DefaultMaxJobs   = 10000
+	// DefaultResultTimeout bounds how long POST /flip waits for its job's
+	// result: a burst of 1000 on the 6.7 MB photo and 2 cores takes about 7
+	// minutes to drain.
+	DefaultResultTimeout = 15 * time.Minute
+	// DefaultStartWait bounds how long a front or a worker waits for its
+	// broker at start (a cluster elects its leaders in a few seconds).
+	DefaultStartWait = time.Minute
 	// blobMargin keeps an upload in the bucket this long past the result
 	// TTL, so a deep queue does not outlive its input.
 	blobMargin = time.Hour
@@ -33,18 +41,31 @@ type FrontConfig struct {
 	Conn      *nats.Conn
 	AckWait   time.Duration // how long a delivered job may go without word from its worker
 	ResultTTL time.Duration // how long a finished job's state and result are kept
-	MaxJobs   int           // jobs stored at once, finished ones included
-	MaxQueue  int           // jobs queued or running at once; more get 503
-	Logger    *slog.Logger
+	MaxJobs   int           // POST /flip jobs this front waits for at once; more get 503
+	MaxQueue  int           // jobs on the stream at once, across fronts; more get 503
+	// ResultTimeout bounds a POST /flip's wait for its result (then 504).
+	ResultTimeout time.Duration
+	// Replicas of the stream and the buckets; 0 is 1.
+	Replicas int
+	// StartWait bounds the wait for the broker to take the stream and
+	// buckets.
+	StartWait time.Duration
+	// BrokerTimeout bounds each broker operation of a request, retries
+	// included (then 503); 0 is OpBudget.
+	BrokerTimeout time.Duration
+	Logger        *slog.Logger
 }
 
-// Front is the HTTP front's side of the queue: it publishes jobs, follows
-// them through the workers' events and keeps their results. It is a
-// server.Queue.
+// Front is the HTTP front's side of the queue: it publishes jobs and follows
+// the POST /flip ones through the workers' events; the state of submitted
+// jobs is in the broker's StateBucket, so any front answers for any job. It
+// is a server.Queue.
 type Front struct {
 	cfg     FrontConfig
 	js      jetstream.JetStream
 	blobs   jetstream.ObjectStore
+	states  states
+	budget  budget
 	reply   string
 	jobs    *table
 	workers *presence
@@ -54,8 +75,9 @@ type Front struct {
 
 var _ server.Queue = (*Front)(nil)
 
-// NewFront sets up the stream, the consumer and the bucket on cfg.Conn and
-// starts following the workers.
+// NewFront sets up the stream, the consumer and the buckets on cfg.Conn,
+// waiting up to cfg.StartWait for the broker, and starts following the
+// workers.
 func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = DefaultAckWait
@@ -69,6 +91,15 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 	if cfg.MaxQueue <= 0 {
 		cfg.MaxQueue = cfg.MaxJobs
 	}
+	if cfg.ResultTimeout <= 0 {
+		cfg.ResultTimeout = DefaultResultTimeout
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.StartWait <= 0 {
+		cfg.StartWait = DefaultStartWait
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -76,13 +107,29 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	blobs, err := setup(ctx, js, cfg.AckWait, cfg.ResultTTL+blobMargin)
+	l := layout{ackWait: cfg.AckWait, blobTTL: cfg.ResultTTL + blobMargin, stateTTL: cfg.ResultTTL + blobMargin,
+		replicas: cfg.Replicas, maxQueue: cfg.MaxQueue}
+	var (
+		blobs jetstream.ObjectStore
+		st    states
+	)
+	startCtx, cancel := context.WithTimeout(ctx, cfg.StartWait)
+	defer cancel()
+	err = waitForBroker(startCtx, cfg.Logger, fmt.Sprintf("JetStream to create %s with %d replicas", StreamName, cfg.Replicas),
+		func(ctx context.Context) (err error) {
+			if err := refused(cfg.Conn); err != nil {
+				return err
+			}
+			blobs, st, err = setup(ctx, js, l)
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
+	st.budget = budget(cfg.BrokerTimeout)
 	f := &Front{
-		cfg: cfg, js: js, blobs: blobs, reply: frontPrefix + nuid.Next(),
-		jobs:    newTable(cfg.MaxJobs, cfg.MaxQueue, cfg.ResultTTL),
+		cfg: cfg, js: js, blobs: blobs, states: st, budget: st.budget, reply: frontPrefix + nuid.Next(),
+		jobs:    newTable(cfg.MaxJobs),
 		workers: &presence{seen: map[string]heartbeatMsg{}, at: map[string]time.Time{}},
 		log:     cfg.Logger,
 	}
@@ -104,6 +151,9 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 		f.Close()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
+	// Events sent while this front was reconnecting (its broker node died)
+	// are lost to it; the results are in the state bucket.
+	cfg.Conn.SetReconnectHandler(func(*nats.Conn) { go f.recheck() })
 	return f, nil
 }
 
@@ -132,33 +182,48 @@ func (f *Front) Upload(ctx context.Context, data []byte) (server.Outcome, error)
 	return f.wait(ctx, data)
 }
 
-// Submit publishes a job and returns its id.
+// Submit records a job in the state bucket, publishes it and returns its
+// id. Its state is then in the broker, for any front to read.
 func (f *Front) Submit(ctx context.Context, upload []byte) (string, error) {
-	e, err := f.publish(ctx, upload, false)
-	if err != nil {
+	if err := f.admit(); err != nil {
 		return "", err
 	}
-	return e.id, nil
+	id := NewJobID()
+	if err := f.states.create(ctx, id, record{State: contract.JobQueued, Upload: upload != nil}); err != nil {
+		return "", err
+	}
+	if err := f.send(ctx, id, upload, true); err != nil {
+		f.forgetState(id)
+		return "", err
+	}
+	return id, nil
 }
 
 // Status is where job id is. An id that is not one this package makes is
 // unknown without a lookup.
-func (f *Front) Status(id string) (server.JobState, bool) {
+func (f *Front) Status(ctx context.Context, id string) (server.JobState, bool, error) {
 	if _, err := ParseJobID(id); err != nil {
-		return server.JobState{}, false
+		return server.JobState{}, false, nil
 	}
-	return f.jobs.status(id, time.Now())
+	r, e, ok, err := f.states.get(ctx, id)
+	if err != nil || !ok || expired(r, e, f.cfg.ResultTTL, time.Now()) {
+		return server.JobState{}, false, err
+	}
+	return r.jobState(), true, nil
 }
 
 // Result is a done upload job's flipped image.
 func (f *Front) Result(ctx context.Context, id string) (string, []byte, error) {
 	// The same error for an id never issued and one expired: the answer
 	// tells a guesser nothing.
-	st, ok := f.Status(id)
+	st, ok, err := f.Status(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
 	if !ok || !st.Upload || st.State != contract.JobDone {
 		return "", nil, server.ErrNoResult
 	}
-	data, err := f.blobs.GetBytes(ctx, id+outputSuffix)
+	data, err := f.getBlob(ctx, id+outputSuffix)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return "", nil, server.ErrNoResult
 	}
@@ -168,25 +233,36 @@ func (f *Front) Result(ctx context.Context, id string) (string, []byte, error) {
 	return st.Outcome.Format, data, nil
 }
 
-// wait publishes a job and waits for its result; the job leaves the table
-// with the answer.
+// wait publishes a job and waits for its result, at most ResultTimeout; the
+// job leaves the table with the answer.
 func (f *Front) wait(ctx context.Context, upload []byte) (server.Outcome, error) {
-	e, err := f.publish(ctx, upload, true)
+	if err := f.admit(); err != nil {
+		return server.Outcome{}, err
+	}
+	id := NewJobID()
+	e, err := f.jobs.add(id, upload != nil, time.Now())
 	if err != nil {
 		return server.Outcome{}, err
 	}
-	defer f.jobs.forget(e.id)
+	defer f.jobs.forget(id)
+	if err := f.send(ctx, id, upload, false); err != nil {
+		return server.Outcome{}, err
+	}
+	timeout := time.NewTimer(f.cfg.ResultTimeout)
+	defer timeout.Stop()
 	select {
 	case <-ctx.Done():
-		return server.Outcome{}, fmt.Errorf("wait for job %s: %w", e.id, ctx.Err())
+		return server.Outcome{}, fmt.Errorf("wait for job %s: %w", id, ctx.Err())
+	case <-timeout.C:
+		return server.Outcome{}, fmt.Errorf("no result for job %s within %s: %w", id, f.cfg.ResultTimeout, context.DeadlineExceeded)
 	case <-e.done:
 	}
 	out := e.out
 	if e.err != nil || !e.upload {
 		return out, e.err
 	}
-	name := e.id + outputSuffix
-	out.Image, err = f.blobs.GetBytes(ctx, name)
+	name := id + outputSuffix
+	out.Image, err = f.getBlob(ctx, name)
 	if err != nil {
 		return out, fmt.Errorf("read flipped upload: %w", err)
 	}
@@ -194,34 +270,56 @@ func (f *Front) wait(ctx context.Context, upload []byte) (server.Outcome, error)
 	return out, nil
 }
 
-// publish records a job and puts it on the stream (its upload in the
-// bucket first).
-func (f *Front) publish(ctx context.Context, upload []byte, waited bool) (*entry, error) {
-	if f.Capacity() == 0 {
-		return nil, fmt.Errorf("%w: none has been seen for %s", server.ErrNoWorker, liveFor)
+// admit refuses a job when no worker has been heard of for a while.
+func (f *Front) admit() error {
+	if !f.workers.anySince(time.Now().Add(-noWorkerAfter)) {
+		return fmt.Errorf("%w: none has been seen for %s", server.ErrNoWorker, noWorkerAfter)
 	}
-	id := NewJobID()
-	e, err := f.jobs.add(id, upload != nil, waited, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*entry, error) {
-		f.jobs.forget(id)
-		return nil, err
-	}
+	return nil
+}
+
+// send puts job id on the stream (its upload in the bucket first), within
+// OpBudget each; a retried publish is kept once (the id is its Nats-Msg-Id).
+func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) error {
 	if upload != nil {
-		if _, err := f.blobs.PutBytes(ctx, id+inputSuffix, upload); err != nil {
-			return fail(fmt.Errorf("store upload: %w", err))
+		err := f.budget.run(ctx, "store upload", func(ctx context.Context) error {
+			_, err := f.blobs.PutBytes(ctx, id+inputSuffix, upload)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
-	data, err := json.Marshal(jobMsg{ID: id, Reply: f.reply, Upload: upload != nil})
+	data, err := json.Marshal(jobMsg{ID: id, Reply: f.reply, Upload: upload != nil, Async: async})
 	if err != nil {
-		return fail(fmt.Errorf("encode job: %w", err))
+		return fmt.Errorf("encode job: %w", err)
 	}
-	if _, err := f.js.Publish(ctx, jobsSubject, data, jetstream.WithMsgID(id)); err != nil {
-		return fail(fmt.Errorf("publish job: %w", err))
+	return f.budget.run(ctx, "publish job", func(ctx context.Context) error {
+		_, err := f.js.Publish(ctx, jobsSubject, data, jetstream.WithMsgID(id))
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && strings.Contains(apiErr.Description, "maximum messages") {
+			return fmt.Errorf("%w: %d jobs on the stream", job.ErrQueueFull, f.cfg.MaxQueue)
+		}
+		return err
+	})
+}
+
+// getBlob reads an object within OpBudget.
+func (f *Front) getBlob(ctx context.Context, name string) (data []byte, err error) {
+	err = f.budget.run(ctx, "read "+name, func(ctx context.Context) (err error) {
+		data, err = f.blobs.GetBytes(ctx, name)
+		return err
+	})
+	return data, err
+}
+
+// forgetState drops the state of a job that could not be published.
+func (f *Front) forgetState(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := f.states.kv.Delete(ctx, id); err != nil {
+		f.log.Warn("drop the state of an unpublished job", "err", err)
 	}
-	return e, nil
 }
 
 // onEvent takes a worker's started or done message for one of this front's jobs.
@@ -241,13 +339,25 @@ func (f *Front) onEvent(m *nats.Msg) {
 			f.log.Warn("bad result message", "err", err)
 			return
 		}
-		e, first := f.jobs.finish(r, now)
-		if !first {
-			f.log.Debug("dropping a second result", "id", r.ID, "worker_pid", r.PID)
+		if _, first := f.jobs.finish(r, now); !first {
+			f.log.Debug("dropping a result of no waiting job", "worker_pid", r.PID)
+		}
+	}
+}
+
+// recheck reads the results of the jobs this front waits for from the
+// state bucket.
+func (f *Front) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), OpBudget)
+	defer cancel()
+	for _, id := range f.jobs.waiting() {
+		r, _, ok, err := f.states.get(ctx, id)
+		if err != nil {
+			f.log.Warn("recheck a job after a reconnect", "err", err)
 			return
 		}
-		if e.upload {
-			f.deleteBlob(e.id + inputSuffix)
+		if ok && r.finished() {
+			f.jobs.finish(*r.Result, time.Now())
 		}
 	}
 }
@@ -284,18 +394,32 @@ func (p *presence) onHeartbeat(m *nats.Msg) {
 	p.seen[hb.ID], p.at[hb.ID] = hb, time.Now()
 }
 
-// live calls f for each live worker and forgets the others.
+// live calls f for each live worker and forgets those silent for longer
+// than noWorkerAfter.
 func (p *presence) live(now time.Time, f func(heartbeatMsg)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for id, at := range p.at {
-		if now.Sub(at) > liveFor {
+		switch age := now.Sub(at); {
+		case age > noWorkerAfter:
 			delete(p.seen, id)
 			delete(p.at, id)
-			continue
+		case age <= liveFor:
+			f(p.seen[id])
 		}
-		f(p.seen[id])
 	}
+}
+
+// anySince is whether a worker has been heard from since t.
+func (p *presence) anySince(t time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, at := range p.at {
+		if at.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *presence) slots(now time.Time) int {

@@ -19,6 +19,8 @@ const (
 	ConsumerName = "flipbench-workers"
 	// BucketName is the object store of upload bodies and flipped uploads.
 	BucketName = "flipbench-blobs"
+	// StateBucket is the key-value bucket of submitted jobs' states, by id.
+	StateBucket = "flipbench-jobs"
 
 	jobsSubject     = "flipbench.jobs"
 	workersSubject  = "flipbench.workers" // worker heartbeats
@@ -31,6 +33,12 @@ const (
 	// liveFor is how long a worker counts as live after its last heartbeat:
 	// long enough to ride out a crashed local worker's restart.
 	liveFor = 3 * heartbeatPeriod
+	// noWorkerAfter is how long a front hears no worker at all before it
+	// refuses jobs with 503. It is longer than liveFor: on a loaded machine a
+	// worker busy with GOMAXPROCS=1, or a killed local worker's replacement
+	// starting, may stay silent past liveFor, and jobs refused then were the
+	// 503s seen when a local worker was killed mid-burst.
+	noWorkerAfter = 10 * heartbeatPeriod
 )
 
 // jobMsg is one job on the stream.
@@ -38,6 +46,9 @@ type jobMsg struct {
 	ID     string `json:"id"`
 	Reply  string `json:"reply"`            // subject prefix of the front's events
 	Upload bool   `json:"upload,omitempty"` // the body is the object ID+inputSuffix
+	// Async says the job was submitted (POST /jobs): its state is in the
+	// StateBucket, for any front to read.
+	Async bool `json:"async,omitempty"`
 }
 
 // maxTokenLen bounds the front's id in a reply subject.

@@ -15,51 +15,49 @@ import (
 )
 
 func TestTableKeepsTheFirstResult(t *testing.T) {
-	tb := newTable(10, 10, time.Minute)
+	tb := newTable(10)
 	now := time.Now()
-	if _, err := tb.add("a", false, false, now); err != nil {
+	e, err := tb.add("a", false, now)
+	if err != nil {
 		t.Fatal(err)
 	}
 	tb.start("a", 1, now.Add(time.Second))
+	if r, q := tb.load(); r != 1 || q != 0 {
+		t.Errorf("load %d running %d queued, want 1 0", r, q)
+	}
 	if _, first := tb.finish(resultMsg{ID: "a", PID: 1, JobTime: time.Second}, now.Add(2*time.Second)); !first {
 		t.Fatal("the first result was not taken")
 	}
 	if _, first := tb.finish(resultMsg{ID: "a", PID: 2, Error: "boom"}, now.Add(3*time.Second)); first {
 		t.Error("a second result was taken")
 	}
-	st, ok := tb.status("a", now.Add(3*time.Second))
-	if !ok || st.State != contract.JobDone || st.Outcome.PID != 1 || st.Outcome.Queue != time.Second {
-		t.Errorf("status %+v, want done by pid 1 after a queue of 1s", st)
+	<-e.done
+	if e.state != contract.JobDone || e.out.PID != 1 || e.out.Queue != time.Second {
+		t.Errorf("entry %s %+v, want done by pid 1 after a queue of 1s", e.state, e.out)
 	}
 	if r, q := tb.load(); r != 0 || q != 0 {
 		t.Errorf("load %d running %d queued, want 0 0", r, q)
 	}
 }
 
-func TestTableBoundsAndExpiry(t *testing.T) {
-	tb := newTable(2, 2, time.Minute)
+func TestTableBound(t *testing.T) {
+	tb := newTable(2)
 	now := time.Now()
 	for _, id := range []string{"a", "b"} {
-		if _, err := tb.add(id, false, false, now); err != nil {
+		if _, err := tb.add(id, false, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tb.add("c", false, false, now); !errors.Is(err, job.ErrQueueFull) {
-		t.Fatalf("a third unfinished job: %v, want ErrQueueFull", err)
+	if _, err := tb.add("c", false, now); !errors.Is(err, job.ErrQueueFull) {
+		t.Fatalf("a third job: %v, want ErrQueueFull", err)
 	}
 	tb.finish(resultMsg{ID: "a"}, now)
-	if _, err := tb.add("c", false, false, now); err != nil {
-		t.Fatalf("a finished job should make room: %v", err)
+	if got := tb.waiting(); len(got) != 1 || got[0] != "b" {
+		t.Errorf("waiting %v, want [b]", got)
 	}
-	if _, ok := tb.status("a", now); ok {
-		t.Error("the oldest finished job was not evicted")
-	}
-	tb.finish(resultMsg{ID: "b"}, now)
-	if _, ok := tb.status("b", now.Add(time.Minute-time.Nanosecond)); !ok {
-		t.Error("b expired early")
-	}
-	if _, ok := tb.status("b", now.Add(time.Minute)); ok {
-		t.Error("b did not expire after its TTL")
+	tb.forget("a")
+	if _, err := tb.add("c", false, now); err != nil {
+		t.Fatalf("an answered job should make room: %v", err)
 	}
 }
 

@@ -10,11 +10,10 @@ import (
 	"github.com/flipbench/flipbench/server"
 )
 
-// entry is one job the front knows of.
+// entry is one POST /flip job its front waits for.
 type entry struct {
 	id        string
 	upload    bool
-	waited    bool // a POST /flip waits for it: it leaves the table with its answer
 	state     string
 	published time.Time
 	started   time.Time // the last start a worker reported
@@ -25,61 +24,30 @@ type entry struct {
 	done      chan struct{} // closed when finished
 }
 
-// table is the front's jobs: bounded in number, finished ones kept for ttl.
+// table is the jobs a front's POST /flip requests wait for, at most max. A
+// job leaves it with its answer (forget), so it holds nothing once the
+// requests are answered: submitted jobs live in the state bucket.
 type table struct {
-	mu       sync.Mutex
-	jobs     map[string]*entry
-	order    []string // ids in the order they came, for eviction
-	max      int
-	ttl      time.Duration
-	maxQueue int // unfinished jobs at most
-	unfinished,
-	running int
+	mu   sync.Mutex
+	jobs map[string]*entry
+	max  int
+	running,
+	unfinished int
 }
 
-func newTable(maxJobs, maxQueue int, ttl time.Duration) *table {
-	return &table{jobs: map[string]*entry{}, max: maxJobs, maxQueue: maxQueue, ttl: ttl}
-}
+func newTable(max int) *table { return &table{jobs: map[string]*entry{}, max: max} }
 
 // add records a new job about to be published.
-func (t *table) add(id string, upload, waited bool, now time.Time) (*entry, error) {
+func (t *table) add(id string, upload bool, now time.Time) (*entry, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.unfinished >= t.maxQueue {
-		return nil, fmt.Errorf("%w: %d jobs queued or running", job.ErrQueueFull, t.unfinished)
-	}
-	t.sweep(now)
 	if len(t.jobs) >= t.max {
-		return nil, fmt.Errorf("%w: %d jobs stored, none finished to make room", job.ErrQueueFull, len(t.jobs))
+		return nil, fmt.Errorf("%w: this front waits for %d jobs", job.ErrQueueFull, len(t.jobs))
 	}
-	e := &entry{id: id, upload: upload, waited: waited, state: contract.JobQueued, published: now, done: make(chan struct{})}
+	e := &entry{id: id, upload: upload, state: contract.JobQueued, published: now, done: make(chan struct{})}
 	t.jobs[id] = e
-	t.order = append(t.order, id)
 	t.unfinished++
 	return e, nil
-}
-
-// sweep drops expired jobs, then, while the table is full, the oldest
-// finished ones. Called with mu held.
-func (t *table) sweep(now time.Time) {
-	keep := t.order[:0]
-	full := len(t.jobs) >= t.max
-	for _, id := range t.order {
-		e, ok := t.jobs[id]
-		if !ok {
-			continue
-		}
-		if e.state == contract.JobDone || e.state == contract.JobFailed {
-			if now.Sub(e.finished) >= t.ttl || full {
-				delete(t.jobs, id)
-				full = len(t.jobs) >= t.max
-				continue
-			}
-		}
-		keep = append(keep, id)
-	}
-	clear(t.order[len(keep):])
-	t.order = keep
 }
 
 // start records that pid started job id.
@@ -87,7 +55,7 @@ func (t *table) start(id string, pid int, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, ok := t.jobs[id]
-	if !ok || e.finished != (time.Time{}) {
+	if !ok || !e.finished.IsZero() {
 		return
 	}
 	if e.state == contract.JobQueued {
@@ -104,7 +72,7 @@ func (t *table) finish(r resultMsg, now time.Time) (*entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, ok := t.jobs[r.ID]
-	if !ok || e.finished != (time.Time{}) {
+	if !ok || !e.finished.IsZero() {
 		return nil, false
 	}
 	if e.state == contract.JobRunning {
@@ -151,19 +119,17 @@ func (t *table) forget(id string) {
 	delete(t.jobs, id)
 }
 
-// status is a copy of job id's state, false when unknown or expired.
-func (t *table) status(id string, now time.Time) (server.JobState, bool) {
+// waiting lists the unfinished jobs.
+func (t *table) waiting() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.jobs[id]
-	if !ok || e.waited || (!e.finished.IsZero() && now.Sub(e.finished) >= t.ttl) {
-		return server.JobState{}, false
+	var ids []string
+	for id, e := range t.jobs {
+		if e.finished.IsZero() {
+			ids = append(ids, id)
+		}
 	}
-	st := server.JobState{State: e.state, Upload: e.upload, Outcome: e.out, Err: e.err}
-	if e.state == contract.JobRunning {
-		st.Outcome.PID = e.startPID
-	}
-	return st, true
+	return ids
 }
 
 // load is how many jobs run and how many wait.

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/job"
 )
 
@@ -34,7 +35,14 @@ type WorkerConfig struct {
 	MaxPixels int    // 0 is job.DefaultMaxPixels
 	Slots     int    // jobs at once; 0 is 1
 	Index     int    // index among the front's local workers, -1 elsewhere
-	Logger    *slog.Logger
+	// StartWait bounds the wait for a front to set up the queue; 0 is
+	// DefaultStartWait.
+	StartWait time.Duration
+	// Abandon, when done, makes the worker drop the jobs it holds (no
+	// result, no ack: they go to another worker after AckWait) and return
+	// at once; nil is never.
+	Abandon context.Context
+	Logger  *slog.Logger
 	// Ready is called once the worker is bound to the queue and fetching.
 	Ready func()
 }
@@ -47,6 +55,7 @@ type worker struct {
 	host    string
 	runner  *job.Runner
 	blobs   jetstream.ObjectStore
+	states  states
 	ackWait time.Duration
 	log     *slog.Logger
 }
@@ -70,16 +79,26 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	cons, blobs, err := bind(ctx, js)
+	if cfg.StartWait <= 0 {
+		cfg.StartWait = DefaultStartWait
+	}
+	if cfg.Abandon == nil {
+		cfg.Abandon = context.Background()
+	}
+	bindCtx, cancel := context.WithTimeout(ctx, cfg.StartWait)
+	b, err := bind(bindCtx, js, cfg.Logger)
+	cancel()
 	if err != nil {
 		return err
 	}
+	cons := b.cons
 	host, _ := os.Hostname()
 	w := &worker{
-		cfg: cfg, id: nuid.Next(), pid: os.Getpid(), host: host, runner: runner, blobs: blobs,
+		cfg: cfg, id: nuid.Next(), pid: os.Getpid(), host: host, runner: runner, blobs: b.blobs, states: b.states,
 		ackWait: cons.CachedInfo().Config.AckWait, log: cfg.Logger,
 	}
 	hbCtx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	defer context.AfterFunc(cfg.Abandon, stopBeats)()
 	beats := make(chan struct{})
 	go func() { defer close(beats); w.heartbeat(hbCtx) }()
 
@@ -94,7 +113,11 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	wg.Wait()
 	stopBeats()
 	<-beats
-	if err := cfg.Conn.Flush(); err != nil {
+	if cfg.Abandon.Err() != nil {
+		w.log.Info("worker abandoned its jobs")
+		return nil
+	}
+	if err := cfg.Conn.FlushTimeout(opTimeout); err != nil {
 		return fmt.Errorf("flush results: %w", err)
 	}
 	w.log.Info("worker stopped")
@@ -103,7 +126,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 
 // slot fetches and runs one job at a time until ctx is done.
 func (w *worker) slot(ctx context.Context, cons jetstream.Consumer) {
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && w.cfg.Abandon.Err() == nil {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
 			w.log.Warn("fetch", "err", err)
@@ -119,8 +142,9 @@ func (w *worker) slot(ctx context.Context, cons jetstream.Consumer) {
 				_ = msg.Nak()
 				continue
 			}
-			// A job taken is finished, even when the worker is told to stop.
-			w.handle(context.WithoutCancel(ctx), msg)
+			// A job taken is finished, even when the worker is told to
+			// stop, unless it is told to abandon its jobs.
+			w.handle(w.cfg.Abandon, msg)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			w.log.Debug("fetch batch", "err", err)
@@ -151,22 +175,42 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	stop := w.keepInProgress(msg)
+	defer stop()
+	if j.Async && !w.markStarted(ctx, j.ID) {
+		// Finished by an earlier delivery: do not run it again.
+		_ = msg.Ack()
+		return
+	}
 	w.publish(j.Reply+startedLeaf, startedMsg{ID: j.ID, PID: w.pid, Worker: w.cfg.Index})
 
-	stop := w.keepInProgress(msg)
 	start := time.Now()
 	err = w.run(ctx, j, &res)
 	res.JobTime = time.Since(start)
-	stop()
+	if ctx.Err() != nil {
+		w.log.Warn("abandoning a job", "err", err)
+		return
+	}
 	if err != nil {
 		res.Error, res.Kind = err.Error(), errorKind(err)
 	}
-	w.publish(j.Reply+doneLeaf, res)
-	// The result must have left before the ack: a worker dying in between
-	// gets the job run again, never lost.
-	if err := w.cfg.Conn.Flush(); err != nil {
-		w.log.Warn("flush result", "id", j.ID, "err", err)
+	if j.Async {
+		w.markFinished(ctx, res)
+	} else {
+		// The waiting front hears of the result as an event; should it miss
+		// it (reconnecting to another broker node), it reads it here.
+		if err := w.states.put(ctx, j.ID, finalRecord(res)); err != nil {
+			w.log.Warn("record job result", "err", err)
+		}
 	}
+	w.publish(j.Reply+doneLeaf, res)
+	if j.Upload {
+		w.deleteInput(ctx, j.ID)
+	}
+	// The ack follows the result on the same connection, which the server
+	// reads in order: an ack that arrives means the result did, and a
+	// worker dying before both left gets the job run again. So no flush
+	// (a round trip per job) in between.
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack", "id", j.ID, "err", err)
 	}
@@ -194,7 +238,57 @@ func (w *worker) keepInProgress(msg jetstream.Msg) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	return sync.OnceFunc(func() { close(done); <-finished })
+}
+
+// markStarted moves job id's state to running; false when an earlier
+// delivery has finished it. A state that cannot be written does not stop
+// the job: its result matters more.
+func (w *worker) markStarted(ctx context.Context, id string) bool {
+	again := false
+	_, err := w.states.change(ctx, id, func(r *record, e jetstream.KeyValueEntry) bool {
+		if r.finished() {
+			again = true
+			return false
+		}
+		if r.State == contract.JobQueued {
+			r.QueuedAt = e.Created()
+		}
+		r.State, r.PID = contract.JobRunning, w.pid
+		return true
+	})
+	if err != nil {
+		w.log.Warn("record job start", "err", err)
+	}
+	return !again
+}
+
+// markFinished records res as job res.ID's result, unless another delivery
+// of the job got there first.
+func (w *worker) markFinished(ctx context.Context, res resultMsg) {
+	_, err := w.states.change(ctx, res.ID, func(r *record, e jetstream.KeyValueEntry) bool {
+		if r.finished() {
+			return false
+		}
+		if r.State == contract.JobRunning && !r.QueuedAt.IsZero() {
+			// From queued to running, both on the broker's clock.
+			r.Queue = max(e.Created().Sub(r.QueuedAt), 0)
+		}
+		r.State, r.PID, r.Result = finalRecord(res).State, res.PID, &res
+		return true
+	})
+	if err != nil {
+		w.log.Error("record job result", "err", err)
+	}
+}
+
+// deleteInput removes an upload once its result is out; the bucket's TTL
+// removes what a failure here leaves.
+func (w *worker) deleteInput(ctx context.Context, id string) {
+	err := budget(OpBudget).run(ctx, "delete upload", func(ctx context.Context) error { return w.blobs.Delete(ctx, id+inputSuffix) })
+	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		w.log.Warn("delete upload", "err", err)
+	}
 }
 
 // run does the job and fills in res.
@@ -204,7 +298,11 @@ func (w *worker) run(ctx context.Context, j jobMsg, res *resultMsg) error {
 		res.Bytes, res.Steps = r.Bytes, r.Steps
 		return err
 	}
-	in, err := w.blobs.GetBytes(ctx, j.ID+inputSuffix)
+	var in []byte
+	err := budget(OpBudget).run(ctx, "fetch upload", func(ctx context.Context) (err error) {
+		in, err = w.blobs.GetBytes(ctx, j.ID+inputSuffix)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("fetch upload: %w", err)
 	}
@@ -213,7 +311,11 @@ func (w *worker) run(ctx context.Context, j jobMsg, res *resultMsg) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.blobs.PutBytes(ctx, j.ID+outputSuffix, out.Bytes()); err != nil {
+	err = budget(OpBudget).run(ctx, "store flipped upload", func(ctx context.Context) error {
+		_, err := w.blobs.PutBytes(ctx, j.ID+outputSuffix, out.Bytes())
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store flipped upload: %w", err)
 	}
 	return nil

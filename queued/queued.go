@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/access"
@@ -53,7 +54,31 @@ type FrontConfig struct {
 	AckWait    time.Duration
 	ResultTTL  time.Duration
 	MaxJobs    int
-	Logger     *slog.Logger
+	// Replicas of the stream and the buckets; 0 picks: 1 on the embedded
+	// server, 3 on an external one that knows of at least 3 servers, else 1.
+	Replicas int
+	// StartWait bounds the wait for the broker at start (a front's and its
+	// local workers').
+	StartWait time.Duration
+	// ResultTimeout bounds a POST /flip's wait for its result.
+	ResultTimeout time.Duration
+	// BrokerTimeout bounds each broker operation of a request (then 503).
+	BrokerTimeout time.Duration
+	// Restart asks for a rolling restart of the local workers (SIGHUP).
+	Restart <-chan struct{}
+	Logger  *slog.Logger
+}
+
+// replicas is cfg.Replicas, or the default for the broker nc reaches.
+func replicas(cfg FrontConfig, nc *nats.Conn) int {
+	switch {
+	case cfg.Replicas > 0:
+		return cfg.Replicas
+	case cfg.NATS != "" && len(nc.Servers()) >= 3:
+		return 3
+	default:
+		return 1
+	}
 }
 
 // RunFront runs the front until ctx is done: the embedded broker (unless
@@ -66,22 +91,29 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 	if tmp == "" {
 		tmp = os.TempDir()
 	}
+	// What processes killed before us left behind, their NATS stores too.
+	if err := job.RemoveStale(tmp); err != nil {
+		return err
+	}
 	nc, url, closeBroker, err := broker(cfg, tmp)
 	if err != nil {
 		return err
 	}
 	defer closeBroker()
 	defer nc.Close()
-	log.Info("nats ready", "url", url, "embedded", cfg.NATS == "")
+	n := replicas(cfg, nc)
 
 	front, err := queue.NewFront(ctx, queue.FrontConfig{
 		Conn: nc, AckWait: cfg.AckWait, ResultTTL: cfg.ResultTTL, MaxJobs: cfg.MaxJobs,
-		MaxQueue: cfg.Server.MaxQueue, Logger: log,
+		MaxQueue: cfg.Server.MaxQueue, ResultTimeout: cfg.ResultTimeout, Replicas: n, StartWait: cfg.StartWait,
+		BrokerTimeout: cfg.BrokerTimeout,
+		Logger:        log,
 	})
 	if err != nil {
 		return err
 	}
 	defer front.Close()
+	log.Info("nats ready", "url", url, "embedded", cfg.NATS == "", "replicas", n)
 
 	sc := cfg.Server.Config
 	sc.Mode, sc.Worker, sc.Workers, sc.Logger, sc.Jobs = Mode, -1, 1, log, front
@@ -114,6 +146,17 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 			return err
 		}
 		go func() { workersDone <- m.Run(workersCtx) }()
+		go func() {
+			for {
+				select {
+				case <-cfg.Restart:
+					log.Info("rolling restart of the local workers")
+					m.Restart()
+				case <-workersCtx.Done():
+					return
+				}
+			}
+		}()
 	} else {
 		workersDone <- nil
 	}
@@ -132,7 +175,8 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 		if err != nil {
 			return nil, "", nil, err
 		}
-		nc, err := queue.Dial(cfg.NATS, "flipbench front", opts...)
+		// The broker may start after the front: NewFront waits for it, bounded.
+		nc, err := queue.Dial(cfg.NATS, "flipbench front", append(opts, nats.RetryOnFailedConnect(true))...)
 		return nc, cfg.NATS, func() {}, err
 	}
 	addr := cfg.NATSListen
@@ -217,6 +261,7 @@ func localWorkers(cfg FrontConfig, url, tmp string) (*prefork.Master, error) {
 		contract.Arg(contract.FlagTempDir, tmp),
 		contract.Arg(contract.FlagMaxPixels, strconv.Itoa(s.MaxPixels)),
 		contract.Arg(contract.FlagLogFormat, s.LogFormat),
+		contract.Arg(contract.FlagNATSWait, cfg.StartWait.String()),
 	}
 	args = append(args, cfg.WorkerArgs...)
 	return prefork.New(
@@ -237,15 +282,18 @@ type WorkerConfig struct {
 	TempDir   string
 	MaxPixels int
 	Slots     int
-	Auth      queue.Auth // the broker's credential
-	TLS       queue.TLS  // the CA that verifies the broker, and a client certificate
+	StartWait time.Duration // bounds the wait for the broker and a front
+	Auth      queue.Auth    // the broker's credential
+	TLS       queue.TLS     // the CA that verifies the broker, and a client certificate
 	Logger    *slog.Logger
 }
 
 // RunWorker runs one worker until ctx is done. Started by a front's
 // supervisor, it follows the prefork protocol (ready, Pdeathsig, stop on
-// SIGTERM); otherwise it is on its own.
+// SIGTERM), and abandons its jobs and exits at once when the front dies;
+// otherwise it is on its own.
 func RunWorker(ctx context.Context, cfg WorkerConfig) error {
+	abandon := context.Background() // never, for a worker on its own
 	work := func(ctx context.Context, index int, ready func()) error {
 		opts, err := clientOptions(cfg.Auth, cfg.TLS)
 		if err != nil {
@@ -258,9 +306,12 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 			return err
 		}
 		defer nc.Close()
+		// Abandoned: closing the connection ends a pending fetch at once.
+		defer context.AfterFunc(abandon, nc.Close)()
 		err = queue.RunWorker(ctx, queue.WorkerConfig{
 			Conn: nc, Image: cfg.Image, TempDir: cfg.TempDir, MaxPixels: cfg.MaxPixels,
 			Slots: cfg.Slots, Index: index, Logger: cfg.Logger, Ready: ready,
+			StartWait: cfg.StartWait, Abandon: abandon,
 		})
 		if last := nc.LastError(); err != nil && last != nil {
 			// Say why the connection went: a refused credential, a certificate.
@@ -276,5 +327,43 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	cfg.Logger = cfg.Logger.With("worker", w.Index())
+	// The front died (kill -9): its broker, if embedded, is gone, and its
+	// clients with it. Jobs held are left unacknowledged for another worker.
+	var cancel context.CancelFunc
+	abandon, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	watchParent(os.Getppid(), cancel)
 	return w.Run(ctx, func(ctx context.Context, ready func()) error { return work(ctx, w.Index(), ready) })
+}
+
+// watchParent calls gone when the parent process ppid exits: its pidfd
+// turns readable then, so no polling is needed. A parent gone before the
+// pidfd opened shows as a changed parent pid. Without pidfds (Linux < 5.3)
+// it watches nothing, and Pdeathsig stops the worker gracefully.
+func watchParent(ppid int, gone func()) {
+	fd, err := unix.PidfdOpen(ppid, 0)
+	switch {
+	case os.Getppid() != ppid:
+		gone()
+		fallthrough
+	case err != nil:
+		if err == nil {
+			unix.Close(fd)
+		}
+		return
+	}
+	go func() {
+		defer unix.Close(fd)
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			n, err := unix.Poll(fds, -1)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if n > 0 || err != nil {
+				gone()
+				return
+			}
+		}
+	}()
 }

@@ -18,8 +18,9 @@ type Queue interface {
 	// Submit queues a job (a nil upload is the article's photo job) and
 	// returns its id without waiting for it.
 	Submit(ctx context.Context, upload []byte) (id string, err error)
-	// Status is where job id is; false when the id is unknown or expired.
-	Status(id string) (JobState, bool)
+	// Status is where job id is; false when the id is unknown or expired,
+	// an error when the store of job states did not answer.
+	Status(ctx context.Context, id string) (JobState, bool, error)
 	// Result is a done upload job's flipped image; an error wrapping
 	// ErrNoResult when there is none (yet, or any more).
 	Result(ctx context.Context, id string) (format string, image []byte, err error)
@@ -70,7 +71,10 @@ func errNoJob() error {
 // lookup is the job the route names, or errNoJob.
 func lookup(c echo.Context, q Queue) (string, JobState, error) {
 	id := c.Param(jobIDParam)
-	st, ok := q.Status(id)
+	st, ok, err := q.Status(c.Request().Context(), id)
+	if err != nil {
+		return id, st, err
+	}
 	if !ok {
 		return id, st, errNoJob()
 	}

@@ -56,11 +56,11 @@ func (q *fakeQueue) Submit(_ context.Context, upload []byte) (string, error) {
 	return id, nil
 }
 
-func (q *fakeQueue) Status(id string) (JobState, bool) {
+func (q *fakeQueue) Status(_ context.Context, id string) (JobState, bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, ok := q.jobs[id]
-	return st, ok
+	return st, ok, nil
 }
 
 func (q *fakeQueue) Result(_ context.Context, id string) (string, []byte, error) {
@@ -189,6 +189,19 @@ func TestUnknownJobIDsAllLookAlike(t *testing.T) {
 			if string(a.body) != string(want.body) {
 				t.Errorf("GET %s: body %s, want the same as any unknown id: %s", path, a.body, want.body)
 			}
+		}
+	}
+}
+
+// TestBrokerErrorStatus: a queue whose broker did not answer gives 503, one
+// whose job's result did not come in time 504.
+func TestBrokerErrorStatus(t *testing.T) {
+	for err, want := range map[error]int{
+		fmt.Errorf("publish job: %w: broker unanswered", ErrUnavailable): http.StatusServiceUnavailable,
+		fmt.Errorf("no result within 1s: %w", context.DeadlineExceeded):  http.StatusGatewayTimeout,
+	} {
+		if got := status(err); got != want {
+			t.Errorf("status(%v) = %d, want %d", err, got, want)
 		}
 	}
 }

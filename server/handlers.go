@@ -60,6 +60,10 @@ var errUnsupportedType = errors.New("unsupported content type")
 // is 503 with a Retry-After, as for a full queue.
 var ErrNoWorker = errors.New("no worker to run the job")
 
+// ErrUnavailable is returned by Jobs whose broker did not answer within its
+// bound: the answer is 503, as for a full queue.
+var ErrUnavailable = errors.New("job broker unavailable")
+
 // errNoField is a multipart body without the image field.
 var errNoField = errors.New("multipart body has no field " + uploadField)
 
@@ -184,8 +188,8 @@ func (s *Server) flipPhoto(c echo.Context) error {
 	out, err := s.jobs.Photo(c.Request().Context())
 	s.stamp(c, out, err)
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker),
-		errors.Is(err, ErrJobOverran):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, job.ErrQueueFull),
+		errors.Is(err, ErrNoWorker), errors.Is(err, ErrUnavailable), errors.Is(err, ErrJobOverran):
 		return err
 	case err != nil && out.Job > 0:
 		// The photo is the server's own, so its failure is the server's fault:
@@ -300,9 +304,11 @@ func status(err error) int {
 	case errors.Is(err, job.ErrEmpty), errors.Is(err, job.ErrFormat), errors.Is(err, job.ErrDecode), errors.Is(err, errNoField),
 		errors.Is(err, io.ErrUnexpectedEOF): // the client cut its body short
 		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded): // a job's result did not come in time (a net.Error too)
+		return http.StatusGatewayTimeout
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrJobOverran):
+	case errors.Is(err, job.ErrQueueFull), errors.Is(err, ErrNoWorker), errors.Is(err, ErrUnavailable), errors.Is(err, ErrJobOverran):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		return statusClientClosed

@@ -32,6 +32,7 @@ func TestSecurityFlagRefusals(t *testing.T) {
 			contract.Arg(contract.FlagNATSTokenFile, tok)), "give one of"},
 		{"a user without a password", append(base, contract.Arg(contract.FlagNATSUser, "u")), "needs a password"},
 		{"creds on the embedded server", append(base, contract.Arg(contract.FlagNATSCreds, tok)), "operator mode"},
+		{"replicas on the embedded server", append(base, contract.Arg(contract.FlagReplicas, "3")), "needs a NATS cluster"},
 		{"a CA without a certificate", append(base, contract.Arg(contract.FlagNATSCA, certs.CA)), "-" + contract.FlagNATSCert},
 		{"a certificate local workers cannot use", []string{contract.Arg(contract.FlagAddr, "127.0.0.1:0"), contract.Arg(contract.FlagImage, photo),
 			contract.Arg(contract.FlagWorkers, "1"), contract.Arg(contract.FlagNATSTokenFile, tok),

@@ -44,14 +44,37 @@ type proc struct {
 	err    error
 }
 
-// launch starts the binary with args (a fresh -tmpdir added), wrapped in
+// launch starts the binary with args (a fresh -tmpdir added unless args
+// have one), wrapped in
 // wrap (e.g. ip netns exec NS) when given. Cleanup stops the process and
 // every member of its group by PID.
 func launch(t *testing.T, wrap []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{out: &syncbuf.Buffer{}, tmp: t.TempDir(), exited: make(chan struct{})}
-	argv := append(append(append([]string{}, wrap...), bin), append(args, contract.Arg(contract.FlagTempDir, p.tmp))...)
+	tmp := ""
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, contract.Arg(contract.FlagTempDir, "")); ok {
+			tmp = v
+		}
+	}
+	if tmp == "" {
+		tmp = t.TempDir()
+		args = append(args, contract.Arg(contract.FlagTempDir, tmp))
+	}
+	argv := append(append(append([]string{}, wrap...), bin), args...)
+	p := startProc(t, nil, argv...)
+	p.tmp = tmp
+	return p
+}
+
+// startProc starts argv with env added to this process's environment, in
+// its own process group; cleanup kills it and every member of its group by
+// PID.
+func startProc(t *testing.T, env []string, argv ...string) *proc {
+	t.Helper()
+	args := argv[1:]
+	p := &proc{out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {

@@ -79,7 +79,7 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("queued", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: queued [flags]\n       queued %s -%s URL [flags]\n\nServes GET /, GET /healthz, POST /flip and the async API (POST /jobs, GET /jobs/{id}, GET /jobs/{id}/result)\nfrom an HTTP front; jobs go through NATS JetStream to worker processes.\n\nFlags:\n", contract.CommandWorker, contract.FlagNATS)
+		fmt.Fprintf(stderr, "Usage: queued [flags]\n       queued %s -%s URL [flags]\n\nServes GET /, GET /healthz, POST /flip and the async API (POST /jobs, GET /jobs/{id}, GET /jobs/{id}/result)\nfrom an HTTP front; jobs go through NATS JetStream to worker processes. Job states live on the broker,\nso several fronts on one broker answer for each other's jobs.\nSIGHUP: rolling restart of the local workers. SIGTERM, SIGINT: graceful stop.\n\nFlags:\n", contract.CommandWorker, contract.FlagNATS)
 		fs.PrintDefaults()
 	}
 	cfg := queued.FrontConfig{}
@@ -89,7 +89,11 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join, and needs a credential (-"+contract.FlagNATSUser+", -"+contract.FlagNATSTokenFile+" or -"+contract.FlagNATSNkey+") (port 0 picks one; the log says which)")
 	fs.DurationVar(&cfg.AckWait, contract.FlagAckWait, queue.DefaultAckWait, "how long a delivered job may go without word from its worker before another gets it")
 	fs.DurationVar(&cfg.ResultTTL, contract.FlagResultTTL, queue.DefaultResultTTL, "how long a finished job's state and result are kept")
-	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "jobs stored at once, finished ones included (the oldest finished make room)")
+	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "POST /flip jobs this front waits for at once (submitted jobs are bounded by -"+contract.FlagMaxQueue+" on the stream)")
+	fs.IntVar(&cfg.Replicas, contract.FlagReplicas, 0, "replicas of the job stream, the state bucket and the upload bucket (default: 1 on the embedded server; with -"+contract.FlagNATS+", 3 when it names or reports at least 3 servers, else 1)")
+	fs.DurationVar(&cfg.StartWait, contract.FlagNATSWait, queue.DefaultStartWait, "how long to wait at start for the broker to take the stream and buckets (a cluster elects its leaders first)")
+	fs.DurationVar(&cfg.BrokerTimeout, contract.FlagBrokerTimeout, queue.OpBudget, "how long a request waits on the broker for one operation, retries over a leader election included, before answering 503")
+	fs.DurationVar(&cfg.ResultTimeout, contract.FlagResultTimeout, queue.DefaultResultTimeout, "how long POST /flip waits for its job's result before answering 504")
 	fs.BoolVar(&cfg.Insecure, contract.FlagNATSInsecure, false, "let the embedded NATS server listen beyond loopback without credentials: anyone who reaches it can read uploads and publish or delete jobs (logged as a warning)")
 	nf := registerNATSFlags(fs, true)
 	sf := server.RegisterFlags(fs)
@@ -101,6 +105,10 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s %d: cannot be negative", contract.FlagWorkers, cfg.Workers)
 	case cfg.NATS != "" && isSet(fs, contract.FlagNATSListen):
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
+	case cfg.Replicas < 0 || cfg.Replicas > 5:
+		return fmt.Errorf("-%s %d: want 1 to 5 (JetStream's range), or 0 for the default", contract.FlagReplicas, cfg.Replicas)
+	case cfg.NATS == "" && cfg.Replicas > 1:
+		return fmt.Errorf("-%s %d needs a NATS cluster (-%s): the embedded server is one node", contract.FlagReplicas, cfg.Replicas, contract.FlagNATS)
 	case cfg.NATS != "" && cfg.Insecure:
 		return fmt.Errorf("-%s is for the embedded server; it excludes -%s", contract.FlagNATSInsecure, contract.FlagNATS)
 	}
@@ -120,6 +128,24 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg.Server, cfg.Logger = *sf, log
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	restart := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case restart <- struct{}{}:
+				default: // one is pending
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	cfg.Restart = restart
 	return queued.RunFront(ctx, cfg)
 }
 
@@ -134,6 +160,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	var logFormat string
 	fs.StringVar(&cfg.NATS, contract.FlagNATS, "", "`URL` of the front's NATS server (or the cluster's, comma-separated); required")
 	fs.IntVar(&cfg.Slots, contract.FlagSlots, runtime.GOMAXPROCS(0), "jobs at once")
+	fs.DurationVar(&cfg.StartWait, contract.FlagNATSWait, queue.DefaultStartWait, "how long to wait at start for the broker and a front's stream")
 	fs.StringVar(&cfg.Image, contract.FlagImage, "", "photo flipped by photo jobs (default "+contract.DefaultImage+", looked up as the front does)")
 	fs.StringVar(&cfg.TempDir, contract.FlagTempDir, "", "base dir for the work dir (default the system temp dir)")
 	fs.IntVar(&cfg.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo")
