@@ -130,6 +130,9 @@ func TestRealClients(t *testing.T) {
 			}
 			t.Run("slow-senders", func(t *testing.T) { slowSenders(t, srv) })
 			t.Run("keepalive-fairness", func(t *testing.T) { keepAliveFairness(t, srv, s, capacity) })
+			// What kept-alive clients left behind (turns, reservations) must
+			// not keep the next burst out.
+			t.Run("burst-after-keepalive", func(t *testing.T) { checkBurst(t, srv, s, capacity, 10, "after the kept-alive clients left") })
 		})
 	}
 }
@@ -137,9 +140,7 @@ func TestRealClients(t *testing.T) {
 // idleThenBurst: 8 clients each send one request and keep their connection
 // open and idle; then a burst of 10 on new connections must be answered
 // within 3 × its ideal makespan, and the idle connections still answer (a
-// Node server may have closed them: its keepAliveTimeout is 5 s). S is the
-// larger of the job times measured before and after the burst, so that a
-// machine that slows down meanwhile does not fail the test.
+// Node server may have closed them: its keepAliveTimeout is 5 s).
 func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity int) {
 	const idle, burst = 8, 10
 	var kept []*keptConn
@@ -150,24 +151,7 @@ func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity in
 		}
 		kept = append(kept, kc)
 	}
-	ideal := loadtest.IdealMakespan(burst, capacity, s)
-	start := time.Now()
-	statuses := fireBurst(srv.URL(contract.PathFlip), burst, 30*time.Second+10*ideal)
-	makespan := time.Since(start)
-	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && loadtest.Median(after) > s {
-		s = loadtest.Median(after)
-		ideal = loadtest.IdealMakespan(burst, capacity, s)
-	}
-	for i, st := range statuses {
-		if st != http.StatusOK {
-			t.Errorf("burst request %d: %s", i, statusText(st))
-		}
-	}
-	if makespan > 3*ideal {
-		t.Errorf("burst of %d behind %d idle clients: last answer after %v, over 3 × the ideal %v",
-			burst, idle, makespan.Round(time.Millisecond), ideal)
-	}
-	t.Logf("burst of %d behind %d idle clients: %v (ideal %v)", burst, idle, makespan.Round(time.Millisecond), ideal)
+	makespan := checkBurst(t, srv, s, capacity, burst, fmt.Sprintf("behind %d idle clients", idle))
 	if srv.Spec.Family == bench.FamilyNode && makespan > 5*time.Second {
 		return
 	}
@@ -176,6 +160,31 @@ func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity in
 			t.Errorf("idle client %d: its kept-alive connection answered %d after the burst", i, status)
 		}
 	}
+}
+
+// checkBurst fires a burst of n on new connections and checks that every
+// request is answered within 3 × the ideal makespan; it returns the
+// makespan. S is the larger of the job times measured before and after the
+// burst, so that a machine that slows down meanwhile does not fail the test.
+func checkBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity, n int, what string) time.Duration {
+	t.Helper()
+	ideal := loadtest.IdealMakespan(n, capacity, s)
+	start := time.Now()
+	statuses := fireBurst(srv.URL(contract.PathFlip), n, 30*time.Second+10*ideal)
+	makespan := time.Since(start)
+	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && loadtest.Median(after) > s {
+		ideal = loadtest.IdealMakespan(n, capacity, loadtest.Median(after))
+	}
+	for i, st := range statuses {
+		if st != http.StatusOK {
+			t.Errorf("burst request %d: %s", i, statusText(st))
+		}
+	}
+	if makespan > 3*ideal {
+		t.Errorf("burst of %d %s: last answer after %v, over 3 × the ideal %v", n, what, makespan.Round(time.Millisecond), ideal)
+	}
+	t.Logf("burst of %d %s: %v (ideal %v)", n, what, makespan.Round(time.Millisecond), ideal)
+	return makespan
 }
 
 // slowSenders: 300 connections that never finish their headers and one
