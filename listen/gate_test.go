@@ -182,7 +182,11 @@ func TestGateCountsFirstRequestsNotConnections(t *testing.T) {
 	waitHolding(t, ga, false)
 	b := gs.dial(t)
 	b.send(t, "/")
+	gb := gs.admitted(t)
 	b.answer(t) // admitted while a's request runs
+	// Once b gives its unit back the accept loop takes the gate's unit, not
+	// a turn: the turn a's answer earns stays banked.
+	waitHolding(t, gb, false)
 	gs.release <- struct{}{}
 	a.answer(t)
 	turns := func() int {

@@ -2,8 +2,10 @@ package procfs
 
 import (
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestCPU(t *testing.T) {
@@ -11,12 +13,14 @@ func TestCPU(t *testing.T) {
 	if c.Total == 0 || c.Busy > c.Total {
 		t.Fatalf("machine CPU %+v", c)
 	}
-	// Burn a little CPU so our own ticks show.
+	// Burn CPU until our own ticks show (a tick is 10 ms of CPU), for at most 5 s.
 	x := 0
-	for i := range 50_000_000 {
-		x += i
+	for deadline := time.Now().Add(5 * time.Second); ProcessTicks(os.Getpid()) == 0 && time.Now().Before(deadline); {
+		for i := range 1_000_000 {
+			x ^= i * i
+		}
 	}
-	_ = x
+	runtime.KeepAlive(x)
 	if ProcessTicks(os.Getpid()) == 0 {
 		t.Error("no CPU ticks for this process")
 	}
