@@ -36,7 +36,12 @@ type server struct {
 // output going to logPath. The server reports the port it bound through an
 // address file in that tmpdir, so no port is guessed ahead and raced for.
 func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []string) (*server, error) {
-	tmpdir, err := os.MkdirTemp("", "flipbench-bench-"+spec.Name+"-")
+	// Named after this process, so that a later run can tell the dirs of a
+	// bench that was killed before it could clean up, and remove them.
+	if err := procfs.RemoveDead(os.TempDir(), tmpPrefix); err != nil {
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	tmpdir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-%s-", tmpPrefix, os.Getpid(), spec.Name))
 	if err != nil {
 		return nil, fmt.Errorf("start %s: make tmpdir: %w", spec.Name, err)
 	}
@@ -66,6 +71,9 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 	}()
 	return s, nil
 }
+
+// tmpPrefix begins the name of each server's tmpdir, followed by the bench's pid.
+const tmpPrefix = "flipbench-bench-"
 
 // addrFile is the name of the address file in a server's tmpdir; the
 // leftover check leaves it out.

@@ -2,7 +2,6 @@ package job
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
-	"golang.org/x/sys/unix"
+
+	"github.com/flipbench/flipbench/internal/procfs"
 )
 
 // workDirPrefix names each process's work dir: <base>/flipbench-<pid>.
@@ -193,30 +193,4 @@ func copyFrom(dst *os.File, src string) (int64, error) {
 
 // RemoveStale removes work dirs under base whose process no longer exists, left by
 // a process that crashed before it could clean up.
-func RemoveStale(base string) error {
-	entries, err := os.ReadDir(base)
-	if err != nil {
-		return fmt.Errorf("read temp dir: %w", err)
-	}
-	for _, e := range entries {
-		pidText, ok := strings.CutPrefix(e.Name(), workDirPrefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid <= 0 || alive(pid) {
-			continue
-		}
-		if err := os.RemoveAll(filepath.Join(base, e.Name())); err != nil {
-			return fmt.Errorf("remove stale work dir: %w", err)
-		}
-	}
-	return nil
-}
-
-// alive reports whether a process with this pid exists (EPERM means it does, owned
-// by someone else).
-func alive(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
-}
+func RemoveStale(base string) error { return procfs.RemoveDead(base, workDirPrefix) }
