@@ -6,10 +6,11 @@
 //
 // -balance says how connections reach the workers: reuseport (default) gives
 // each worker its own SO_REUSEPORT socket; shared gives them one socket; with
-// both a worker accepts only while it has a free job slot. rr is Node's
-// SCHED_RR: the master accepts every connection and hands it to a worker with
-// a free job slot, round-robin. none is Node's SCHED_NONE: one shared socket
-// and no gate. See package prefork.
+// both a worker accepts a new connection only while its gate has room (new
+// work, not open connections: see listen.Gate). rr is Node's SCHED_RR: the
+// master accepts every connection and hands it to a worker whose gate has
+// room, round-robin. none is Node's SCHED_NONE: one shared socket and no
+// gate. See package prefork.
 //
 // -engine vips runs the workers' jobs on libvips (a binary built with -tags
 // flipbench_vips); the master only checks that the build has it.
@@ -95,7 +96,7 @@ func runErr(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	o := options{}
 	fs.IntVar(&o.workers, contract.FlagWorkers, runtime.NumCPU(), "worker processes")
-	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a connection only with a free job slot")
+	fs.StringVar(&o.balance, contract.FlagBalance, string(prefork.BalanceReusePort), "how connections reach workers: reuseport (a socket per worker, kernel hash), shared (one socket), rr (the master accepts and hands each connection to a worker, round-robin) or none (one socket, no gate); with reuseport, shared and rr a worker takes a new connection only while it has room for new work (kept-alive connections hold no slot)")
 	fs.DurationVar(&o.grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for workers to finish accepted requests before killing them")
 	fs.StringVar(&o.admin, contract.FlagAdmin, "", "address where the master serves GET /workers, PUT /workers (a count: scale), GET /metrics and /debug/pprof/ (e.g. 127.0.0.1:9000); off when empty; beyond loopback it needs -"+contract.FlagAdminTokenFile)
 	o.adminTk = registerAdminFlags(fs)
