@@ -306,7 +306,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	go func() {
 		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
 		// which starts once the warm-up and the calibration burst are done.
-		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "S = ") })
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "S burst: ") })
 		time.Sleep(700 * time.Millisecond) // into the burst, which announces nothing: time, not an event
 		cancel()
 	}()

@@ -13,8 +13,9 @@
 // an order that rotates from round to round, through the trial Harness
 // (start, warm up, measure, stop, record), which the experiments share.
 // Each round has its S, the time of one job on one core at steady state:
-// the time between answers of a burst of SBurst on runfolder.BaselineMode
-// after its warm-up (MeasureS). Every ideal makespan of the round is
+// the median time between consecutive answers of runfolder.BaselineMode's
+// bursts in the round, a burst of SBurst after its warm-up (MeasureS) and
+// then its levels (PoolS). Every ideal makespan of the round is
 // counted in it, so efficiencies compare across modes and drift between
 // rounds stays out of them. Each mode's warm-up job time (the median of its
 // sequential warm-up) is kept beside it for reading; it is not S.

@@ -54,7 +54,7 @@ func (f *flipTrial) sText() string {
 	if f.b.cur.s == nil {
 		return "not yet measured this round (the bursts are counted in it at the round's end)"
 	}
-	return f.b.cur.s.S.String()
+	return "about " + f.b.cur.s.S.String() + " (the round's S, known at its end, pools standard's bursts)"
 }
 
 // burst fires the burst of n at t's server and records it; done says the
@@ -78,11 +78,9 @@ func (f *flipTrial) burst(ctx context.Context, t *Trial, n int, s time.Duration)
 		t.Problem("burst of %d: %v", n, aerr)
 		return true, nil
 	}
-	var roundS time.Duration
-	if b.cur.s != nil {
-		roundS = b.cur.s.S.D()
-	}
-	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Calibration: roundS, Timeout: timeout})
+	// Counted in the round's S at its end (finishRound), once S pools
+	// BaselineMode's bursts.
+	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Timeout: timeout})
 	m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(pid)
 	if stopped != nil {
 		m.Efficiency = 0 // a burst cut short has no makespan to compare
@@ -96,8 +94,12 @@ func (f *flipTrial) burst(ctx context.Context, t *Trial, n int, s time.Duration)
 		return true, fmt.Errorf("%s: %w", t.Server.Spec.Name, err)
 	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
-	if roundS == 0 {
-		b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n})
+	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n})
+	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s != nil && stopped == nil {
+		if ends, err := answerTimes(rs); err == nil {
+			b.cur.pooled = append(b.cur.pooled, n)
+			b.cur.answers = append(b.cur.answers, ends)
+		}
 	}
 	t.Logf("%s", levelLine(t.Server.Spec.Name, m))
 	return t.Server.Exited() || stopped != nil, nil // the stop reports an exit

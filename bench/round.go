@@ -15,10 +15,14 @@ import (
 type roundState struct {
 	rec     runfolder.Round
 	s       *runfolder.RunS // nil until BaselineMode measured it
-	pending []pendingLevel  // bursts fired before S was known
+	pending []pendingLevel  // the round's bursts, counted in S at its end
+	// pooled and answers are BaselineMode's bursts after its S burst: their
+	// levels and answer times, which the round's S pools.
+	pooled  []int
+	answers [][]time.Duration
 }
 
-// pendingLevel is a burst to count in the round's S once it is known.
+// pendingLevel is a burst to count in the round's S at the round's end.
 type pendingLevel struct {
 	mode, dir string
 	n         int
@@ -107,11 +111,17 @@ func (b *runner) trial(ctx context.Context, r int, spec Spec) error {
 	return err
 }
 
-// finishRound counts the bursts fired before the round's S was known in
-// it (in their trial's own warm-up job time when no S could be measured),
-// rewrites their metrics files and files the round.
+// finishRound sets the round's S from every answer gap of BaselineMode's
+// bursts (PoolS), counts the round's bursts in it (in their trial's own
+// warm-up job time when no S could be measured), rewrites their metrics
+// files and files the round.
 func (b *runner) finishRound() error {
 	cur := b.cur
+	if cur.s != nil {
+		PoolS(cur.s, cur.pooled, cur.answers)
+		b.h.Logf("round %d: S = %s, the median of %d gaps between answers on %s (its S burst and bursts %v)",
+			cur.rec.Index, cur.s.S, cur.s.Gaps, cur.s.Mode, cur.pooled)
+	}
 	cur.rec.S = cur.s
 	b.sum.Rounds = append(b.sum.Rounds, cur.rec)
 	if cur.rec.Index == 1 {

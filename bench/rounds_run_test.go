@@ -28,6 +28,16 @@ func TestRunInRounds(t *testing.T) {
 	if r := sum.Rounds[1]; !slices.Equal(r.Order, []string{"threaded", "standard"}) || !slices.Equal(r.Levels, []int{3}) || r.S == nil {
 		t.Errorf("round 2 = %+v, want the order rotated, only n=3, its own S", r)
 	}
+	// Each round's S pools standard's S burst (9 gaps) with its bursts of
+	// the round: 3 and 6 (2 + 5 gaps) in round 1, 3 alone in round 2.
+	for i, want := range []struct {
+		pooled []int
+		gaps   int
+	}{{[]int{3, 6}, SBurst - 1 + 2 + 5}, {[]int{3}, SBurst - 1 + 2}} {
+		if s := sum.Rounds[i].S; !slices.Equal(s.Pooled, want.pooled) || s.Gaps != want.gaps {
+			t.Errorf("round %d's S pooled %v in %d gaps, want %v in %d", i+1, s.Pooled, s.Gaps, want.pooled, want.gaps)
+		}
+	}
 	for _, m := range sum.Modes {
 		trials := m.Trials()
 		if len(trials) != 2 || trials[1].Round != 2 || len(trials[1].Levels) != 1 || trials[1].Noise == nil {

@@ -3,6 +3,10 @@ package bench
 import (
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 func TestParseRuns(t *testing.T) {
@@ -36,5 +40,27 @@ func TestRotate(t *testing.T) {
 		if got := Rotate(xs, round); !slices.Equal(got, want) {
 			t.Errorf("round %d: %v, want %v", round, got, want)
 		}
+	}
+}
+
+func TestPoolS(t *testing.T) {
+	ms := func(vs ...int) []loadtest.Duration {
+		var ds []loadtest.Duration
+		for _, v := range vs {
+			ds = append(ds, loadtest.Duration(time.Duration(v)*time.Millisecond))
+		}
+		return ds
+	}
+	// The S burst alone: gaps 100, 100, 400 (one slow second); median 100.
+	s := &runfolder.RunS{Answers: ms(100, 200, 300, 700)}
+	PoolS(s, nil, nil)
+	if s.S.D() != 100*time.Millisecond || s.Gaps != 3 {
+		t.Errorf("S burst alone: S = %s over %d gaps, want 100ms over 3", s.S, s.Gaps)
+	}
+	// Pooled with a burst whose gaps are 90 ms: the median of 3 + 4 gaps.
+	later := []time.Duration{50 * time.Millisecond, 140 * time.Millisecond, 230 * time.Millisecond, 320 * time.Millisecond, 410 * time.Millisecond}
+	PoolS(s, []int{5}, [][]time.Duration{later})
+	if s.S.D() != 90*time.Millisecond || s.Gaps != 7 || !slices.Equal(s.Pooled, []int{5}) {
+		t.Errorf("pooled: S = %s over %d gaps of %v, want 90ms over 7 of [5]", s.S, s.Gaps, s.Pooled)
 	}
 }

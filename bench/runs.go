@@ -18,13 +18,14 @@ import (
 const SBurst = 10
 
 // MeasureS fires SBurst requests at once at a warmed-up server of one job
-// slot (BaselineMode) and returns the run's S as the mean time between
-// consecutive answers: one job's time at steady state, which is what an
-// ideal makespan counts. A mode's warm-up job time overstates it, by the
-// per-request work a burst overlaps with the job before and by a few
-// percent more (on the 1 MP photo warm-up jobs ran 70-80 ms where the same
-// server's burst jobs ran 60-65 ms, which put standard's own efficiency at
-// 113-117 %). warmupJob bounds the burst's timeout.
+// slot (BaselineMode) and returns S as the median time between consecutive
+// answers: one job's time at steady state, which is what an ideal makespan
+// counts. A mode's warm-up job time overstates it, by the per-request work
+// a burst overlaps with the job before and by a few percent more (on the
+// 1 MP photo warm-up jobs ran 70-80 ms where the same server's burst jobs
+// ran 60-65 ms, which put standard's own efficiency at 113-117 %). The bench
+// pools these gaps with those of BaselineMode's bursts in the same round
+// (PoolS). warmupJob bounds the burst's timeout.
 func MeasureS(ctx context.Context, srv *Server, warmupJob time.Duration) (*runfolder.RunS, error) {
 	timeout := AutoTimeout(SBurst, 1, warmupJob)
 	rs, err := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}, SBurst,
@@ -32,28 +33,81 @@ func MeasureS(ctx context.Context, srv *Server, warmupJob time.Duration) (*runfo
 	if err != nil {
 		return nil, fmt.Errorf("%s: S burst: %w", srv.Spec.Name, err)
 	}
+	ends, err := answerTimes(rs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: S burst: %w", srv.Spec.Name, err)
+	}
+	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration(medianDuration(gaps(ends)))}
+	for _, e := range ends {
+		s.Answers = append(s.Answers, loadtest.Duration(e))
+	}
+	return s, nil
+}
+
+// answerTimes returns when each of a burst's answers came, from its first
+// send, in order; an error when an answer failed (a failure ends early
+// and would shorten its gap) or fewer than two came.
+func answerTimes(rs []vegeta.Result) ([]time.Duration, error) {
 	var start time.Time
 	for _, r := range rs {
 		if r.Code != http.StatusOK || r.Error != "" {
-			return nil, fmt.Errorf("%s: S burst: an answer was %d %s", srv.Spec.Name, r.Code, r.Error)
+			return nil, fmt.Errorf("an answer was %d %s", r.Code, r.Error)
 		}
 		if start.IsZero() || r.Timestamp.Before(start) {
 			start = r.Timestamp
 		}
+	}
+	if len(rs) < 2 {
+		return nil, fmt.Errorf("%d answers, want at least 2", len(rs))
 	}
 	ends := make([]time.Duration, 0, len(rs))
 	for _, r := range rs {
 		ends = append(ends, r.End().Sub(start))
 	}
 	slices.Sort(ends)
-	if len(ends) < 2 {
-		return nil, fmt.Errorf("%s: S burst: %d answers, want %d", srv.Spec.Name, len(ends), SBurst)
+	return ends, nil
+}
+
+// gaps returns the times between consecutive sorted answer times.
+func gaps(ends []time.Duration) []time.Duration {
+	g := make([]time.Duration, 0, max(len(ends)-1, 0))
+	for i := 1; i < len(ends); i++ {
+		g = append(g, ends[i]-ends[i-1])
 	}
-	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration((ends[len(ends)-1] - ends[0]) / time.Duration(len(ends)-1))}
-	for _, e := range ends {
-		s.Answers = append(s.Answers, loadtest.Duration(e))
+	return g
+}
+
+// medianDuration returns the median of ds (0 for none); it sorts ds.
+func medianDuration(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
 	}
-	return s, nil
+	slices.Sort(ds)
+	m := len(ds) / 2
+	if len(ds)%2 == 1 {
+		return ds[m]
+	}
+	return (ds[m-1] + ds[m]) / 2
+}
+
+// PoolS sets s.S to the median of every gap between consecutive answers of
+// s's own burst and of the bursts given: BaselineMode's bursts of the same
+// round, in levels, with their answer times. A round's S then rests on
+// every answer standard gave in it (109 gaps at bursts of 10 and 100, not
+// the S burst's 9), so one slow second of a shared machine moves it little
+// and standard's own efficiency stays at or below 1.
+func PoolS(s *runfolder.RunS, levels []int, answers [][]time.Duration) {
+	var all []time.Duration
+	for i := 1; i < len(s.Answers); i++ {
+		all = append(all, s.Answers[i].D()-s.Answers[i-1].D())
+	}
+	for _, ends := range answers {
+		all = append(all, gaps(ends)...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	s.S, s.Pooled, s.Gaps = loadtest.Duration(medianDuration(all)), levels, len(all)
 }
 
 // RunS starts BaselineMode into dir for round r, warms it up and measures
@@ -88,6 +142,6 @@ func measureSOn(ctx context.Context, t *Trial) (*runfolder.RunS, error) {
 		return nil, nil
 	}
 	s.Warmup = t.Rec.Warmup
-	t.Logf("round %d: S = %s (time between answers of a burst of %d on %s)", t.Round, s.S, SBurst, s.Mode)
+	t.Logf("round %d: S burst: %s (median time between answers of a burst of %d on %s; the round's S pools its later bursts too)", t.Round, s.S, SBurst, s.Mode)
 	return s, nil
 }

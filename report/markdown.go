@@ -242,6 +242,10 @@ func writeHeader(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figure
 	writeNoise(b, f)
 	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up, measured in every round", len(c.Answers), c.Mode)
+		if c.Gaps > 0 {
+			how = fmt.Sprintf("the median time between consecutive answers of %s's bursts in each round (a burst of %d after its warm-up, then bursts of %s: %d gaps in round 1)",
+				c.Mode, len(c.Answers), strings.Trim(strings.Join(strings.Fields(fmt.Sprint(c.Pooled)), ", "), "[]"), c.Gaps)
+		}
 		if len(c.Answers) == 0 {
 			how = fmt.Sprintf("the median of %s's sequential warm-up after its first request (a run from before the S burst)", c.Mode)
 		}

@@ -17,8 +17,8 @@
 //	<mode>/round-<r>/...    the same files of round r > 1 (TrialDir)
 //
 // Two durations are easy to confuse, so each has one name. The run's S
-// (Summary.S, a RunS) is one job's time at steady state, measured by a burst
-// on BaselineMode; every ideal makespan and efficiency is counted in it. A
+// (Summary.S, a RunS) is one job's time at steady state, measured by
+// BaselineMode's bursts; every ideal makespan and efficiency is counted in it. A
 // mode's warm-up job time (ModeRun.WarmupJob) is the median of its own
 // sequential warm-up requests, kept for reading beside S. Their JSON keys
 // ("calibration") are the old ones, so old run folders still load.

@@ -42,15 +42,22 @@ func FiguresOf(sum *Summary) *Figures {
 }
 
 // RunS is where a round's S came from: a burst of SBurst on BaselineMode
-// after its warm-up, S being the time between consecutive answers at steady
-// state. Runs stored before the burst existed have no Answers; their S is
-// the warm-up job time (WarmupJobTime of Warmup).
+// after its warm-up and, since rounds pool them, BaselineMode's bursts of
+// the round (Pooled); S is the median time between consecutive answers of
+// all of them, one job's time at steady state. Runs stored before pooling
+// have S as the S burst's mean gap; runs stored before the burst existed
+// have no Answers, and their S is the warm-up job time (WarmupJobTime of
+// Warmup).
 type RunS struct {
 	Mode   string              `json:"mode"`
 	S      loadtest.Duration   `json:"s"`
 	Warmup []loadtest.Duration `json:"warmup"`
 	// Answers are the S burst's answer times, from its first send.
 	Answers []loadtest.Duration `json:"answers,omitempty"`
+	// Pooled are the levels of BaselineMode's bursts whose gaps S also
+	// counts, and Gaps how many gaps S is the median of.
+	Pooled []int `json:"pooled,omitempty"`
+	Gaps   int   `json:"gaps,omitempty"`
 }
 
 // Round is one pass over every mode: the order they ran in (it rotates from

@@ -40,9 +40,10 @@ level may ask for its own count: -runs 5,1000=1 runs 10 and 100 five times and
 1000 once (%s by default, %s with -quick); -runs 10=5,100=5,1000=1 lists them
 all (an unlisted level then runs once, and so do the keep-alive clients).
 
-Each round has its S, the time of one job on one core: the time between answers
-of a burst of 10 on standard after its warm-up (when standard is not asked for,
-a start of it measures S alone). Every ideal makespan of the round,
+Each round has its S, the time of one job on one core: the median time between
+consecutive answers of standard's bursts in the round, a burst of 10 after its
+warm-up and then its levels (when standard is not asked for, a start of it
+measures S from the burst of 10 alone). Every ideal makespan of the round,
 ceil(N / capacity) x S, is counted in it.
 
 After a mode's bursts come its keep-alive clients (-clients): C clients, each
