@@ -172,7 +172,7 @@ func TestRenderCrossCheck(t *testing.T) {
 // TestRenderOldSummary renders a summary.json stored before rounds existed
 // (one trial per mode, its fields at the top of the mode).
 func TestRenderOldSummary(t *testing.T) {
-	sum, err := runfolder.LoadSummary(filepath.Join("..", "results", "reference-2core"))
+	sum, err := runfolder.LoadSummary(filepath.Join("..", "results", "reference-2core-single"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 // TestLoadOldSummary reads a summary.json stored before rounds existed: the
 // first trial's fields sit at the top of each mode, S under "calibration".
 func TestLoadOldSummary(t *testing.T) {
-	sum, err := LoadSummary(filepath.Join("..", "results", "reference-2core"))
+	sum, err := LoadSummary(filepath.Join("..", "results", "reference-2core-single"))
 	if err != nil {
 		t.Fatal(err)
 	}
