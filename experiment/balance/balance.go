@@ -10,7 +10,7 @@
 // A run folder holds:
 //
 //	env.json                          machine, commit, image, flags
-//	balance.json                      every run's split and ratio (a Result)
+//	balance.json                      every run's split, ratio and machine noise (a Result)
 //	balance.md, balance-*.svg         the summary and its plots
 //	calibration/server.log            standard, whose S burst gives S
 //	<policy>/server.log               the policy's server
@@ -202,12 +202,21 @@ type Result struct {
 type PolicyRun struct {
 	Policy
 	// Skipped says why the policy did not run (its mode or binary is missing).
-	Skipped  string     `json:"skipped,omitempty"`
-	Spec     bench.Spec `json:"spec"`
-	PID      int        `json:"pid,omitempty"`
-	Trials   []Trial    `json:"trials"`
+	Skipped string     `json:"skipped,omitempty"`
+	Spec    bench.Spec `json:"spec"`
+	PID     int        `json:"pid,omitempty"`
+	Trials  []Trial    `json:"trials"`
+	// Noise is what else the machine did in each run (a server start), for
+	// the runs whose noise /proc could tell.
+	Noise    []RunNoise `json:"noise,omitempty"`
 	Problems []string   `json:"problems,omitempty"`
 	out      bool       // it failed and fires no more bursts
+}
+
+// RunNoise is what else the machine did while run Run's bursts were fired.
+type RunNoise struct {
+	Run int `json:"run"`
+	runfolder.Noise
 }
 
 // Trial is one burst: its per-worker split and its makespan over the ideal.
@@ -344,6 +353,9 @@ func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) er
 				return fire(ctx, c, run.S.D(), t, pr, dir, k)
 			})
 			pr.Spec, pr.PID = spec, cmp.Or(pr.PID, rec.PID)
+			if rec.Noise != nil {
+				pr.Noise = append(pr.Noise, RunNoise{Run: k, Noise: *rec.Noise})
+			}
 			pr.Problems = append(pr.Problems, rec.Problems...)
 			pr.out = len(rec.Problems) > 0
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // WithinIdeal is the makespan / ideal a run must stay at or under to count
@@ -152,6 +153,7 @@ func Render(run *Result, plots []string) string {
 			"A hello world has no job time, so there is no ideal makespan: what counts is where the connections went.\n\n", run.Runs, workers)
 	}
 	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
+	report.WriteNoise(&b, runfolder.SummarizeNoise(run.noise()))
 	stats := run.Stats()
 	if run.Target == TargetFlip {
 		b.WriteString("| policy | mode | N | runs | ok | busiest worker's share min / median / max | makespan / ideal min / median / max | within 1.1 × ideal | splits (runs) |\n")
@@ -184,6 +186,17 @@ func Render(run *Result, plots []string) string {
 	}
 	experiment.WriteTail(&b, problems, plots, "Every run's split and ratio: balance.json; its raw results: <policy>/burst-<N>-run-<K>.bin (vegeta report reads them).")
 	return b.String()
+}
+
+// noise is every run's noise, named by its policy and run.
+func (r *Result) noise() []runfolder.NamedNoise {
+	var out []runfolder.NamedNoise
+	for _, p := range r.Policies {
+		for _, n := range p.Noise {
+			out = append(out, runfolder.NamedNoise{Name: fmt.Sprintf("%s, round %d", p.Balance, n.Run), Noise: &n.Noise})
+		}
+	}
+	return out
 }
 
 func shares(s Spread) string {

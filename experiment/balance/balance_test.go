@@ -62,6 +62,9 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 		if len(pr.Trials) != 6 {
 			t.Fatalf("%s: %d trials, want 3 runs × 2 sizes", pr.Balance, len(pr.Trials))
 		}
+		if len(pr.Noise) != 3 || pr.Noise[2].Run != 3 {
+			t.Errorf("%s: noise %+v, want one per run", pr.Balance, pr.Noise)
+		}
 		for _, tr := range pr.Trials {
 			sum := 0
 			for _, c := range tr.Split {
@@ -86,7 +89,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| reuseport | clustered | 3 | 3 | 9/9 |", "| shared | shared | 5 | 3 | 15/15 |", "| rr | rr | 3 | 3 | 9/9 |", "balance-ratio.svg"} {
+	for _, want := range []string{"| reuseport | clustered | 3 | 3 | 9/9 |", "| shared | shared | 5 | 3 | 15/15 |", "| rr | rr | 3 | 3 | 9/9 |", "balance-ratio.svg", "Machine noise per trial"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
@@ -218,5 +221,34 @@ func TestParsePolicies(t *testing.T) {
 		if _, err := ParsePolicies(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParsePolicies(%q) = %v, want %q", in, err, want)
 		}
+	}
+}
+
+// balance.md gives the machine's noise per run, and bench's warning when
+// other processes kept it busy in a run; an old run without noise, neither.
+func TestBalanceReportNoise(t *testing.T) {
+	run := func(others ...float64) *Result {
+		pr := PolicyRun{Policy: Policy{Balance: "shared", Mode: "shared"}, Spec: bench.Spec{Workers: 2}}
+		for i, o := range others {
+			pr.Trials = append(pr.Trials, newTrial(4, i+1, 2, loadtest.Metrics{Workers: map[string]int{"1": 2, "2": 2}, Successes: 4}))
+			pr.Noise = append(pr.Noise, RunNoise{Run: i + 1, Noise: runfolder.Noise{OtherCores: o, Load1: 1}})
+		}
+		return &Result{Run: "r", Target: TargetHello, Sizes: []int{4}, Runs: len(others), Policies: []PolicyRun{pr}}
+	}
+	busy := Render(run(0.02, 0.9), nil)
+	for _, want := range []string{"- Machine noise per trial: other processes used", "**Warning: the machine was busy** in 1 trial(s)",
+		"> - shared, round 2: other processes used 0.90 cores, steal 0.0 %, load 1.00"} {
+		if !strings.Contains(busy, want) {
+			t.Errorf("balance.md of a busy run lacks %q:\n%s", want, busy)
+		}
+	}
+	quiet := Render(run(0.02, 0.03), nil)
+	if !strings.Contains(quiet, "- Machine noise per trial: other processes used") || strings.Contains(quiet, "machine was busy") {
+		t.Errorf("balance.md of a quiet run:\n%s", quiet)
+	}
+	old := run(0.02)
+	old.Policies[0].Noise = nil
+	if md := Render(old, nil); strings.Contains(md, "noise") || strings.Contains(md, "busy") {
+		t.Errorf("balance.md of a run without noise speaks of it:\n%s", md)
 	}
 }

@@ -147,8 +147,11 @@ type ModeRun struct {
 	// (0: none was).
 	Highest int `json:"highest_rate"`
 	// Stop says why the steps ended.
-	Stop     string   `json:"stop"`
-	Problems []string `json:"problems,omitempty"`
+	Stop string `json:"stop"`
+	// Noise is what else the machine did while the steps ran; nil when
+	// /proc could not tell.
+	Noise    *runfolder.Noise `json:"noise,omitempty"`
+	Problems []string         `json:"problems,omitempty"`
 }
 
 // Step is one hold of a rate for the step's duration.
@@ -226,7 +229,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
 			return stepUp(ctx, c, t, hm)
 		})
-		hm.Spec, hm.PID, hm.Problems = spec, rec.PID, rec.Problems
+		hm.Spec, hm.PID, hm.Problems, hm.Noise = spec, rec.PID, rec.Problems, rec.Noise
 		if hm.Stop == "" && len(rec.Problems) > 0 {
 			hm.Stop = "did not start"
 		}

@@ -53,6 +53,11 @@ func Render(run *Result, plots []string) string {
 		"The driver runs on the same cores as the server.\n\n",
 		run.StartRate, run.Factor, run.Step, run.Bound, 100*minSentShare, run.MaxRate, max(run.Tries, 1))
 	b.WriteString(experiment.LoadText(run.LoadBefore, run.LoadAfter, run.Cores))
+	var noise []runfolder.NamedNoise
+	for _, m := range run.Modes {
+		noise = append(noise, runfolder.NamedNoise{Name: m.Mode, Noise: m.Noise})
+	}
+	report.WriteNoise(&b, runfolder.SummarizeNoise(noise))
 	b.WriteString("| mode | highest sustained rate (req/s) | steps ended | p50 at the highest | p99 at the highest |\n|---|---:|---|---:|---:|\n")
 	for _, m := range run.Modes {
 		if m.Skipped != "" {

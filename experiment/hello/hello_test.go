@@ -47,6 +47,9 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 		t.Fatalf("modes %+v, want standard then shared (report order)", stored.Modes)
 	}
 	for _, m := range stored.Modes {
+		if m.Noise == nil {
+			t.Errorf("%s: no noise recorded", m.Mode)
+		}
 		if len(m.Steps) != 2 || m.Steps[0].Rate != 20 || m.Steps[1].Rate != 40 {
 			t.Fatalf("%s: steps %+v, want 20 and 40 requests/s", m.Mode, m.Steps)
 		}
@@ -63,7 +66,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
-	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot} {
+	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot, "Machine noise per trial"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
@@ -162,5 +165,36 @@ func TestSpaceLabels(t *testing.T) {
 	}
 	if want := "4000:x 4400: 4840: 5324:x 8000:x"; strings.Join(got, " ") != want {
 		t.Errorf("ticks %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// summary.md gives the machine's noise per mode, and bench's warning when
+// other processes kept it busy in a mode's run; an old run without noise,
+// neither.
+func TestHelloReportNoise(t *testing.T) {
+	run := func(others ...float64) *Result {
+		r := &Result{Run: "r", StartRate: 10, Factor: 2, Bound: loadtest.Duration(time.Second), Tries: 1}
+		for i, o := range others {
+			mode := []string{"standard", "shared"}[i]
+			r.Modes = append(r.Modes, ModeRun{Mode: mode, Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}},
+				Noise: &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}})
+		}
+		return r
+	}
+	busy := Render(run(0.02, 0.6), nil)
+	for _, want := range []string{"- Machine noise per trial: other processes used", "**Warning: the machine was busy** in 1 trial(s)",
+		"> - shared: other processes used 0.60 cores, steal 0.1 %, load 2.00"} {
+		if !strings.Contains(busy, want) {
+			t.Errorf("summary.md of a busy run lacks %q:\n%s", want, busy)
+		}
+	}
+	quiet := Render(run(0.02, 0.03), nil)
+	if !strings.Contains(quiet, "- Machine noise per trial: other processes used") || strings.Contains(quiet, "machine was busy") {
+		t.Errorf("summary.md of a quiet run:\n%s", quiet)
+	}
+	old := run(0.02)
+	old.Modes[0].Noise = nil
+	if md := Render(old, nil); strings.Contains(md, "noise") || strings.Contains(md, "busy") {
+		t.Errorf("summary.md of a run without noise speaks of it:\n%s", md)
 	}
 }
