@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment/experimenttest"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -18,11 +19,8 @@ import (
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{
-		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
-			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
-		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
-	}
+	return Config{Servers: experimenttest.Servers(t, out, log),
+		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second}
 }
 
 // A fast server passes every step, and the steps end where the next would
@@ -36,13 +34,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
 	}
-	if err := Write(out, run); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := experimenttest.WriteAndLoad(t, out, run, Write, Load)
 	if len(stored.Modes) != 2 || stored.Modes[0].Mode != "standard" {
 		t.Fatalf("modes %+v, want standard then shared (report order)", stored.Modes)
 	}
@@ -172,29 +164,15 @@ func TestSpaceLabels(t *testing.T) {
 // other processes kept it busy in a mode's run; an old run without noise,
 // neither.
 func TestHelloReportNoise(t *testing.T) {
-	run := func(others ...float64) *Result {
-		r := &Result{Run: "r", StartRate: 10, Factor: 2, Bound: loadtest.Duration(time.Second), Tries: 1}
+	experimenttest.CheckNoise(t, func(others ...float64) string {
+		r := &Result{Run: "r", StartRate: 10, Factor: 2, Bound: loadtest.Duration(time.Second), Tries: 1,
+			Modes: []ModeRun{{Mode: "standard", Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}}}}}
 		for i, o := range others {
-			mode := []string{"standard", "shared"}[i]
-			r.Modes = append(r.Modes, ModeRun{Mode: mode, Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}},
-				Noise: &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}})
+			if i > 0 {
+				r.Modes = append(r.Modes, ModeRun{Mode: bench.ModeNames()[i]})
+			}
+			r.Modes[i].Noise = &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}
 		}
-		return r
-	}
-	busy := Render(run(0.02, 0.6), nil)
-	for _, want := range []string{"- Machine noise per trial: other processes used", "**Warning: the machine was busy** in 1 trial(s)",
-		"> - shared: other processes used 0.60 cores, steal 0.1 %, load 2.00"} {
-		if !strings.Contains(busy, want) {
-			t.Errorf("summary.md of a busy run lacks %q:\n%s", want, busy)
-		}
-	}
-	quiet := Render(run(0.02, 0.03), nil)
-	if !strings.Contains(quiet, "- Machine noise per trial: other processes used") || strings.Contains(quiet, "machine was busy") {
-		t.Errorf("summary.md of a quiet run:\n%s", quiet)
-	}
-	old := run(0.02)
-	old.Modes[0].Noise = nil
-	if md := Render(old, nil); strings.Contains(md, "noise") || strings.Contains(md, "busy") {
-		t.Errorf("summary.md of a run without noise speaks of it:\n%s", md)
-	}
+		return Render(r, nil)
+	}, bench.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
 }
