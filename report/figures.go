@@ -49,20 +49,16 @@ func writeKeepAliveFigures(b *strings.Builder, f *runfolder.Figures) {
 	}
 }
 
-// writeNoise writes how busy the machine was, and a warning when it was.
-func writeNoise(b *strings.Builder, f *runfolder.Figures) {
-	n := f.Noise
+// WriteNoise writes how busy the machine was over the trials of n, and a
+// warning when it was (runfolder.BusyWarning); nothing when no trial
+// recorded its noise.
+func WriteNoise(b *strings.Builder, n runfolder.NoiseFigures) {
 	if n.OtherCores.N == 0 {
 		return
 	}
 	fmt.Fprintf(b, "- Machine noise per trial: other processes used %s cores, steal %s, load average %s\n",
 		ivRange(n.OtherCores, rateText), ivRange(n.Steal.Scale(100), func(v float64) string { return fmt.Sprintf("%.1f%%", v) }), ivRange(n.Load1, rateText))
-	if len(n.Busy) > 0 {
-		fmt.Fprintf(b, "\n> **Warning: the machine was busy** in %d trial(s) (other processes used more than %.2f of a core, or the hypervisor stole more than 5 %%); their figures may have moved with it:\n>\n", len(n.Busy), runfolder.BusyShare)
-		for _, line := range n.Busy {
-			b.WriteString("> - " + line + "\n")
-		}
-	}
+	b.WriteString(runfolder.BusyWarning(n.Busy))
 	b.WriteString("\n")
 }
 

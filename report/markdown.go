@@ -239,7 +239,7 @@ func writeHeader(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figure
 	fmt.Fprintf(b, "- Go %s, commit %s\n", orUnknown(e.GoVersion), commit)
 	fmt.Fprintf(b, "- Image: %s (%s, sha256 %s)\n", orUnknown(e.Image), mb(e.ImageBytes), orUnknown(e.ImageSHA256))
 	fmt.Fprintf(b, "- Rounds: %d (every mode once a round, in an order that rotates from round to round)\n", rounds(sum))
-	writeNoise(b, f)
+	WriteNoise(b, f.Noise)
 	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up, measured in every round", len(c.Answers), c.Mode)
 		if c.Gaps > 0 {

@@ -197,3 +197,30 @@ func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
 		}
 	}
 }
+
+// The noise line and the busy warning of a summary, as the experiments'
+// reports write them too.
+func TestWriteNoise(t *testing.T) {
+	render := func(noise ...*runfolder.Noise) string {
+		var trials []runfolder.NamedNoise
+		for i, n := range noise {
+			trials = append(trials, runfolder.NamedNoise{Name: "standard, round " + string(rune('1'+i)), Noise: n})
+		}
+		var b strings.Builder
+		WriteNoise(&b, runfolder.SummarizeNoise(trials))
+		return b.String()
+	}
+	if got := render(nil, nil); got != "" {
+		t.Errorf("trials without noise wrote %q", got)
+	}
+	quiet := render(&runfolder.Noise{OtherCores: 0.01, Load1: 0.2})
+	if want := "- Machine noise per trial: other processes used 0.01 cores, steal 0.0%, load average 0.20\n\n"; quiet != want {
+		t.Errorf("quiet machine:\n%q\nwant\n%q", quiet, want)
+	}
+	busy := render(&runfolder.Noise{OtherCores: 0.01}, &runfolder.Noise{OtherCores: 1.2, Load1: 3})
+	for _, want := range []string{"**Warning: the machine was busy** in 1 trial(s)", "> - standard, round 2: other processes used 1.20 cores"} {
+		if !strings.Contains(busy, want) {
+			t.Errorf("busy machine: lacks %q:\n%s", want, busy)
+		}
+	}
+}

@@ -1,10 +1,6 @@
 package runfolder
 
-import (
-	"fmt"
-
-	"github.com/flipbench/flipbench/internal/stats"
-)
+import "github.com/flipbench/flipbench/internal/stats"
 
 // Figures are the run's figures over its rounds, each a median with its
 // interval (stats.Interval: a 95 % confidence interval, or min–max when the
@@ -191,10 +187,4 @@ func noisy(figs map[string]stats.Interval) []string {
 		}
 	}
 	return out
-}
-
-// busyText is one busy trial's line for the summary.
-func busyText(mode string, t Trial) string {
-	return fmt.Sprintf("%s, round %d: other processes used %.2f cores, steal %.1f %%, load %.2f",
-		mode, t.RoundOf(), t.Noise.OtherCores, 100*t.Noise.Steal, t.Noise.Load1)
 }

@@ -10,7 +10,7 @@
 // A run folder holds:
 //
 //	env.json                          machine, commit, image, flags
-//	balance.json                      every run's split and ratio (a Result)
+//	balance.json                      every run's split, ratio and machine noise (a Result)
 //	balance.md, balance-*.svg         the summary and its plots
 //	calibration/server.log            standard, whose S burst gives S
 //	<policy>/server.log               the policy's server
@@ -22,15 +22,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
@@ -101,85 +97,6 @@ func lookupPolicy(balance string) Policy {
 	return Policy{Balance: balance}
 }
 
-// Targets of the balance experiment.
-const (
-	TargetFlip  = "flip"  // POST /flip: every connection carries a job
-	TargetHello = "hello" // GET /: connections that carry no work
-)
-
-// Defaults of a Config.
-const (
-	DefaultRuns = 20
-	DefaultOut  = "results/balance"
-	// FileJSON and FileMD are the balance run's data and
-	// summary.
-	FileJSON = "balance.json"
-	FileMD   = "balance.md"
-)
-
-// DefaultSizes returns the burst sizes of the balance experiment.
-func DefaultSizes() []int { return []int{10, 20} }
-
-// Config is what Balance does; zero values take the defaults noted.
-type Config struct {
-	experiment.Servers          // Out: DefaultOut
-	Policies           []string // Balance names; PolicyNames()
-	Sizes              []int    // burst sizes; DefaultSizes()
-	Runs               int      // bursts per policy and size; DefaultRuns
-	// Workers is the worker count of every cluster (0: the mode's own, one
-	// per core).
-	Workers int
-	Target  string // TargetFlip or TargetHello; TargetFlip
-	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
-	// Timeout is the client timeout of every request; 0 picks bench's per
-	// burst size.
-	Timeout time.Duration
-}
-
-func (c *Config) fill() {
-	c.Fill(DefaultOut)
-	c.Target = cmp.Or(c.Target, TargetFlip)
-	c.Runs = cmp.Or(c.Runs, DefaultRuns)
-	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
-	if c.Policies == nil {
-		c.Policies = PolicyNames()
-	}
-	// Report order, whatever the command line's.
-	c.Policies = slices.Clone(c.Policies)
-	slices.SortStableFunc(c.Policies, func(a, b string) int {
-		return cmp.Compare(slices.Index(PolicyNames(), a), slices.Index(PolicyNames(), b))
-	})
-	if c.Sizes == nil {
-		c.Sizes = DefaultSizes()
-	}
-}
-
-func (c *Config) validate() error {
-	for _, p := range c.Policies {
-		if !slices.Contains(PolicyNames(), p) {
-			return fmt.Errorf("unknown policy %q (known: %s)", p, strings.Join(PolicyNames(), ", "))
-		}
-	}
-	for _, n := range c.Sizes {
-		if n < 1 || n > loadtest.MaxLevel {
-			return fmt.Errorf("burst size %d out of range (1 to %d)", n, loadtest.MaxLevel)
-		}
-	}
-	switch {
-	case len(c.Policies) == 0 || len(c.Sizes) == 0:
-		return errors.New("no policies or no sizes to run")
-	case c.Runs < 1:
-		return fmt.Errorf("runs: need at least 1, got %d", c.Runs)
-	case c.Workers < 0:
-		return fmt.Errorf("workers: %d is negative", c.Workers)
-	case c.Target != TargetFlip && c.Target != TargetHello:
-		return fmt.Errorf("target %q: want %s or %s", c.Target, TargetFlip, TargetHello)
-	case c.Warmups < 1:
-		return fmt.Errorf("warm-ups: need at least 1 (S is measured after a warm-up), got %d", c.Warmups)
-	}
-	return c.Servers.Validate()
-}
-
 // Result is a whole balance run: what balance.json holds.
 type Result struct {
 	Run    string `json:"run"`
@@ -191,10 +108,8 @@ type Result struct {
 	// S is the run's time of one job, from a burst on standard after its warm-up (flip only).
 	S        loadtest.Duration `json:"s,omitempty"`
 	Policies []PolicyRun       `json:"policies"`
-	// Cores, LoadBefore and LoadAfter say how busy the machine was.
-	Cores      int    `json:"cores"`
-	LoadBefore string `json:"load_before,omitempty"`
-	LoadAfter  string `json:"load_after,omitempty"`
+	// Machine says how busy the machine was.
+	experiment.Machine
 }
 
 // PolicyRun is what one policy did: one server start per run (round), every
@@ -202,12 +117,21 @@ type Result struct {
 type PolicyRun struct {
 	Policy
 	// Skipped says why the policy did not run (its mode or binary is missing).
-	Skipped  string     `json:"skipped,omitempty"`
-	Spec     bench.Spec `json:"spec"`
-	PID      int        `json:"pid,omitempty"`
-	Trials   []Trial    `json:"trials"`
+	Skipped string     `json:"skipped,omitempty"`
+	Spec    bench.Spec `json:"spec"`
+	PID     int        `json:"pid,omitempty"`
+	Trials  []Trial    `json:"trials"`
+	// Noise is what else the machine did in each run (a server start), for
+	// the runs whose noise /proc could tell.
+	Noise    []RunNoise `json:"noise,omitempty"`
 	Problems []string   `json:"problems,omitempty"`
 	out      bool       // it failed and fires no more bursts
+}
+
+// RunNoise is what else the machine did while run Run's bursts were fired.
+type RunNoise struct {
+	Run int `json:"run"`
+	runfolder.Noise
 }
 
 // Trial is one burst: its per-worker split and its makespan over the ideal.
@@ -281,7 +205,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
 	}
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
-		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
+		Machine: experiment.StartMachine()}
 	var modes []string
 	args := map[string][]string{}
 	for _, name := range c.Policies {
@@ -344,6 +268,9 @@ func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) er
 				return fire(ctx, c, run.S.D(), t, pr, dir, k)
 			})
 			pr.Spec, pr.PID = spec, cmp.Or(pr.PID, rec.PID)
+			if rec.Noise != nil {
+				pr.Noise = append(pr.Noise, RunNoise{Run: k, Noise: *rec.Noise})
+			}
 			pr.Problems = append(pr.Problems, rec.Problems...)
 			pr.out = len(rec.Problems) > 0
 			if err != nil {
@@ -358,9 +285,9 @@ func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) er
 // pr, their files in dir.
 func fire(ctx context.Context, c Config, s time.Duration, t *bench.Trial, pr *PolicyRun, dir string, k int) error {
 	srv := t.Server
-	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
+	tgt := experiment.HelloTarget(srv)
 	if c.Target == TargetFlip {
-		tgt = vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+		tgt = experiment.FlipTarget(srv)
 	}
 	for _, n := range c.Sizes {
 		timeout := cmp.Or(c.Timeout, bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second)))
@@ -407,15 +334,8 @@ func formatSplit(split []int) string {
 }
 
 func writeResult(out string, run *Result) error {
-	run.LoadAfter = experiment.LoadAvg()
-	return loadtest.WriteJSON(filepath.Join(out, FileJSON), run)
+	return experiment.WriteResult(out, FileJSON, &run.Machine, run)
 }
 
 // Load reads a balance run folder's balance.json.
-func Load(dir string) (*Result, error) {
-	var run Result
-	if err := experiment.ReadResult(dir, FileJSON, "balance", &run); err != nil {
-		return nil, err
-	}
-	return &run, nil
-}
+func Load(dir string) (*Result, error) { return experiment.Load[Result](dir, FileJSON, "balance") }

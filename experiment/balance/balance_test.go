@@ -8,21 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/experiment/experimenttest"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
 
 func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{
-		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
-			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log, ServerEnv: []string{"FAKESERVER_DELAY=10ms"}},
-		Sizes: []int{3, 5}, Runs: 3, Warmups: 2,
-	}
+	return Config{Servers: experimenttest.Servers(t, out, log, "FAKESERVER_DELAY=10ms"), Sizes: []int{3, 5}, Runs: 3, Warmups: 2}
 }
 
 func TestBalanceWritesItsFolder(t *testing.T) {
@@ -32,14 +27,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
 	}
-	if err := Write(out, run); err != nil {
-		t.Fatal(err)
-	}
-	// Read back what was written, as a reader of the folder would.
-	stored, err := Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := experimenttest.WriteAndLoad(t, out, run, Write, Load)
 	if run.S <= 0 || stored.S != run.S {
 		t.Errorf("S = %s (stored %s), want standard's calibration", run.S, stored.S)
 	}
@@ -61,6 +49,9 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 		}
 		if len(pr.Trials) != 6 {
 			t.Fatalf("%s: %d trials, want 3 runs × 2 sizes", pr.Balance, len(pr.Trials))
+		}
+		if len(pr.Noise) != 3 || pr.Noise[2].Run != 3 {
+			t.Errorf("%s: noise %+v, want one per run", pr.Balance, pr.Noise)
 		}
 		for _, tr := range pr.Trials {
 			sum := 0
@@ -86,7 +77,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| reuseport | clustered | 3 | 3 | 9/9 |", "| shared | shared | 5 | 3 | 15/15 |", "| rr | rr | 3 | 3 | 9/9 |", "balance-ratio.svg"} {
+	for _, want := range []string{"| reuseport | clustered | 3 | 3 | 9/9 |", "| shared | shared | 5 | 3 | 15/15 |", "| rr | rr | 3 | 3 | 9/9 |", "balance-ratio.svg", "Machine noise per trial"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
@@ -219,4 +210,17 @@ func TestParsePolicies(t *testing.T) {
 			t.Errorf("ParsePolicies(%q) = %v, want %q", in, err, want)
 		}
 	}
+}
+
+// balance.md gives the machine's noise per run, and bench's warning when
+// other processes kept it busy in a run; an old run without noise, neither.
+func TestBalanceReportNoise(t *testing.T) {
+	experimenttest.CheckNoise(t, func(others ...float64) string {
+		pr := PolicyRun{Policy: Policy{Balance: "shared", Mode: "shared"}, Spec: bench.Spec{Workers: 2}}
+		for i, o := range others {
+			pr.Trials = append(pr.Trials, newTrial(4, i+1, 2, loadtest.Metrics{Workers: map[string]int{"1": 2, "2": 2}, Successes: 4}))
+			pr.Noise = append(pr.Noise, RunNoise{Run: i + 1, Noise: runfolder.Noise{OtherCores: o, Load1: 1}})
+		}
+		return Render(&Result{Run: "r", Target: TargetHello, Sizes: []int{4}, Runs: len(others), Policies: []PolicyRun{pr}}, nil)
+	}, "shared, round 2: other processes used 0.90 cores, steal 0.0 %, load 1.00")
 }

@@ -10,115 +10,17 @@
 package hello
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
-
-// Defaults of a Config.
-const (
-	DefaultStartRate = 500
-	DefaultFactor    = 2.0
-	DefaultStep      = 3 * time.Second
-	DefaultMaxRate   = 32000
-	DefaultBound     = 50 * time.Millisecond
-	DefaultTries     = 2
-	// DefaultOut is the run folder of a hello run.
-	DefaultOut = "results/hello"
-	// FileJSON is the hello run's data.
-	FileJSON = "hello.json"
-	// minSentShare is the share of a step's rate the driver must have sent
-	// for the step to count: below it, the load generator (on the same
-	// cores) is what gave out, not the server.
-	minSentShare = 0.9
-)
-
-// DefaultModes returns the modes the hello workload runs when none are named:
-// every Go mode bench knows, so a cluster policy joins as soon as bench has
-// its mode.
-func DefaultModes() []string {
-	var names []string
-	for _, m := range bench.Modes() {
-		if m.Family == bench.FamilyGo {
-			names = append(names, m.Name)
-		}
-	}
-	return names
-}
-
-// Config is what Hello does; zero values take the defaults noted.
-type Config struct {
-	// Servers: its Image is only checked by the servers at start (GET /
-	// never reads it); Out is DefaultOut.
-	experiment.Servers
-	Modes     []string      // DefaultModes()
-	StartRate int           // requests per second of the first step; DefaultStartRate
-	Factor    float64       // each step's rate over the last's; DefaultFactor
-	Step      time.Duration // how long each rate is held; DefaultStep
-	MaxRate   int           // no step goes past this rate; DefaultMaxRate
-	Bound     time.Duration // the p99 a step may not pass; DefaultBound
-	// Tries is how often a rate is held before its failure counts; on a
-	// shared machine one hiccup of another process can push a short step's
-	// p99 past the bound. DefaultTries.
-	Tries int
-	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
-	// least a second: an answer that late has failed the step anyway.
-	Timeout time.Duration
-	// ModeArgs appends flags to a mode's command line, as bench.Config's.
-	ModeArgs map[string][]string
-}
-
-func (c *Config) fill() {
-	c.Fill(DefaultOut)
-	c.StartRate = cmp.Or(c.StartRate, DefaultStartRate)
-	c.Factor = cmp.Or(c.Factor, DefaultFactor)
-	c.Step = cmp.Or(c.Step, DefaultStep)
-	c.MaxRate = cmp.Or(c.MaxRate, DefaultMaxRate)
-	c.Bound = cmp.Or(c.Bound, DefaultBound)
-	c.Tries = cmp.Or(c.Tries, DefaultTries)
-	c.Timeout = cmp.Or(c.Timeout, max(20*c.Bound, time.Second))
-	if c.Modes == nil {
-		c.Modes = DefaultModes()
-	}
-}
-
-func (c *Config) validate() error {
-	if len(c.Modes) == 0 {
-		return errors.New("no modes to run")
-	}
-	for _, m := range c.Modes {
-		if _, err := bench.LookupMode(m); err != nil {
-			return err
-		}
-	}
-	switch {
-	case c.StartRate < 1:
-		return fmt.Errorf("start rate %d: must be positive", c.StartRate)
-	case c.Factor <= 1:
-		return fmt.Errorf("rate factor %g: must be above 1", c.Factor)
-	case c.Step <= 0 || c.Bound <= 0 || c.Timeout <= 0:
-		return errors.New("step, bound and timeout must be positive")
-	case c.Tries < 1:
-		return fmt.Errorf("tries %d: need at least 1", c.Tries)
-	case c.MaxRate < c.StartRate:
-		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
-	}
-	return c.Servers.Validate()
-}
 
 // Result is a whole hello run: what hello.json holds.
 type Result struct {
@@ -130,10 +32,8 @@ type Result struct {
 	Bound     loadtest.Duration `json:"p99_bound"`
 	Tries     int               `json:"tries"`
 	Modes     []ModeRun         `json:"modes"`
-	// Cores, LoadBefore and LoadAfter say how busy the machine was.
-	Cores      int    `json:"cores"`
-	LoadBefore string `json:"load_before,omitempty"`
-	LoadAfter  string `json:"load_after,omitempty"`
+	// Machine says how busy the machine was.
+	experiment.Machine
 }
 
 // ModeRun is what one mode did: its steps and its highest sustained rate.
@@ -147,8 +47,11 @@ type ModeRun struct {
 	// (0: none was).
 	Highest int `json:"highest_rate"`
 	// Stop says why the steps ended.
-	Stop     string   `json:"stop"`
-	Problems []string `json:"problems,omitempty"`
+	Stop string `json:"stop"`
+	// Noise is what else the machine did while the steps ran; nil when
+	// /proc could not tell.
+	Noise    *runfolder.Noise `json:"noise,omitempty"`
+	Problems []string         `json:"problems,omitempty"`
 }
 
 // Step is one hold of a rate for the step's duration.
@@ -201,7 +104,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	place := c.Place()
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
-		Cores: runtime.NumCPU(), LoadBefore: experiment.LoadAvg()}
+		Machine: experiment.StartMachine()}
 	all, specs, err := bench.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err
@@ -226,7 +129,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
 			return stepUp(ctx, c, t, hm)
 		})
-		hm.Spec, hm.PID, hm.Problems = spec, rec.PID, rec.Problems
+		hm.Spec, hm.PID, hm.Problems, hm.Noise = spec, rec.PID, rec.Problems, rec.Noise
 		if hm.Stop == "" && len(rec.Problems) > 0 {
 			hm.Stop = "did not start"
 		}
@@ -245,7 +148,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 // to write files.
 func stepUp(ctx context.Context, c Config, t *bench.Trial, hm *ModeRun) error {
 	srv, dir := t.Server, t.Dir
-	tgt := vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
+	tgt := experiment.HelloTarget(srv)
 	for rate, try := c.StartRate, 1; ; {
 		name := RateName(rate)
 		if try > 1 {
@@ -299,16 +202,9 @@ func failText(fail string) string {
 }
 
 func writeResult(out string, run *Result) error {
-	run.LoadAfter = experiment.LoadAvg()
 	slices.SortStableFunc(run.Modes, func(a, b ModeRun) int { return bench.ModeOrder(a.Mode, b.Mode) })
-	return loadtest.WriteJSON(filepath.Join(out, FileJSON), run)
+	return experiment.WriteResult(out, FileJSON, &run.Machine, run)
 }
 
 // Load reads a hello run folder's hello.json.
-func Load(dir string) (*Result, error) {
-	var run Result
-	if err := experiment.ReadResult(dir, FileJSON, "hello", &run); err != nil {
-		return nil, err
-	}
-	return &run, nil
-}
+func Load(dir string) (*Result, error) { return experiment.Load[Result](dir, FileJSON, "hello") }

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/experiment/experimenttest"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -18,11 +19,8 @@ import (
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{
-		Servers: experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
-			StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
-		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second,
-	}
+	return Config{Servers: experimenttest.Servers(t, out, log),
+		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second}
 }
 
 // A fast server passes every step, and the steps end where the next would
@@ -36,17 +34,14 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("hello: %v\nlog:\n%s", err, log.String())
 	}
-	if err := Write(out, run); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := experimenttest.WriteAndLoad(t, out, run, Write, Load)
 	if len(stored.Modes) != 2 || stored.Modes[0].Mode != "standard" {
 		t.Fatalf("modes %+v, want standard then shared (report order)", stored.Modes)
 	}
 	for _, m := range stored.Modes {
+		if m.Noise == nil {
+			t.Errorf("%s: no noise recorded", m.Mode)
+		}
 		if len(m.Steps) != 2 || m.Steps[0].Rate != 20 || m.Steps[1].Rate != 40 {
 			t.Fatalf("%s: steps %+v, want 20 and 40 requests/s", m.Mode, m.Steps)
 		}
@@ -63,7 +58,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
-	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot} {
+	for _, want := range []string{"| standard | 40 |", "| shared | 40 |", helloPlot, "Machine noise per trial"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
@@ -163,4 +158,21 @@ func TestSpaceLabels(t *testing.T) {
 	if want := "4000:x 4400: 4840: 5324:x 8000:x"; strings.Join(got, " ") != want {
 		t.Errorf("ticks %q, want %q", strings.Join(got, " "), want)
 	}
+}
+
+// summary.md gives the machine's noise per mode, and bench's warning when
+// other processes kept it busy in a mode's run; an old run without noise,
+// neither.
+func TestHelloReportNoise(t *testing.T) {
+	experimenttest.CheckNoise(t, func(others ...float64) string {
+		r := &Result{Run: "r", StartRate: 10, Factor: 2, Bound: loadtest.Duration(time.Second), Tries: 1,
+			Modes: []ModeRun{{Mode: "standard", Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}}}}}
+		for i, o := range others {
+			if i > 0 {
+				r.Modes = append(r.Modes, ModeRun{Mode: bench.ModeNames()[i]})
+			}
+			r.Modes[i].Noise = &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}
+		}
+		return Render(r, nil)
+	}, bench.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
 }

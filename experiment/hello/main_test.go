@@ -1,17 +1,10 @@
 package hello
 
 import (
-	"os"
 	"testing"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/experiment/experimenttest"
 )
 
-// TestMain lets the test binary double as the fake server binaries: the
-// tests link it as bin/standard and bin/clustered.
-func TestMain(m *testing.M) {
-	if fakeserver.IsServer(os.Args[0]) {
-		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+// TestMain lets the test binary double as the fake server binaries.
+func TestMain(m *testing.M) { experimenttest.Main(m) }

@@ -1,0 +1,23 @@
+package experiment
+
+import (
+	"net/http"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/contract"
+)
+
+// The requests the experiments fire at a trial's server.
+
+// FlipTarget is POST /flip at srv: a request that carries a job.
+func FlipTarget(srv *bench.Server) vegeta.Target {
+	return vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}
+}
+
+// HelloTarget is GET / at srv, answered with the pid: a request that
+// carries no work.
+func HelloTarget(srv *bench.Server) vegeta.Target {
+	return vegeta.Target{Method: http.MethodGet, URL: srv.URL(contract.PathPID)}
+}
