@@ -203,16 +203,16 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	writeHeader(&b, sum, f)
 	writeModes(&b, sum)
 	b.WriteString("## Bursts\n\n")
-	writeBurstFigures(&b, f)
+	writeBurstFigures(&b, sum, f)
 	if rounds(sum) == 1 {
 		b.WriteString("\n### The one round, in detail\n\n")
 		writeBurstDetail(&b, sum)
 	}
 	writeFailures(&b, sum)
 	writeReading(&b, sum)
-	writeKeepAlive(&b, sum, f)
+	writeKeepAlive(&b, sum, f, plots)
 	writeProblems(&b, sum)
-	writePlotLinks(&b, plots)
+	writePlotLinks(&b, sum, plots)
 	return b.String()
 }
 
@@ -287,7 +287,7 @@ func writeBurstDetail(b *strings.Builder, sum *runfolder.Summary) {
 			}
 			fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mr.Mode, n, m.Successes, m.FirstAnswer, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Makespan,
-				m.Throughput, m.Ideal, pct(m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
+				m.Throughput, idealText(sum, mr.Mode, m.Ideal), efficiencyText(sum, mr.Mode, m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
 				workersText(m), mib(m.ServerPeakRSS), m.Timeout)
 		}
 	}
@@ -349,8 +349,10 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 	}
 }
 
-// writePlotLinks links the plots.
-func writePlotLinks(b *strings.Builder, plots []string) {
+// writePlotLinks links the plots (the keep-alive plot is linked in its own
+// section).
+func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot })
 	if len(plots) == 0 {
 		return
 	}
@@ -358,7 +360,11 @@ func writePlotLinks(b *strings.Builder, plots []string) {
 	b.WriteString("A dark stroke across a bar marks that bar's ideal: what a server that keeps every slot busy, " +
 		"answering in arrival order (FIFO), would have measured; the whiskers span each figure's interval over the rounds. " +
 		"answers-N draws each answer of the burst in the order they came back (the first round); dashed, each mode's ideal " +
-		"staircase: the k-th answer at ceil(k / capacity) × S.\n\n")
+		"staircase: the k-th answer at ceil(k / capacity) × S.")
+	if note := otherEnginesNote(sum); note != "" {
+		b.WriteString(" " + note)
+	}
+	b.WriteString("\n\n")
 	for _, p := range plots {
 		fmt.Fprintf(b, "![%s](%s)\n\n", strings.TrimSuffix(p, filepath.Ext(p)), p)
 	}

@@ -34,7 +34,13 @@ const (
 //     without one are left out);
 //   - throughput.svg: answers per second by mode and N, with the ideal;
 //   - speedup.svg: standard's makespan over each mode's, with the ideal (when
-//     standard ran).
+//     standard ran);
+//   - keepalive.svg: answers per second by mode and keep-alive client count
+//     C, with each figure's interval as whiskers (when the run had keep-alive
+//     clients; summary.md shows it in the keep-alive section).
+//
+// A mode on another image library than the one S was measured on has no
+// ideal in any of them (see hasIdeal).
 //
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
@@ -53,14 +59,14 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 	slices.Sort(levels)
 	var files []string
 	for _, n := range levels {
-		name, err := latencyPlot(dir, sum.OrderNames(), runfolder.FiguresOf(sum), modes, n)
+		name, err := latencyPlot(dir, sum, modes, n)
 		if err != nil {
 			return files, err
 		}
 		if name != "" {
 			files = append(files, name)
 		}
-		name, err = answersPlot(dir, sum.OrderNames(), modes, n)
+		name, err = answersPlot(dir, sum, modes, n)
 		if err != nil {
 			return files, err
 		}
@@ -69,7 +75,15 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		}
 	}
 	more, err := levelPlots(dir, sum, modes, levels)
-	return append(files, more...), err
+	files = append(files, more...)
+	if err != nil {
+		return files, err
+	}
+	name, err := keepAlivePlotFile(dir, sum)
+	if name != "" {
+		files = append(files, name)
+	}
+	return files, err
 }
 
 // NewPlot returns an empty plot in the house style: title, axis labels, a

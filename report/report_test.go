@@ -186,7 +186,7 @@ func TestRenderOldSummary(t *testing.T) {
 
 func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
 	var b strings.Builder
-	writeBurstFigures(&b, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
+	writeBurstFigures(&b, &runfolder.Summary{}, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
 		{Mode: "shared", Level: 10, Rounds: 3, Efficiency: stats.Interval{Median: 1.2, Lo: 1.1, Hi: 1.3, N: 3, MinMax: true},
 			Speedup: stats.Interval{Median: 1.9, Lo: 1.8, Hi: 2, N: 3, MinMax: true}, VsBaseline: &stats.Comparison{P: 0.1}},
 	}})
