@@ -43,8 +43,16 @@ func Write(dir string, sum *runfolder.Summary) error {
 // again. It reads env.json and each mode's mode.json, plus summary.json for
 // modes that were skipped. Each round's bursts are counted in that round's
 // S (a run stored before the S burst gets its S from BaselineMode's warm-up
-// job time), and the figures over the rounds are computed again.
-func Rerender(dir string) (*runfolder.Summary, error) {
+// job time), and the figures over the rounds are computed again. A run
+// stored before summary.json kept the mode order keeps its modes in the
+// order they were stored (see RerenderWith).
+func Rerender(dir string) (*runfolder.Summary, error) { return RerenderWith(dir, nil) }
+
+// RerenderWith is Rerender for a runner that knows the modes known, in
+// report order: a run stored before summary.json kept the mode order gets
+// known as its order, so its modes sort and take their colours as in runs
+// stored since (without it they keep the order they were stored in).
+func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
@@ -65,6 +73,9 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		}
 		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
+		if len(sum.Order) == 0 {
+			sum.Order = storedOrder(&old, known)
+		}
 	}
 
 	runs, dirs, err := readModeRuns(dir, sum)
@@ -90,6 +101,21 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		return nil, err
 	}
 	return sum, Write(dir, sum)
+}
+
+// storedOrder is the report order of a run stored without one: known
+// with the run's modes it lacks after it, or without known the modes as
+// they were stored (in the report order of their day). The modes read
+// again from their folders come in the folders' order, so Rerender keeps
+// it.
+func storedOrder(old *runfolder.Summary, known []string) []string {
+	order := slices.Clone(known)
+	for _, name := range old.OrderNames() {
+		if !slices.Contains(order, name) {
+			order = append(order, name)
+		}
+	}
+	return order
 }
 
 // readModeRuns reads every <mode>/mode.json of the run folder dir and
