@@ -96,6 +96,8 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 		}
 		sum.Modes = append(sum.Modes, run)
 	}
+	// In report order before the figures, which list the modes as they come.
+	slices.SortStableFunc(sum.Modes, func(a, b runfolder.ModeRun) int { return sum.ModeOrder(a.Mode, b.Mode) })
 	sum.Figures = runfolder.Aggregate(sum)
 	if err := runfolder.WriteSummary(dir, sum); err != nil {
 		return nil, err

@@ -231,6 +231,15 @@ func TestRerenderWithoutStoredOrder(t *testing.T) {
 	if got := names(again); !slices.Equal(got, stored) || !slices.Equal(again.Order, stored) {
 		t.Errorf("rerendered modes %q, order %q; want both %q", got, again.Order, stored)
 	}
+	var figs []string
+	for _, b := range again.Figures.Bursts {
+		if b.Level == 10 {
+			figs = append(figs, b.Mode)
+		}
+	}
+	if !slices.Equal(figs, stored) {
+		t.Errorf("rerendered figures list the modes %q, want %q", figs, stored)
+	}
 	unorder()
 	known := []string{"standard", "threaded", "clustered", "shared"}
 	again, err = RerenderWith(out, known)
