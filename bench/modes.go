@@ -114,10 +114,8 @@ func Modes() []Mode {
 		{Name: "none", Family: FamilyGo, Program: "clustered",
 			About: "Node's SCHED_NONE in Go: one shared socket, every worker accepts whenever it can (no gate)",
 			Args:  cluster("none")},
-		// The engines people pick today: libvips in Go, sharp in Node. The palette
-		// wraps after ten modes, so this order keeps the colours apart within
-		// make bench-engines and make bench-node but for one pair each
-		// (vips-shared and shared, node-sharp-cluster-1t and standard).
+		// The engines people pick today: libvips in Go, sharp in Node. report's
+		// palette has twenty colours, so every mode here has one of its own.
 		{Name: "node-sharp-cluster-1t", Family: FamilyNode, Program: "node", OnPath: true,
 			About: "node-sharp-cluster with UV_THREADPOOL_SIZE=1: one pool thread per worker, no oversubscription",
 			Args:  nodeScript("cluster.js", sharpEngine), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr", "UV_THREADPOOL_SIZE=1"}, Needs: []Need{nodeInstalled}},

@@ -62,7 +62,7 @@ func RenderCompare(a, b *runfolder.Summary) string {
 					la.Latency.Median, lb.Latency.Median, ratio(float64(lb.Latency.Median), float64(la.Latency.Median)),
 					la.Latency.P99, lb.Latency.P99, ratio(float64(lb.Latency.P99), float64(la.Latency.P99)),
 					la.Throughput, lb.Throughput, ratio(lb.Throughput, la.Throughput),
-					pct(la.Efficiency), pct(lb.Efficiency),
+					efficiencyText(a, name, la.Efficiency), efficiencyText(b, name, lb.Efficiency),
 					times(speedup(a, la)), times(speedup(b, lb)),
 					la.Successes, la.Requests, lb.Successes, lb.Requests)
 			case inA && okA:

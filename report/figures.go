@@ -19,24 +19,37 @@ const figuresNote = "Every figure is the median over the rounds that ran it (K),
 	"with K < 4 a side the test cannot reach α, so every speedup is n.s.). efficiency = ideal / makespan, the ideal " +
 	"ceil(N / capacity) × S counted in the S of the same round."
 
-// writeBurstFigures writes the bursts' figures table.
-func writeBurstFigures(b *strings.Builder, f *runfolder.Figures) {
+// writeBurstFigures writes the bursts' figures table of sum, whose figures
+// are f. A mode on another engine than S's has no efficiency (–).
+func writeBurstFigures(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
 	b.WriteString("| mode | N | K | ok | first answer | median | p99 | makespan | req/s | efficiency | speedup | per worker |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, c := range f.Bursts {
 		fmt.Fprintf(b, "| %s | %d | %d | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			c.Mode, c.Level, c.Rounds, c.Successes, c.Requests, ivText(c.FirstAnswer, secText), ivText(c.Median, secText),
-			ivText(c.P99, secText), ivText(c.Makespan, secText), ivText(c.Throughput, rateText), ivText(c.Efficiency, pctText),
+			ivText(c.P99, secText), ivText(c.Makespan, secText), ivText(c.Throughput, rateText), efficiencyIvText(sum, c),
 			speedupText(c.Mode, c.Speedup, c.VsBaseline), strings.Join(c.Splits, ", "))
 	}
 	b.WriteString("\n" + figuresNote + "\n")
+	if note := otherEnginesNote(sum); note != "" {
+		b.WriteString("\n" + note + "\n")
+	}
 	for _, c := range f.Bursts {
-		if c.Efficiency.N > 0 && c.Efficiency.Lo > 1 {
+		if c.Efficiency.N > 0 && c.Efficiency.Lo > 1 && hasIdeal(sum, c.Mode) {
 			fmt.Fprintf(b, "\n> **Efficiency above 100 %% beyond its interval: %s at N = %d, %s.** No server beats the ideal; "+
 				"S was measured slower than this mode's jobs ran (a busy machine during the S burst), so this round's S is suspect.\n",
 				c.Mode, c.Level, ivText(c.Efficiency, pctText))
 		}
 	}
+}
+
+// efficiencyIvText renders c's efficiency with its interval, "–" for a mode
+// on another engine than S's.
+func efficiencyIvText(sum *runfolder.Summary, c runfolder.BurstFigures) string {
+	if !hasIdeal(sum, c.Mode) {
+		return "–"
+	}
+	return ivText(c.Efficiency, pctText)
 }
 
 // writeKeepAliveFigures writes the keep-alive clients' figures table.

@@ -20,8 +20,8 @@ const keepAliveNote = "C clients, each sending its next request on its one persi
 	"(Connection: close), after which the client reconnected."
 
 // writeKeepAlive writes the keep-alive section of summary.md, if the run had
-// keep-alive clients.
-func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
+// keep-alive clients, with the keep-alive plot when plots has it.
+func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures, plots []string) {
 	var counts []int
 	for _, mr := range sum.Modes {
 		for _, k := range mr.KeepAlive {
@@ -38,6 +38,7 @@ func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Fig
 	if rounds(sum) > 1 {
 		writeKeepAliveFigures(b, f)
 		b.WriteString("\n" + keepAliveNote + " " + figuresNote + "\n")
+		writeKeepAlivePlot(b, plots)
 		return
 	}
 	b.WriteString("| mode | C | duration | answers | answers/s | speedup | p50 | p99 | fairness | per client | starved | errors | unfinished | closes | per worker |\n")
@@ -54,6 +55,14 @@ func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Fig
 		}
 	}
 	b.WriteString("\n" + keepAliveNote + "\n")
+	writeKeepAlivePlot(b, plots)
+}
+
+// writeKeepAlivePlot links the keep-alive plot, if plots has it.
+func writeKeepAlivePlot(b *strings.Builder, plots []string) {
+	if slices.Contains(plots, keepAlivePlot) {
+		fmt.Fprintf(b, "\n%s\n\n![keepalive](%s)\n", keepAlivePlotCaption, keepAlivePlot)
+	}
 }
 
 // keepAliveSpeedup is k's throughput over standard's with as many clients; 0

@@ -43,8 +43,16 @@ func Write(dir string, sum *runfolder.Summary) error {
 // again. It reads env.json and each mode's mode.json, plus summary.json for
 // modes that were skipped. Each round's bursts are counted in that round's
 // S (a run stored before the S burst gets its S from BaselineMode's warm-up
-// job time), and the figures over the rounds are computed again.
-func Rerender(dir string) (*runfolder.Summary, error) {
+// job time), and the figures over the rounds are computed again. A run
+// stored before summary.json kept the mode order keeps its modes in the
+// order they were stored (see RerenderWith).
+func Rerender(dir string) (*runfolder.Summary, error) { return RerenderWith(dir, nil) }
+
+// RerenderWith is Rerender for a runner that knows the modes known, in
+// report order: a run stored before summary.json kept the mode order gets
+// known as its order, so its modes sort and take their colours as in runs
+// stored since (without it they keep the order they were stored in).
+func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run folder: %w", err)
@@ -65,6 +73,9 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		}
 		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
+		if len(sum.Order) == 0 {
+			sum.Order = storedOrder(&old, known)
+		}
 	}
 
 	runs, dirs, err := readModeRuns(dir, sum)
@@ -85,11 +96,28 @@ func Rerender(dir string) (*runfolder.Summary, error) {
 		}
 		sum.Modes = append(sum.Modes, run)
 	}
+	// In report order before the figures, which list the modes as they come.
+	slices.SortStableFunc(sum.Modes, func(a, b runfolder.ModeRun) int { return sum.ModeOrder(a.Mode, b.Mode) })
 	sum.Figures = runfolder.Aggregate(sum)
 	if err := runfolder.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
 	return sum, Write(dir, sum)
+}
+
+// storedOrder is the report order of a run stored without one: known
+// with the run's modes it lacks after it, or without known the modes as
+// they were stored (in the report order of their day). The modes read
+// again from their folders come in the folders' order, so Rerender keeps
+// it.
+func storedOrder(old *runfolder.Summary, known []string) []string {
+	order := slices.Clone(known)
+	for _, name := range old.OrderNames() {
+		if !slices.Contains(order, name) {
+			order = append(order, name)
+		}
+	}
+	return order
 }
 
 // readModeRuns reads every <mode>/mode.json of the run folder dir and
@@ -203,16 +231,16 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	writeHeader(&b, sum, f)
 	writeModes(&b, sum)
 	b.WriteString("## Bursts\n\n")
-	writeBurstFigures(&b, f)
+	writeBurstFigures(&b, sum, f)
 	if rounds(sum) == 1 {
 		b.WriteString("\n### The one round, in detail\n\n")
 		writeBurstDetail(&b, sum)
 	}
 	writeFailures(&b, sum)
 	writeReading(&b, sum)
-	writeKeepAlive(&b, sum, f)
+	writeKeepAlive(&b, sum, f, plots)
 	writeProblems(&b, sum)
-	writePlotLinks(&b, plots)
+	writePlotLinks(&b, sum, plots)
 	return b.String()
 }
 
@@ -291,7 +319,7 @@ func writeBurstDetail(b *strings.Builder, sum *runfolder.Summary) {
 			}
 			fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mr.Mode, n, m.Successes, m.FirstAnswer, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Makespan,
-				m.Throughput, m.Ideal, pct(m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
+				m.Throughput, idealText(sum, mr.Mode, m.Ideal), efficiencyText(sum, mr.Mode, m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
 				workersText(m), mib(m.ServerPeakRSS), m.Timeout)
 		}
 	}
@@ -353,8 +381,10 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 	}
 }
 
-// writePlotLinks links the plots.
-func writePlotLinks(b *strings.Builder, plots []string) {
+// writePlotLinks links the plots (the keep-alive plot is linked in its own
+// section).
+func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot })
 	if len(plots) == 0 {
 		return
 	}
@@ -362,7 +392,11 @@ func writePlotLinks(b *strings.Builder, plots []string) {
 	b.WriteString("A dark stroke across a bar marks that bar's ideal: what a server that keeps every slot busy, " +
 		"answering in arrival order (FIFO), would have measured; the whiskers span each figure's interval over the rounds. " +
 		"answers-N draws each answer of the burst in the order they came back (the first round); dashed, each mode's ideal " +
-		"staircase: the k-th answer at ceil(k / capacity) × S.\n\n")
+		"staircase: the k-th answer at ceil(k / capacity) × S.")
+	if note := otherEnginesNote(sum); note != "" {
+		b.WriteString(" " + note)
+	}
+	b.WriteString("\n\n")
 	for _, p := range plots {
 		fmt.Fprintf(b, "![%s](%s)\n\n", strings.TrimSuffix(p, filepath.Ext(p)), p)
 	}

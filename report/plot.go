@@ -34,7 +34,13 @@ const (
 //     without one are left out);
 //   - throughput.svg: answers per second by mode and N, with the ideal;
 //   - speedup.svg: standard's makespan over each mode's, with the ideal (when
-//     standard ran).
+//     standard ran);
+//   - keepalive.svg: answers per second by mode and keep-alive client count
+//     C, with each figure's interval as whiskers (when the run had keep-alive
+//     clients; summary.md shows it in the keep-alive section).
+//
+// A mode on another image library than the one S was measured on has no
+// ideal in any of them (see hasIdeal).
 //
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
@@ -53,14 +59,14 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 	slices.Sort(levels)
 	var files []string
 	for _, n := range levels {
-		name, err := latencyPlot(dir, sum.OrderNames(), runfolder.FiguresOf(sum), modes, n)
+		name, err := latencyPlot(dir, sum, modes, n)
 		if err != nil {
 			return files, err
 		}
 		if name != "" {
 			files = append(files, name)
 		}
-		name, err = answersPlot(dir, sum.OrderNames(), modes, n)
+		name, err = answersPlot(dir, sum, modes, n)
 		if err != nil {
 			return files, err
 		}
@@ -69,7 +75,15 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		}
 	}
 	more, err := levelPlots(dir, sum, modes, levels)
-	return append(files, more...), err
+	files = append(files, more...)
+	if err != nil {
+		return files, err
+	}
+	name, err := keepAlivePlotFile(dir, sum)
+	if name != "" {
+		files = append(files, name)
+	}
+	return files, err
 }
 
 // NewPlot returns an empty plot in the house style: title, axis labels, a
@@ -141,21 +155,37 @@ func ModeColor(order []string, mode string, i int) color.Color {
 	return paletteColor(len(order) + i)
 }
 
-// paletteColor returns the i-th color of matplotlib's tab10 palette, ordered
-// so the first seven (one per mode) stay apart in hue and lightness; it
-// wraps after ten.
+// paletteColor returns the i-th of twenty colours, one per mode of the
+// runner's order with room to spare; it wraps after twenty. The first ten
+// are matplotlib's tab10, ordered so the first seven (one per mode) stay
+// apart in hue and lightness, as older plots drew them. The next ten are
+// taken from tab20 and tab20b so that none repeats a hue of the ten before
+// at a lightness close to it: the engine modes (vips-*, node-sharp-*) get
+// colours of their own instead of wrapping onto the first modes'. Every
+// pair of the twenty is at least 20 apart in CIELAB (ΔE*76), as far as
+// tab10's own closest pair (pink and purple, 28) nearly.
 func paletteColor(i int) color.Color {
 	rgb := [...]uint32{
 		0xd62728, // red: standard
 		0x2ca02c, // green: threaded
 		0x1f77b4, // blue: clustered
 		0xff7f0e, // orange: shared
-		0x9467bd, // purple: node-standard
-		0x8c564b, // brown: node-cluster
-		0xe377c2, // pink: node-cluster-none
-		0x7f7f7f, // grey
-		0xbcbd22, // olive
-		0x17becf, // cyan
+		0x9467bd, // purple: queued
+		0x8c564b, // brown: node-standard
+		0xe377c2, // pink: node-cluster
+		0x7f7f7f, // grey: node-cluster-none
+		0xbcbd22, // olive: rr
+		0x17becf, // cyan: none
+		0x7b4173, // plum: node-sharp-cluster-1t
+		0x98df8a, // light green: node-sharp-standard
+		0xaec7e8, // light blue: vips-standard
+		0xe7ba52, // gold: vips-shared
+		0x393b79, // navy: node-sharp-cluster
+		0xff9896, // salmon
+		0x637939, // moss
+		0xe7cb94, // sand
+		0x54278f, // indigo
+		0x3b3b3b, // charcoal
 	}
 	v := rgb[i%len(rgb)]
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}

@@ -20,9 +20,11 @@ import (
 
 // answersPlot draws answers-<n>.svg: each mode's answers to the burst of n in
 // the order they came back, read from the mode's burst-<n>.bin in dir, over
-// the mode's ideal staircase dashed in the same color. Modes without the
-// file are left out; it returns "" when none has it.
-func answersPlot(dir string, order []string, modes []runfolder.ModeRun, n int) (string, error) {
+// the mode's ideal staircase dashed in the same color (none for a mode on
+// another engine than S's: see hasIdeal). Modes without the file are left
+// out; it returns "" when none has it.
+func answersPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, n int) (string, error) {
+	order := sum.OrderNames()
 	name := fmt.Sprintf("answers-%d.svg", n)
 	type modeAnswers struct {
 		mode     string
@@ -48,7 +50,7 @@ func answersPlot(dir string, order []string, modes []runfolder.ModeRun, n int) (
 		}
 		a := modeAnswers{mode: m.Mode, color: ModeColor(order, m.Mode, i), answers: answerLatencies(rs)}
 		a.failed = len(rs) - len(a.answers)
-		if a.capacity, a.s = levelIdeal(m, l); a.s > 0 && len(rs) > 0 {
+		if a.capacity, a.s = levelIdeal(m, l); a.s > 0 && len(rs) > 0 && hasIdeal(sum, m.Mode) {
 			a.stairs = idealStaircase(len(rs), a.capacity, a.s)
 		}
 		drawn = append(drawn, a)
@@ -114,7 +116,7 @@ func answersPlot(dir string, order []string, modes []runfolder.ModeRun, n int) (
 	}
 	ideal.Color, ideal.Width = color.Gray{Y: 0x40}, vg.Points(1.2)
 	ideal.Dashes, ideal.DashOffs = dashes(1, 0)
-	leg.Add("ideal FIFO", ideal)
+	leg.Add(idealLabel(sum, "ideal FIFO"), ideal)
 	p.X.Min, p.X.Max = 0, float64(n)
 	if top > 0 {
 		p.Y.Max = top * 1.05

@@ -19,8 +19,10 @@ import (
 
 // latencyPlot draws latency-<n>.svg: the latency statistics of every mode
 // that ran a burst of n, each bar crossed by what a perfect FIFO server of
-// the mode's capacity would have measured. It returns "" when no mode ran n.
-func latencyPlot(dir string, order []string, f *runfolder.Figures, modes []runfolder.ModeRun, n int) (string, error) {
+// the mode's capacity would have measured (modes on another engine than
+// S's have none: see hasIdeal). It returns "" when no mode ran n.
+func latencyPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, n int) (string, error) {
+	order, f := sum.OrderNames(), runfolder.FiguresOf(sum)
 	cats := []string{"first answer", "median", "p99", "last answer"}
 	// The ranks of the answers the statistics pick (nearest rank, as
 	// loadtest.Percentile); 0 stands for the first and -1 for the last.
@@ -36,7 +38,7 @@ func latencyPlot(dir string, order []string, f *runfolder.Figures, modes []runfo
 		for _, iv := range []stats.Interval{bf.FirstAnswer, bf.Median, bf.P99, bf.Makespan} {
 			s.add(iv)
 		}
-		if capacity, step := levelIdeal(m, l); step > 0 {
+		if capacity, step := levelIdeal(m, l); step > 0 && hasIdeal(sum, m.Mode) {
 			for _, q := range quantiles {
 				k := max(1, int(math.Ceil(q*float64(l.Requests))))
 				if q < 0 {
@@ -52,7 +54,7 @@ func latencyPlot(dir string, order []string, f *runfolder.Figures, modes []runfo
 	}
 	name := fmt.Sprintf("latency-%d.svg", n)
 	title := fmt.Sprintf("Burst of %d requests: latency of the answers, by mode (median over the rounds)", n)
-	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", cats, series)
+	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", idealLabel(sum, "ideal"), cats, series)
 }
 
 // levelIdeal returns the capacity and S the ideal of l is counted in (the
@@ -88,14 +90,10 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 			t.add(bf.Throughput)
 			s.add(bf.Speedup)
 			idealThr, idealSpd := 0.0, 0.0
-			if l.Ideal > 0 {
-				idealThr = float64(l.Requests) / l.Ideal.D().Seconds()
-			}
-			if capacity, _ := levelIdeal(m, l); capacity > 0 && std.Capacity > 0 && l.Requests > 0 {
-				// Standard's ideal makespan over this mode's: S cancels, so
-				// it is counted in whole steps.
-				idealSpd = float64(loadtest.IdealMakespan(l.Requests, std.Capacity, time.Second)) /
-					float64(loadtest.IdealMakespan(l.Requests, capacity, time.Second))
+			// A mode on another engine than S's has no ideal: S is not
+			// its job's time.
+			if hasIdeal(sum, m.Mode) {
+				idealThr, idealSpd = levelIdeals(m, std, l)
 			}
 			t.ideals = append(t.ideals, idealThr)
 			s.ideals = append(s.ideals, idealSpd)
@@ -105,18 +103,33 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 	}
 	var files []string
 	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan (median over the rounds)",
-		"burst size", "answers / s", cats, thr); err != nil {
+		"burst size", "answers / s", idealLabel(sum, "ideal"), cats, thr); err != nil {
 		return files, err
 	}
 	files = append(files, "throughput.svg")
 	if haveStd {
 		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's in the same round (median)",
-			"burst size", "speedup (×)", cats, spd); err != nil {
+			"burst size", "speedup (×)", idealLabel(sum, "ideal"), cats, spd); err != nil {
 			return files, err
 		}
 		files = append(files, "speedup.svg")
 	}
 	return files, nil
+}
+
+// levelIdeals returns the ideal throughput of m at the level l and its
+// ideal speedup over std (0: unknown).
+func levelIdeals(m, std runfolder.ModeRun, l loadtest.Metrics) (thr, spd float64) {
+	if l.Ideal > 0 {
+		thr = float64(l.Requests) / l.Ideal.D().Seconds()
+	}
+	if capacity, _ := levelIdeal(m, l); capacity > 0 && std.Capacity > 0 && l.Requests > 0 {
+		// Standard's ideal makespan over this mode's: S cancels, so it is
+		// counted in whole steps.
+		spd = float64(loadtest.IdealMakespan(l.Requests, std.Capacity, time.Second)) /
+			float64(loadtest.IdealMakespan(l.Requests, capacity, time.Second))
+	}
+	return thr, spd
 }
 
 // barSeries is one mode's bars, one per category, the ideal of each (0
@@ -146,8 +159,9 @@ func burstFigures(f *runfolder.Figures, mode string, n int) (runfolder.BurstFigu
 }
 
 // barPlot draws grouped bars: one group per category, one bar per series,
-// each series' ideals as marks across its bars.
-func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeries) error {
+// each series' ideals as marks across its bars, named idealLabel in the
+// legend.
+func barPlot(path, title, xlabel, ylabel, idealLabel string, cats []string, series []barSeries) error {
 	p := NewPlot(title, xlabel, ylabel)
 	leg := plot.NewLegend()
 	var (
@@ -169,14 +183,14 @@ func barPlot(path, title, xlabel, ylabel string, cats []string, series []barSeri
 		b.Color = s.color
 		bars = append(bars, b)
 		leg.Add(s.name, b)
-		if len(s.ideals) > 0 {
+		if slices.ContainsFunc(s.ideals, func(v float64) bool { return v > 0 }) {
 			marks = append(marks, &idealMarks{values: s.ideals, color: darker(s.color, 0.6)})
 		} else {
 			marks = append(marks, nil)
 		}
 	}
 	if slices.ContainsFunc(marks, func(m *idealMarks) bool { return m != nil }) {
-		leg.Add("ideal", idealThumb{})
+		leg.Add(idealLabel, idealThumb{})
 	}
 
 	// Each category gets 1/len(cats) of the data area (the width less the

@@ -25,7 +25,7 @@ func TestWritePlots(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WritePlots: %v", err)
 	}
-	want := []string{"latency-4.svg", "answers-4.svg", "latency-10.svg", "answers-10.svg", "throughput.svg", "speedup.svg"}
+	want := []string{"latency-4.svg", "answers-4.svg", "latency-10.svg", "answers-10.svg", "throughput.svg", "speedup.svg", "keepalive.svg"}
 	if !slices.Equal(files, want) {
 		t.Errorf("WritePlots returned %q, want %q", files, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func TestRenderOldSummary(t *testing.T) {
 
 func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
 	var b strings.Builder
-	writeBurstFigures(&b, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
+	writeBurstFigures(&b, &runfolder.Summary{}, &runfolder.Figures{Bursts: []runfolder.BurstFigures{
 		{Mode: "shared", Level: 10, Rounds: 3, Efficiency: stats.Interval{Median: 1.2, Lo: 1.1, Hi: 1.3, N: 3, MinMax: true},
 			Speedup: stats.Interval{Median: 1.9, Lo: 1.8, Hi: 2, N: 3, MinMax: true}, VsBaseline: &stats.Comparison{P: 0.1}},
 	}})
@@ -222,5 +223,57 @@ func TestWriteNoise(t *testing.T) {
 		if !strings.Contains(busy, want) {
 			t.Errorf("busy machine: lacks %q:\n%s", want, busy)
 		}
+	}
+}
+
+// A run stored before summary.json kept the mode order is re-rendered in
+// the order its modes were stored (not its folders' alphabetical order), or
+// in the runner's order when given, and keeps it from then on.
+func TestRerenderWithoutStoredOrder(t *testing.T) {
+	out, sum := fakeRun(t, "standard", "shared", "clustered")
+	names := func(s *runfolder.Summary) []string {
+		var ns []string
+		for _, m := range s.Modes {
+			ns = append(ns, m.Mode)
+		}
+		return ns
+	}
+	stored := []string{"standard", "shared", "clustered"} // not bench's order, nor the folders'
+	unorder := func() {
+		t.Helper()
+		sum.Order = stored
+		if err := runfolder.WriteSummary(out, sum); err != nil {
+			t.Fatal(err)
+		}
+		sum.Order = nil
+		if err := loadtest.WriteJSON(filepath.Join(out, runfolder.FileSummaryJSON), sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unorder()
+	again, err := Rerender(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(again); !slices.Equal(got, stored) || !slices.Equal(again.Order, stored) {
+		t.Errorf("rerendered modes %q, order %q; want both %q", got, again.Order, stored)
+	}
+	var figs []string
+	for _, b := range again.Figures.Bursts {
+		if b.Level == 10 {
+			figs = append(figs, b.Mode)
+		}
+	}
+	if !slices.Equal(figs, stored) {
+		t.Errorf("rerendered figures list the modes %q, want %q", figs, stored)
+	}
+	unorder()
+	known := []string{"standard", "threaded", "clustered", "shared"}
+	again, err = RerenderWith(out, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(again), []string{"standard", "clustered", "shared"}; !slices.Equal(got, want) || !slices.Equal(again.Order, known) {
+		t.Errorf("rerendered with the runner's order: modes %q, order %q; want %q, %q", got, again.Order, want, known)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
@@ -38,7 +39,7 @@ makespan runs from the first send on any host to the last answer on any.`, stder
 		if len(args) != 1 {
 			return usagef("want one run folder or results files (.bin), got %d arguments", len(args))
 		}
-		if _, err := report.Rerender(args[0]); err != nil {
+		if _, err := report.RerenderWith(args[0], bench.ModeNames()); err != nil {
 			return err
 		}
 		path := filepath.Join(args[0], runfolder.FileSummaryMD)
