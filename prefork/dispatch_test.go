@@ -144,6 +144,11 @@ func TestHandoffGoesToAnother(t *testing.T) {
 			ma, a := socketPair(t)
 			d.attach(1, 101, ma)
 			send(t, a, msgFree)
+			// Worker a's free must be counted before b attaches, or the
+			// master may deal the connection to b first.
+			testproc.WaitFor(t, 5*time.Second, "the master to count a's free", func() bool {
+				return d.stats().credits[101] == 1
+			})
 			if tc.before {
 				tc.letGo(t, a)
 			}
