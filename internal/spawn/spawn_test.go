@@ -15,6 +15,12 @@ import (
 	"github.com/flipbench/flipbench/internal/testproc"
 )
 
+// init locks the main goroutine, which only waits for the tests, to the
+// process's main thread (the runtime runs main on init's thread when init
+// locks it), so no test goroutine lands there: that thread never ends, and a
+// child started from it would never get its Pdeathsig.
+func init() { runtime.LockOSThread() }
+
 // TestMain makes the test binary a child that sleeps when envChild is set.
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
@@ -79,43 +85,28 @@ func (c *sleeper) exitedWithin(d time.Duration) (syscall.WaitStatus, bool) {
 
 // startOnDyingThread calls start from a goroutine locked to its own thread,
 // which ends when the goroutine returns; it returns once that thread is gone.
-// The process's main thread never ends, so a goroutine that finds itself on
-// it unlocks and the call is tried again.
 func startOnDyingThread(t *testing.T, start func() error) {
 	t.Helper()
-	// Keep the new goroutine off this goroutine's thread, which may be the
-	// main one.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	for range 20 {
-		tid := make(chan int, 1)
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-			if id := unix.Gettid(); id == os.Getpid() {
-				runtime.UnlockOSThread()
-				tid <- 0
-				return
-			}
-			if err := start(); err != nil {
-				t.Error(err)
-			}
-			tid <- unix.Gettid()
-		}()
-		id := <-tid
-		if t.Failed() {
-			t.FailNow()
+	tid := make(chan int, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		if err := start(); err != nil {
+			t.Error(err)
 		}
-		if id == 0 {
-			continue
-		}
-		task := "/proc/self/task/" + strconv.Itoa(id)
-		waitFor(t, "thread "+strconv.Itoa(id)+" to exit", func() bool {
-			_, err := os.Stat(task)
-			return errors.Is(err, os.ErrNotExist)
-		})
-		return
+		tid <- unix.Gettid()
+	}()
+	id := <-tid
+	if t.Failed() {
+		t.FailNow()
 	}
-	t.Fatal("every try ran on the main thread")
+	if id == os.Getpid() {
+		t.Fatal("the start ran on the main thread, which init should hold")
+	}
+	task := "/proc/self/task/" + strconv.Itoa(id)
+	waitFor(t, "thread "+strconv.Itoa(id)+" to exit", func() bool {
+		_, err := os.Stat(task)
+		return errors.Is(err, os.ErrNotExist)
+	})
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
