@@ -103,12 +103,15 @@ func (b Baseline) Names() []string {
 // defaultLimits are the tolerances and directions of a new baseline. Allocation
 // counts are near-deterministic, so their tolerance is tight; the served ratios
 // wander on a shared machine, so theirs is loose, but still tighter than what an
-// injected fault moves them.
+// injected fault moves them. The job over the JPEG floor gets 35 %: the job's
+// file copy, save and delete run slower after a full test suite than on a
+// quiet machine (+17.6 % in a fresh-clone CI against a quiet baseline), and
+// the slow-job fault moves it by +59 %.
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
 		MetricJobAllocs:         {Tolerance: 0.20, Better: Lower, About: "allocations per job (1 MP photo), go test -benchmem"},
-		MetricJobOverFloor:      {Tolerance: 0.20, Better: Lower, About: "job time / image/jpeg decode+encode time of the same photo, in one go test run"},
+		MetricJobOverFloor:      {Tolerance: 0.35, Better: Lower, About: "job time / image/jpeg decode+encode time of the same photo, in one go test run"},
 		MetricStandardEff:       {Tolerance: 0.30, Better: Higher, About: "ideal / measured makespan, standard server, burst of 20"},
 		MetricClusterSpeedup:    {Tolerance: 0.25, Better: Higher, About: "load-aware cluster (shared) / standard throughput at a burst of 100, divided by the cores"},
 		MetricClusterSmallBurst: {Tolerance: 0.25, Better: Lower, About: "load-aware cluster (shared): makespan / ideal at a burst of 20, the ideal on every core"},
