@@ -18,9 +18,7 @@ import (
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	if fakeserver.IsServer(os.Args[0]) {
-		os.Exit(fakeserver.Main(os.Args[0], os.Args[1:], os.Stderr))
-	}
+	fakeserver.RunIfServer()
 	os.Exit(m.Run())
 }
 

@@ -1,10 +1,14 @@
 package hello
 
 import (
+	"os"
 	"testing"
 
-	"github.com/flipbench/flipbench/experiment/experimenttest"
+	"github.com/flipbench/flipbench/internal/fakeserver"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
-func TestMain(m *testing.M) { experimenttest.Main(m) }
+func TestMain(m *testing.M) {
+	fakeserver.RunIfServer()
+	os.Exit(m.Run())
+}

@@ -53,6 +53,15 @@ func IsServer(argv0 string) bool {
 	return false
 }
 
+// RunIfServer is the first call of a TestMain whose test binary doubles as
+// the fake server binaries (tests link it as bin/standard, bin/clustered,
+// ...): started as one, it runs that server and exits; else it returns.
+func RunIfServer() {
+	if IsServer(os.Args[0]) {
+		os.Exit(Main(os.Args[0], os.Args[1:], os.Stderr))
+	}
+}
+
 // Main runs the fake server named by argv0 with args and returns its exit
 // code.
 func Main(argv0 string, args []string, stderr io.Writer) int {
