@@ -1,12 +1,12 @@
 // Package experiment is what the experiments beyond bench's comparison
-// share: a Runner that prepares a run folder (clears a previous run's files,
-// writes env.json) and starts and stops servers with bench.StartServer (one
-// way to start a server), the run's S from a burst on standard as bench
-// counts it, the machine around a run (Machine: cores, load average),
-// the result file (WriteResult, Load), the requests fired (FlipTarget,
-// HelloTarget), the plots' look (plot.go) and the end of a summary. The
-// experiments are its subpackages, each firing its load with
-// package loadtest's engine and rendering its own summary and plots:
+// share: the server and run-folder settings (Servers) and the trial harness
+// they give (bench.Harness: start, warm, measure and stop each server as
+// bench does), the machine around a run (Machine: cores, load average), the
+// result file (WriteResult, Load), the requests fired (FlipTarget,
+// HelloTarget), the plots' look (plot.go) and the end of a summary
+// (WriteTail, Finish). The experiments are its subpackages, each firing its
+// load with package loadtest's engine and rendering its own summary and
+// plots:
 //
 //   - balance: how connections reach workers under each Balance policy,
 //     K bursts per size, one round each; `loadtest balance`.
