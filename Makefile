@@ -157,19 +157,21 @@ baseline: build
 
 # Proof that the gate fails when it should: a slower job (built with two
 # injected wasted JPEG encodes), a cluster short of workers (one on a
-# multi-core machine: its speedup and its small burst), a queued front short
-# of workers, and a cluster built with the old gate that counts connections,
-# not work (-tags flipbench_conngate: keep-alive clients starve), must each
-# fail the gate, on the metrics they break. Each fault is deterministic: a
-# cluster without its gate (-balance none) is not proven here, since it deals
-# a burst at random and splits it evenly in about 1 run of 3 (README).
+# multi-core machine: its speedup, its small burst and its split), a cluster
+# whose workers accept without a free slot (-balance none: the share of small
+# bursts it splits evenly, a count over 20 bursts a run, since one burst's
+# split is chance), a queued front short of workers, and a cluster built with
+# the old gate that counts connections, not work (-tags flipbench_conngate:
+# keep-alive clients starve), must each fail the gate, on the metrics they
+# break.
 regress-proof: build
 	@mkdir -p bin-slow
 	$(GO) build -tags flipbench_slowdown -o bin-slow/standard ./cmd/standard
 	$(GO) build -tags flipbench_slowdown -o bin-slow/clustered ./cmd/clustered
 	$(GO) build -tags flipbench_slowdown -o bin-slow/queued ./cmd/queued
 	.ci/expect-regression job_time_over_jpeg_floor $(BIN)/regress -bin bin-slow -tags flipbench_slowdown -runs 1 -out results/regress-slowjob
-	.ci/expect-regression cluster_speedup_per_core,cluster_small_burst_over_ideal $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
+	.ci/expect-regression cluster_speedup_per_core,cluster_small_burst_over_ideal,cluster_even_split_share $(BIN)/regress -bin $(BIN) -cluster-args "-workers 1" -runs 3 -out results/regress-oneworker
+	.ci/expect-regression cluster_even_split_share $(BIN)/regress -bin $(BIN) -cluster-args "--balance=none" -runs 3 -out results/regress-nogate
 	.ci/expect-regression queued_over_shared_makespan $(BIN)/regress -bin $(BIN) -queued-args "--workers=1" -runs 3 -out results/regress-onequeueworker
 	@mkdir -p bin-conngate
 	$(GO) build -tags flipbench_conngate -o bin-conngate/standard ./cmd/standard

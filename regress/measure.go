@@ -29,6 +29,7 @@ const (
 	MetricHTTPOverhead      = "http_overhead"
 	MetricPeakRSSPerJobPeak = "standard_rss_burst_over_one_job"
 	MetricClusterKeepAlive  = "cluster_keepalive_served_share"
+	MetricClusterEvenSplit  = "cluster_even_split_share"
 	MetricVipsOverImaging   = "vips_job_over_imaging_job"
 )
 
@@ -47,15 +48,37 @@ type Config struct {
 	// KeepAliveClients is how many keep-alive clients load the cluster for
 	// the share of them it answers.
 	KeepAliveClients int
-	Cores            int      // cores the cluster should use
-	ClusterArgs      []string // extra flags for the cluster (an injected fault)
-	QueuedArgs       []string // extra flags for the queued front (an injected fault)
-	Log              io.Writer
-	JobBenchPkg      string // package of the job benchmarks
+	// SplitBurst is the burst the cluster takes SplitBursts times a run,
+	// each on a fresh start, for the share of them it splits evenly.
+	SplitBurst  int
+	SplitBursts int
+	Cores       int      // cores the cluster should use
+	ClusterArgs []string // extra flags for the cluster (an injected fault)
+	QueuedArgs  []string // extra flags for the queued front (an injected fault)
+	Log         io.Writer
+	JobBenchPkg string // package of the job benchmarks
 	// Serve runs one served run (cmd/regress passes bench's runner), so
 	// the gate reads run folders without importing the runner.
 	Serve Serve
+	// Split fires one run's split bursts (cmd/regress passes the balance
+	// experiment).
+	Split Split
 }
+
+// SplitRun is what one run of split bursts fires: Bursts bursts of Size at
+// Mode, each on a fresh start of its server, Args appended to its command
+// line, into the folder Dir.
+type SplitRun struct {
+	Dir    string
+	Mode   string
+	Size   int
+	Bursts int
+	Args   []string
+}
+
+// Split fires a SplitRun and returns, for every burst, the answers of each
+// worker that answered.
+type Split func(ctx context.Context, run SplitRun) ([][]int, error)
 
 // ServedRun is what one served run fires: the modes, levels and keep-alive
 // clients, into its own run folder.
@@ -122,6 +145,13 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 		for metric, v := range servedMetrics(sum, cfg) {
 			samples[metric] = append(samples[metric], v)
 		}
+		fmt.Fprintf(cfg.Log, "split run %d of %d: %d bursts of %d on %s, each on a fresh start\n", i+1, cfg.Runs, cfg.SplitBursts, cfg.SplitBurst, modeCluster)
+		splits, err := cfg.Split(ctx, SplitRun{Dir: filepath.Join(cfg.Out, "split-"+strconv.Itoa(i+1)), Mode: modeCluster,
+			Size: cfg.SplitBurst, Bursts: cfg.SplitBursts, Args: cfg.ClusterArgs})
+		if err != nil {
+			return nil, nil, fmt.Errorf("split run %d: %w", i+1, err)
+		}
+		samples[MetricClusterEvenSplit] = append(samples[MetricClusterEvenSplit], EvenShare(splits, cfg.SplitBurst, cfg.Cores))
 	}
 
 	now = map[string]float64{}
@@ -209,6 +239,35 @@ const (
 	modeCluster  = "shared"
 	modeQueued   = "queued"
 )
+
+// EvenShare is the share of bursts of n that cores workers split evenly: all
+// n answered and no worker answered more than one more than another. A core
+// without a worker counts as one that answered none, so a cluster short of
+// workers does not set its own bar. A count, not a time: a cluster without
+// its gate deals a burst to whichever worker wakes first, and a time ratio
+// of one such burst is even or not by chance (the gate's -balance none read
+// 1.12 to 2.08 times the ideal at a burst of 20), where the share of many
+// bursts is not.
+func EvenShare(splits [][]int, n, cores int) float64 {
+	if len(splits) == 0 {
+		return math.NaN()
+	}
+	even := 0
+	for _, split := range splits {
+		counts := slices.Clone(split)
+		for len(counts) < cores {
+			counts = append(counts, 0)
+		}
+		sum := 0
+		for _, c := range counts {
+			sum += c
+		}
+		if sum == n && slices.Max(counts)-slices.Min(counts) <= 1 {
+			even++
+		}
+	}
+	return float64(even) / float64(len(splits))
+}
 
 // servedMetrics computes the served metrics of one run; a metric whose inputs are
 // missing is NaN, which Check reports as missing.

@@ -125,3 +125,29 @@ BenchmarkEngineJob/vips/photo-1mp    	 50	  30000000 ns/op
 		t.Error("want an error without the libvips benchmark")
 	}
 }
+
+func TestEvenShare(t *testing.T) {
+	tests := []struct {
+		name   string
+		splits [][]int
+		n      int
+		cores  int
+		want   float64
+	}{
+		{"every burst even", [][]int{{2, 2}, {2, 2}}, 4, 2, 1},
+		{"one of four uneven", [][]int{{2, 2}, {3, 1}, {2, 2}, {2, 2}}, 4, 2, 0.75},
+		{"odd burst off by one is even", [][]int{{3, 2}, {2, 3}}, 5, 2, 1},
+		{"a burst on one worker", [][]int{{4}, {2, 2}}, 4, 2, 0.5},
+		{"a worker short: its core counts as idle", [][]int{{2, 2}}, 4, 3, 0},
+		{"a failed answer is not even", [][]int{{2, 1}}, 4, 2, 0},
+		{"no bursts", nil, 4, 2, math.NaN()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := EvenShare(tt.splits, tt.n, tt.cores)
+			if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && math.Abs(got-tt.want) > 1e-9) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

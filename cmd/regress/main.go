@@ -21,6 +21,8 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/experiment/balance"
 	"github.com/flipbench/flipbench/regress"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
@@ -57,6 +59,8 @@ Measures, on the small photo:
   standard_rss_burst_over_one_job       standard's peak RSS after -rss-burst / after warm-up
   cluster_keepalive_served_share        share of -keepalive-clients keep-alive clients the shared
                                         cluster answered at least once (1: none starved)
+  cluster_even_split_share              share of -split-bursts bursts of -split-burst, each on a fresh
+                                        start of the shared cluster, split evenly over -cores workers
 takes the median of -runs served runs, prints a table against -baseline and exits
 1 if any metric is worse than its tolerance allows (2 for bad flags).
 
@@ -78,6 +82,8 @@ Flags:
 		smallBurst   = fs.Int("small-burst", 20, "burst for the cluster's makespan over the ideal")
 		rssBurst     = fs.Int("rss-burst", 100, "burst for the peak RSS")
 		kaClients    = fs.Int("keepalive-clients", 10, "keep-alive clients loading the cluster (each on one persistent connection)")
+		splitBurst   = fs.Int("split-burst", 4, "burst the cluster must split evenly")
+		splitBursts  = fs.Int("split-bursts", 20, "bursts of -split-burst per run, each on a fresh start of the cluster")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
 		queuedArgs   = fs.String("queued-args", "", "extra flags for the queued front, space-separated (\"--workers=1\" injects a front short of workers)")
 		clusterArgs  = fs.String("cluster-args", "", "extra flags for the cluster, space-separated (\"-workers 1\" injects a cluster short of workers, \"-balance none\" one without its gate)")
@@ -104,6 +110,9 @@ Flags:
 	case *kaClients < 2:
 		fmt.Fprintln(stderr, "regress: -keepalive-clients must be at least 2")
 		return exitUsage
+	case *splitBurst < 2 || *splitBursts < 1:
+		fmt.Fprintln(stderr, "regress: -split-burst must be at least 2 and -split-bursts at least 1")
+		return exitUsage
 	}
 	var base regress.Baseline
 	if !*write {
@@ -117,8 +126,8 @@ Flags:
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
-		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr),
+		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
+		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr), Split: split(experiment.Servers{BinDir: *bin, Image: *image, Cores: *cores, Log: stderr}),
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
 	if err != nil {
@@ -157,6 +166,42 @@ Flags:
 	}
 	fmt.Fprintln(stdout, "PASS")
 	return exitPass
+}
+
+// split is the gate's split bursts: the balance experiment on the policy
+// its mode serves, with srv's servers, its summary rendered into the run's
+// folder.
+func split(srv experiment.Servers) regress.Split {
+	return func(ctx context.Context, run regress.SplitRun) ([][]int, error) {
+		policy, ok := balance.PolicyOf(run.Mode)
+		if !ok {
+			return nil, fmt.Errorf("no balance policy is served by mode %s", run.Mode)
+		}
+		srv.Out = run.Dir
+		res, err := balance.Run(ctx, balance.Config{
+			Servers: srv, Policies: []string{policy}, Sizes: []int{run.Size}, Runs: run.Bursts, Args: run.Args,
+		})
+		if res != nil {
+			err = errors.Join(err, balance.Write(run.Dir, res))
+		}
+		if err != nil {
+			return nil, err
+		}
+		var splits [][]int
+		for _, pr := range res.Policies {
+			if pr.Skipped != "" {
+				return nil, fmt.Errorf("%s: %s", pr.Balance, pr.Skipped)
+			}
+			for _, t := range pr.Trials {
+				var counts []int
+				for _, c := range t.Workers {
+					counts = append(counts, c)
+				}
+				splits = append(splits, counts)
+			}
+		}
+		return splits, nil
+	}
 }
 
 func writeJSON(path string, v any) error {

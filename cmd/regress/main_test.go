@@ -20,6 +20,8 @@ func TestRunBadInput(t *testing.T) {
 		{"runs", []string{"-runs", "0"}, "-runs and -count"},
 		{"burst", []string{"-burst", "1"}, "-burst, -speedup-burst, -small-burst and -rss-burst"},
 		{"cores", []string{"-cores", "0"}, "-cores"},
+		{"split burst", []string{"-split-burst", "1"}, "-split-burst must be at least 2"},
+		{"split bursts", []string{"-split-bursts", "0"}, "-split-bursts at least 1"},
 		{"no baseline", []string{"-baseline", missing}, "make baseline writes one"},
 	}
 	for _, tt := range tests {

@@ -88,6 +88,16 @@ func ParsePolicies(s string) ([]string, error) {
 	return out, nil
 }
 
+// PolicyOf returns the Balance of the policy the bench mode serves.
+func PolicyOf(mode string) (string, bool) {
+	for _, p := range Policies() {
+		if p.Mode == mode {
+			return p.Balance, true
+		}
+	}
+	return "", false
+}
+
 func lookupPolicy(balance string) Policy {
 	for _, p := range Policies() {
 		if p.Balance == balance {
@@ -204,6 +214,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if c.Workers > 0 {
 		extra = []string{contract.Arg(contract.FlagWorkers, strconv.Itoa(c.Workers))}
 	}
+	extra = append(extra, c.Args...)
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), Target: c.Target, Sizes: c.Sizes, Runs: c.Runs, Workers: c.Workers,
 		Machine: experiment.StartMachine()}
 	var modes []string

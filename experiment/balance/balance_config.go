@@ -41,6 +41,10 @@ type Config struct {
 	// Workers is the worker count of every cluster (0: the mode's own, one
 	// per core).
 	Workers int
+	// Args are flags appended to every policy's command line, after
+	// -workers; a flag given twice takes its last value (the gate injects
+	// a cluster without its gate this way).
+	Args    []string
 	Target  string // TargetFlip or TargetHello; TargetFlip
 	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
 	// Timeout is the client timeout of every request; 0 picks bench's per

@@ -103,7 +103,8 @@ func TestBalanceHelloTarget(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "balance")
 	var log bytes.Buffer
 	cfg := balanceConfig(t, out, &log)
-	cfg.Target, cfg.Workers, cfg.Policies, cfg.Sizes = TargetHello, 4, []string{"none", "shared"}, []int{8}
+	// Args come after -workers, so their -workers wins.
+	cfg.Target, cfg.Workers, cfg.Args, cfg.Policies, cfg.Sizes = TargetHello, 3, []string{"--workers=4"}, []string{"none", "shared"}, []int{8}
 	run, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("balance: %v\nlog:\n%s", err, log.String())
@@ -117,7 +118,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 	}
 	pr := run.Policies[0]
 	if pr.Balance != "shared" || pr.Spec.Workers != 4 || len(pr.Trials) != 3 {
-		t.Fatalf("shared: %d workers, %d trials; want 4 workers (-workers) and 3 trials", pr.Spec.Workers, len(pr.Trials))
+		t.Fatalf("shared: %d workers, %d trials; want 4 workers (-workers, then Args) and 3 trials", pr.Spec.Workers, len(pr.Trials))
 	}
 	for _, tr := range pr.Trials {
 		if len(tr.Split) != 4 || tr.Successes != 8 || tr.Ratio != 0 {
