@@ -63,7 +63,9 @@
 // job delivered again after at most AckWait: nothing is lost, and a shorter
 // AckWait recovers sooner at the cost of more in-progress acks. A local
 // worker whose front died (kill -9) abandons its jobs at once: no result, no
-// ack, and another worker gets them after AckWait.
+// ack, and another worker gets them after AckWait. So does a submitted job
+// whose finish its worker could not record (the front died as the job ended,
+// or the broker did not answer): acked, it would read running for ever.
 //
 // A job delivered twice (its worker died after publishing the result but
 // before acknowledging, or stalled past AckWait) runs twice unless its record

@@ -195,7 +195,12 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		res.Error, res.Kind = err.Error(), errorKind(err)
 	}
 	if j.Async {
-		w.markFinished(ctx, res)
+		if !w.markFinished(ctx, res) {
+			// Acked, it would read running for ever: left unacked, it runs
+			// again after AckWait and a later delivery records it. A front
+			// that dies as the job ends (Abandon) lands here.
+			return
+		}
 	} else {
 		// The waiting front hears of the result as an event; should it miss
 		// it (reconnecting to another broker node), it reads it here.
@@ -264,8 +269,8 @@ func (w *worker) markStarted(ctx context.Context, id string) bool {
 }
 
 // markFinished records res as job res.ID's result, unless another delivery
-// of the job got there first.
-func (w *worker) markFinished(ctx context.Context, res resultMsg) {
+// of the job got there first; false when the record could not be written.
+func (w *worker) markFinished(ctx context.Context, res resultMsg) bool {
 	_, err := w.states.change(ctx, res.ID, func(r *record, e jetstream.KeyValueEntry) bool {
 		if r.finished() {
 			return false
@@ -280,6 +285,7 @@ func (w *worker) markFinished(ctx context.Context, res resultMsg) {
 	if err != nil {
 		w.log.Error("record job result", "err", err)
 	}
+	return err == nil
 }
 
 // deleteInput removes an upload once its result is out; the bucket's TTL
