@@ -77,7 +77,7 @@ type SplitRun struct {
 }
 
 // Split fires a SplitRun and returns, for every burst, the answers of each
-// worker that answered.
+// worker (a worker that answered none may be left out).
 type Split func(ctx context.Context, run SplitRun) ([][]int, error)
 
 // ServedRun is what one served run fires: the modes, levels and keep-alive

@@ -193,11 +193,7 @@ func split(srv experiment.Servers) regress.Split {
 				return nil, fmt.Errorf("%s: %s", pr.Balance, pr.Skipped)
 			}
 			for _, t := range pr.Trials {
-				var counts []int
-				for _, c := range t.Workers {
-					counts = append(counts, c)
-				}
-				splits = append(splits, counts)
+				splits = append(splits, t.Split)
 			}
 		}
 		return splits, nil
