@@ -108,7 +108,7 @@ func (b Baseline) Names() []string {
 // quiet machine (+17.6 % in a fresh-clone CI against a quiet baseline), and
 // the slow-job fault (two wasted encodes) moves it by +98 %. The even-split
 // share is a count: the load-aware cluster split 20 of 20 bursts of 4 evenly,
-// one without its gate 4 to 8 of 20 in the runs measured.
+// one without its gate 2 to 8 of 20 in the runs measured.
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
