@@ -556,8 +556,12 @@ func TestSecondClusterOnSamePort(t *testing.T) {
 // of 40 flips. A worker holds no more connections than its job slots (one,
 // at GOMAXPROCS=1): with reuseport and shared the rest wait in the kernel
 // queue of a socket the master holds, with rr in the master; so at most the
-// victim's running job is lost. none has no gate: the victim loses what it
-// accepted, and the test only checks that the cluster recovers.
+// victim's running job is lost, and one more: a connection whose request a
+// loaded worker has not read within listen.DefaultFreshGrace gives its unit
+// back, as a silent client's does, and the gate admits another (ci18 lost 2
+// with reuseport, its victim killed 130 ms after it started, under the full
+// test suite). none has no gate: the victim loses what it accepted (up to 36
+// of 40 here), and the test only checks that the cluster recovers.
 func TestKillMidBurst(t *testing.T) {
 	for _, b := range balances {
 		t.Run(b, func(t *testing.T) {
@@ -591,8 +595,8 @@ func TestKillMidBurst(t *testing.T) {
 				}
 			}
 			t.Logf("%s: kill -9 of worker %d mid-burst: %d of %d requests lost", b, victim, lost, n)
-			if b != "none" && lost > capacity {
-				t.Errorf("%d requests lost, want at most the victim's %d running job", lost, capacity)
+			if b != "none" && lost > capacity+1 {
+				t.Errorf("%d requests lost, want at most the victim's %d running job and one it had not read", lost, capacity)
 			}
 			// The cluster recovers: a replacement answers.
 			m.waitReplacement(t, c, old)
