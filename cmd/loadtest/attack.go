@@ -87,12 +87,13 @@ folder. No result is held in memory, however long the run.`, stderr)
 			return usagef("-n %d: must be between 1 and %d", *n, loadtest.MaxLevel)
 		case *timeout <= 0:
 			return usagef("-timeout %s: must be positive", *timeout)
-		case *goneAfter < 0:
-			return usagef("-gone-after %s: cannot be negative", *goneAfter)
 		case *capacity < 0 || *calibration < 0:
 			return usagef("-capacity and -calibration cannot be negative")
 		case *format != "text" && *format != "json":
 			return usagef("-format %q: want text or json", *format)
+		}
+		if *goneAfter < 0 {
+			return usagef("-gone-after %s: cannot be negative", *goneAfter)
 		}
 		if err := loadtest.CheckTarget(*url, *remote); err != nil {
 			return usageError{err}
