@@ -57,7 +57,7 @@ type attackConfig struct {
 func newAttackConfig(opts []Option) attackConfig {
 	c := attackConfig{
 		timeout: DefaultTimeout, maxBody: DefaultMaxBody,
-		backoff: DefaultBackoff(), goneAfter: DefaultGoneAfter,
+		backoff: DefaultBackoff(),
 	}
 	for _, o := range opts {
 		o(&c)
@@ -153,9 +153,9 @@ func Burst(ctx context.Context, tgt vegeta.Target, n int, opts ...Option) (veget
 // Sustain sends tgt at a constant rate of rate requests per second for d
 // (vegeta's constant pacer: requests are due on a fixed schedule whatever the
 // answers, which avoids coordinated omission), and returns the results sorted
-// by send time. When every result for the gone-after time (WithGoneAfter) is
-// a connection error, it ends early with ErrServerGone; cancelling ctx
-// stops it at once (see Burst).
+// by send time. With WithGoneAfter, when every result for that long is a
+// connection error, it ends early with ErrServerGone; cancelling ctx stops
+// it at once (see Burst).
 func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, opts ...Option) (vegeta.Results, error) {
 	if rate <= 0 {
 		return nil, fmt.Errorf("sustained attack at %d requests/s: rate must be positive", rate)

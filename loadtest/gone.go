@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// DefaultGoneAfter is how long every client of a run may see only
-// connection errors before the run ends as ErrServerGone: longer than a
+// DefaultGoneAfter is the gone-after time to pass to WithGoneAfter (and
+// loadtest attack's default): how long every client of a run may see only
+// connection errors before the run ends as ErrServerGone; longer than a
 // server's restart here, far shorter than a phase of a bench.
 const DefaultGoneAfter = 5 * time.Second
 
@@ -19,7 +20,10 @@ var ErrServerGone = errors.New("server gone")
 
 // WithGoneAfter sets how long every client may see only connection errors
 // before a keep-alive run or a sustained attack ends with ErrServerGone
-// (DefaultGoneAfter otherwise); 0 or less never ends a run so.
+// (DefaultGoneAfter is the usual value); without it, or with 0 or less, a
+// run never ends so and the caller decides (it cancels the context). It is
+// an option, not a default, so that a caller that reads an error as a
+// failed run is not surprised by one.
 func WithGoneAfter(d time.Duration) Option {
 	return func(c *attackConfig) { c.goneAfter = d }
 }

@@ -95,9 +95,9 @@ func ResultClient(r *vegeta.Result) int {
 // an error wrapping ctx's cause, see StoppedReason).
 //
 // A client whose connection is refused or reset waits before it reconnects
-// (WithBackoff), and when every client has seen only such errors for the
-// gone-after time (WithGoneAfter) the run ends early with ErrServerGone: a
-// dead server costs a few attempts a second, not a spin.
+// (WithBackoff), so a dead server costs a few attempts a second, not a spin;
+// with WithGoneAfter, when every client has seen only such errors for that
+// long, the run ends early with ErrServerGone.
 //
 // vegeta's own closed model (rate 0, a fixed worker count) shares one
 // transport among its workers and records no worker in a result, so it can

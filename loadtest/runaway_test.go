@@ -33,7 +33,7 @@ func TestKeepAliveRefusedBacksOffAndEndsGone(t *testing.T) {
 	const clients = 10
 	l := Closed{Clients: clients, Duration: 10 * time.Second}
 	var attempts atomic.Int64
-	_, err := KeepAlive(context.Background(), post(refusedURL(t)), l, WithoutResults(),
+	_, err := KeepAlive(context.Background(), post(refusedURL(t)), l, WithoutResults(), WithGoneAfter(DefaultGoneAfter),
 		WithOnResult(func(*vegeta.Result) { attempts.Add(1) }))
 	if !errors.Is(err, ErrServerGone) {
 		t.Fatalf("err = %v, want ErrServerGone", err)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/flipbench/flipbench/loadtest"
 )
@@ -35,7 +34,8 @@ func TestAttackRefusedPortStaysBounded(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	out := t.TempDir()
-	const clients, duration = 10, 10 * time.Second
+	// Twice the gone-after time (10 s): the run must end early to pass.
+	const clients, duration = 10, 2 * loadtest.DefaultGoneAfter
 	cmd := exec.Command(exe, "attack", "-url", "http://"+addr+"/flip", "-clients", fmt.Sprint(clients), "-duration", duration.String(),
 		"-out", out, "-format", "json")
 	cmd.Env = append(os.Environ(), envRunLoadtest+"=1")
