@@ -13,7 +13,9 @@ import (
 )
 
 // Dist summarises a set of durations. Percentiles are nearest-rank: P90 is the
-// smallest value with at least 90% of the values at or below it.
+// smallest value with at least 90% of the values at or below it; an
+// accumulator's Dist of more than 4096 values (exactSamples) estimates them
+// with vegeta's t-digest instead, to stay bounded.
 type Dist struct {
 	Count  int      `json:"count"`
 	Min    Duration `json:"min"`
