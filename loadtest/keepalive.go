@@ -125,7 +125,7 @@ func KeepAlive(ctx context.Context, tgt vegeta.Target, l Closed, opts ...Option)
 
 	var (
 		seq     atomic.Uint64
-		n       atomic.Int64
+		n       int // results, under mu
 		mu      sync.Mutex
 		rs      vegeta.Results
 		wg      sync.WaitGroup
@@ -133,7 +133,7 @@ func KeepAlive(ctx context.Context, tgt vegeta.Target, l Closed, opts ...Option)
 		collect = func(r *vegeta.Result) {
 			mu.Lock()
 			defer mu.Unlock()
-			n.Add(1)
+			n++
 			if !cfg.discard {
 				rs = append(rs, *r)
 			}
@@ -182,7 +182,7 @@ func KeepAlive(ctx context.Context, tgt vegeta.Target, l Closed, opts ...Option)
 	wg.Wait()
 	rs.Close()
 	if stop.Err() != nil {
-		return rs, fmt.Errorf("keep-alive run on %s stopped after %d results: %w", tgt.URL, n.Load(), cancelCause(stop))
+		return rs, fmt.Errorf("keep-alive run on %s stopped after %d results: %w", tgt.URL, n, cancelCause(stop))
 	}
 	return rs, nil
 }
