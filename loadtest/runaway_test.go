@@ -196,3 +196,19 @@ func TestIsConnError(t *testing.T) {
 		}
 	}
 }
+
+// A server that dies mid-way through a rate attack ends it early.
+func TestSustainServerDiesMidRun(t *testing.T) {
+	srv := delayServer(t, time.Millisecond, 4)
+	var answers atomic.Int64
+	_, err := Sustain(context.Background(), post(srv.URL), 100, time.Hour, WithoutResults(),
+		WithGoneAfter(300*time.Millisecond), WithTimeout(10*time.Second),
+		WithOnResult(func(r *vegeta.Result) {
+			if r.Code == http.StatusOK && answers.Add(1) == 20 {
+				go srv.Close()
+			}
+		}))
+	if !errors.Is(err, ErrServerGone) {
+		t.Fatalf("err = %v, want ErrServerGone", err)
+	}
+}
