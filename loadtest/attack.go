@@ -44,15 +44,21 @@ func (p burstPacer) Rate(time.Duration) float64 { return 0 }
 type Option func(*attackConfig)
 
 type attackConfig struct {
-	remote   bool
-	timeout  time.Duration
-	maxBody  int64
-	name     string
-	onResult func(*vegeta.Result)
+	remote    bool
+	timeout   time.Duration
+	maxBody   int64
+	name      string
+	onResult  func(*vegeta.Result)
+	discard   bool
+	backoff   Backoff
+	goneAfter time.Duration
 }
 
 func newAttackConfig(opts []Option) attackConfig {
-	c := attackConfig{timeout: DefaultTimeout, maxBody: DefaultMaxBody}
+	c := attackConfig{
+		timeout: DefaultTimeout, maxBody: DefaultMaxBody,
+		backoff: DefaultBackoff(),
+	}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -93,6 +99,14 @@ func WithOnResult(f func(*vegeta.Result)) Option {
 	return func(c *attackConfig) { c.onResult = f }
 }
 
+// WithoutResults makes the attack keep no results: each goes only to the
+// WithOnResult function as it comes (a Recorder streams it to its file and
+// an Accumulator counts it), and the attack returns none, so its memory
+// stays bounded whatever its length and error rate.
+func WithoutResults() Option {
+	return func(c *attackConfig) { c.discard = true }
+}
+
 // CheckLoopback returns an error unless rawURL is an http(s) URL whose host is
 // a loopback address (127.0.0.0/8 or ::1) or "localhost". The load driver
 // fires at another machine only when told to (CheckTarget with remote).
@@ -125,19 +139,23 @@ func CheckTarget(rawURL string, remote bool) error {
 // Burst sends n copies of tgt at once, each on its own connection, and returns
 // the n results sorted by send time. Non-2xx answers and connection errors are
 // results, not errors; the error is for bad input and cancellation (then the
-// results gathered so far are returned with ctx's error).
+// results gathered so far are returned with an error wrapping ctx's cause,
+// see StoppedReason).
 func Burst(ctx context.Context, tgt vegeta.Target, n int, opts ...Option) (vegeta.Results, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("burst of %d requests: need at least 1", n)
 	}
 	cfg := newAttackConfig(opts)
+	cfg.goneAfter = 0 // n attempts at most: a burst cannot run away
 	return attack(ctx, tgt, burstPacer{n: uint64(n)}, 0, uint64(n), uint64(n), cfg)
 }
 
 // Sustain sends tgt at a constant rate of rate requests per second for d
 // (vegeta's constant pacer: requests are due on a fixed schedule whatever the
 // answers, which avoids coordinated omission), and returns the results sorted
-// by send time.
+// by send time. With WithGoneAfter, when every result for that long is a
+// connection error, it ends early with ErrServerGone; cancelling ctx stops
+// it at once (see Burst).
 func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, opts ...Option) (vegeta.Results, error) {
 	if rate <= 0 {
 		return nil, fmt.Errorf("sustained attack at %d requests/s: rate must be positive", rate)
@@ -166,8 +184,8 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 		return nil, err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 
 	atk := vegeta.NewAttacker(
 		vegeta.Client(NewClient(ctx, cfg.timeout)),
@@ -186,18 +204,36 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 	}()
 	defer close(stopped)
 
-	var rs vegeta.Results
+	var (
+		rs    vegeta.Results
+		n     int
+		watch = newGoneWatch(1, cfg.goneAfter)
+	)
 	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), p, d, cfg.name) {
-		rs.Add(r)
+		n++
+		if !cfg.discard {
+			rs.Add(r)
+		}
 		if cfg.onResult != nil {
 			cfg.onResult(r)
 		}
+		if watch.saw(0, r.Code == 0 && IsConnError(r.Error), r.Code != 0, time.Now()) {
+			cancel(goneError(hostOf(tgt.URL), cfg.goneAfter))
+		}
 	}
 	rs.Close()
-	if err := ctx.Err(); err != nil {
-		return rs, fmt.Errorf("attack on %s stopped after %d results: %w", tgt.URL, len(rs), err)
+	if ctx.Err() != nil {
+		return rs, fmt.Errorf("attack on %s stopped after %d results: %w", tgt.URL, n, cancelCause(ctx))
 	}
 	return rs, nil
+}
+
+// hostOf returns the host:port of rawURL, or rawURL when it does not parse.
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return rawURL
 }
 
 // newClient returns the HTTP client of an attack. It is what

@@ -10,6 +10,16 @@
 // one level (raw results that vegeta reads back, vegeta's reports, our
 // metrics).
 //
+// A run never runs away: a keep-alive client whose connection is refused or
+// reset backs off before it reconnects (Backoff); with WithGoneAfter a run
+// whose every client saw only such errors for that long ends with
+// ErrServerGone; cancelling an attack's context stops it at once, and a
+// caller that cancels with a cause (Stop("memory")) gets it back from
+// StoppedReason for the metrics' Stopped field. With WithoutResults an
+// attack keeps no results: a Recorder streams them to the .bin as they come
+// and an Accumulator (KeepAliveAccumulator) computes the metrics one result
+// at a time, so memory stays bounded whatever the length and error rate.
+//
 // It knows nothing of how servers are started or how runs are reported: it
 // speaks HTTP to a target and reads the response headers of the contract
 // package. Package bench runs servers and uses it; package report renders what

@@ -76,8 +76,12 @@ func WriteKeepAliveReports(dir, name string, rs vegeta.Results, m KeepAliveMetri
 }
 
 func writeReports(dir, name string, rs vegeta.Results, m any) error {
+	return writeReportFiles(dir, name, VegetaMetrics(rs), m)
+}
+
+// writeReportFiles writes vegeta's reports of vm and our metrics m.
+func writeReportFiles(dir, name string, vm *vegeta.Metrics, m any) error {
 	base := filepath.Join(dir, name)
-	vm := VegetaMetrics(rs)
 	for _, f := range []struct {
 		suffix string
 		rep    vegeta.Reporter

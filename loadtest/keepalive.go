@@ -91,7 +91,13 @@ func ResultClient(r *vegeta.Result) int {
 // http.Transport holding at most one connection, so a client's requests go
 // back to back on one connection (a new one only after the server closed the
 // last). Non-2xx answers and connection errors are results, not errors; the
-// error is for bad input and cancellation (then with the results so far).
+// error is for bad input and cancellation (then with the results so far and
+// an error wrapping ctx's cause, see StoppedReason).
+//
+// A client whose connection is refused or reset waits before it reconnects
+// (WithBackoff), so a dead server costs a few attempts a second, not a spin;
+// with WithGoneAfter, when every client has seen only such errors for that
+// long, the run ends early with ErrServerGone.
 //
 // vegeta's own closed model (rate 0, a fixed worker count) shares one
 // transport among its workers and records no worker in a result, so it can
@@ -107,27 +113,30 @@ func KeepAlive(ctx context.Context, tgt vegeta.Target, l Closed, opts ...Option)
 		return nil, err
 	}
 
-	// run ends at the duration; ctx's own end is a cancellation.
-	var (
-		run    context.Context
-		cancel context.CancelFunc
-	)
+	// run ends at the duration; stop's end (ctx's, or the server gone) is a
+	// cancellation.
+	stop, cancelStop := context.WithCancelCause(ctx)
+	defer cancelStop(nil)
+	run, cancel := stop, context.CancelFunc(func() {})
 	if l.Duration > 0 {
-		run, cancel = context.WithTimeout(ctx, l.Duration)
-	} else {
-		run, cancel = context.WithCancel(ctx)
+		run, cancel = context.WithTimeout(stop, l.Duration)
 	}
 	defer cancel()
 
 	var (
 		seq     atomic.Uint64
+		n       int // results, under mu
 		mu      sync.Mutex
 		rs      vegeta.Results
 		wg      sync.WaitGroup
+		watch   = newGoneWatch(l.Clients, cfg.goneAfter)
 		collect = func(r *vegeta.Result) {
 			mu.Lock()
 			defer mu.Unlock()
-			rs = append(rs, *r)
+			n++
+			if !cfg.discard {
+				rs = append(rs, *r)
+			}
 			if cfg.onResult != nil {
 				cfg.onResult(r)
 			}
@@ -137,26 +146,43 @@ func KeepAlive(ctx context.Context, tgt vegeta.Target, l Closed, opts ...Option)
 		wg.Go(func() {
 			c := newKeepAliveClient(cfg.timeout)
 			defer c.CloseIdleConnections()
+			defer func() { watch.done(i, time.Now()) }()
+			fails := 0 // connection errors in a row
 			for k := 0; l.Requests == 0 || k < l.Requests; k++ {
 				if run.Err() != nil {
 					return
 				}
 				r := hit(run, c, tgt, cfg.maxBody)
 				if r.Error != "" && run.Err() != nil {
-					if ctx.Err() != nil {
+					if stop.Err() != nil {
 						return // cancelled: the request is not the server's failure
 					}
 					r.Error, r.Code = ErrUnfinished, 0
 				}
 				r.Attack, r.Seq = ClientAttack(cfg.name, i), seq.Add(1)-1
 				collect(&r)
+				connErr := r.Code == 0 && IsConnError(r.Error)
+				if watch.saw(i, connErr, r.Code != 0, time.Now()) {
+					cancelStop(goneError(hostOf(tgt.URL), cfg.goneAfter))
+					return
+				}
+				if !connErr {
+					fails = 0
+					continue
+				}
+				// A refused or reset connection: wait before the next, as
+				// autocannon and wrk do, rather than spin.
+				if !cfg.backoff.sleep(run, fails) {
+					return
+				}
+				fails++
 			}
 		})
 	}
 	wg.Wait()
 	rs.Close()
-	if err := ctx.Err(); err != nil {
-		return rs, fmt.Errorf("keep-alive run on %s stopped after %d results: %w", tgt.URL, len(rs), err)
+	if stop.Err() != nil {
+		return rs, fmt.Errorf("keep-alive run on %s stopped after %d results: %w", tgt.URL, n, cancelCause(stop))
 	}
 	return rs, nil
 }

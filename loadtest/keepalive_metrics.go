@@ -1,15 +1,10 @@
 package loadtest
 
 import (
-	"net/http"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/flipbench/flipbench/contract"
 )
 
 // ClientStats is what one keep-alive client got.
@@ -58,92 +53,28 @@ type KeepAliveMetrics struct {
 	Workers map[string]int `json:"workers"`
 	// PerClientStats holds each client's account, by client number.
 	PerClientStats []ClientStats `json:"per_client"`
+	// ConnErrors counts requests whose connection was refused or reset
+	// (IsConnError); Reconnects the requests a client sent after one, each
+	// after a backoff wait.
+	ConnErrors int `json:"connection_errors,omitempty"`
+	Reconnects int `json:"reconnects,omitempty"`
 	// ServerPeakRSS is the largest summed resident memory of the server's
 	// processes seen during the run (0 when not measured).
 	ServerPeakRSS uint64 `json:"server_peak_rss_bytes,omitempty"`
+	// Stopped says why the run ended before its end (StoppedReason), empty
+	// when it ran to its end.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // ComputeKeepAlive derives the metrics of the keep-alive run l from its
-// results: per client (ResultClient says whose), and for the whole run.
+// results: per client (ResultClient says whose), and for the whole run. The
+// results must be in send order (as KeepAlive and ReadResults return them).
 func ComputeKeepAlive(rs vegeta.Results, l Closed) KeepAliveMetrics {
-	m := KeepAliveMetrics{
-		Clients: l.Clients, Duration: Duration(l.Duration), PerClient: l.Requests,
-		Requests: len(rs), StatusCode: map[string]int{}, Workers: map[string]int{},
-	}
-	stats := make([]ClientStats, l.Clients)
-	lats := make([][]time.Duration, l.Clients)
-	for i := range stats {
-		stats[i].Client = i
-	}
-	var (
-		all         []time.Duration
-		first, last time.Time
-	)
+	a := NewKeepAliveAccumulator(l)
 	for i := range rs {
-		r := &rs[i]
-		c := ResultClient(r)
-		if c >= len(stats) { // a results file of more clients than asked
-			stats = append(stats, make([]ClientStats, c+1-len(stats))...)
-			lats = append(lats, make([][]time.Duration, c+1-len(lats))...)
-			for k := range stats {
-				stats[k].Client = k
-			}
-		}
-		s := &stats[c]
-		m.StatusCode[strconv.Itoa(int(r.Code))]++
-		switch {
-		case r.Error == ErrUnfinished:
-			s.Unfinished++
-		case r.Error != "" || r.Code < 200 || r.Code >= 300:
-			s.Errors++
-		default:
-			s.Answers++
-			lats[c] = append(lats[c], r.Latency)
-			all = append(all, r.Latency)
-		}
-		h := http.Header(r.Headers)
-		if strings.EqualFold(h.Get("Connection"), "close") {
-			s.Closes++
-		}
-		if pid := strings.TrimSpace(h.Get(contract.HeaderWorkerPID)); pid != "" && r.Error == "" {
-			m.Workers[pid]++
-		}
-		if first.IsZero() || r.Timestamp.Before(first) {
-			first = r.Timestamp
-		}
-		if end := r.End(); end.After(last) {
-			last = end
-		}
+		a.Add(&rs[i])
 	}
-	m.Clients = len(stats)
-	fewest, most := -1, 0
-	for i := range stats {
-		s := &stats[i]
-		s.Latency = NewDist(lats[i])
-		m.Answers += s.Answers
-		m.Errors += s.Errors
-		m.Unfinished += s.Unfinished
-		m.Closes += s.Closes
-		if s.Answers == 0 {
-			m.Starved++
-		}
-		if fewest < 0 || s.Answers < fewest {
-			fewest = s.Answers
-		}
-		most = max(most, s.Answers)
-	}
-	m.PerClientStats = stats
-	m.Latency = NewDist(all)
-	if most > 0 {
-		m.Fairness = float64(fewest) / float64(most)
-	}
-	if !first.IsZero() {
-		m.Elapsed = Duration(last.Sub(first))
-	}
-	if m.Elapsed > 0 {
-		m.Throughput = float64(m.Answers) / m.Elapsed.D().Seconds()
-	}
-	return m
+	return a.Close()
 }
 
 // AnswerCounts returns each client's answers, by client number.

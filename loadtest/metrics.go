@@ -10,12 +10,12 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/flipbench/flipbench/contract"
 )
 
 // Dist summarises a set of durations. Percentiles are nearest-rank: P90 is the
-// smallest value with at least 90% of the values at or below it.
+// smallest value with at least 90% of the values at or below it; an
+// accumulator's Dist of more than 4096 values (exactSamples) estimates them
+// with vegeta's t-digest instead, to stay bounded.
 type Dist struct {
 	Count  int      `json:"count"`
 	Min    Duration `json:"min"`
@@ -137,88 +137,18 @@ type Metrics struct {
 	// ServerHWM is the summed VmHWM of the server's processes after the
 	// burst: the kernel's exact peak since each process started.
 	ServerHWM uint64 `json:"server_hwm_bytes,omitempty"`
+	// Stopped says why the attack ended before its end (StoppedReason),
+	// empty when it ran to its end.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Compute derives the metrics of one attack from its results.
 func Compute(rs vegeta.Results, p Params) Metrics {
-	m := Metrics{
-		Requests:    len(rs),
-		StatusCodes: map[string]int{},
-		Errors:      map[string]int{},
-		Workers:     map[string]int{},
-		Capacity:    p.Capacity,
-		Calibration: Duration(p.Calibration),
-		Timeout:     Duration(p.Timeout),
-	}
-	if len(rs) == 0 {
-		return m
-	}
-
-	var (
-		lat, queue, job              []time.Duration
-		start, lastSend, first, last time.Time
-		over30, over60               int
-	)
+	a := NewAccumulator(p)
 	for i := range rs {
-		r := &rs[i]
-		m.StatusCodes[strconv.Itoa(int(r.Code))]++
-		ok := r.Code >= 200 && r.Code < 300 && r.Error == ""
-		if ok {
-			m.Successes++
-		}
-		if r.Error != "" {
-			m.Errors[r.Error]++
-		}
-		lat = append(lat, r.Latency)
-		if r.Latency > 30*time.Second {
-			over30++
-		}
-		if r.Latency > 60*time.Second {
-			over60++
-		}
-		if start.IsZero() || r.Timestamp.Before(start) {
-			start = r.Timestamp
-		}
-		if r.Timestamp.After(lastSend) {
-			lastSend = r.Timestamp
-		}
-		end := r.End()
-		// A fast failure (a reset, a 503) is no answer to the question "how long
-		// until the first job came back".
-		if ok && (first.IsZero() || end.Before(first)) {
-			first = end
-		}
-		if end.After(last) {
-			last = end
-		}
-
-		h := http.Header(r.Headers)
-		if d, ok := HeaderDuration(h, contract.HeaderQueueTime); ok {
-			queue = append(queue, d)
-		}
-		if d, ok := HeaderDuration(h, contract.HeaderJobTime); ok {
-			job = append(job, d)
-		}
-		if pid := strings.TrimSpace(h.Get(contract.HeaderWorkerPID)); pid != "" {
-			m.Workers[pid]++
-		}
+		a.Add(&rs[i])
 	}
-
-	m.Latency = NewDist(lat)
-	m.QueueTime = NewDist(queue)
-	m.JobTime = NewDist(job)
-	m.SendSpread = Duration(lastSend.Sub(start))
-	if !first.IsZero() {
-		m.FirstAnswer = Duration(first.Sub(start))
-	}
-	m.Makespan = Duration(last.Sub(start))
-	if m.Makespan > 0 {
-		m.Throughput = float64(m.Successes) / m.Makespan.D().Seconds()
-	}
-	m.Over30s = float64(over30) / float64(len(rs))
-	m.Over60s = float64(over60) / float64(len(rs))
-	m.CountIn(p.Calibration)
-	return m
+	return a.Close()
 }
 
 // CountIn sets the ideal makespan and efficiency of m in a job time s: a

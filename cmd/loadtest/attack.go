@@ -28,12 +28,17 @@ autocannon and wrk make: each client sends its requests back to back on one
 persistent connection (the next when the last answer came), for -duration or
 -requests per client; it reports per client answers, errors and latency, the
 fairness (fewest answers of a client / most) and the clients starved (none).
-To load one server from several hosts, run attack to load one server from several hosts, run attack with -out on each
-and merge the .bin files with loadtest report.
+A keep-alive client whose connection is refused or reset waits before it
+reconnects (10 ms doubling to 1 s, with jitter), and a run with -rate or
+-clients against a server that is gone (only refused or reset connections for
+-gone-after) ends early with "server gone". To load one server from several
+hosts, run attack with -out on each and merge the .bin files with loadtest
+report.
 
 Prints vegeta's text report and our metrics (first/median/p90/p99/last latency,
 makespan, throughput, server queue and job time, per-worker counts); with -out,
-also writes the raw results (.bin) and every report into that folder.`, stderr)
+also writes the raw results (.bin, as they come) and every report into that
+folder. No result is held in memory, however long the run.`, stderr)
 	var (
 		url         = fs.String("url", "http://127.0.0.1:3000/flip", "target `URL` (loopback only, unless -remote)")
 		remote      = fs.Bool("remote", false, "allow a target that is not loopback: you are about to load another machine")
@@ -50,6 +55,7 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		calibration = fs.Duration("calibration", 0, "time of one job (S), for the ideal makespan and efficiency (0: not computed)")
 		out         = fs.String("out", "", "`folder` to write the results and reports into (none by default)")
 		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
+		goneAfter   = fs.Duration("gone-after", loadtest.DefaultGoneAfter, "end a -rate or -clients run when nothing but refused or reset connections came for this long (0: never)")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		set := setFlags(fs)
@@ -75,6 +81,8 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 			return usagef("-rate 0: must be positive")
 		case set["rate"] && *duration <= 0:
 			return usagef("-rate needs a positive -duration, e.g. -duration 30s")
+		case set["rate"] && *duration < time.Second/time.Duration(*rate):
+			return usagef("-duration %s is shorter than one arrival at -rate %d (one every %s)", *duration, *rate, time.Second/time.Duration(*rate))
 		case !set["rate"] && (*n < 1 || *n > loadtest.MaxLevel):
 			return usagef("-n %d: must be between 1 and %d", *n, loadtest.MaxLevel)
 		case *timeout <= 0:
@@ -84,10 +92,13 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		case *format != "text" && *format != "json":
 			return usagef("-format %q: want text or json", *format)
 		}
+		if *goneAfter < 0 {
+			return usagef("-gone-after %s: cannot be negative", *goneAfter)
+		}
 		if err := loadtest.CheckTarget(*url, *remote); err != nil {
 			return usageError{err}
 		}
-		opts := []loadtest.Option{loadtest.WithTimeout(*timeout)}
+		opts := []loadtest.Option{loadtest.WithTimeout(*timeout), loadtest.WithGoneAfter(*goneAfter)}
 		if *remote {
 			opts = append(opts, loadtest.WithRemote())
 		}
@@ -107,54 +118,60 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 			l := loadtest.Closed{Clients: *clients, Duration: *duration, Requests: *requests}
 			return keepAlive(ctx, stdout, stderr, tgt, l, *out, *format, opts)
 		}
-		var (
-			rs   vegeta.Results
-			err  error
-			name string
-		)
+		name := loadtest.BurstName(*n)
 		if set["rate"] {
 			name = fmt.Sprintf("rate-%d-for-%s", *rate, *duration)
-			fmt.Fprintf(stderr, "attack: %d requests/s for %s at %s (timeout %s)\n", *rate, *duration, *url, *timeout)
-			rs, err = loadtest.Sustain(ctx, tgt, *rate, *duration, append(opts, loadtest.WithName(name))...)
-		} else {
-			name = loadtest.BurstName(*n)
-			fmt.Fprintf(stderr, "attack: burst of %d at %s (timeout %s)\n", *n, *url, *timeout)
-			rs, err = loadtest.Burst(ctx, tgt, *n, append(opts, loadtest.WithName(name))...)
 		}
-		if err != nil && len(rs) == 0 {
+		rec, err := loadtest.NewRecorder(*out, name)
+		if err != nil {
 			return err
 		}
-		m := loadtest.Compute(rs, loadtest.Params{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout})
+		acc := loadtest.NewAccumulator(loadtest.Params{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout})
+		opts = append(opts, loadtest.WithName(name), loadtest.WithoutResults(),
+			loadtest.WithOnResult(func(r *vegeta.Result) { rec.Add(r); acc.Add(r) }))
+		if set["rate"] {
+			fmt.Fprintf(stderr, "attack: %d requests/s for %s at %s (timeout %s)\n", *rate, *duration, *url, *timeout)
+			_, err = loadtest.Sustain(ctx, tgt, *rate, *duration, opts...)
+		} else {
+			fmt.Fprintf(stderr, "attack: burst of %d at %s (timeout %s)\n", *n, *url, *timeout)
+			_, err = loadtest.Burst(ctx, tgt, *n, opts...)
+		}
+		m := acc.Close()
 		if !set["rate"] {
 			m.Level = *n
 		}
+		m.Stopped = loadtest.StoppedReason(err)
+		if werr := rec.Close(m); werr != nil {
+			return errors.Join(err, werr)
+		}
 		if *out != "" {
-			if werr := loadtest.WriteLevel(*out, name, rs, m); werr != nil {
-				return werr
-			}
 			fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", *out, name)
 		}
-		if perr := printAttack(stdout, *format, rs, m); perr != nil {
-			return perr
+		if perr := printAttack(stdout, *format, rec.Vegeta(), m); perr != nil {
+			return errors.Join(err, perr)
 		}
 		return err
 	}}
 }
 
-// keepAlive runs the keep-alive clients of l at tgt, writes their files into
-// out (when set) and prints the report.
+// keepAlive runs the keep-alive clients of l at tgt, streams their results
+// into out (when set) and prints the report.
 func keepAlive(ctx context.Context, stdout, stderr io.Writer, tgt vegeta.Target, l loadtest.Closed, out, format string, opts []loadtest.Option) error {
 	name := loadtest.KeepAliveName(l.Clients)
-	fmt.Fprintf(stderr, "attack: %s at %s\n", l, tgt.URL)
-	rs, err := loadtest.KeepAlive(ctx, tgt, l, append(opts, loadtest.WithName(name))...)
-	if err != nil && len(rs) == 0 {
+	rec, err := loadtest.NewRecorder(out, name)
+	if err != nil {
 		return err
 	}
-	m := loadtest.ComputeKeepAlive(rs, l)
+	acc := loadtest.NewKeepAliveAccumulator(l)
+	fmt.Fprintf(stderr, "attack: %s at %s\n", l, tgt.URL)
+	_, err = loadtest.KeepAlive(ctx, tgt, l, append(opts, loadtest.WithName(name), loadtest.WithoutResults(),
+		loadtest.WithOnResult(func(r *vegeta.Result) { rec.Add(r); acc.Add(r) }))...)
+	m := acc.Close()
+	m.Stopped = loadtest.StoppedReason(err)
+	if werr := rec.Close(m); werr != nil {
+		return errors.Join(err, werr)
+	}
 	if out != "" {
-		if werr := loadtest.WriteKeepAlive(out, name, rs, m); werr != nil {
-			return werr
-		}
 		fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", out, name)
 	}
 	if format == "json" {
@@ -162,7 +179,7 @@ func keepAlive(ctx context.Context, stdout, stderr io.Writer, tgt vegeta.Target,
 		enc.SetIndent("", "  ")
 		return errors.Join(err, enc.Encode(m))
 	}
-	if rerr := vegeta.NewTextReporter(loadtest.VegetaMetrics(rs)).Report(stdout); rerr != nil {
+	if rerr := vegeta.NewTextReporter(rec.Vegeta()).Report(stdout); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	printKeepAlive(stdout, m)
@@ -180,6 +197,12 @@ func printKeepAlive(w io.Writer, m loadtest.KeepAliveMetrics) {
 	if m.Closes > 0 {
 		fmt.Fprintf(w, "  reconnects     %d answers closed their connection\n", m.Closes)
 	}
+	if m.ConnErrors > 0 {
+		fmt.Fprintf(w, "  conn errors    %d refused or reset, %d reconnects after a backoff wait\n", m.ConnErrors, m.Reconnects)
+	}
+	if m.Stopped != "" {
+		fmt.Fprintf(w, "  stopped        %s\n", m.Stopped)
+	}
 	if len(m.Workers) > 0 {
 		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
 	}
@@ -190,13 +213,13 @@ func printKeepAlive(w io.Writer, m loadtest.KeepAliveMetrics) {
 }
 
 // printAttack prints an attack's reports in the chosen format.
-func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metrics) error {
+func printAttack(w io.Writer, format string, vm *vegeta.Metrics, m loadtest.Metrics) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
 	}
-	if err := vegeta.NewTextReporter(loadtest.VegetaMetrics(rs)).Report(w); err != nil {
+	if err := vegeta.NewTextReporter(vm).Report(w); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nflipbench metrics (latency from send; in a burst every request is sent at the same instant)\n")
@@ -216,5 +239,8 @@ func printAttack(w io.Writer, format string, rs vegeta.Results, m loadtest.Metri
 	}
 	fmt.Fprintf(w, "  slower than    30 s: %.0f%%, 60 s: %.0f%%\n", 100*m.Over30s, 100*m.Over60s)
 	fmt.Fprintf(w, "  client timeout %s\n", time.Duration(m.Timeout))
+	if m.Stopped != "" {
+		fmt.Fprintf(w, "  stopped        %s\n", m.Stopped)
+	}
 	return nil
 }

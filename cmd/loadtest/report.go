@@ -90,5 +90,5 @@ func mergeReport(stdout, stderr io.Writer, files []string, out, format string, p
 		}
 		fmt.Fprintf(stderr, "report: merged %d results from %d files into %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", len(rs), len(files), out, name)
 	}
-	return printAttack(stdout, format, rs, m)
+	return printAttack(stdout, format, loadtest.VegetaMetrics(rs), m)
 }
