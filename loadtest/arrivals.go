@@ -107,6 +107,22 @@ func (s Schedule) Name() string {
 	return fmt.Sprintf("open-%s-%g-for-%s", s.Arrivals, s.Rate, s.Duration.D())
 }
 
+// MinLagBound is the least lag bound: scheduling a goroutine on a loaded
+// 2-core machine takes up to a few milliseconds, a driver short of CPU or of
+// workers (MaxOpenInFlight) takes more.
+const MinLagBound = 10 * time.Millisecond
+
+// LagBound is how late a send of s may leave after its scheduled time
+// before the run is called behind its schedule: half the mean gap between
+// arrivals (a send later than that lands nearer the next arrival's slot
+// than its own), and at least MinLagBound.
+func (s Schedule) LagBound() time.Duration {
+	if s.Rate <= 0 {
+		return MinLagBound
+	}
+	return max(MinLagBound, time.Duration(float64(time.Second)/s.Rate/2))
+}
+
 // schedulePacer paces a vegeta attack by a schedule: hit i is due at
 // Offsets[i] from the attack's start. It also learns that start, which
 // vegeta keeps to itself, from the first elapsed time vegeta gives it, so

@@ -27,6 +27,12 @@ func TestScheduleConstantIsArtillerysArrivalRate(t *testing.T) {
 	if got := s.Name(); got != "open-constant-20-for-30s" {
 		t.Errorf("name = %q", got)
 	}
+	if got := s.LagBound(); got != 25*time.Millisecond {
+		t.Errorf("lag bound = %s, want half the 50 ms gap", got)
+	}
+	if got := (Schedule{Rate: 1000}).LagBound(); got != MinLagBound {
+		t.Errorf("lag bound at 1000/s = %s, want the least, %s", got, MinLagBound)
+	}
 }
 
 func TestSchedulePoisson(t *testing.T) {

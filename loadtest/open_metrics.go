@@ -11,16 +11,10 @@ import (
 	"github.com/flipbench/flipbench/queueing"
 )
 
-// DefaultLagBound is how late a send may leave after its scheduled time
-// before the run is called behind its schedule. Scheduling a goroutine on a
-// loaded 2-core machine takes well under it; a driver short of CPU or of
-// workers (MaxOpenInFlight) takes more.
-const DefaultLagBound = 10 * time.Millisecond
-
 // OpenParams are what an open-model run's metrics need beyond its results:
 // the server's capacity (jobs at once) and job time S, for the ideal (0:
-// not computed), the client timeout used, and the lag bound (0:
-// DefaultLagBound).
+// not computed), the client timeout used, and the lag bound (0: the
+// schedule's LagBound).
 type OpenParams struct {
 	Capacity    int
 	Calibration time.Duration
@@ -93,7 +87,7 @@ func IdealDist(arrivals []time.Duration, capacity int, s time.Duration) (Dist, e
 // ComputeOpen derives the metrics of an open-model run from its results.
 func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
 	if p.LagBound <= 0 {
-		p.LagBound = DefaultLagBound
+		p.LagBound = run.Schedule.LagBound()
 	}
 	m := OpenMetrics{
 		Schedule:    run.Schedule,

@@ -34,7 +34,7 @@ func TestComputeOpenByHand(t *testing.T) {
 		{Seq: 2, Timestamp: began.Add(200 * ms), Latency: 5 * ms, Code: 503, Error: "503 Service Unavailable"},
 		{Seq: 3, Timestamp: began.Add(300 * ms), Latency: 2 * ms, Error: "connection refused"},
 	}}
-	m, err := ComputeOpen(run, OpenParams{Capacity: 1, Calibration: 100 * ms})
+	m, err := ComputeOpen(run, OpenParams{Capacity: 1, Calibration: 100 * ms, LagBound: 20 * ms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +52,8 @@ func TestComputeOpenByHand(t *testing.T) {
 	if m.Latency.Max != Duration(180*ms) || m.Latency.Min != Duration(2*ms) || m.LatencyFromSend.Max != Duration(150*ms) {
 		t.Errorf("latency from schedule %+v, from send %+v", m.Latency, m.LatencyFromSend)
 	}
-	if m.MaxLag != Duration(30*ms) || !m.Behind || m.LagBound != Duration(DefaultLagBound) {
-		t.Errorf("max lag %s (bound %s), behind %v; want 30ms over 10ms", m.MaxLag, m.LagBound, m.Behind)
+	if m.MaxLag != Duration(30*ms) || !m.Behind || m.LagBound != Duration(20*ms) {
+		t.Errorf("max lag %s (bound %s), behind %v; want 30ms over 20ms", m.MaxLag, m.LagBound, m.Behind)
 	}
 	if m.QueueTime.Count != 2 || m.QueueTime.Max != Duration(50*ms) || m.Workers["7"] != 2 {
 		t.Errorf("queue time %+v, workers %v", m.QueueTime, m.Workers)
@@ -67,10 +67,11 @@ func TestComputeOpenByHand(t *testing.T) {
 		t.Errorf("ratios p50 %g, p99 %g; want 0.05, 1.8", m.P50Ratio, m.P99Ratio)
 	}
 
-	// Without capacity and S there is no ideal; within the bound, not behind.
-	m, err = ComputeOpen(run, OpenParams{LagBound: 50 * ms})
-	if err != nil || m.Ideal.Count != 0 || m.P99Ratio != 0 || m.Behind {
-		t.Errorf("no params: err %v, ideal %+v, ratio %g, behind %v", err, m.Ideal, m.P99Ratio, m.Behind)
+	// Without capacity and S there is no ideal; at 10/s the default bound
+	// is half the 100 ms gap, so 30 ms late is not behind.
+	m, err = ComputeOpen(run, OpenParams{})
+	if err != nil || m.Ideal.Count != 0 || m.P99Ratio != 0 || m.Behind || m.LagBound != Duration(50*ms) {
+		t.Errorf("no params: err %v, ideal %+v, ratio %g, behind %v (bound %s)", err, m.Ideal, m.P99Ratio, m.Behind, m.LagBound)
 	}
 	run.Results = append(run.Results, vegeta.Result{Seq: 9})
 	if _, err := ComputeOpen(run, OpenParams{}); err == nil {
