@@ -28,6 +28,10 @@ autocannon and wrk make: each client sends its requests back to back on one
 persistent connection (the next when the last answer came), for -duration or
 -requests per client; it reports per client answers, errors and latency, the
 fairness (fewest answers of a client / most) and the clients starved (none).
+With -arrivals constant|poisson, runs an open model at -rate for -duration
+(each arrival on a fresh connection, latency from its scheduled send time,
+the FIFO ideal beside it given -capacity and -calibration); -article is the
+article's Artillery load (20 arrivals/s for 30 s).
 To load one server from several hosts, run attack to load one server from several hosts, run attack with -out on each
 and merge the .bin files with loadtest report.
 
@@ -51,8 +55,12 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 		out         = fs.String("out", "", "`folder` to write the results and reports into (none by default)")
 		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
 	)
+	opn := addOpenFlags(fs, rate, duration)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		set := setFlags(fs)
+		if err := opn.check(set); err != nil {
+			return err
+		}
 		switch {
 		case len(args) > 0:
 			return usagef("unexpected arguments %q", args)
@@ -103,6 +111,10 @@ also writes the raw results (.bin) and every report into that folder.`, stderr)
 			tgt.Header.Set("Content-Type", *contentType)
 		}
 
+		if opn.on(set) {
+			p := loadtest.OpenParams{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout}
+			return opn.run(ctx, stdout, stderr, tgt, openRun{params: p, out: *out, format: *format, timeout: set["timeout"]}, opts)
+		}
 		if set["clients"] {
 			l := loadtest.Closed{Clients: *clients, Duration: *duration, Requests: *requests}
 			return keepAlive(ctx, stdout, stderr, tgt, l, *out, *format, opts)
