@@ -15,7 +15,7 @@ import (
 // vegeta worker, and one connection, each). At 20 arrivals/s and a 10 s
 // client timeout at most 200 are; when the cap is reached, the next arrival
 // waits for a worker to free, is sent late, and the run's lag says so
-// (OpenMetrics.MaxLag, Behind), while its latency, counted from its
+// (OpenMetrics.Lag, Behind), while its latency, counted from its
 // scheduled time, still holds the wait.
 const MaxOpenInFlight = maxSustainWorkers
 

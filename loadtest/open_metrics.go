@@ -51,10 +51,10 @@ type OpenMetrics struct {
 	// cover every request, failed ones included.
 	Latency         Dist `json:"latency"`
 	LatencyFromSend Dist `json:"latency_from_send"`
-	// MaxLag is the largest delay of a send after its scheduled time; Behind
-	// is MaxLag > LagBound: the server then saw arrivals other than the
+	// Lag is the delay of each send after its scheduled time; Behind is
+	// Lag.Max > LagBound: the server then saw arrivals other than the
 	// schedule's, which the ideal is computed for.
-	MaxLag   Duration `json:"max_lag"`
+	Lag      Dist     `json:"lag"`
 	LagBound Duration `json:"lag_bound"`
 	Behind   bool     `json:"behind_schedule"`
 	// QueueTime is the server's own account of each answer's wait (the
@@ -68,6 +68,8 @@ type OpenMetrics struct {
 	// Ideal is the latency an ideal FIFO server (Capacity slots, jobs of
 	// Calibration) gives the same arrivals; P50Ratio and P99Ratio are the
 	// measured p50 and p99 over the ideal's (1 is the limit; 0: unknown).
+	// A failed request counts its time to failure (a timeout: the client's
+	// timeout), so with failures a ratio is a floor.
 	Ideal    Dist    `json:"ideal"`
 	P50Ratio float64 `json:"p50_over_ideal"`
 	P99Ratio float64 `json:"p99_over_ideal"`
@@ -104,9 +106,9 @@ func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
 		Timeout:     Duration(p.Timeout),
 	}
 	var (
-		fromSchedule, fromSend, queue []time.Duration
-		lastOK                        time.Time
-		sent                          uint64 // arrivals sent: the highest Seq + 1
+		fromSchedule, fromSend, lag, queue []time.Duration
+		lastOK                             time.Time
+		sent                               uint64 // arrivals sent: the highest Seq + 1
 	)
 	for i := range run.Results {
 		r := &run.Results[i]
@@ -132,7 +134,7 @@ func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
 		}
 		fromSchedule = append(fromSchedule, r.End().Sub(due))
 		fromSend = append(fromSend, r.Latency)
-		m.MaxLag = max(m.MaxLag, Duration(r.Timestamp.Sub(due)))
+		lag = append(lag, r.Timestamp.Sub(due))
 
 		h := http.Header(r.Headers)
 		if d, ok := HeaderDuration(h, contract.HeaderQueueTime); ok {
@@ -142,8 +144,8 @@ func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
 			m.Workers[pid]++
 		}
 	}
-	m.Latency, m.LatencyFromSend, m.QueueTime = NewDist(fromSchedule), NewDist(fromSend), NewDist(queue)
-	m.Behind = m.MaxLag > m.LagBound
+	m.Latency, m.LatencyFromSend, m.Lag, m.QueueTime = NewDist(fromSchedule), NewDist(fromSend), NewDist(lag), NewDist(queue)
+	m.Behind = m.Lag.Max > m.LagBound
 	if !lastOK.IsZero() {
 		m.Goodput = float64(m.Successes) / lastOK.Sub(run.Began).Seconds()
 	}

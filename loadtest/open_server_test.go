@@ -119,6 +119,6 @@ func TestOpenAttackOnStandard(t *testing.T) {
 		}
 		t.Logf("%s: %d arrivals, S %s, p50 %s p99 %s (from send %s %s), ideal %s %s, max lag %s, goodput %.2f/s",
 			tc.kind, n, s, m.Latency.Median, m.Latency.P99, m.LatencyFromSend.Median, m.LatencyFromSend.P99,
-			m.Ideal.Median, m.Ideal.P99, m.MaxLag, m.Goodput)
+			m.Ideal.Median, m.Ideal.P99, m.Lag.Max, m.Goodput)
 	}
 }

@@ -52,8 +52,8 @@ func TestComputeOpenByHand(t *testing.T) {
 	if m.Latency.Max != Duration(180*ms) || m.Latency.Min != Duration(2*ms) || m.LatencyFromSend.Max != Duration(150*ms) {
 		t.Errorf("latency from schedule %+v, from send %+v", m.Latency, m.LatencyFromSend)
 	}
-	if m.MaxLag != Duration(30*ms) || !m.Behind || m.LagBound != Duration(20*ms) {
-		t.Errorf("max lag %s (bound %s), behind %v; want 30ms over 20ms", m.MaxLag, m.LagBound, m.Behind)
+	if m.Lag.Max != Duration(30*ms) || m.Lag.Median != Duration(0) || !m.Behind || m.LagBound != Duration(20*ms) {
+		t.Errorf("lag %+v (bound %s), behind %v; want at most 30ms, over 20ms", m.Lag, m.LagBound, m.Behind)
 	}
 	if m.QueueTime.Count != 2 || m.QueueTime.Max != Duration(50*ms) || m.Workers["7"] != 2 {
 		t.Errorf("queue time %+v, workers %v", m.QueueTime, m.Workers)

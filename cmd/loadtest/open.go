@@ -115,7 +115,7 @@ func (o *openFlags) run(ctx context.Context, stdout, stderr io.Writer, tgt veget
 		return errors.Join(err, merr)
 	}
 	if m.Behind {
-		fmt.Fprintf(stderr, "attack: the driver fell behind its schedule: a send left %s late (bound %s), so the server saw other arrivals than the schedule's\n", m.MaxLag, m.LagBound)
+		fmt.Fprintf(stderr, "attack: the driver fell behind its schedule: a send left %s late (bound %s), so the server saw other arrivals than the schedule's\n", m.Lag.Max, m.LagBound)
 	}
 	if r.out != "" {
 		if werr := loadtest.WriteOpen(r.out, name, run, m); werr != nil {
@@ -154,10 +154,14 @@ func printOpen(w io.Writer, m loadtest.OpenMetrics) {
 	if m.Behind {
 		behind = "BEHIND: the server saw other arrivals than the schedule's"
 	}
-	fmt.Fprintf(w, "  schedule       largest send lag %s (bound %s): %s\n", m.MaxLag, m.LagBound, behind)
+	fmt.Fprintf(w, "  send lag       p50 %s, p99 %s, max %s (bound %s): %s\n", m.Lag.Median, m.Lag.P99, m.Lag.Max, m.LagBound, behind)
 	if m.Ideal.Count > 0 {
-		fmt.Fprintf(w, "  ideal          p50 %s, p99 %s (FIFO, capacity %d, S %s); measured over ideal: p50 %.2f, p99 %.2f\n",
-			m.Ideal.Median, m.Ideal.P99, m.Capacity, m.Calibration, m.P50Ratio, m.P99Ratio)
+		floor := ""
+		if m.Failed > 0 {
+			floor = " (floors: a failed request counts its time to failure)"
+		}
+		fmt.Fprintf(w, "  ideal          p50 %s, p99 %s (FIFO, capacity %d, S %s); measured over ideal: p50 %.2f, p99 %.2f%s\n",
+			m.Ideal.Median, m.Ideal.P99, m.Capacity, m.Calibration, m.P50Ratio, m.P99Ratio, floor)
 	}
 	if len(m.Workers) > 0 {
 		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
