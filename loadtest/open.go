@@ -11,12 +11,12 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// MaxOpenInFlight caps the requests an open-model attack has in flight (one
-// vegeta worker, and one connection, each). At 20 arrivals/s and a 10 s
-// client timeout at most 200 are; when the cap is reached, the next arrival
-// waits for a worker to free, is sent late, and the run's lag says so
-// (OpenMetrics.Lag, Behind), while its latency, counted from its
-// scheduled time, still holds the wait.
+// MaxOpenInFlight is the default cap on the requests an open-model attack
+// has in flight (one vegeta worker, and one connection, each). At 20
+// arrivals/s and a 10 s client timeout at most 200 are; when the cap is
+// reached, the next arrival waits for a worker to free, is sent late, and
+// the run's lag says so (OpenMetrics.Lag, Behind), while its latency,
+// counted from its scheduled time, still holds the wait.
 const MaxOpenInFlight = maxSustainWorkers
 
 // Open is an open-model load: requests arrive on Schedule whatever the
@@ -27,6 +27,8 @@ type Open struct {
 	// every open one is busy) instead of a fresh connection per arrival, as
 	// Artillery does.
 	KeepAlive bool
+	// MaxInFlight caps the requests in flight (0: MaxOpenInFlight).
+	MaxInFlight int
 }
 
 // OpenRun is what an open-model attack did: the schedule it followed, the
@@ -50,7 +52,7 @@ func (run OpenRun) Scheduled(r *vegeta.Result) (time.Time, bool) {
 
 // OpenAttack runs the open-model load o against tgt. Each arrival is sent
 // at its scheduled time by a free vegeta worker; workers are added while all
-// are busy, up to MaxOpenInFlight. Non-2xx answers and connection errors are
+// are busy, up to o.MaxInFlight. Non-2xx answers and connection errors are
 // results, not errors; the error is for bad input and cancellation (then
 // with the results so far).
 //
@@ -66,14 +68,18 @@ func OpenAttack(ctx context.Context, tgt vegeta.Target, o Open, opts ...Option) 
 	if err := prepare(ctx, &tgt, cfg); err != nil {
 		return run, err
 	}
+	limit := uint64(MaxOpenInFlight)
+	if o.MaxInFlight > 0 {
+		limit = uint64(o.MaxInFlight)
+	}
 	client := NewClient(ctx, cfg.timeout)
 	if o.KeepAlive {
 		client = poolClient(ctx, cfg.timeout)
 	}
 	atk := vegeta.NewAttacker(
 		vegeta.Client(client),
-		vegeta.Workers(vegeta.DefaultWorkers),
-		vegeta.MaxWorkers(MaxOpenInFlight),
+		vegeta.Workers(min(vegeta.DefaultWorkers, limit)),
+		vegeta.MaxWorkers(limit),
 		vegeta.MaxBody(cfg.maxBody),
 		vegeta.Redirects(vegeta.NoFollow),
 	)

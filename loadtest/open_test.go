@@ -131,6 +131,43 @@ func TestOpenAttackFollowsTheSchedule(t *testing.T) {
 	}
 }
 
+// TestOpenAttackCountsFromTheSchedule holds the driver to one request in
+// flight against a server that takes 200 ms: arrivals due every 50 ms wait
+// for the one worker, as a closed-loop driver's would. Latency from the
+// send hides that wait (coordinated omission); latency from the schedule
+// keeps it, and the run says it fell behind.
+func TestOpenAttackCountsFromTheSchedule(t *testing.T) {
+	const job = 200 * ms
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request, _ int64) {
+		time.Sleep(job) // a job's time (simulated work)
+		instant(w, r, 0)
+	})
+	s, err := NewSchedule(ArrivalsConstant, 20, 250*ms, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := OpenAttack(context.Background(), post(srv.URL), Open{Schedule: s, MaxInFlight: 1}, WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ComputeOpen(run, OpenParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Successes != 5 || conns.Load() != 5 {
+		t.Fatalf("%d ok on %d connections, want 5 and 5", m.Successes, conns.Load())
+	}
+	// The 5th arrival, due at 200 ms, cannot leave before the 4 before it
+	// took 4 jobs: at least 600 ms late, and answered at least 800 ms after
+	// its schedule, though one job after its send.
+	if m.Lag.Max.D() < 3*job || !m.Behind {
+		t.Errorf("lag %+v, behind %v; want at least %s late", m.Lag, m.Behind, 3*job)
+	}
+	if m.Latency.Max.D() < 4*job || m.Latency.Max.D() < m.LatencyFromSend.Max.D()+3*job {
+		t.Errorf("latency from schedule max %s, from send max %s: the wait for a worker is not counted", m.Latency.Max, m.LatencyFromSend.Max)
+	}
+}
+
 func TestOpenAttackStopsOnCancel(t *testing.T) {
 	srv, _ := countingServer(t, instant)
 	s, err := NewSchedule(ArrivalsConstant, 10, time.Hour, 0)
