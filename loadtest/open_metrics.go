@@ -24,7 +24,9 @@ type OpenParams struct {
 
 // OpenMetrics are what one open-model run (a step of a sweep) measured.
 type OpenMetrics struct {
-	Schedule
+	// Schedule is the load asked for (its offsets are not stored: its
+	// fields make them again).
+	Schedule Schedule `json:"schedule"`
 	KeepAlive bool `json:"keep_alive"`
 	// Scheduled counts the schedule's arrivals, Requests the results (fewer
 	// only when the run was stopped).

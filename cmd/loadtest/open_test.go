@@ -90,9 +90,9 @@ func TestAttackOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := loadtest.NewSchedule(loadtest.ArrivalsPoisson, 20, 500*time.Millisecond, 5)
-	if m.Seed != 5 || !m.KeepAlive || m.Scheduled != len(want.Offsets) || m.Successes != m.Scheduled || m.Ideal.Count != 0 {
+	if m.Schedule.Seed != 5 || !m.KeepAlive || m.Scheduled != len(want.Offsets) || m.Successes != m.Scheduled || m.Ideal.Count != 0 {
 		t.Errorf("poisson json: seed %d, keep-alive %v, %d of %d scheduled ok (want %d), ideal %+v",
-			m.Seed, m.KeepAlive, m.Successes, m.Scheduled, len(want.Offsets), m.Ideal)
+			m.Schedule.Seed, m.KeepAlive, m.Successes, m.Scheduled, len(want.Offsets), m.Ideal)
 	}
 	if !strings.Contains(stderr, "(seed 5)") {
 		t.Errorf("the seed is not printed:\n%s", stderr)
@@ -104,7 +104,7 @@ func TestAttackOpen(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	m = loadtest.OpenMetrics{}
-	if err := json.Unmarshal([]byte(stdout), &m); err != nil || m.Seed == 0 || !strings.Contains(stderr, "(seed ") {
-		t.Errorf("no seed recorded: %d, %v\n%s", m.Seed, err, stderr)
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil || m.Schedule.Seed == 0 || !strings.Contains(stderr, "(seed ") {
+		t.Errorf("no seed recorded: %d, %v\n%s", m.Schedule.Seed, err, stderr)
 	}
 }
