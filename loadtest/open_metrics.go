@@ -26,8 +26,8 @@ type OpenParams struct {
 type OpenMetrics struct {
 	// Schedule is the load asked for (its offsets are not stored: its
 	// fields make them again).
-	Schedule Schedule `json:"schedule"`
-	KeepAlive bool `json:"keep_alive"`
+	Schedule  Schedule `json:"schedule"`
+	KeepAlive bool     `json:"keep_alive"`
 	// Scheduled counts the schedule's arrivals, Requests the results (fewer
 	// only when the run was stopped).
 	Scheduled int `json:"scheduled"`
