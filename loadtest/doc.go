@@ -4,7 +4,10 @@
 // on vegeta; closed-loop keep-alive clients (KeepAlive: C clients, each on one
 // persistent connection, the next request sent when the last answer came, as
 // autocannon and wrk do), with per-client answers, fairness and starved
-// clients (ComputeKeepAlive); the metrics of an attack from its vegeta results (latency
+// clients (ComputeKeepAlive); open-model loads (OpenAttack: arrivals on a
+// constant or seeded Poisson Schedule, each on a fresh connection, counted
+// from its scheduled send time, with the ideal FIFO server's latency for
+// the same arrivals beside them, ComputeOpen); the metrics of an attack from its vegeta results (latency
 // distribution, makespan, throughput, the ideal makespan and efficiency,
 // per-worker counts, the servers' own queue and job times); and the files of
 // one level (raw results that vegeta reads back, vegeta's reports, our

@@ -31,9 +31,13 @@ fairness (fewest answers of a client / most) and the clients starved (none).
 A keep-alive client whose connection is refused or reset waits before it
 reconnects (10 ms doubling to 1 s, with jitter), and a run with -rate or
 -clients against a server that is gone (only refused or reset connections for
--gone-after) ends early with "server gone". To load one server from several
-hosts, run attack with -out on each and merge the .bin files with loadtest
-report.
+-gone-after) ends early with "server gone".
+With -arrivals constant|poisson, runs an open model at -rate for -duration
+(each arrival on a fresh connection, latency from its scheduled send time,
+the FIFO ideal beside it given -capacity and -calibration); -article is the
+article's Artillery load (20 arrivals/s for 30 s).
+To load one server from several hosts, run attack with -out on each and merge
+the .bin files with loadtest report.
 
 Prints vegeta's text report and our metrics (first/median/p90/p99/last latency,
 makespan, throughput, server queue and job time, per-worker counts); with -out,
@@ -57,8 +61,12 @@ folder. No result is held in memory, however long the run.`, stderr)
 		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
 		goneAfter   = fs.Duration("gone-after", loadtest.DefaultGoneAfter, "end a -rate or -clients run when nothing but refused or reset connections came for this long (0: never)")
 	)
+	opn := addOpenFlags(fs, rate, duration)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		set := setFlags(fs)
+		if err := opn.check(set); err != nil {
+			return err
+		}
 		switch {
 		case len(args) > 0:
 			return usagef("unexpected arguments %q", args)
@@ -114,6 +122,10 @@ folder. No result is held in memory, however long the run.`, stderr)
 			tgt.Header.Set("Content-Type", *contentType)
 		}
 
+		if opn.on(set) {
+			p := loadtest.OpenParams{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout}
+			return opn.run(ctx, stdout, stderr, tgt, openRun{params: p, out: *out, format: *format, timeout: set["timeout"]}, opts)
+		}
 		if set["clients"] {
 			l := loadtest.Closed{Clients: *clients, Duration: *duration, Requests: *requests}
 			return keepAlive(ctx, stdout, stderr, tgt, l, *out, *format, opts)

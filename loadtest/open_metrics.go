@@ -1,0 +1,170 @@
+package loadtest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/queueing"
+)
+
+// OpenParams are what an open-model run's metrics need beyond its results:
+// the server's capacity (jobs at once) and job time S, for the ideal (0:
+// not computed), the client timeout used, and the lag bound (0: the
+// schedule's LagBound).
+type OpenParams struct {
+	Capacity    int
+	Calibration time.Duration
+	Timeout     time.Duration
+	LagBound    time.Duration
+}
+
+// OpenMetrics are what one open-model run (a step of a sweep) measured.
+type OpenMetrics struct {
+	// Schedule is the load asked for (its offsets are not stored: its
+	// fields make them again).
+	Schedule  Schedule `json:"schedule"`
+	KeepAlive bool     `json:"keep_alive"`
+	// Scheduled counts the schedule's arrivals, Requests the results (fewer
+	// only when the run was stopped).
+	Scheduled int `json:"scheduled"`
+	Requests  int `json:"n"`
+	// OfferedRate is the schedule's arrivals per second.
+	OfferedRate float64 `json:"offered_rate"`
+	// Successes counts 2xx answers; Goodput is successes per second from
+	// the start to the last 2xx answer.
+	Successes int     `json:"successes"`
+	Goodput   float64 `json:"goodput"`
+	// Shed counts 503 answers (the server's -max-queue turning excess away),
+	// Failed every other request that got no 2xx (other statuses,
+	// connection errors, timeouts).
+	Shed   int `json:"shed"`
+	Failed int `json:"failed"`
+	// StatusCodes counts answers by status ("0": no answer); Errors counts
+	// results by error text.
+	StatusCodes map[string]int `json:"status_codes"`
+	Errors      map[string]int `json:"errors"`
+	// Latency runs from each request's scheduled send time to the end of its
+	// answer, so a driver that sent late cannot hide a wait (coordinated
+	// omission); LatencyFromSend is vegeta's, from the actual send. Both
+	// cover every request, failed ones included.
+	Latency         Dist `json:"latency"`
+	LatencyFromSend Dist `json:"latency_from_send"`
+	// Lag is the delay of each send after its scheduled time; Behind is
+	// Lag.Max > LagBound: the server then saw arrivals other than the
+	// schedule's, which the ideal is computed for.
+	Lag      Dist     `json:"lag"`
+	LagBound Duration `json:"lag_bound"`
+	Behind   bool     `json:"behind_schedule"`
+	// QueueTime is the server's own account of each answer's wait (the
+	// contract's queue-time header).
+	QueueTime Dist           `json:"queue_time"`
+	Workers   map[string]int `json:"workers"`
+	// Capacity, Calibration and Timeout are the OpenParams used.
+	Capacity    int      `json:"capacity"`
+	Calibration Duration `json:"calibration"`
+	Timeout     Duration `json:"timeout"`
+	// Ideal is the latency an ideal FIFO server (Capacity slots, jobs of
+	// Calibration) gives the same arrivals; P50Ratio and P99Ratio are the
+	// measured p50 and p99 over the ideal's (1 is the limit; 0: unknown).
+	// A failed request counts its time to failure (a timeout: the client's
+	// timeout), so with failures a ratio is a floor.
+	Ideal    Dist    `json:"ideal"`
+	P50Ratio float64 `json:"p50_over_ideal"`
+	P99Ratio float64 `json:"p99_over_ideal"`
+}
+
+// IdealDist is the latency distribution of an ideal FIFO server with
+// capacity slots and job time s for arrivals (offsets, ascending), in the
+// same quantiles as every measured latency.
+func IdealDist(arrivals []time.Duration, capacity int, s time.Duration) (Dist, error) {
+	lat, err := queueing.FIFO{Slots: capacity, Job: s}.Latencies(arrivals)
+	if err != nil {
+		return Dist{}, fmt.Errorf("ideal of %d arrivals: %w", len(arrivals), err)
+	}
+	return NewDist(lat), nil
+}
+
+// ComputeOpen derives the metrics of an open-model run from its results.
+func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
+	if p.LagBound <= 0 {
+		p.LagBound = run.Schedule.LagBound()
+	}
+	m := OpenMetrics{
+		Schedule:    run.Schedule,
+		KeepAlive:   run.KeepAlive,
+		Scheduled:   len(run.Schedule.Offsets),
+		Requests:    len(run.Results),
+		OfferedRate: run.Schedule.OfferedRate(),
+		StatusCodes: map[string]int{},
+		Errors:      map[string]int{},
+		Workers:     map[string]int{},
+		LagBound:    Duration(p.LagBound),
+		Capacity:    p.Capacity,
+		Calibration: Duration(p.Calibration),
+		Timeout:     Duration(p.Timeout),
+	}
+	var (
+		fromSchedule, fromSend, lag, queue []time.Duration
+		lastOK                             time.Time
+		sent                               uint64 // arrivals sent: the highest Seq + 1
+	)
+	for i := range run.Results {
+		r := &run.Results[i]
+		due, ok := run.Scheduled(r)
+		if !ok {
+			return m, fmt.Errorf("result %d has no arrival in a schedule of %d", r.Seq, len(run.Schedule.Offsets))
+		}
+		sent = max(sent, r.Seq+1)
+		m.StatusCodes[strconv.Itoa(int(r.Code))]++
+		if r.Error != "" {
+			m.Errors[r.Error]++
+		}
+		switch {
+		case r.Code >= 200 && r.Code < 300 && r.Error == "":
+			m.Successes++
+			if end := r.End(); end.After(lastOK) {
+				lastOK = end
+			}
+		case r.Code == http.StatusServiceUnavailable:
+			m.Shed++
+		default:
+			m.Failed++
+		}
+		fromSchedule = append(fromSchedule, r.End().Sub(due))
+		fromSend = append(fromSend, r.Latency)
+		lag = append(lag, r.Timestamp.Sub(due))
+
+		h := http.Header(r.Headers)
+		if d, ok := HeaderDuration(h, contract.HeaderQueueTime); ok {
+			queue = append(queue, d)
+		}
+		if pid := strings.TrimSpace(h.Get(contract.HeaderWorkerPID)); pid != "" {
+			m.Workers[pid]++
+		}
+	}
+	m.Latency, m.LatencyFromSend, m.Lag, m.QueueTime = NewDist(fromSchedule), NewDist(fromSend), NewDist(lag), NewDist(queue)
+	m.Behind = m.Lag.Max > m.LagBound
+	if !lastOK.IsZero() {
+		m.Goodput = float64(m.Successes) / lastOK.Sub(run.Began).Seconds()
+	}
+	if p.Capacity > 0 && p.Calibration > 0 && sent > 0 {
+		ideal, err := IdealDist(run.Schedule.Offsets[:sent], p.Capacity, p.Calibration)
+		if err != nil {
+			return m, err
+		}
+		m.Ideal = ideal
+		m.P50Ratio = float64(m.Latency.Median) / float64(ideal.Median)
+		m.P99Ratio = float64(m.Latency.P99) / float64(ideal.P99)
+	}
+	return m, nil
+}
+
+// WriteOpen writes an open-model run's results and reports into dir as a
+// level's files are written; its .metrics.json holds m.
+func WriteOpen(dir, name string, run OpenRun, m OpenMetrics) error {
+	return writeRun(dir, name, run.Results, m)
+}
