@@ -17,8 +17,8 @@ const (
 	ArrivalsPoisson = "poisson"
 )
 
-// MaxArrivals is the most arrivals a schedule holds: each is a request, a
-// result and an offset kept in memory.
+// MaxArrivals is the most arrivals a schedule holds: each is an offset kept
+// in memory (and a result, unless the attack streams them, WithoutResults).
 const MaxArrivals = 1_000_000
 
 // poissonStream is the second word of the PCG state of a Poisson schedule;

@@ -147,7 +147,10 @@ func Burst(ctx context.Context, tgt vegeta.Target, n int, opts ...Option) (veget
 	}
 	cfg := newAttackConfig(opts)
 	cfg.goneAfter = 0 // n attempts at most: a burst cannot run away
-	return attack(ctx, tgt, burstPacer{n: uint64(n)}, 0, uint64(n), uint64(n), cfg)
+	return attack(ctx, tgt, volley{
+		what: "attack", pacer: burstPacer{n: uint64(n)},
+		workers: uint64(n), maxWorkers: uint64(n), client: NewClient,
+	}, cfg)
 }
 
 // Sustain sends tgt at a constant rate of rate requests per second for d
@@ -164,8 +167,10 @@ func Sustain(ctx context.Context, tgt vegeta.Target, rate int, d time.Duration, 
 		return nil, fmt.Errorf("sustained attack for %s: duration must be positive", d)
 	}
 	cfg := newAttackConfig(opts)
-	p := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
-	return attack(ctx, tgt, p, d, vegeta.DefaultWorkers, maxSustainWorkers, cfg)
+	return attack(ctx, tgt, volley{
+		what: "attack", pacer: vegeta.ConstantPacer{Freq: rate, Per: time.Second}, duration: d,
+		workers: vegeta.DefaultWorkers, maxWorkers: maxSustainWorkers, client: NewClient,
+	}, cfg)
 }
 
 // prepare checks tgt and ctx before an attack and fills tgt's method.
@@ -179,7 +184,24 @@ func prepare(ctx context.Context, tgt *vegeta.Target, cfg attackConfig) error {
 	return ctx.Err()
 }
 
-func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Duration, workers, maxWorkers uint64, cfg attackConfig) (vegeta.Results, error) {
+// volley is how one vegeta attack fires: its pacer, its duration (0: until
+// the pacer stops), its workers and its HTTP client, made from the attack's
+// own context so that stopping the attack aborts the requests in flight.
+// what names the attack in its error ("attack", "open-model attack").
+type volley struct {
+	what                string
+	pacer               vegeta.Pacer
+	duration            time.Duration
+	workers, maxWorkers uint64
+	client              func(ctx context.Context, timeout time.Duration) *http.Client
+}
+
+// attack is the loop of every attack on vegeta (Burst, Sustain, OpenAttack):
+// it hands each result to cfg's onResult as it comes, keeps it unless
+// cfg.discard, ends the run as ErrServerGone when cfg's gone watch says so,
+// and stops at once when ctx ends, returning the results so far with an
+// error wrapping ctx's cause.
+func attack(ctx context.Context, tgt vegeta.Target, v volley, cfg attackConfig) (vegeta.Results, error) {
 	if err := prepare(ctx, &tgt, cfg); err != nil {
 		return nil, err
 	}
@@ -188,28 +210,20 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 	defer cancel(nil)
 
 	atk := vegeta.NewAttacker(
-		vegeta.Client(NewClient(ctx, cfg.timeout)),
-		vegeta.Workers(workers),
-		vegeta.MaxWorkers(maxWorkers),
+		vegeta.Client(v.client(ctx, cfg.timeout)),
+		vegeta.Workers(min(v.workers, v.maxWorkers)),
+		vegeta.MaxWorkers(v.maxWorkers),
 		vegeta.MaxBody(cfg.maxBody),
 		vegeta.Redirects(vegeta.NoFollow),
 	)
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			atk.Stop()
-		case <-stopped:
-		}
-	}()
-	defer close(stopped)
+	defer context.AfterFunc(ctx, func() { atk.Stop() })()
 
 	var (
 		rs    vegeta.Results
 		n     int
 		watch = newGoneWatch(1, cfg.goneAfter)
 	)
-	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), p, d, cfg.name) {
+	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), v.pacer, v.duration, cfg.name) {
 		n++
 		if !cfg.discard {
 			rs.Add(r)
@@ -217,13 +231,16 @@ func attack(ctx context.Context, tgt vegeta.Target, p vegeta.Pacer, d time.Durat
 		if cfg.onResult != nil {
 			cfg.onResult(r)
 		}
+		// One client: the run's requests together. Fresh connections have
+		// no client of their own, so the server is gone when, for the
+		// gone-after time, attempts were refused and none was answered.
 		if watch.saw(0, r.Code == 0 && IsConnError(r.Error), r.Code != 0, time.Now()) {
 			cancel(goneError(hostOf(tgt.URL), cfg.goneAfter))
 		}
 	}
 	rs.Close()
 	if ctx.Err() != nil {
-		return rs, fmt.Errorf("attack on %s stopped after %d results: %w", tgt.URL, n, cancelCause(ctx))
+		return rs, fmt.Errorf("%s on %s stopped after %d results: %w", v.what, tgt.URL, n, cancelCause(ctx))
 	}
 	return rs, nil
 }
@@ -236,7 +253,7 @@ func hostOf(rawURL string) string {
 	return rawURL
 }
 
-// newClient returns the HTTP client of an attack. It is what
+// NewClient returns the HTTP client of an attack. It is what
 // vegeta.KeepAlive(false) and vegeta.Timeout(timeout) make of vegeta's own
 // client (no keep-alive, so every request opens its own connection and a
 // reuseport cluster sees each request as a fresh connection), plus one thing

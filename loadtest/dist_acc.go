@@ -23,10 +23,11 @@ type distAcc struct {
 }
 
 func (a *distAcc) add(d time.Duration) {
-	if a.n == 0 || d < a.min {
-		a.min = d
+	if a.n == 0 {
+		a.min, a.max = d, d
 	}
-	a.max = max(a.max, d)
+	// Values may be negative: an open run's are counted from an anchor.
+	a.min, a.max = min(a.min, d), max(a.max, d)
 	a.n++
 	a.sum += float64(d)
 	if a.est != nil {
@@ -59,4 +60,15 @@ func (a *distAcc) dist() Dist {
 		Max:    Duration(a.max),
 		Mean:   Duration(time.Duration(a.sum / float64(a.n))),
 	}
+}
+
+// shifted returns d with every value moved by by: what d would be had each
+// value been counted from an instant by earlier.
+func (d Dist) shifted(by time.Duration) Dist {
+	if d.Count == 0 {
+		return d
+	}
+	b := Duration(by)
+	d.Min, d.Median, d.P90, d.P99, d.Max, d.Mean = d.Min+b, d.Median+b, d.P90+b, d.P99+b, d.Max+b, d.Mean+b
+	return d
 }

@@ -20,8 +20,9 @@
 // caller that cancels with a cause (Stop("memory")) gets it back from
 // StoppedReason for the metrics' Stopped field. With WithoutResults an
 // attack keeps no results: a Recorder streams them to the .bin as they come
-// and an Accumulator (KeepAliveAccumulator) computes the metrics one result
-// at a time, so memory stays bounded whatever the length and error rate.
+// and an Accumulator (KeepAliveAccumulator, OpenAccumulator) computes the
+// metrics one result at a time, so memory stays bounded whatever the length
+// and error rate.
 //
 // It knows nothing of how servers are started or how runs are reported: it
 // speaks HTTP to a target and reads the response headers of the contract

@@ -19,11 +19,11 @@ const DefaultGoneAfter = 5 * time.Second
 var ErrServerGone = errors.New("server gone")
 
 // WithGoneAfter sets how long every client may see only connection errors
-// before a keep-alive run or a sustained attack ends with ErrServerGone
-// (DefaultGoneAfter is the usual value); without it, or with 0 or less, a
-// run never ends so and the caller decides (it cancels the context). It is
-// an option, not a default, so that a caller that reads an error as a
-// failed run is not surprised by one.
+// before a keep-alive run, a sustained or an open-model attack ends with
+// ErrServerGone (DefaultGoneAfter is the usual value); without it, or with
+// 0 or less, a run never ends so and the caller decides (it cancels the
+// context). It is an option, not a default, so that a caller that reads an
+// error as a failed run is not surprised by one.
 func WithGoneAfter(d time.Duration) Option {
 	return func(c *attackConfig) { c.goneAfter = d }
 }

@@ -32,9 +32,9 @@ type Open struct {
 }
 
 // OpenRun is what an open-model attack did: the schedule it followed, the
-// instant it started (every arrival is due at Began + its offset) and one
-// result per arrival sent, sorted by send time. A result's Seq is its
-// arrival's index in the schedule.
+// instant it started (every arrival is due at Began + its offset) and, unless
+// the attack was told WithoutResults, one result per arrival sent, sorted by
+// send time. A result's Seq is its arrival's index in the schedule.
 type OpenRun struct {
 	Schedule  Schedule
 	KeepAlive bool
@@ -54,51 +54,36 @@ func (run OpenRun) Scheduled(r *vegeta.Result) (time.Time, bool) {
 // at its scheduled time by a free vegeta worker; workers are added while all
 // are busy, up to o.MaxInFlight. Non-2xx answers and connection errors are
 // results, not errors; the error is for bad input and cancellation (then
-// with the results so far).
+// with the results so far and an error wrapping ctx's cause, see
+// StoppedReason).
 //
-// It shares vegeta's attacker with Burst and Sustain but not their loop,
-// which always opens a fresh connection: when the results stream to their
-// file, this loop should stream the same way.
+// It runs on the loop of Burst and Sustain, so it takes the same options: with
+// WithoutResults and a Recorder and OpenAccumulator in WithOnResult, its
+// memory is the schedule's, whatever the error rate; with WithGoneAfter,
+// when for that long every arrival was refused and none answered, it ends
+// early with ErrServerGone.
 func OpenAttack(ctx context.Context, tgt vegeta.Target, o Open, opts ...Option) (OpenRun, error) {
 	run := OpenRun{Schedule: o.Schedule, KeepAlive: o.KeepAlive}
 	if len(o.Schedule.Offsets) == 0 {
 		return run, errors.New("open-model attack: the schedule has no arrival")
 	}
-	cfg := newAttackConfig(opts)
-	if err := prepare(ctx, &tgt, cfg); err != nil {
-		return run, err
-	}
 	limit := uint64(MaxOpenInFlight)
 	if o.MaxInFlight > 0 {
 		limit = uint64(o.MaxInFlight)
 	}
-	client := NewClient(ctx, cfg.timeout)
+	client := NewClient
 	if o.KeepAlive {
-		client = poolClient(ctx, cfg.timeout)
+		client = poolClient
 	}
-	atk := vegeta.NewAttacker(
-		vegeta.Client(client),
-		vegeta.Workers(min(vegeta.DefaultWorkers, limit)),
-		vegeta.MaxWorkers(limit),
-		vegeta.MaxBody(cfg.maxBody),
-		vegeta.Redirects(vegeta.NoFollow),
-	)
-	defer context.AfterFunc(ctx, func() { atk.Stop() })()
-
 	p := &schedulePacer{offsets: o.Schedule.Offsets, rate: o.Schedule.Rate}
-	// Duration 0: the pacer ends the attack after the last arrival.
-	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), p, 0, cfg.name) {
-		run.Results.Add(r)
-		if cfg.onResult != nil {
-			cfg.onResult(r)
-		}
-	}
-	run.Results.Close()
-	run.Began = p.began
-	if err := ctx.Err(); err != nil {
-		return run, fmt.Errorf("open-model attack on %s stopped after %d of %d arrivals: %w", tgt.URL, len(run.Results), len(o.Schedule.Offsets), err)
-	}
-	return run, nil
+	rs, err := attack(ctx, tgt, volley{
+		what: fmt.Sprintf("open-model attack of %d arrivals", len(o.Schedule.Offsets)),
+		// Duration 0: the pacer ends the attack after the last arrival.
+		pacer: p, workers: vegeta.DefaultWorkers, maxWorkers: limit, client: client,
+	}, newAttackConfig(opts))
+	// The pacer learnt the start before the first send; the attack is over.
+	run.Results, run.Began = rs, p.began
+	return run, err
 }
 
 // poolClient is NewClient with kept-alive connections: an arrival takes an

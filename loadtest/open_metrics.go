@@ -2,12 +2,8 @@ package loadtest
 
 import (
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/queueing"
 )
 
@@ -75,6 +71,12 @@ type OpenMetrics struct {
 	Ideal    Dist    `json:"ideal"`
 	P50Ratio float64 `json:"p50_over_ideal"`
 	P99Ratio float64 `json:"p99_over_ideal"`
+	// Began is when the run started: arrival i was due at Began + its
+	// offset, so the metrics can be made again from the .bin.
+	Began time.Time `json:"began"`
+	// Stopped says why the attack ended before its end (StoppedReason),
+	// empty when it ran to its end.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // IdealDist is the latency distribution of an ideal FIFO server with
@@ -88,79 +90,14 @@ func IdealDist(arrivals []time.Duration, capacity int, s time.Duration) (Dist, e
 	return NewDist(lat), nil
 }
 
-// ComputeOpen derives the metrics of an open-model run from its results.
+// ComputeOpen derives the metrics of an open-model run from its results
+// (an OpenAccumulator over them).
 func ComputeOpen(run OpenRun, p OpenParams) (OpenMetrics, error) {
-	if p.LagBound <= 0 {
-		p.LagBound = run.Schedule.LagBound()
-	}
-	m := OpenMetrics{
-		Schedule:    run.Schedule,
-		KeepAlive:   run.KeepAlive,
-		Scheduled:   len(run.Schedule.Offsets),
-		Requests:    len(run.Results),
-		OfferedRate: run.Schedule.OfferedRate(),
-		StatusCodes: map[string]int{},
-		Errors:      map[string]int{},
-		Workers:     map[string]int{},
-		LagBound:    Duration(p.LagBound),
-		Capacity:    p.Capacity,
-		Calibration: Duration(p.Calibration),
-		Timeout:     Duration(p.Timeout),
-	}
-	var (
-		fromSchedule, fromSend, lag, queue []time.Duration
-		lastOK                             time.Time
-		sent                               uint64 // arrivals sent: the highest Seq + 1
-	)
+	a := NewOpenAccumulator(Open{Schedule: run.Schedule, KeepAlive: run.KeepAlive}, p)
 	for i := range run.Results {
-		r := &run.Results[i]
-		due, ok := run.Scheduled(r)
-		if !ok {
-			return m, fmt.Errorf("result %d has no arrival in a schedule of %d", r.Seq, len(run.Schedule.Offsets))
-		}
-		sent = max(sent, r.Seq+1)
-		m.StatusCodes[strconv.Itoa(int(r.Code))]++
-		if r.Error != "" {
-			m.Errors[r.Error]++
-		}
-		switch {
-		case r.Code >= 200 && r.Code < 300 && r.Error == "":
-			m.Successes++
-			if end := r.End(); end.After(lastOK) {
-				lastOK = end
-			}
-		case r.Code == http.StatusServiceUnavailable:
-			m.Shed++
-		default:
-			m.Failed++
-		}
-		fromSchedule = append(fromSchedule, r.End().Sub(due))
-		fromSend = append(fromSend, r.Latency)
-		lag = append(lag, r.Timestamp.Sub(due))
-
-		h := http.Header(r.Headers)
-		if d, ok := HeaderDuration(h, contract.HeaderQueueTime); ok {
-			queue = append(queue, d)
-		}
-		if pid := strings.TrimSpace(h.Get(contract.HeaderWorkerPID)); pid != "" {
-			m.Workers[pid]++
-		}
+		a.Add(&run.Results[i])
 	}
-	m.Latency, m.LatencyFromSend, m.Lag, m.QueueTime = NewDist(fromSchedule), NewDist(fromSend), NewDist(lag), NewDist(queue)
-	m.Behind = m.Lag.Max > m.LagBound
-	if !lastOK.IsZero() {
-		m.Goodput = float64(m.Successes) / lastOK.Sub(run.Began).Seconds()
-	}
-	if p.Capacity > 0 && p.Calibration > 0 && sent > 0 {
-		ideal, err := IdealDist(run.Schedule.Offsets[:sent], p.Capacity, p.Calibration)
-		if err != nil {
-			return m, err
-		}
-		m.Ideal = ideal
-		m.P50Ratio = float64(m.Latency.Median) / float64(ideal.Median)
-		m.P99Ratio = float64(m.Latency.P99) / float64(ideal.P99)
-	}
-	return m, nil
+	return a.Close(run.Began)
 }
 
 // WriteOpen writes an open-model run's results and reports into dir as a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -168,24 +169,110 @@ func TestOpenAttackCountsFromTheSchedule(t *testing.T) {
 	}
 }
 
+// Cancelling an open-model attack with a reason stops it at once; what it
+// measured comes back with the reason.
 func TestOpenAttackStopsOnCancel(t *testing.T) {
 	srv, _ := countingServer(t, instant)
 	s, err := NewSchedule(ArrivalsConstant, 10, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	run, err := OpenAttack(ctx, post(srv.URL), Open{Schedule: s}, WithOnResult(func(r *vegeta.Result) {
 		if r.Seq == 2 {
-			cancel()
+			cancel(Stop("memory"))
 		}
 	}))
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped after") {
 		t.Errorf("error = %v, want a cancellation", err)
 	}
+	if got := StoppedReason(err); got != "memory" {
+		t.Errorf("StoppedReason(%v) = %q, want memory", err, got)
+	}
 	if n := len(run.Results); n < 3 || n > 10 {
 		t.Errorf("results after cancelling at the 3rd: %d, want a handful of 36000", n)
+	}
+}
+
+// Against a refused port an open-model attack with a gone-after time ends
+// as server gone, long before its schedule, and keeps no result.
+func TestOpenAttackRefusedEndsGone(t *testing.T) {
+	for _, keepAlive := range []bool{false, true} {
+		s, err := NewSchedule(ArrivalsConstant, 50, time.Minute, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		load := Open{Schedule: s, KeepAlive: keepAlive}
+		acc := NewOpenAccumulator(load, OpenParams{})
+		run, err := OpenAttack(context.Background(), post(refusedURL(t)), load, WithGoneAfter(200*ms), WithoutResults(),
+			WithOnResult(acc.Add))
+		if !errors.Is(err, ErrServerGone) || StoppedReason(err) != StoppedGone {
+			t.Fatalf("keep-alive %v: err = %v, want ErrServerGone", keepAlive, err)
+		}
+		m, merr := acc.Close(run.Began)
+		if merr != nil {
+			t.Fatal(merr)
+		}
+		t.Logf("keep-alive %v: gone after %d of %d arrivals", keepAlive, m.Requests, len(s.Offsets))
+		// Running the schedule out would take a minute and 3000 arrivals.
+		if m.Requests < 1 || m.Requests > len(s.Offsets)/10 || m.Failed != m.Requests || len(run.Results) != 0 {
+			t.Errorf("keep-alive %v: %d results counted (%d failed), %d kept; want a few, all failed, none kept",
+				keepAlive, m.Requests, m.Failed, len(run.Results))
+		}
+	}
+}
+
+// With a Recorder and an accumulator, an open-model attack streams its
+// results to the .bin; ReadResults gives them back, as many as the metrics
+// count, and the metrics made again from them agree.
+func TestOpenAttackStreamsToTheBin(t *testing.T) {
+	srv, _ := countingServer(t, instant)
+	s, err := NewSchedule(ArrivalsPoisson, 40, 500*ms, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := Open{Schedule: s}
+	dir := t.TempDir()
+	rec, err := NewRecorder(dir, s.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := NewOpenAccumulator(load, OpenParams{})
+	run, err := OpenAttack(context.Background(), post(srv.URL), load, WithTimeout(10*time.Second), WithoutResults(),
+		WithOnResult(func(r *vegeta.Result) { rec.Add(r); acc.Add(r) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := acc.Close(run.Began)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(m); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ReadResults(filepath.Join(dir, s.Name()+SuffixResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Results) != 0 || len(rs) != m.Requests || m.Requests != len(s.Offsets) || m.Successes != m.Requests {
+		t.Fatalf("kept %d, the .bin holds %d, the metrics count %d (%d ok) of %d arrivals",
+			len(run.Results), len(rs), m.Requests, m.Successes, len(s.Offsets))
+	}
+	var stored OpenMetrics
+	if err := ReadJSON(filepath.Join(dir, s.Name()+SuffixMetrics), &stored); err != nil {
+		t.Fatal(err)
+	}
+	again, err := ComputeOpen(OpenRun{Schedule: s, Began: stored.Began, Results: rs}, OpenParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file's times are wall-clock, the run's monotonic: they may part
+	// by a clock adjustment's microseconds.
+	for _, q := range [][2]Duration{{again.Latency.Max, m.Latency.Max}, {again.Latency.P99, m.Latency.P99}, {again.Lag.Max, m.Lag.Max}} {
+		if d := (q[0] - q[1]).D().Abs(); d > time.Millisecond {
+			t.Errorf("from the .bin %s, from the run %s", q[0], q[1])
+		}
 	}
 }
 

@@ -29,9 +29,9 @@ persistent connection (the next when the last answer came), for -duration or
 -requests per client; it reports per client answers, errors and latency, the
 fairness (fewest answers of a client / most) and the clients starved (none).
 A keep-alive client whose connection is refused or reset waits before it
-reconnects (10 ms doubling to 1 s, with jitter), and a run with -rate or
--clients against a server that is gone (only refused or reset connections for
--gone-after) ends early with "server gone".
+reconnects (10 ms doubling to 1 s, with jitter), and a run with -rate,
+-arrivals or -clients against a server that is gone (only refused or reset
+connections for -gone-after) ends early with "server gone".
 With -arrivals constant|poisson, runs an open model at -rate for -duration
 (each arrival on a fresh connection, latency from its scheduled send time,
 the FIFO ideal beside it given -capacity and -calibration); -article is the
@@ -59,7 +59,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 		calibration = fs.Duration("calibration", 0, "time of one job (S), for the ideal makespan and efficiency (0: not computed)")
 		out         = fs.String("out", "", "`folder` to write the results and reports into (none by default)")
 		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
-		goneAfter   = fs.Duration("gone-after", loadtest.DefaultGoneAfter, "end a -rate or -clients run when nothing but refused or reset connections came for this long (0: never)")
+		goneAfter   = fs.Duration("gone-after", loadtest.DefaultGoneAfter, "end a -rate, -arrivals or -clients run when nothing but refused or reset connections came for this long (0: never)")
 	)
 	opn := addOpenFlags(fs, rate, duration)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {

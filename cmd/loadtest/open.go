@@ -92,35 +92,36 @@ type openRun struct {
 	timeout bool // -timeout was given
 }
 
-// runOpen runs the open-model load of o at tgt, writes its files into
-// r.out (when set) and prints the report.
+// run runs the open-model load of o at tgt, streams its results into r.out
+// (when set) and prints the report.
 func (o *openFlags) run(ctx context.Context, stdout, stderr io.Writer, tgt vegeta.Target, r openRun, opts []loadtest.Option) error {
 	if *o.article && !r.timeout {
 		r.params.Timeout = articleTimeout
 		opts = append(opts, loadtest.WithTimeout(articleTimeout))
 	}
-	s := o.schedule
-	name := s.Name()
+	load := loadtest.Open{Schedule: o.schedule, KeepAlive: *o.keepAlive}
+	name := load.Schedule.Name()
 	conns := "a fresh connection per arrival"
-	if *o.keepAlive {
+	if load.KeepAlive {
 		conns = "a kept-alive pool"
 	}
-	fmt.Fprintf(stderr, "attack: %s (%d arrivals), %s, at %s (timeout %s)\n", s, len(s.Offsets), conns, tgt.URL, r.params.Timeout)
-	run, err := loadtest.OpenAttack(ctx, tgt, loadtest.Open{Schedule: s, KeepAlive: *o.keepAlive}, append(opts, loadtest.WithName(name))...)
-	if err != nil && len(run.Results) == 0 {
+	rec, err := loadtest.NewRecorder(r.out, name)
+	if err != nil {
 		return err
 	}
-	m, merr := loadtest.ComputeOpen(run, r.params)
-	if merr != nil {
-		return errors.Join(err, merr)
+	acc := loadtest.NewOpenAccumulator(load, r.params)
+	fmt.Fprintf(stderr, "attack: %s (%d arrivals), %s, at %s (timeout %s)\n", load.Schedule, len(load.Schedule.Offsets), conns, tgt.URL, r.params.Timeout)
+	run, err := loadtest.OpenAttack(ctx, tgt, load, append(opts, loadtest.WithName(name), loadtest.WithoutResults(),
+		loadtest.WithOnResult(func(res *vegeta.Result) { rec.Add(res); acc.Add(res) }))...)
+	m, merr := acc.Close(run.Began)
+	m.Stopped = loadtest.StoppedReason(err)
+	if werr := rec.Close(m); merr != nil || werr != nil {
+		return errors.Join(err, merr, werr)
 	}
 	if m.Behind {
 		fmt.Fprintf(stderr, "attack: the driver fell behind its schedule: a send left %s late (bound %s), so the server saw other arrivals than the schedule's\n", m.Lag.Max, m.LagBound)
 	}
 	if r.out != "" {
-		if werr := loadtest.WriteOpen(r.out, name, run, m); werr != nil {
-			return errors.Join(err, werr)
-		}
 		fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", r.out, name)
 	}
 	if r.format == "json" {
@@ -128,7 +129,7 @@ func (o *openFlags) run(ctx context.Context, stdout, stderr io.Writer, tgt veget
 		enc.SetIndent("", "  ")
 		return errors.Join(err, enc.Encode(m))
 	}
-	if rerr := vegeta.NewTextReporter(loadtest.VegetaMetrics(run.Results)).Report(stdout); rerr != nil {
+	if rerr := vegeta.NewTextReporter(rec.Vegeta()).Report(stdout); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	printOpen(stdout, m)
@@ -167,4 +168,7 @@ func printOpen(w io.Writer, m loadtest.OpenMetrics) {
 		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
 	}
 	fmt.Fprintf(w, "  client timeout %s\n", m.Timeout)
+	if m.Stopped != "" {
+		fmt.Fprintf(w, "  stopped        %s, after %d of %d arrivals\n", m.Stopped, m.Requests, m.Scheduled)
+	}
 }

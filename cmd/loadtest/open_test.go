@@ -108,3 +108,34 @@ func TestAttackOpen(t *testing.T) {
 		t.Errorf("no seed recorded: %d, %v\n%s", m.Schedule.Seed, err, stderr)
 	}
 }
+
+// Against a port where nothing listens, `attack -arrivals` ends early as
+// server gone after -gone-after, says so, and its .bin holds every result
+// the metrics count.
+func TestAttackOpenRefusedEndsGone(t *testing.T) {
+	addr := refusedAddr()
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "attack", "-url", "http://"+addr+"/flip", "-arrivals", "constant", "-rate", "50", "-duration", "1m",
+		"-gone-after", "300ms", "-out", out, "-format", "json")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, stderr)
+	}
+	if want := "server gone: no answer from " + addr + " for 300ms"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	var m loadtest.OpenMetrics
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("metrics: %v\n%s", err, stdout)
+	}
+	if m.Stopped != loadtest.StoppedGone || m.Requests < 1 || m.Requests > m.Scheduled/10 || m.Failed != m.Requests {
+		t.Errorf("stopped %q after %d of %d arrivals (%d failed); want %q after a few, all failed",
+			m.Stopped, m.Requests, m.Scheduled, m.Failed, loadtest.StoppedGone)
+	}
+	rs, err := loadtest.ReadResults(filepath.Join(out, m.Schedule.Name()+loadtest.SuffixResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != m.Requests {
+		t.Errorf("the .bin holds %d results, the metrics count %d", len(rs), m.Requests)
+	}
+}

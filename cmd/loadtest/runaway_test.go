@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,14 @@ import (
 // dead server (it reached 400 MB in 10 s before it backed off and streamed).
 const maxDriverRSS = 100 << 20
 
+// refusedAddr returns a loopback host:port where nothing listens: a test
+// server's, once closed.
+func refusedAddr() string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	return srv.Listener.Addr().String()
+}
+
 // Against a port where nothing listens, `loadtest attack -clients 10
 // -duration 10s`, run as its own process, backs off (a bounded number of
 // attempts), ends early as server gone and stays small.
@@ -27,12 +36,7 @@ func TestAttackRefusedPortStaysBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := refusedAddr()
 	out := t.TempDir()
 	// Twice the gone-after time (10 s): the run must end early to pass.
 	const clients, duration = 10, 2 * loadtest.DefaultGoneAfter
