@@ -55,7 +55,7 @@ func (a *adminToken) resolve(addr string) (string, error) {
 // done or the returned stop is called; with a token, every route asks for
 // it. It listens before it returns, so a taken address fails the start.
 func serveAdmin(ctx context.Context, addr, token string, m *prefork.Master, log *slog.Logger) (stop func(), err error) {
-	h := scaleHandler(m, monitor.Admin(workersView(m)))
+	h := scaleHandler(m, monitor.Admin(workersView(m), m.Totals))
 	if token != "" {
 		if h, err = access.Bearer(token, h); err != nil {
 			return nil, fmt.Errorf("admin: %w", err)

@@ -80,7 +80,7 @@ func run(args []string) error {
 	}
 	defer srv.Close()
 	// A registry of its own: nothing else in the process registers there.
-	srv.Handle(contract.PathMetrics, monitor.Handler(monitor.ProcessRegistry(srv)))
+	srv.Handle(contract.PathMetrics, monitor.Handler(monitor.ProcessRegistry(srv, srv.Metrics())))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
