@@ -19,6 +19,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/access"
+	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/prefork"
@@ -123,6 +124,11 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 	}
 	defer srv.Close()
 
+	// Handlers are added before Serve; the local workers' series join
+	// the registry once their master exists.
+	metricsReg := monitor.ProcessRegistry(srv, srv.Metrics(), front.Metrics())
+	srv.Handle(contract.PathMetrics, monitor.Handler(metricsReg))
+
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -145,6 +151,8 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 			ln.Close()
 			return err
 		}
+		metricsReg.MustRegister(monitor.NewSeriesCollector(m.Totals,
+			monitor.MetricJobDuration, monitor.MetricQueueWait, monitor.MetricAckDuration, monitor.MetricRedeliveries))
 		go func() { workersDone <- m.Run(workersCtx) }()
 		go func() {
 			for {
@@ -294,7 +302,7 @@ type WorkerConfig struct {
 // otherwise it is on its own.
 func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	abandon := context.Background() // never, for a worker on its own
-	work := func(ctx context.Context, index int, ready func()) error {
+	work := func(ctx context.Context, index int, metrics *queue.WorkerMetrics, ready func()) error {
 		opts, err := clientOptions(cfg.Auth, cfg.TLS)
 		if err != nil {
 			return err
@@ -311,7 +319,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		err = queue.RunWorker(ctx, queue.WorkerConfig{
 			Conn: nc, Image: cfg.Image, TempDir: cfg.TempDir, MaxPixels: cfg.MaxPixels,
 			Slots: cfg.Slots, Index: index, Logger: cfg.Logger, Ready: ready,
-			StartWait: cfg.StartWait, Abandon: abandon,
+			StartWait: cfg.StartWait, Abandon: abandon, Metrics: metrics,
 		})
 		if last := nc.LastError(); err != nil && last != nil {
 			// Say why the connection went: a refused credential, a certificate.
@@ -319,8 +327,9 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		}
 		return err
 	}
+	metrics := queue.NewWorkerMetrics()
 	if !prefork.IsWorker() {
-		return work(ctx, -1, func() {})
+		return work(ctx, -1, metrics, func() {})
 	}
 	w, err := prefork.NewSocketlessWorker()
 	if err != nil {
@@ -333,7 +342,10 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	abandon, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	watchParent(os.Getppid(), cancel)
-	return w.Run(ctx, func(ctx context.Context, ready func()) error { return work(ctx, w.Index(), ready) })
+	// Its metrics go to the front with its heartbeat, which serves them.
+	return w.RunReporting(ctx, metrics, func(ctx context.Context, ready func()) error {
+		return work(ctx, w.Index(), metrics, ready)
+	})
 }
 
 // watchParent calls gone when the parent process ppid exits: its pidfd

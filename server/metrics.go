@@ -46,8 +46,15 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.waits.Collect(ch)
 }
 
-// Metrics is the server's histograms, to register on a process's registry.
-func (s *Server) Metrics() prometheus.Collector { return s.metrics }
+// Metrics is the server's histograms, to register on a process's
+// registry: its requests, and the jobs' when they run in this process
+// (elsewhere, their workers report them).
+func (s *Server) Metrics() prometheus.Collector {
+	if s.local == nil {
+		return s.metrics.requests
+	}
+	return s.metrics
+}
 
 // Series is the server's histograms as a cluster worker reports them to
 // its master (a prefork.SeriesReporter).

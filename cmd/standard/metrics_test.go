@@ -94,21 +94,18 @@ func TestMetricsHistograms(t *testing.T) {
 	}
 	text := testproc.Fetch(t, base+contract.PathMetrics, nil)
 	fams := testproc.Parse(t, text)
-	for _, tc := range []struct {
-		name   string
-		labels map[string]string
-		want   uint64
-	}{
-		{monitor.MetricRequestDuration, map[string]string{monitor.LabelRoute: contract.PathFlip, monitor.LabelCode: "200"}, flips},
-		{monitor.MetricRequestDuration, map[string]string{monitor.LabelRoute: monitor.RouteOther, monitor.LabelCode: "404"}, 2},
-		{monitor.MetricJobDuration, nil, flips},
-		{monitor.MetricQueueWait, nil, flips},
-	} {
-		hs := monitortest.Histograms(fams, tc.name, tc.labels)
-		if got := monitortest.Count(hs); len(hs) != 1 || got != tc.want {
-			t.Errorf("%s%v: %d series counting %d, want 1 counting %d", tc.name, tc.labels, len(hs), got, tc.want)
+	flip := map[string]string{monitor.LabelRoute: contract.PathFlip, monitor.LabelCode: "200"}
+	unknown := map[string]string{monitor.LabelRoute: monitor.RouteOther, monitor.LabelCode: "404"}
+	monitortest.Check(t, fams,
+		monitortest.Want{Name: monitor.MetricRequestDuration, Labels: flip, Count: flips},
+		monitortest.Want{Name: monitor.MetricRequestDuration, Labels: unknown, Count: 2},
+		monitortest.Want{Name: monitor.MetricJobDuration, Count: flips},
+		monitortest.Want{Name: monitor.MetricQueueWait, Count: flips},
+	)
+	for _, labels := range []map[string]string{flip, unknown} {
+		if n := len(monitortest.Histograms(fams, monitor.MetricRequestDuration, labels)); n != 1 {
+			t.Errorf("%s%v: %d series, want 1", monitor.MetricRequestDuration, labels, n)
 		}
-		monitortest.CheckBuckets(t, tc.name, hs)
 	}
 	for _, hs := range monitortest.Histograms(fams, monitor.MetricJobDuration, nil) {
 		if n := len(hs.GetBucket()); n != len(monitor.Buckets())+1 { // and +Inf

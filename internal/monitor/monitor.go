@@ -180,7 +180,7 @@ func Admin(view View, totals Totals) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		NewWorkersCollector(view),
-		NewSeriesCollector(totals),
+		NewSeriesCollector(totals, MetricRequestDuration, MetricJobDuration, MetricQueueWait),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)

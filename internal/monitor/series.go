@@ -128,11 +128,18 @@ type seriesCollector struct {
 	descs  map[string]*prometheus.Desc
 }
 
-// NewSeriesCollector collects totals at each scrape, each series with the
-// label worker.
-func NewSeriesCollector(totals Totals) prometheus.Collector {
-	c := &seriesCollector{totals: totals, specs: specs(), descs: map[string]*prometheus.Desc{}}
-	for name, sp := range c.specs {
+// NewSeriesCollector collects the series called names (Metric constants)
+// from totals at each scrape, each with the label worker. Only the names
+// given are served: the process may serve the others itself, unlabelled.
+func NewSeriesCollector(totals Totals, names ...string) prometheus.Collector {
+	all := specs()
+	c := &seriesCollector{totals: totals, specs: map[string]spec{}, descs: map[string]*prometheus.Desc{}}
+	for _, name := range names {
+		sp, ok := all[name]
+		if !ok {
+			panic("monitor: no series called " + name) // a programming error, found by any test
+		}
+		c.specs[name] = sp
 		c.descs[name] = prometheus.NewDesc(name, sp.help, append(sp.labels[:len(sp.labels):len(sp.labels)], LabelWorker), nil)
 	}
 	return c
@@ -149,7 +156,10 @@ func (c *seriesCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	byIndex, err := c.totals(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.descs[MetricJobDuration], err)
+		for _, d := range c.descs {
+			ch <- prometheus.NewInvalidMetric(d, err)
+			break // one fails the scrape
+		}
 		return
 	}
 	bounds := Buckets()

@@ -32,7 +32,7 @@ func TestSeriesRoundTrip(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewSeriesCollector(func(context.Context) (map[int][]jobstats.Series, error) {
 		return map[int][]jobstats.Series{1: series}, nil
-	}))
+	}, MetricRequestDuration, MetricRedeliveries))
 	want := `
 # HELP flipbench_queue_redeliveries_total Queued jobs delivered to a worker again after an earlier delivery.
 # TYPE flipbench_queue_redeliveries_total counter

@@ -87,3 +87,24 @@ func Promtool(t testing.TB, text []byte) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// Want is a histogram's expected observations: those of every series of
+// Name whose labels include Labels, together.
+type Want struct {
+	Name   string
+	Labels map[string]string
+	Count  uint64
+}
+
+// Check fails t unless each of wants has its count in fams, in buckets
+// that pass CheckBuckets.
+func Check(t testing.TB, fams map[string]*dto.MetricFamily, wants ...Want) {
+	t.Helper()
+	for _, w := range wants {
+		hs := Histograms(fams, w.Name, w.Labels)
+		if got := Count(hs); got != w.Count {
+			t.Errorf("%s%v counts %d in %d series, want %d", w.Name, w.Labels, got, len(hs), w.Count)
+		}
+		CheckBuckets(t, w.Name, hs)
+	}
+}
