@@ -37,6 +37,9 @@ type FrontConfig struct {
 	Server     server.Flags
 	NATS       string // an external NATS URL; "" embeds a server
 	NATSListen string // the embedded server's address; "" is queue.DefaultListen
+	// NATSMonitor is the embedded server's monitoring address (/varz,
+	// /jsz, ...); "" serves none.
+	NATSMonitor string
 	// Auth is the credential the front presents to an external server, or
 	// that the embedded one demands of every client.
 	Auth queue.Auth
@@ -195,7 +198,7 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 		return nil, "", nil, err
 	}
 	emb, err := queue.StartEmbedded(queue.EmbeddedConfig{
-		Listen: addr, TempDir: tmp, Auth: cfg.Auth, TLS: cfg.TLS, Insecure: cfg.Insecure,
+		Listen: addr, TempDir: tmp, Auth: cfg.Auth, TLS: cfg.TLS, Insecure: cfg.Insecure, Monitor: cfg.NATSMonitor,
 	})
 	if errors.Is(err, queue.ErrNoCredentials) {
 		return nil, "", nil, fmt.Errorf("%w: set -%s (with -%s or $%s), -%s (or $%s) or -%s; or -%s to run an open broker",
@@ -209,6 +212,13 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 	if err != nil {
 		emb.Close()
 		return nil, "", nil, err
+	}
+	if u := emb.MonitorURL(); u != "" {
+		cfg.Logger.Info("nats monitoring", "role", "front", "url", u)
+		if !access.Loopback(cfg.NATSMonitor) {
+			cfg.Logger.Warn("the NATS monitoring endpoint asks for no credential: anyone who reaches it reads the server's state, its connections and its streams",
+				"role", "front", "nats_monitor", cfg.NATSMonitor)
+		}
 	}
 	return nc, emb.URL(), func() {
 		if err := emb.Close(); err != nil {
