@@ -303,7 +303,10 @@ type WorkerConfig struct {
 	StartWait time.Duration // bounds the wait for the broker and a front
 	Auth      queue.Auth    // the broker's credential
 	TLS       queue.TLS     // the CA that verifies the broker, and a client certificate
-	Logger    *slog.Logger
+	// MetricsAddr, if set, is where a worker on its own serves GET
+	// /metrics; a local worker's front serves its metrics instead.
+	MetricsAddr string
+	Logger      *slog.Logger
 }
 
 // RunWorker runs one worker until ctx is done. Started by a front's
@@ -339,6 +342,13 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	metrics := queue.NewWorkerMetrics()
 	if !prefork.IsWorker() {
+		if cfg.MetricsAddr != "" {
+			stop, err := serveWorkerMetrics(ctx, cfg.MetricsAddr, metrics, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		return work(ctx, -1, metrics, func() {})
 	}
 	w, err := prefork.NewSocketlessWorker()

@@ -169,6 +169,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TempDir, contract.FlagTempDir, "", "base dir for the work dir (default the system temp dir)")
 	fs.IntVar(&cfg.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo")
 	fs.StringVar(&logFormat, contract.FlagLogFormat, contract.DefaultLogFormat, "log format: text or json")
+	fs.StringVar(&cfg.MetricsAddr, contract.FlagMetricsAddr, "", "`address` where this worker serves GET /metrics (its job, queue wait and ack histograms, its redeliveries); off when empty")
 	nf := registerNATSFlags(fs, false)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ import (
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/server"
 )
+
+var metricsAddrRE = regexp.MustCompile(`msg="metrics serving" .*metrics_addr=(\S+)`)
 
 func readPhoto(t *testing.T) []byte {
 	t.Helper()
@@ -83,7 +86,7 @@ func TestSeparateWorker(t *testing.T) {
 	}
 
 	w := launch(t, nil, contract.CommandWorker, contract.Arg(contract.FlagNATS, p.natsURL(t)),
-		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1"))
+		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1"), contract.Arg(contract.FlagMetricsAddr, "127.0.0.1:0"))
 	h := waitCapacity(t, base, 1)
 	if h.Workers != 1 || h.Capacity != 1 {
 		t.Errorf("healthz: capacity %d workers %d, want 1 and 1", h.Capacity, h.Workers)
@@ -94,6 +97,21 @@ func TestSeparateWorker(t *testing.T) {
 			t.Errorf("request %d: status %d from pid %s, want 200 from the worker %s (%s)", i, a.status, a.pid, want, a.body)
 		}
 	}
+	// A worker on its own serves its own metrics.
+	sub := metricsAddrRE.FindStringSubmatch(w.out.String())
+	if sub == nil {
+		t.Fatalf("no metrics address in the worker's log:\n%s", w.out)
+	}
+	var text []byte
+	testproc.WaitFor(t, 10*time.Second, "the worker's ack of 4 jobs in its metrics", func() bool {
+		text = testproc.Fetch(t, "http://"+sub[1]+contract.PathMetrics, nil)
+		return monitortest.Count(monitortest.Histograms(testproc.Parse(t, text), monitor.MetricAckDuration, nil)) >= 4
+	})
+	monitortest.Check(t, testproc.Parse(t, text),
+		monitortest.Want{Name: monitor.MetricJobDuration, Count: 4},
+		monitortest.Want{Name: monitor.MetricQueueWait, Count: 4},
+		monitortest.Want{Name: monitor.MetricAckDuration, Count: 4},
+	)
 	w.stop(t)
 	p.stop(t)
 }

@@ -92,13 +92,17 @@ func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) { c.desc.collect(ch
 // the extra collectors given (its histograms) and Go's process and runtime
 // collectors.
 func ProcessRegistry(src StatsSource, extra ...prometheus.Collector) *prometheus.Registry {
+	return Registry(append([]prometheus.Collector{NewJobsCollector(src)}, extra...)...)
+}
+
+// Registry is a registry of cs and Go's process and runtime collectors.
+func Registry(cs ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		NewJobsCollector(src),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)
-	reg.MustRegister(extra...)
+	reg.MustRegister(cs...)
 	return reg
 }
 
@@ -177,12 +181,9 @@ func (c *workersCollector) Collect(ch chan<- prometheus.Metric) {
 // net/http/pprof on the master, each mounted on its own mux so nothing
 // reaches http.DefaultServeMux.
 func Admin(view View, totals Totals) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
+	reg := Registry(
 		NewWorkersCollector(view),
 		NewSeriesCollector(totals, MetricRequestDuration, MetricJobDuration, MetricQueueWait),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(),
 	)
 	mux := http.NewServeMux()
 	masterPID := os.Getpid()
