@@ -7,7 +7,9 @@
 //	queued worker -nats URL [flags]      one worker, anywhere
 //
 // POST /flip waits for its job's result, as the other servers do; POST
-// /jobs answers 202 at once, and GET /jobs/{id} follows the job.
+// /jobs answers 202 at once, and GET /jobs/{id} follows the job. GET
+// /metrics serves the front's and its local workers' metrics; a worker on
+// its own serves its own with -metrics-addr.
 package main
 
 import (
