@@ -170,6 +170,8 @@ const (
 	// cmd/queued: the broker, the async API's bounds, a worker's slots.
 	FlagNATS          = "nats"           // an external NATS server's URL
 	FlagNATSListen    = "nats-listen"    // the embedded NATS server's address
+	FlagNATSMonitor   = "nats-monitor"   // the embedded NATS server's monitoring address (/varz, /jsz); off when empty
+	FlagMetricsAddr   = "metrics-addr"   // a worker on its own: where it serves /metrics; off when empty
 	FlagAckWait       = "ack-wait"       // how long a job may go without word from its worker
 	FlagResultTTL     = "result-ttl"     // how long a finished job is kept
 	FlagMaxJobs       = "max-jobs"       // jobs stored at once

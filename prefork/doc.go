@@ -153,7 +153,7 @@
 //
 //	ready           its App has entered its accept loop (the first Accept call on the listener)
 //	fail <reason>   it cannot start (Worker.Fail)
-//	stats <json>    its App's job counts, {"done","failed","in_flight","queued"} (jobstats.Stats)
+//	stats <json>    its App's job counts, {"done","failed","in_flight","queued"}, and its "series" (jobstats.Stats)
 //	beat            alive, from a worker whose App reports no stats
 //	replace <why>   asks for a graceful replacement (Worker.AskReplacement)
 //
@@ -161,10 +161,14 @@
 // before "ready" means the worker died starting. This works with every
 // balance, where a request to the shared port could not target one worker.
 // Once ready, a worker writes every second, until Serve returns: a "stats"
-// line if its App is a StatsReporter (server.Server is), else a "beat".
-// Every line is a heartbeat for the watchdog. The master keeps each worker's last stats
-// line, and Master.Workers returns them with each worker's pid, state, start
-// time and restarts: what cmd/clustered -admin serves. A bad stats line is
+// line if its App is a StatsReporter or a SeriesReporter (server.Server is
+// both), else a "beat". Every line is a heartbeat for the watchdog. The
+// master keeps each worker's last stats line, and Master.Workers returns
+// them with each worker's pid, state, start time and restarts: what
+// cmd/clustered -admin serves. The series (histograms and counters, such
+// as request and job durations) it sums per worker index, adding a
+// process's last report to its index's base when it exits, so that
+// Master.Totals never goes down across a restart. A bad stats line is
 // ignored: the counts are for watching, never for running the cluster.
 //
 // # Lifecycle

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
 // Master starts, watches, restarts and stops the worker processes. Make one
@@ -45,9 +46,10 @@ type Master struct {
 	count    *os.File    // the worker count the workers read (count.go)
 	disp     *dispatcher // hands connections over under BalanceRR; nil otherwise
 	restart  chan struct{}
-	snap     chan chan []WorkerInfo // Workers' requests to Run's loop
-	scale    chan scaleReq          // Scale's requests to Run's loop
-	finished chan struct{}          // closed when Run returns
+	snap     chan chan []WorkerInfo              // Workers' requests to Run's loop
+	totals   chan chan map[int][]jobstats.Series // Totals' requests to Run's loop
+	scale    chan scaleReq                       // Scale's requests to Run's loop
+	finished chan struct{}                       // closed when Run returns
 
 	mu      sync.Mutex
 	running bool
@@ -71,6 +73,7 @@ func New(opts ...Option) (*Master, error) {
 		readyTimeout:  30 * time.Second,
 		restart:       make(chan struct{}, 1),
 		snap:          make(chan chan []WorkerInfo),
+		totals:        make(chan chan map[int][]jobstats.Series),
 		scale:         make(chan scaleReq),
 		checkEvery:    checkEvery,
 		finished:      make(chan struct{}),

@@ -39,6 +39,12 @@ func NewSocketlessWorker() (*Worker, error) { return newWorker(false) }
 // is done or when the master dies, and must call ready once it takes work.
 // Run returns run's error, or nil on a clean stop.
 func (w *Worker) Run(ctx context.Context, run func(ctx context.Context, ready func()) error) error {
+	return w.RunReporting(ctx, nil, run)
+}
+
+// RunReporting is Run for work that keeps histograms and counters: once
+// ready, the worker reports sr's Series to its master with its heartbeat.
+func (w *Worker) RunReporting(ctx context.Context, sr SeriesReporter, run func(ctx context.Context, ready func()) error) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, sigStop, syscall.SIGINT, sigRetire)
 	defer signal.Stop(sigs)
@@ -58,7 +64,7 @@ func (w *Worker) Run(ctx context.Context, run func(ctx context.Context, ready fu
 		case <-ready:
 			ready, isReady = nil, true
 			w.writeStatus(statusReady)
-			go w.heartbeat(nil, runCtx.Done())
+			go w.heartbeat(nil, sr, runCtx.Done())
 		case err := <-errc:
 			if ready != nil {
 				select {

@@ -51,13 +51,5 @@ type WorkerInfo struct {
 // asks Run's loop, so it waits for Run to start; it returns an error if ctx
 // ends first, and nothing once Run has returned. Safe from any goroutine.
 func (m *Master) Workers(ctx context.Context) ([]WorkerInfo, error) {
-	req := make(chan []WorkerInfo, 1)
-	select {
-	case m.snap <- req:
-	case <-m.finished:
-		return nil, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("prefork: workers: %w", ctx.Err())
-	}
-	return <-req, nil
+	return askLoop(ctx, m, m.snap, "workers")
 }

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"syscall"
 	"testing"
@@ -12,13 +13,14 @@ import (
 )
 
 func TestStatsLine(t *testing.T) {
-	want := jobstats.Stats{Done: 7, Failed: 2, InFlight: 1, Queued: 3}
+	want := jobstats.Stats{Done: 7, Failed: 2, InFlight: 1, Queued: 3,
+		Series: []jobstats.Series{{Name: "h", Labels: []string{"/flip", "200"}, Count: 3, Sum: 1.5, Buckets: []uint64{1, 3}}}}
 	line := statsLine(want)
 	if len(line) <= len(statusStats) || line[:len(statusStats)] != statusStats {
 		t.Fatalf("line %q lacks the %q prefix", line, statusStats)
 	}
 	got, err := parseStats(line[len(statusStats):])
-	if err != nil || got != want {
+	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("parseStats(%q) = %+v, %v; want %+v", line, got, err, want)
 	}
 	if _, err := parseStats("{not json"); err == nil {

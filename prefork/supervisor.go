@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
 // eventKind is what the supervisor reacts to, besides its context, Restart
@@ -44,9 +46,12 @@ type supervisor struct {
 	respawning []bool        // slot has a respawn timer pending
 	startFails int           // workers in a row that died before ready
 	roll       *rolling      // the rolling restart in progress, if any
-	target     int           // slots 0 to target-1 serve; Scale changes it
-	stopping   bool
-	fatal      error
+	// base is per slot the series of its processes that have exited, as
+	// each last reported them: Totals adds the live ones'.
+	base     map[int][]jobstats.Series
+	target   int // slots 0 to target-1 serve; Scale changes it
+	stopping bool
+	fatal    error
 }
 
 func newSupervisor(m *Master, e env) *supervisor {
@@ -56,6 +61,7 @@ func newSupervisor(m *Master, e env) *supervisor {
 		events:     make(chan event),
 		done:       make(chan struct{}),
 		procs:      map[int]*proc{},
+		base:       map[int][]jobstats.Series{},
 		slotCrash:  make([]int, m.workers),
 		slotStarts: make([]int, m.workers),
 		respawning: make([]bool, m.workers),
@@ -97,6 +103,8 @@ func (r *supervisor) run(ctx context.Context) error {
 			r.startRolling()
 		case req := <-r.m.snap:
 			req <- r.snapshot()
+		case req := <-r.m.totals:
+			req <- r.sumSeries()
 		case req := <-r.m.scale:
 			req.reply <- r.scale(req)
 		case <-graceC:
@@ -174,6 +182,8 @@ func (r *supervisor) handle(ev event) {
 
 func (r *supervisor) exited(p *proc) {
 	delete(r.procs, p.id)
+	st, _ := p.lastStats()
+	r.base[p.slot] = jobstats.Merge(r.base[p.slot], st.Series)
 	if r.m.disp != nil {
 		r.m.disp.detach(p.id)
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/flipbench/flipbench/listen"
+	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
 // parentPoll is how often a worker compares its parent PID with the saved one.
@@ -238,7 +239,8 @@ func (w *Worker) Serve(ctx context.Context, app App) error {
 			w.writeStatus(statusReady)
 			// The pipe stays open for the heartbeat; Serve closes it on return.
 			r, _ := app.(StatsReporter)
-			go w.heartbeat(r, statsDone)
+			sr, _ := app.(SeriesReporter)
+			go w.heartbeat(r, sr, statsDone)
 			if r != nil && w.maxReqs > 0 {
 				go w.watchAnswers(r, statsDone)
 			}
@@ -299,16 +301,23 @@ func (w *Worker) listener(capacity int, onFirst func()) stoppableListener {
 	return listen.New(w.ln, listen.Gated(gate), listen.OnFirstAccept(onFirst))
 }
 
-// heartbeat writes r's Stats (a "beat" if r is nil) on the status pipe at
-// once, then every statsInterval until done is closed: the master's
-// watchdog takes silence for a stuck process.
-func (w *Worker) heartbeat(r StatsReporter, done <-chan struct{}) {
+// heartbeat writes r's Stats with sr's Series (a "beat" if both are nil)
+// on the status pipe at once, then every statsInterval until done is
+// closed: the master's watchdog takes silence for a stuck process.
+func (w *Worker) heartbeat(r StatsReporter, sr SeriesReporter, done <-chan struct{}) {
 	beat := func() bool {
-		if r != nil {
-			w.writeStatus(statsLine(r.Stats()))
-		} else {
+		if r == nil && sr == nil {
 			w.writeStatus(statusBeat)
+			return false
 		}
+		var st jobstats.Stats
+		if r != nil {
+			st = r.Stats()
+		}
+		if sr != nil {
+			st.Series = sr.Series()
+		}
+		w.writeStatus(statsLine(st))
 		return false
 	}
 	beat()

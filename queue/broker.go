@@ -45,6 +45,11 @@ type EmbeddedConfig struct {
 	TLS     TLS    // the server's certificate; none is plain TCP
 	// Insecure lets a server without credentials listen beyond loopback.
 	Insecure bool
+	// Monitor is the host:port of the server's own monitoring endpoint
+	// (/varz, /jsz, ...: what the NATS tools and exporters read); "" serves
+	// none, port 0 picks one. It asks for no credential of its own, so it
+	// follows Listen's rule: beyond loopback only with Auth or Insecure.
+	Monitor string
 }
 
 // StartEmbedded starts a NATS server with JetStream as cfg says, its store
@@ -52,19 +57,9 @@ type EmbeddedConfig struct {
 // refuses, with ErrNoCredentials, to listen beyond loopback without
 // credentials unless cfg.Insecure.
 func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
-	host, portText, err := net.SplitHostPort(cfg.Listen)
+	host, port, err := cfg.address(cfg.Listen, "listen")
 	if err != nil {
-		return nil, fmt.Errorf("nats listen address %q: %w", cfg.Listen, err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 0 {
-		return nil, fmt.Errorf("nats listen address %q: bad port", cfg.Listen)
-	}
-	if !cfg.Auth.Set() && !cfg.Insecure && !access.Loopback(cfg.Listen) {
-		return nil, fmt.Errorf("%w: %s is not loopback", ErrNoCredentials, cfg.Listen)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT // NATS reads 0 as its default port, 4222
+		return nil, err
 	}
 	opts := &server.Options{
 		ServerName: "flipbench-front",
@@ -73,6 +68,11 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		JetStream:  true,
 		NoLog:      true,
 		NoSigs:     true, // the front handles its own signals
+	}
+	if cfg.Monitor != "" {
+		if opts.HTTPHost, opts.HTTPPort, err = cfg.address(cfg.Monitor, "monitor"); err != nil {
+			return nil, err
+		}
 	}
 	if err := cfg.Auth.serverOptions(opts); err != nil {
 		return nil, err
@@ -119,6 +119,36 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		e.url = ns.ClientURL()
 	}
 	return e, nil
+}
+
+// address splits one of the server's addresses into a host and a port for
+// its options (RANDOM_PORT for port 0, which NATS reads as its default),
+// and refuses one beyond loopback without credentials unless Insecure.
+func (cfg EmbeddedConfig) address(addr, what string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("nats %s address %q: %w", what, addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 {
+		return "", 0, fmt.Errorf("nats %s address %q: bad port", what, addr)
+	}
+	if !cfg.Auth.Set() && !cfg.Insecure && !access.Loopback(addr) {
+		return "", 0, fmt.Errorf("%w: %s address %s is not loopback", ErrNoCredentials, what, addr)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	return host, port, nil
+}
+
+// MonitorURL is the server's monitoring endpoint, e.g.
+// http://127.0.0.1:8222; "" when it serves none.
+func (e *Embedded) MonitorURL() string {
+	if a := e.ns.MonitorAddr(); a != nil {
+		return "http://" + a.String()
+	}
+	return ""
 }
 
 // URL is where workers reach the server, e.g. nats://127.0.0.1:35813.

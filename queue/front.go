@@ -71,6 +71,7 @@ type Front struct {
 	workers *presence
 	subs    []*nats.Subscription
 	log     *slog.Logger
+	metrics frontMetrics
 }
 
 var _ server.Queue = (*Front)(nil)
@@ -132,6 +133,7 @@ func NewFront(ctx context.Context, cfg FrontConfig) (*Front, error) {
 		jobs:    newTable(cfg.MaxJobs),
 		workers: &presence{seen: map[string]heartbeatMsg{}, at: map[string]time.Time{}},
 		log:     cfg.Logger,
+		metrics: newFrontMetrics(),
 	}
 	for subject, h := range map[string]nats.MsgHandler{
 		f.reply + ".>": f.onEvent,
@@ -294,7 +296,7 @@ func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) 
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
-	return f.budget.run(ctx, "publish job", func(ctx context.Context) error {
+	err = f.budget.run(ctx, "publish job", func(ctx context.Context) error {
 		_, err := f.js.Publish(ctx, jobsSubject, data, jetstream.WithMsgID(id))
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && strings.Contains(apiErr.Description, "maximum messages") {
@@ -302,6 +304,10 @@ func (f *Front) send(ctx context.Context, id string, upload []byte, async bool) 
 		}
 		return err
 	})
+	if err == nil {
+		f.metrics.entered(contract.JobQueued)
+	}
+	return err
 }
 
 // getBlob reads an object within OpBudget.
@@ -332,6 +338,7 @@ func (f *Front) onEvent(m *nats.Msg) {
 			f.log.Warn("bad started message", "err", err)
 			return
 		}
+		f.metrics.entered(contract.JobRunning)
 		f.jobs.start(s.ID, s.PID, now)
 	case strings.HasSuffix(m.Subject, doneLeaf):
 		var r resultMsg
@@ -339,6 +346,7 @@ func (f *Front) onEvent(m *nats.Msg) {
 			f.log.Warn("bad result message", "err", err)
 			return
 		}
+		f.metrics.entered(finalRecord(r).State)
 		if _, first := f.jobs.finish(r, now); !first {
 			f.log.Debug("dropping a result of no waiting job", "worker_pid", r.PID)
 		}

@@ -45,6 +45,9 @@ type WorkerConfig struct {
 	Logger  *slog.Logger
 	// Ready is called once the worker is bound to the queue and fetching.
 	Ready func()
+	// Metrics records the worker's job, wait and ack times and its
+	// redeliveries; nil keeps them nowhere.
+	Metrics *WorkerMetrics
 }
 
 // worker is RunWorker's state.
@@ -169,11 +172,20 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		return
 	}
-	if meta, err := msg.Metadata(); err == nil && meta.NumDelivered > maxAttempts {
+	meta, err := msg.Metadata()
+	if err == nil && meta.NumDelivered > maxAttempts {
 		res.Error = fmt.Sprintf("job delivered %d times: its workers died running it", meta.NumDelivered)
 		w.publish(j.Reply+doneLeaf, res)
 		_ = msg.Term()
 		return
+	}
+	if err == nil {
+		if meta.NumDelivered > 1 {
+			w.cfg.Metrics.redelivered()
+		}
+		// From its publication (the broker's clock) to its slot here; a
+		// redelivered job's includes its earlier attempts.
+		w.cfg.Metrics.wait(time.Since(meta.Timestamp))
 	}
 	stop := w.keepInProgress(msg)
 	defer stop()
@@ -187,6 +199,8 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	start := time.Now()
 	err = w.run(ctx, j, &res)
 	res.JobTime = time.Since(start)
+	w.cfg.Metrics.job(res.JobTime)
+	ended := time.Now()
 	if ctx.Err() != nil {
 		w.log.Warn("abandoning a job", "err", err)
 		return
@@ -218,7 +232,9 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	// (a round trip per job) in between.
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack", "id", j.ID, "err", err)
+		return
 	}
+	w.cfg.Metrics.ack(time.Since(ended))
 }
 
 // keepInProgress tells the server every third of AckWait that the job is

@@ -19,6 +19,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/access"
+	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/job"
 	"github.com/flipbench/flipbench/listen"
 	"github.com/flipbench/flipbench/prefork"
@@ -36,6 +37,9 @@ type FrontConfig struct {
 	Server     server.Flags
 	NATS       string // an external NATS URL; "" embeds a server
 	NATSListen string // the embedded server's address; "" is queue.DefaultListen
+	// NATSMonitor is the embedded server's monitoring address (/varz,
+	// /jsz, ...); "" serves none.
+	NATSMonitor string
 	// Auth is the credential the front presents to an external server, or
 	// that the embedded one demands of every client.
 	Auth queue.Auth
@@ -123,6 +127,11 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 	}
 	defer srv.Close()
 
+	// Handlers are added before Serve; the local workers' series join
+	// the registry once their master exists.
+	metricsReg := monitor.ProcessRegistry(srv, srv.Metrics(), front.Metrics())
+	srv.Handle(contract.PathMetrics, monitor.Handler(metricsReg))
+
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -145,6 +154,8 @@ func RunFront(ctx context.Context, cfg FrontConfig) error {
 			ln.Close()
 			return err
 		}
+		metricsReg.MustRegister(monitor.NewSeriesCollector(m.Totals,
+			monitor.MetricJobDuration, monitor.MetricQueueWait, monitor.MetricAckDuration, monitor.MetricRedeliveries))
 		go func() { workersDone <- m.Run(workersCtx) }()
 		go func() {
 			for {
@@ -187,7 +198,7 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 		return nil, "", nil, err
 	}
 	emb, err := queue.StartEmbedded(queue.EmbeddedConfig{
-		Listen: addr, TempDir: tmp, Auth: cfg.Auth, TLS: cfg.TLS, Insecure: cfg.Insecure,
+		Listen: addr, TempDir: tmp, Auth: cfg.Auth, TLS: cfg.TLS, Insecure: cfg.Insecure, Monitor: cfg.NATSMonitor,
 	})
 	if errors.Is(err, queue.ErrNoCredentials) {
 		return nil, "", nil, fmt.Errorf("%w: set -%s (with -%s or $%s), -%s (or $%s) or -%s; or -%s to run an open broker",
@@ -201,6 +212,13 @@ func broker(cfg FrontConfig, tmp string) (nc *nats.Conn, url string, closeFn fun
 	if err != nil {
 		emb.Close()
 		return nil, "", nil, err
+	}
+	if u := emb.MonitorURL(); u != "" {
+		cfg.Logger.Info("nats monitoring", "role", "front", "url", u)
+		if !access.Loopback(cfg.NATSMonitor) {
+			cfg.Logger.Warn("the NATS monitoring endpoint asks for no credential: anyone who reaches it reads the server's state, its connections and its streams",
+				"role", "front", "nats_monitor", cfg.NATSMonitor)
+		}
 	}
 	return nc, emb.URL(), func() {
 		if err := emb.Close(); err != nil {
@@ -285,7 +303,10 @@ type WorkerConfig struct {
 	StartWait time.Duration // bounds the wait for the broker and a front
 	Auth      queue.Auth    // the broker's credential
 	TLS       queue.TLS     // the CA that verifies the broker, and a client certificate
-	Logger    *slog.Logger
+	// MetricsAddr, if set, is where a worker on its own serves GET
+	// /metrics; a local worker's front serves its metrics instead.
+	MetricsAddr string
+	Logger      *slog.Logger
 }
 
 // RunWorker runs one worker until ctx is done. Started by a front's
@@ -294,7 +315,7 @@ type WorkerConfig struct {
 // otherwise it is on its own.
 func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	abandon := context.Background() // never, for a worker on its own
-	work := func(ctx context.Context, index int, ready func()) error {
+	work := func(ctx context.Context, index int, metrics *queue.WorkerMetrics, ready func()) error {
 		opts, err := clientOptions(cfg.Auth, cfg.TLS)
 		if err != nil {
 			return err
@@ -311,7 +332,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		err = queue.RunWorker(ctx, queue.WorkerConfig{
 			Conn: nc, Image: cfg.Image, TempDir: cfg.TempDir, MaxPixels: cfg.MaxPixels,
 			Slots: cfg.Slots, Index: index, Logger: cfg.Logger, Ready: ready,
-			StartWait: cfg.StartWait, Abandon: abandon,
+			StartWait: cfg.StartWait, Abandon: abandon, Metrics: metrics,
 		})
 		if last := nc.LastError(); err != nil && last != nil {
 			// Say why the connection went: a refused credential, a certificate.
@@ -319,8 +340,16 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		}
 		return err
 	}
+	metrics := queue.NewWorkerMetrics()
 	if !prefork.IsWorker() {
-		return work(ctx, -1, func() {})
+		if cfg.MetricsAddr != "" {
+			stop, err := serveWorkerMetrics(ctx, cfg.MetricsAddr, metrics, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		return work(ctx, -1, metrics, func() {})
 	}
 	w, err := prefork.NewSocketlessWorker()
 	if err != nil {
@@ -333,7 +362,10 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	abandon, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	watchParent(os.Getppid(), cancel)
-	return w.Run(ctx, func(ctx context.Context, ready func()) error { return work(ctx, w.Index(), ready) })
+	// Its metrics go to the front with its heartbeat, which serves them.
+	return w.RunReporting(ctx, metrics, func(ctx context.Context, ready func()) error {
+		return work(ctx, w.Index(), metrics, ready)
+	})
 }
 
 // watchParent calls gone when the parent process ppid exits: its pidfd

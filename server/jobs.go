@@ -48,9 +48,10 @@ type local struct {
 	worker     int
 	jobTimeout time.Duration
 	onOverrun  func()
+	metrics    *metrics
 }
 
-func newLocal(cfg Config) (*local, error) {
+func newLocal(cfg Config, m *metrics) (*local, error) {
 	runner, err := cfg.Engine.NewRunner(cfg.Image, cfg.TempDir, cfg.MaxPixels)
 	if err != nil {
 		return nil, err
@@ -64,6 +65,7 @@ func newLocal(cfg Config) (*local, error) {
 		worker:     cfg.Worker,
 		jobTimeout: cfg.JobTimeout,
 		onOverrun:  cfg.OnJobOverrun,
+		metrics:    m,
 	}, nil
 }
 
@@ -80,6 +82,8 @@ func (l *local) run(ctx context.Context, f func(context.Context, *Outcome) error
 		return out, err
 	}
 	out.Queue = time.Since(start)
+	l.metrics.waits.WithLabelValues().Observe(out.Queue.Seconds())
+	f = l.timed(f)
 	start = time.Now()
 	if l.jobTimeout <= 0 {
 		defer release()
@@ -118,6 +122,16 @@ func (l *local) run(ctx context.Context, f func(context.Context, *Outcome) error
 			l.onOverrun()
 		}
 		return out, fmt.Errorf("%w: still running after %v", ErrJobOverran, l.jobTimeout)
+	}
+}
+
+// timed is f recording how long it ran, to its real end: past a job
+// timeout's answer too, since the slot is busy until then.
+func (l *local) timed(f func(context.Context, *Outcome) error) func(context.Context, *Outcome) error {
+	return func(ctx context.Context, out *Outcome) error {
+		start := time.Now()
+		defer func() { l.metrics.jobs.WithLabelValues().Observe(time.Since(start).Seconds()) }()
+		return f(ctx, out)
 	}
 }
 

@@ -83,6 +83,7 @@ type Server struct {
 	done    atomic.Int64
 	failed  atomic.Int64
 	lastJob atomic.Int64 // nanoseconds of the last job, for Retry-After
+	metrics *metrics
 }
 
 // New checks the photo, prepares the work dir and builds the routes.
@@ -124,9 +125,10 @@ func New(cfg Config) (*Server, error) {
 		jobs:    cfg.Jobs,
 		uploads: semaphore.NewWeighted(uploadBudget * cfg.MaxBody),
 		started: time.Now(),
+		metrics: newMetrics(),
 	}
 	if s.jobs == nil {
-		l, err := newLocal(cfg)
+		l, err := newLocal(cfg, s.metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +152,7 @@ func (s *Server) Stats() jobstats.Stats {
 // own metrics. Call it before Serve.
 func (s *Server) Handle(path string, h http.Handler) {
 	s.echo.GET(path, echo.WrapHandler(h))
+	s.metrics.routes[path] = true
 }
 
 // Handler is the app, for tests and for callers that bring their own http.Server.
@@ -205,6 +208,8 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	// Outermost, so the time covers the whole chain and a panic's 500.
+	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic in handler", "path", c.Path(), "err", err, "stack", string(stack))
@@ -218,6 +223,9 @@ func (s *Server) routes() *echo.Echo {
 	e.POST(contract.PathFlip, s.handleFlip)
 	if q, ok := s.jobs.(Queue); ok {
 		s.asyncRoutes(e, q)
+	}
+	for _, r := range e.Routes() {
+		s.metrics.routes[r.Path] = true
 	}
 	return e
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/access"
@@ -55,7 +52,7 @@ func (a *adminToken) resolve(addr string) (string, error) {
 // done or the returned stop is called; with a token, every route asks for
 // it. It listens before it returns, so a taken address fails the start.
 func serveAdmin(ctx context.Context, addr, token string, m *prefork.Master, log *slog.Logger) (stop func(), err error) {
-	h := scaleHandler(m, monitor.Admin(workersView(m)))
+	h := scaleHandler(m, monitor.Admin(workersView(m), m.Totals))
 	if token != "" {
 		if h, err = access.Bearer(token, h); err != nil {
 			return nil, fmt.Errorf("admin: %w", err)
@@ -65,26 +62,11 @@ func serveAdmin(ctx context.Context, addr, token string, m *prefork.Master, log 
 	if err != nil {
 		return nil, fmt.Errorf("admin listen: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	log.Info("admin serving", "admin_addr", ln.Addr().String(), "token", token != "")
 	if !access.Loopback(addr) {
 		log.Warn("the admin address is plain HTTP: its token crosses the network in clear text; reach it through an SSH tunnel or a TLS proxy", "admin_addr", addr)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin server", "error", err)
-		}
-	}()
-	return func() {
-		hs.Close() // a profile in progress must not hold up the stop
-		<-done
-	}, nil
+	return monitor.Serve(ln, h, log), nil
 }
 
 // workersView is m's workers with each one's RSS, read from /proc.

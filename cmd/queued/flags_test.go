@@ -27,6 +27,8 @@ func TestSecurityFlagRefusals(t *testing.T) {
 		{"a password in the URL", append(worker, contract.Arg(contract.FlagNATS, "nats://u:hunter2@h:4222")), "shows in ps"},
 		{"a token in the URL", append(base, contract.Arg(contract.FlagNATS, "nats://h1:4222,nats://hunter2@h:4222")), "shows in ps"},
 		{"open beyond loopback", append(base, contract.Arg(contract.FlagNATSListen, "0.0.0.0:0")), "-" + contract.FlagNATSInsecure},
+		{"monitoring open beyond loopback", append(base, contract.Arg(contract.FlagNATSMonitor, "0.0.0.0:0")), "-" + contract.FlagNATSInsecure},
+		{"monitoring of an external server", append(base, contract.Arg(contract.FlagNATS, "nats://h:4222"), contract.Arg(contract.FlagNATSMonitor, "127.0.0.1:0")), "http_port"},
 		{"insecure with an external server", append(base, contract.Arg(contract.FlagNATS, "nats://h:4222"), "-"+contract.FlagNATSInsecure), "excludes"},
 		{"two credential forms", append(base, contract.Arg(contract.FlagNATSUser, "u"), contract.Arg(contract.FlagNATSPasswordFile, pw),
 			contract.Arg(contract.FlagNATSTokenFile, tok)), "give one of"},

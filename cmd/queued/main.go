@@ -7,7 +7,9 @@
 //	queued worker -nats URL [flags]      one worker, anywhere
 //
 // POST /flip waits for its job's result, as the other servers do; POST
-// /jobs answers 202 at once, and GET /jobs/{id} follows the job.
+// /jobs answers 202 at once, and GET /jobs/{id} follows the job. GET
+// /metrics serves the front's and its local workers' metrics; a worker on
+// its own serves its own with -metrics-addr.
 package main
 
 import (
@@ -87,6 +89,8 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Grace, contract.FlagGrace, 30*time.Second, "how long a stop waits for local workers to finish their jobs before killing them")
 	fs.StringVar(&cfg.NATS, contract.FlagNATS, "", "`URL` of an external NATS server or cluster (comma-separated) instead of the embedded one")
 	fs.StringVar(&cfg.NATSListen, contract.FlagNATSListen, queue.DefaultListen, "`address` of the embedded NATS server; a reachable one lets workers on other hosts join, and needs a credential (-"+contract.FlagNATSUser+", -"+contract.FlagNATSTokenFile+" or -"+contract.FlagNATSNkey+") (port 0 picks one; the log says which)")
+	fs.StringVar(&cfg.NATSMonitor, contract.FlagNATSMonitor, "", "`address` of the embedded NATS server's monitoring endpoint (/varz, /jsz, ...: for the NATS tools, its Prometheus exporter, KEDA); off when empty; "+
+		"it asks for no credential of its own, so beyond loopback it needs what -"+contract.FlagNATSListen+" does (port 0 picks one; the log says which)")
 	fs.DurationVar(&cfg.AckWait, contract.FlagAckWait, queue.DefaultAckWait, "how long a delivered job may go without word from its worker before another gets it")
 	fs.DurationVar(&cfg.ResultTTL, contract.FlagResultTTL, queue.DefaultResultTTL, "how long a finished job's state and result are kept")
 	fs.IntVar(&cfg.MaxJobs, contract.FlagMaxJobs, queue.DefaultMaxJobs, "POST /flip jobs this front waits for at once (submitted jobs are bounded by -"+contract.FlagMaxQueue+" on the stream)")
@@ -105,6 +109,8 @@ func runFront(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-%s %d: cannot be negative", contract.FlagWorkers, cfg.Workers)
 	case cfg.NATS != "" && isSet(fs, contract.FlagNATSListen):
 		return fmt.Errorf("-%s and -%s exclude each other", contract.FlagNATS, contract.FlagNATSListen)
+	case cfg.NATS != "" && cfg.NATSMonitor != "":
+		return fmt.Errorf("-%s is for the embedded server; an external one serves its own (its http_port)", contract.FlagNATSMonitor)
 	case cfg.Replicas < 0 || cfg.Replicas > 5:
 		return fmt.Errorf("-%s %d: want 1 to 5 (JetStream's range), or 0 for the default", contract.FlagReplicas, cfg.Replicas)
 	case cfg.NATS == "" && cfg.Replicas > 1:
@@ -165,6 +171,7 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TempDir, contract.FlagTempDir, "", "base dir for the work dir (default the system temp dir)")
 	fs.IntVar(&cfg.MaxPixels, contract.FlagMaxPixels, job.DefaultMaxPixels, "pixel limit for uploads and the photo")
 	fs.StringVar(&logFormat, contract.FlagLogFormat, contract.DefaultLogFormat, "log format: text or json")
+	fs.StringVar(&cfg.MetricsAddr, contract.FlagMetricsAddr, "", "`address` where this worker serves GET /metrics (its job, queue wait and ack histograms, its redeliveries); off when empty")
 	nf := registerNATSFlags(fs, false)
 	if err := parse(fs, args); err != nil {
 		return err

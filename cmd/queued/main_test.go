@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	_ "image/jpeg"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,9 +20,13 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/monitor"
+	"github.com/flipbench/flipbench/internal/monitor/monitortest"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/server"
 )
+
+var metricsAddrRE = regexp.MustCompile(`msg="metrics serving" .*metrics_addr=(\S+)`)
 
 func readPhoto(t *testing.T) []byte {
 	t.Helper()
@@ -80,7 +86,7 @@ func TestSeparateWorker(t *testing.T) {
 	}
 
 	w := launch(t, nil, contract.CommandWorker, contract.Arg(contract.FlagNATS, p.natsURL(t)),
-		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1"))
+		contract.Arg(contract.FlagImage, photo), contract.Arg(contract.FlagSlots, "1"), contract.Arg(contract.FlagMetricsAddr, "127.0.0.1:0"))
 	h := waitCapacity(t, base, 1)
 	if h.Workers != 1 || h.Capacity != 1 {
 		t.Errorf("healthz: capacity %d workers %d, want 1 and 1", h.Capacity, h.Workers)
@@ -91,6 +97,21 @@ func TestSeparateWorker(t *testing.T) {
 			t.Errorf("request %d: status %d from pid %s, want 200 from the worker %s (%s)", i, a.status, a.pid, want, a.body)
 		}
 	}
+	// A worker on its own serves its own metrics.
+	sub := metricsAddrRE.FindStringSubmatch(w.out.String())
+	if sub == nil {
+		t.Fatalf("no metrics address in the worker's log:\n%s", w.out)
+	}
+	var text []byte
+	testproc.WaitFor(t, 10*time.Second, "the worker's ack of 4 jobs in its metrics", func() bool {
+		text = testproc.Fetch(t, "http://"+sub[1]+contract.PathMetrics, nil)
+		return monitortest.Count(monitortest.Histograms(testproc.Parse(t, text), monitor.MetricAckDuration, nil)) >= 4
+	})
+	monitortest.Check(t, testproc.Parse(t, text),
+		monitortest.Want{Name: monitor.MetricJobDuration, Count: 4},
+		monitortest.Want{Name: monitor.MetricQueueWait, Count: 4},
+		monitortest.Want{Name: monitor.MetricAckDuration, Count: 4},
+	)
 	w.stop(t)
 	p.stop(t)
 }
@@ -277,4 +298,59 @@ func TestBadInputSameAsOtherServers(t *testing.T) {
 	if a := do(context.Background(), http.MethodPost, base+contract.PathFlip, "image/jpeg", pic); a.status != http.StatusOK {
 		t.Errorf("a good upload after the bad ones: status %d (%s)", a.status, a.body)
 	}
+}
+
+// TestFrontMetrics checks the front's /metrics: the time to result of POST
+// /flip, its jobs' state transitions, and its local workers' job, wait and
+// ack histograms and redeliveries by worker index; promtool takes it all.
+func TestFrontMetrics(t *testing.T) {
+	p, base := front(t, 2, contract.Arg(contract.FlagWorkers, "2"))
+	const flips = 3
+	for i := range flips {
+		if a := do(t.Context(), http.MethodPost, base+contract.PathFlip, "", nil); a.status != http.StatusOK {
+			t.Fatalf("POST /flip %d: status %d (%s)", i, a.status, a.body)
+		}
+	}
+	pollJob(t, base, submit(t, base, "", nil), 30*time.Second)
+	const jobs = flips + 1
+
+	var text []byte
+	testproc.WaitFor(t, 10*time.Second, fmt.Sprintf("the workers' report of %d jobs", jobs), func() bool {
+		text = testproc.Fetch(t, base+contract.PathMetrics, nil)
+		return monitortest.Count(monitortest.Histograms(testproc.Parse(t, text), monitor.MetricAckDuration, nil)) >= jobs
+	})
+	fams := testproc.Parse(t, text)
+	monitortest.Check(t, fams,
+		monitortest.Want{Name: monitor.MetricRequestDuration, Labels: map[string]string{monitor.LabelRoute: contract.PathFlip, monitor.LabelCode: "200"}, Count: flips},
+		monitortest.Want{Name: monitor.MetricRequestDuration, Labels: map[string]string{monitor.LabelRoute: contract.PathJobs, monitor.LabelCode: "202"}, Count: 1},
+		monitortest.Want{Name: monitor.MetricJobDuration, Count: jobs},
+		monitortest.Want{Name: monitor.MetricQueueWait, Count: jobs},
+		monitortest.Want{Name: monitor.MetricAckDuration, Count: jobs},
+	)
+	for _, m := range fams[monitor.MetricJobDuration].GetMetric() {
+		if w := testproc.Label(m, monitor.LabelWorker); w != "0" && w != "1" {
+			t.Errorf("%s has worker %q, want a local worker's index", monitor.MetricJobDuration, w)
+		}
+	}
+	states := map[string]float64{}
+	for _, m := range fams[monitor.MetricTransitions].GetMetric() {
+		states[testproc.Label(m, monitor.LabelState)] = testproc.Value(m)
+	}
+	want := map[string]float64{contract.JobQueued: jobs, contract.JobRunning: jobs, contract.JobDone: jobs, contract.JobFailed: 0}
+	for s, n := range want {
+		if states[s] != n {
+			t.Errorf("%s: %v, want %v", monitor.MetricTransitions, states, want)
+			break
+		}
+	}
+	var redelivered float64
+	f := fams[monitor.MetricRedeliveries]
+	for _, m := range f.GetMetric() {
+		redelivered += testproc.Value(m)
+	}
+	if f == nil || redelivered != 0 {
+		t.Errorf("%s: %v, want series summing to 0", monitor.MetricRedeliveries, f)
+	}
+	p.stop(t)
+	monitortest.Promtool(t, text)
 }

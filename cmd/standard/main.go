@@ -1,8 +1,9 @@
 // Command standard serves the flip app in one process, by default on one thread
 // (GOMAXPROCS=1) as a Node.js process would run it; -procs sets the thread count, and
 // the core count gives Go's own answer: one multi-threaded process. Besides
-// the app's routes it serves GET /metrics: its job counts and Go's process
-// and runtime metrics, in Prometheus text format. -engine vips runs the job on libvips
+// the app's routes it serves GET /metrics: its job counts, its request, job
+// and queue wait histograms, and Go's process and runtime metrics, in
+// Prometheus text format. -engine vips runs the job on libvips
 // (a binary built with -tags flipbench_vips).
 package main
 
@@ -80,7 +81,7 @@ func run(args []string) error {
 	}
 	defer srv.Close()
 	// A registry of its own: nothing else in the process registers there.
-	srv.Handle(contract.PathMetrics, monitor.Handler(monitor.ProcessRegistry(srv)))
+	srv.Handle(contract.PathMetrics, monitor.Handler(monitor.ProcessRegistry(srv, srv.Metrics())))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

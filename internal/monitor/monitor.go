@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/prefork"
 	"github.com/flipbench/flipbench/prefork/jobstats"
 )
 
@@ -67,14 +66,21 @@ func (d jobDescs) collect(ch chan<- prometheus.Metric, s jobstats.Stats, labels 
 	ch <- prometheus.MustNewConstMetric(d.queued, prometheus.GaugeValue, float64(s.Queued), labels...)
 }
 
+// StatsSource is what reports one process's job counts (a server.Server).
+// It is declared here, where it is used, so that a single process's
+// metrics do not link the cluster supervisor.
+type StatsSource interface {
+	Stats() jobstats.Stats
+}
+
 // jobsCollector is one process's job metrics.
 type jobsCollector struct {
-	src  prefork.StatsReporter
+	src  StatsSource
 	desc jobDescs
 }
 
 // NewJobsCollector collects src's Stats, read at each scrape.
-func NewJobsCollector(src prefork.StatsReporter) prometheus.Collector {
+func NewJobsCollector(src StatsSource) prometheus.Collector {
 	return &jobsCollector{src: src, desc: newJobDescs()}
 }
 
@@ -82,15 +88,21 @@ func (c *jobsCollector) Describe(ch chan<- *prometheus.Desc) { c.desc.describe(c
 
 func (c *jobsCollector) Collect(ch chan<- prometheus.Metric) { c.desc.collect(ch, c.src.Stats()) }
 
-// ProcessRegistry is a registry for one serving process: its job metrics
-// and Go's process and runtime collectors.
-func ProcessRegistry(src prefork.StatsReporter) *prometheus.Registry {
+// ProcessRegistry is a registry for one serving process: its job metrics,
+// the extra collectors given (its histograms) and Go's process and runtime
+// collectors.
+func ProcessRegistry(src StatsSource, extra ...prometheus.Collector) *prometheus.Registry {
+	return Registry(append([]prometheus.Collector{NewJobsCollector(src)}, extra...)...)
+}
+
+// Registry is a registry of cs and Go's process and runtime collectors.
+func Registry(cs ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		NewJobsCollector(src),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)
+	reg.MustRegister(cs...)
 	return reg
 }
 
@@ -164,15 +176,14 @@ func (c *workersCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Admin is the master's monitoring handler: GET /workers (a
-// contract.Workers), GET /metrics (the workers' series and the master's
-// own process and runtime) and net/http/pprof on the master, each mounted
-// on its own mux so nothing reaches http.DefaultServeMux.
-func Admin(view View) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
+// contract.Workers), GET /metrics (the workers' series, their histograms
+// from totals, and the master's own process and runtime) and
+// net/http/pprof on the master, each mounted on its own mux so nothing
+// reaches http.DefaultServeMux.
+func Admin(view View, totals Totals) http.Handler {
+	reg := Registry(
 		NewWorkersCollector(view),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(),
+		NewSeriesCollector(totals, MetricRequestDuration, MetricJobDuration, MetricQueueWait),
 	)
 	mux := http.NewServeMux()
 	masterPID := os.Getpid()

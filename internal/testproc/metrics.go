@@ -1,6 +1,8 @@
 package testproc
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -20,6 +22,13 @@ func Scrape(t testing.TB, url string) map[string]*dto.MetricFamily {
 // ScrapeWith is Scrape with header on the request (e.g. Authorization).
 func ScrapeWith(t testing.TB, url string, header http.Header) map[string]*dto.MetricFamily {
 	t.Helper()
+	return Parse(t, Fetch(t, url, header))
+}
+
+// Fetch GETs url with header and returns the body of its 200 answer,
+// failing t otherwise.
+func Fetch(t testing.TB, url string, header http.Header) []byte {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
@@ -33,13 +42,24 @@ func ScrapeWith(t testing.TB, url string, header http.Header) map[string]*dto.Me
 		t.Fatalf("scrape: %v", err)
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape %s: status %d", url, resp.StatusCode)
 	}
+	return body
+}
+
+// Parse parses text in Prometheus text format into families by name,
+// failing t if it does not parse.
+func Parse(t testing.TB, text []byte) map[string]*dto.MetricFamily {
+	t.Helper()
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(text))
 	if err != nil {
-		t.Fatalf("scrape %s: not Prometheus text format: %v", url, err)
+		t.Fatalf("not Prometheus text format: %v", err)
 	}
 	return fams
 }
