@@ -19,6 +19,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/promtest"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 )
@@ -96,7 +97,7 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 		servers = append(servers, s)
 	}
 
-	prom := testproc.StartPrometheus(t, scrapeConfig(servers), map[string]string{
+	prom := promtest.Start(t, scrapeConfig(servers), map[string]string{
 		"alerts.yml":            string(alerts),
 		"flipbench-admin-token": token + "\n",
 	})
@@ -187,7 +188,7 @@ func scrapeConfig(servers []server) string {
 }
 
 // servedNames is the set of flipbench and NATS series names Prometheus holds.
-func servedNames(t *testing.T, prom *testproc.Prometheus) map[string]bool {
+func servedNames(t *testing.T, prom *promtest.Prometheus) map[string]bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -255,7 +256,7 @@ func load(t *testing.T, addr string) []time.Duration {
 // s's request histogram with the p99 of the times s sent in its answers:
 // both must fall in the same bucket or in neighbouring ones (the histogram
 // only knows the bucket; it interpolates within it).
-func checkP99(t *testing.T, prom *testproc.Prometheus, s server, took []time.Duration) {
+func checkP99(t *testing.T, prom *promtest.Prometheus, s server, took []time.Duration) {
 	t.Helper()
 	if len(took) == 0 {
 		return // load has failed t already

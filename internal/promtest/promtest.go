@@ -1,4 +1,6 @@
-package testproc
+// Package promtest runs a real prometheus server for tests: on loopback,
+// with a temp config and storage, stopped by PID when the test ends.
+package promtest
 
 import (
 	"context"
@@ -19,23 +21,25 @@ import (
 
 	"github.com/flipbench/flipbench/internal/spawn"
 	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 )
 
 // Prometheus is a real prometheus server a test started on loopback.
 type Prometheus struct {
 	URL    string // http://127.0.0.1:PORT
+	PID    int
 	Dir    string // its config and storage, removed with the test's temp dir
 	client *http.Client
 	out    *syncbuf.Buffer
 }
 
-// StartPrometheus runs the prometheus binary on PATH with config (a
+// Start runs the prometheus binary on PATH with config (a
 // prometheus.yml's text; relative paths in it resolve against Dir, where
 // files may hold what it names) and a fresh storage dir, on a free
 // 127.0.0.1 port, and waits until its API answers. It skips t when there is
 // no prometheus binary. Cleanup stops it by PID (SIGTERM, then SIGKILL) and
 // checks it is gone; the kernel kills it too if the test process dies.
-func StartPrometheus(t testing.TB, config string, files map[string]string) *Prometheus {
+func Start(t testing.TB, config string, files map[string]string) *Prometheus {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -104,8 +108,8 @@ func startPrometheus(t testing.TB, bin, dir string) (*Prometheus, error) {
 			<-exited
 		}
 	}
-	p := &Prometheus{URL: "http://" + addr, Dir: dir, client: &http.Client{Timeout: 10 * time.Second}, out: out}
-	ready := Poll(30*time.Second, func() bool {
+	p := &Prometheus{URL: "http://" + addr, PID: cmd.Process.Pid, Dir: dir, client: &http.Client{Timeout: 10 * time.Second}, out: out}
+	ready := testproc.Poll(30*time.Second, func() bool {
 		select {
 		case <-exited:
 			return true
@@ -127,7 +131,7 @@ func startPrometheus(t testing.TB, bin, dir string) (*Prometheus, error) {
 	}
 	t.Cleanup(func() {
 		stop()
-		if Alive(cmd.Process.Pid) {
+		if testproc.Alive(cmd.Process.Pid) {
 			t.Errorf("prometheus %d outlived the test", cmd.Process.Pid)
 		}
 		if t.Failed() {
