@@ -140,6 +140,9 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 	}
 	for i, s := range servers {
 		checkP99(t, prom, s, answered[i])
+		if !slices.Contains(pendingTargets, s.job) {
+			checkMetricsLint(t, s, token)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -283,6 +286,30 @@ func checkP99(t *testing.T, prom *promtest.Prometheus, s server, took []time.Dur
 			s.mode, est, bucketOf(est), len(took), contract.HeaderResponseTime, own, bucketOf(own))
 	}
 	t.Logf("%s: p99 of POST /flip: histogram %.3fs, answers %.3fs", s.mode, est, own)
+}
+
+// checkMetricsLint runs promtool check metrics (Prometheus's naming and
+// type conventions) on what s serves.
+func checkMetricsLint(t *testing.T, s server, token string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+s.metrics+contract.PathMetrics, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.token {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Errorf("%s: GET /metrics: %v", s.mode, err)
+		return
+	}
+	defer resp.Body.Close()
+	cmd := exec.Command(promtool(t), "check", "metrics")
+	cmd.Stdin = resp.Body
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: promtool check metrics: %v\n%s", s.mode, err, out)
+	}
 }
 
 // bucketOf is the index of the servers' histogram bucket holding v
