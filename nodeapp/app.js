@@ -15,6 +15,7 @@ const Router = require('@koa/router');
 
 const { goDuration } = require('./config');
 const { JPEG_QUALITY, loadEngine } = require('./engines');
+const { createMetrics, workerMetrics } = require('./metrics');
 
 // flipInPlace reads the image in file, flips it vertically and writes it back to the
 // same file as a JPEG, with engine (the article's Jimp when not given).
@@ -40,13 +41,15 @@ async function flipPhoto(image, workDir, engine = loadEngine('jimp')) {
 // "node-cluster", "node-sharp-standard" or "node-sharp-cluster"), engine (from
 // loadEngine; Jimp when not given), worker (index, -1 outside a cluster), workers, log, and
 // isStopping (a function: while it returns true, answers ask the client to close its
-// connection).
+// connection), and clusterMetrics (true in a cluster worker: GET /metrics answers with every
+// worker's series, from the master).
 function createApp(opts) {
   const { image, workDir, mode, worker, workers, log } = opts;
   const engine = opts.engine || loadEngine('jimp');
   const isStopping = opts.isStopping || (() => false);
   const started = performance.now();
   const stats = { inFlight: 0, done: 0, failed: 0 };
+  const metrics = opts.clusterMetrics ? workerMetrics({ stats, worker }) : createMetrics({ stats });
 
   const app = new Koa();
   const router = new Router();
@@ -70,7 +73,9 @@ function createApp(opts) {
       ctx.status = status;
       ctx.body = { error: err.expose ? err.message : String(err.message || err) };
     } finally {
-      ctx.set('X-Response-Time', goDuration(performance.now() - start));
+      const ms = performance.now() - start;
+      ctx.set('X-Response-Time', goDuration(ms));
+      metrics.observeRequest(ctx.path, ctx.status, ms / 1000);
     }
   });
 
@@ -94,6 +99,12 @@ function createApp(opts) {
     };
   });
 
+  router.get('/metrics', async (ctx) => {
+    const text = await metrics.text();
+    ctx.type = metrics.contentType;
+    ctx.body = text;
+  });
+
   router.post('/flip', async (ctx) => {
     ctx.set('X-Queue-Time', '0s');
     stats.inFlight++;
@@ -101,6 +112,7 @@ function createApp(opts) {
     try {
       const jobMs = await flipPhoto(image, workDir, engine);
       stats.done++;
+      metrics.observeJob(jobMs / 1000);
       ctx.set('X-Job-Time', goDuration(jobMs));
       ctx.body = { pid: process.pid, worker, job_ms: Number(jobMs.toFixed(3)) };
     } catch (err) {
@@ -120,6 +132,7 @@ function createApp(opts) {
     if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') log.error('koa error', { err });
   });
   app.stats = stats;
+  app.metrics = metrics;
   return app;
 }
 

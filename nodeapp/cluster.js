@@ -10,6 +10,7 @@ const cluster = require('node:cluster');
 const fs = require('node:fs');
 
 const log = require('./log');
+const { serveClusterMetrics } = require('./metrics');
 const { parseCommandLine, UsageError, checkImage, checkTmpdir, workDirFor, writeAddrFile, modeName } = require('./config');
 
 // STOP_GRACE_MS: how long the master waits for its workers to finish after SIGTERM before
@@ -157,6 +158,7 @@ function runMaster(cfg) {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  serveClusterMetrics();
   for (let i = 0; i < cfg.workers; i++) fork(i);
 }
 

@@ -40,7 +40,7 @@ function serve({ cfg, mode, worker, workers, writeAddr, standalone, onListening 
   });
 
   let stopping = false;
-  const app = createApp({ image: cfg.image, workDir, mode, engine, worker, workers, log, isStopping: () => stopping });
+  const app = createApp({ image: cfg.image, workDir, mode, engine, worker, workers, log, isStopping: () => stopping, clusterMetrics: !standalone });
   const server = http.createServer(app.callback());
 
   server.on('error', (err) => {
