@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/promtest"
 	"github.com/flipbench/flipbench/internal/syncbuf"
@@ -27,21 +28,6 @@ import (
 // flipsPerServer is the load each server gets before the queries: enough
 // for rates and quantiles, little enough for 2 shared cores.
 const flipsPerServer = 6
-
-// pendingNames are series the servers will serve once the latency
-// histograms land (issue 25, part 1); while none serves one, a query that
-// reads it is evaluated (it must not err) but may be empty. Delete this
-// list when they land: every query must then be non-empty.
-var pendingNames = []string{
-	"flipbench_http_request_duration_seconds_bucket", "flipbench_http_request_duration_seconds_count",
-	"flipbench_job_duration_seconds_bucket", "flipbench_job_queue_wait_seconds_bucket",
-	"flipbench_queue_job_transitions_total", "flipbench_queue_redeliveries_total",
-	"flipbench_queue_ack_duration_seconds_bucket",
-}
-
-// pendingTargets are scrape jobs whose /metrics is still to come (the
-// queued front's); their up may be 0 until it does.
-var pendingTargets = []string{"queued"}
 
 // externalNames come from outside flipbench (the NATS exporter), which
 // this test does not run: queries on them may be empty.
@@ -101,19 +87,7 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 		"alerts.yml":            string(alerts),
 		"flipbench-admin-token": token + "\n",
 	})
-	required := 0
-	for _, s := range servers {
-		if !slices.Contains(pendingTargets, s.job) {
-			required++
-		}
-	}
-	prom.WaitVector(t, 60*time.Second, fmt.Sprintf(`count(up{job!~%q} == 1) == %d`, strings.Join(pendingTargets, "|"), required))
-	for _, s := range servers {
-		if slices.Contains(pendingTargets, s.job) {
-			v := prom.WaitVector(t, 30*time.Second, fmt.Sprintf(`up{job=%q}`, s.job))
-			t.Logf("%s: up = %v (its /metrics is still to come)", s.job, v[0].Value)
-		}
-	}
+	prom.WaitVector(t, 60*time.Second, fmt.Sprintf(`count(up == 1) == %d`, len(servers)))
 
 	var wg sync.WaitGroup
 	answered := make([][]time.Duration, len(servers))
@@ -125,24 +99,19 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 	// last minute now span it.
 	var modes []string
 	for _, s := range servers {
-		if !slices.Contains(pendingTargets, s.job) {
-			modes = append(modes, s.mode)
-		}
+		modes = append(modes, s.mode)
 	}
 	prom.WaitVector(t, 30*time.Second, fmt.Sprintf(`count(sum by (mode) (flipbench_jobs_done_total{mode=~%q}) >= %d) == %d`,
 		strings.Join(modes, "|"), flipsPerServer, len(modes)))
+	// A rate needs two samples of a series, and the request histogram's
+	// series are born with the load: wait until every one has them.
+	prom.WaitVector(t, 30*time.Second, fmt.Sprintf(`count(min by (mode) (count_over_time(flipbench_http_request_duration_seconds_count{route="/flip", mode=~%q}[1m])) >= 2) == %d`,
+		strings.Join(modes, "|"), len(modes)))
 
 	served := servedNames(t, prom)
-	for _, n := range pendingNames {
-		if served[n] {
-			t.Logf("%s is served (by some server): once every Go server serves it, delete it from pendingNames", n)
-		}
-	}
 	for i, s := range servers {
 		checkP99(t, prom, s, answered[i])
-		if !slices.Contains(pendingTargets, s.job) {
-			checkMetricsLint(t, s, token)
-		}
+		checkMetricsLint(t, s, token)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -164,7 +133,7 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 		}
 		mayBeEmpty := len(missing) > 0
 		for _, n := range missing {
-			mayBeEmpty = mayBeEmpty && (slices.Contains(pendingNames, n) || slices.Contains(externalNames, n))
+			mayBeEmpty = mayBeEmpty && slices.Contains(externalNames, n)
 		}
 		if !mayBeEmpty {
 			t.Errorf("%s is empty after the load (not served: %v): %s", q, missing, q.Expr)
@@ -271,10 +240,7 @@ func checkP99(t *testing.T, prom *promtest.Prometheus, s server, took []time.Dur
 		t.Fatal(err)
 	}
 	if len(vec) == 0 {
-		if !slices.Contains(pendingNames, "flipbench_http_request_duration_seconds_bucket") {
-			t.Errorf("%s: no request histogram after the load", s.mode)
-		}
-		t.Logf("%s: no request histogram yet: p99 not compared", s.mode)
+		t.Errorf("%s: no request histogram after the load", s.mode)
 		return
 	}
 	slices.Sort(took)
@@ -313,16 +279,11 @@ func checkMetricsLint(t *testing.T, s server, token string) {
 }
 
 // bucketOf is the index of the servers' histogram bucket holding v
-// seconds: 5 ms doubling 19 times; 19 is +Inf.
+// seconds; len(monitor.Buckets()) is +Inf.
 func bucketOf(v float64) int {
-	bound := 0.005
-	for i := 0; i < 19; i++ {
-		if v <= bound {
-			return i
-		}
-		bound *= 2
-	}
-	return 19
+	bounds := monitor.Buckets()
+	i, _ := slices.BinarySearch(bounds, v)
+	return i
 }
 
 // buildBinary builds ../cmd/name once per test into a temp dir.
