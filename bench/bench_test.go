@@ -20,15 +20,16 @@ import (
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // testConfig is the Config every bench test shares: small, fast, quiet.
 func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 	return Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
-		Levels: []int{4, 10}, Warmups: 2, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
-		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
+			Warmups: 2, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
+			Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"}},
+		Levels: []int{4, 10},
 	}
 }
 
@@ -281,7 +282,7 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
 			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
 			sum, err := Run(context.Background(), cfg)
-			if !errors.Is(err, ErrProblems) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, trial.ErrProblems) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrProblems mentioning %q", err, tc.want)
 			}
 			m, _ := sum.Mode("standard")
@@ -372,7 +373,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Image: img, Out: t.TempDir()}
+			cfg := Config{Settings: trial.Settings{Image: img, Out: t.TempDir()}}
 			tc.edit(&cfg)
 			_, err := Run(context.Background(), cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -382,7 +383,7 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseLevelsAndModes(t *testing.T) {
+func TestParseLevels(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want []int
@@ -408,72 +409,7 @@ func TestParseLevelsAndModes(t *testing.T) {
 			t.Errorf("ParseLevels(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, tc := range []struct {
-		in  string
-		n   int
-		err string
-	}{
-		{"standard,clustered,threaded,shared", 4, ""},
-		{"threaded,node-cluster", 2, ""},
-		{"rr,none", 2, ""},
-		{"standard,forked", 0, `unknown mode "forked"`},
-		{"standard,standard", 0, "twice"},
-		{" , ", 0, "no modes"},
-	} {
-		got, err := ParseModes(tc.in)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ParseModes(%q) err = %v, want %q", tc.in, err, tc.err)
-			}
-		} else if err != nil || len(got) != tc.n {
-			t.Errorf("ParseModes(%q) = %v, %v; want %d modes", tc.in, got, err, tc.n)
-		}
-	}
-}
 
-func TestModeCommand(t *testing.T) {
-	bin := fakeserver.LinkBin(t)
-	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
-	for _, tc := range []struct {
-		mode, bin, args string
-	}{
-		{"standard", "standard", "--procs=1"},
-		{"threaded", "standard", "--procs=4"},
-		{"clustered", "clustered", "--workers=4 --balance=reuseport"},
-		{"shared", "clustered", "--workers=4 --balance=shared"},
-		{"rr", "clustered", "--workers=4 --balance=rr"},
-		{"none", "clustered", "--workers=4 --balance=none"},
-	} {
-		m, err := LookupMode(tc.mode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := m.Command(place)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.mode, err)
-		}
-		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != FamilyGo {
-			t.Errorf("%s: %+v, want %s %s", tc.mode, s, tc.bin, tc.args)
-		}
-	}
-	if _, err := LookupMode("forked"); err == nil {
-		t.Error("LookupMode(forked) succeeded")
-	}
-	node, _ := LookupMode("node-cluster")
-	if _, err := node.Command(place); err == nil {
-		t.Error("node-cluster runs without its node_modules")
-	} else if !strings.Contains(err.Error(), "node_modules") && !strings.Contains(err.Error(), "not on the PATH") {
-		t.Errorf("node-cluster: %v, want a reason", err)
-	}
-	// Every default mode is a Go mode; every mode has a program and a line of text.
-	for _, m := range Modes() {
-		if m.Program == "" || m.About == "" || m.Args == nil {
-			t.Errorf("mode %s is incomplete: %+v", m.Name, m)
-		}
-		if m.Default && m.Family != FamilyGo {
-			t.Errorf("mode %s runs by default but needs %s", m.Name, m.Family)
-		}
-	}
 }
 
 // A server whose processes pass the memory budget is killed with its whole
@@ -512,19 +448,6 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "stopped for memory at n=40") {
 		t.Errorf("log does not say so:\n%s", log.String())
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]uint64{"1500MiB": 1500 << 20, "8GiB": 8 << 30, "2GB": 2e9, "512 MiB": 512 << 20} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "lots", "-1GiB", "0"} {
-		if _, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) succeeded", in)
-		}
 	}
 }
 

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func crossConfig(t *testing.T, nodeApp string, log *bytes.Buffer) CrossConfig {
 	return CrossConfig{
-		BinDir: fakeserver.LinkBin(t), NodeApp: nodeApp, Modes: []string{"standard", "clustered", "node-standard"},
-		Image: fakeserver.Photo(t), Out: t.TempDir(), Clients: 3, Duration: time.Second, Warmups: 1, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
+		Settings: trial.Settings{BinDir: fakeserver.LinkBin(t), NodeApp: nodeApp, Image: fakeserver.Photo(t), Out: t.TempDir(),
+			Warmups: 1, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
+		Modes: []string{"standard", "clustered", "node-standard"}, Clients: 3, Duration: time.Second,
 	}
 }
 
@@ -49,7 +50,7 @@ func TestCrossCheckWithoutAutocannon(t *testing.T) {
 // TestCrossCheckWithAutocannon runs the real autocannon where make build
 // installed it.
 func TestCrossCheckWithAutocannon(t *testing.T) {
-	nodeApp, _ := filepath.Abs(filepath.Join("..", DefaultNodeApp))
+	nodeApp, _ := filepath.Abs(filepath.Join("..", trial.DefaultNodeApp))
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not on the PATH")
 	}

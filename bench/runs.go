@@ -12,6 +12,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // SBurst is how many requests the burst that measures S sends at once.
@@ -26,8 +27,8 @@ const SBurst = 10
 // ran 60-65 ms, which put standard's own efficiency at 113-117 %). The bench
 // pools these gaps with those of BaselineMode's bursts in the same round
 // (PoolS). warmupJob bounds the burst's timeout.
-func MeasureS(ctx context.Context, srv *Server, warmupJob time.Duration) (*runfolder.RunS, error) {
-	timeout := AutoTimeout(SBurst, 1, warmupJob)
+func MeasureS(ctx context.Context, srv *trial.Server, warmupJob time.Duration) (*runfolder.RunS, error) {
+	timeout := trial.AutoTimeout(SBurst, 1, warmupJob)
 	rs, err := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}, SBurst,
 		loadtest.WithTimeout(timeout), loadtest.WithName(srv.Spec.Name+"/S"))
 	if err != nil {
@@ -110,17 +111,18 @@ func PoolS(s *runfolder.RunS, levels []int, answers [][]time.Duration) {
 	s.S, s.Pooled, s.Gaps = loadtest.Duration(medianDuration(all)), levels, len(all)
 }
 
-// RunS starts BaselineMode into dir for round r, warms it up and measures
-// the round's S on it: for a run whose modes do not include it. It returns
-// the S (nil when it could not be measured) and the trial's record, whose
-// Problems say why.
-func (h *Harness) RunS(ctx context.Context, r int, dir string) (*runfolder.RunS, runfolder.Trial, error) {
-	spec, err := Resolve(runfolder.BaselineMode, h.Place, nil)
+// RunS starts BaselineMode with h into dir for round r, warms it up and
+// measures the round's S on it: for a run whose modes do not include it
+// (and for an experiment that counts in S). It
+// returns the S (nil when it could not be measured) and the trial's record,
+// whose Problems say why.
+func RunS(ctx context.Context, h *trial.Harness, r int, dir string) (*runfolder.RunS, runfolder.Trial, error) {
+	spec, err := trial.Resolve(runfolder.BaselineMode, h.Place(), nil)
 	if err != nil {
 		return nil, runfolder.Trial{Round: r, Problems: []string{err.Error()}}, nil
 	}
 	var s *runfolder.RunS
-	rec, _, err := h.Run(ctx, spec, r, dir, func(ctx context.Context, t *Trial) (err error) {
+	rec, _, err := h.Run(ctx, spec, r, dir, func(ctx context.Context, t *trial.Trial) (err error) {
 		s, err = measureSOn(ctx, t)
 		return err
 	})
@@ -132,7 +134,7 @@ func (h *Harness) RunS(ctx context.Context, r int, dir string) (*runfolder.RunS,
 
 // measureSOn measures S on t's server, a warmed-up BaselineMode, and logs
 // it; a failure is t's problem and leaves S nil.
-func measureSOn(ctx context.Context, t *Trial) (*runfolder.RunS, error) {
+func measureSOn(ctx context.Context, t *trial.Trial) (*runfolder.RunS, error) {
 	s, err := MeasureS(ctx, t.Server, t.Rec.WarmupJob.D())
 	if err != nil {
 		if ctx.Err() != nil {

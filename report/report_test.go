@@ -14,6 +14,7 @@ import (
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
@@ -28,10 +29,9 @@ func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := bench.Run(context.Background(), bench.Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,
-		Levels: []int{4, 10}, Warmups: 2, Cores: 2, StopTimeout: 5 * time.Second,
-		Clients: []int{2}, ClientsDuration: 300 * time.Millisecond,
-		ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Warmups: 2, Cores: 2,
+			StopTimeout: 5 * time.Second, ServerEnv: []string{"FAKESERVER_DELAY=30ms"}},
+		Modes: modes, Levels: []int{4, 10}, Clients: []int{2}, ClientsDuration: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("bench: %v", err)

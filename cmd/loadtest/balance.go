@@ -12,8 +12,8 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/balance"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func balanceCmd(stdout, stderr io.Writer) command {
@@ -88,10 +88,9 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 
 		start := time.Now()
 		run, err := balance.Run(ctx, balance.Config{
-			Servers: experiment.Servers{BinDir: *sf.bin, Image: *sf.image, Out: *sf.out, Cores: *sf.cpus,
-				StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+			Settings: sf.settings(fs, stderr),
 			Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
-			Target: *target, Warmups: *sf.warmups, Timeout: *sf.timeout,
+			Target: *target, Timeout: *sf.timeout,
 		})
 		if run == nil {
 			return err
@@ -120,7 +119,7 @@ func policyTable() string {
 	var b strings.Builder
 	for _, p := range balance.Policies() {
 		about := "(no such bench mode on this build yet: skipped)"
-		if m, err := bench.LookupMode(p.Mode); err == nil {
+		if m, err := trial.LookupMode(p.Mode); err == nil {
 			about = m.About
 		}
 		fmt.Fprintf(&b, "  %-10s mode %-10s %s\n", p.Balance, p.Mode, about)

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
-	"golang.org/x/term"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func benchCmd(stdout, stderr io.Writer) command {
@@ -67,11 +68,10 @@ p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
 files of every step as <mode>/rate-<R>.*, into -out (default `+hello.DefaultOut+`
 for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 	sf := addServerFlags(fs, bench.DefaultOutDir)
-	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
-	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
+	image, out, timeout := sf.image, sf.out, sf.timeout
 	var (
-		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
-		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
+		nodeApp    = fs.String("nodeapp", trial.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
+		modes      = fs.String("modes", strings.Join(trial.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(trial.ModeNames(), ", "))
 		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
 		runs       = fs.String("runs", bench.DefaultRuns, "rounds: `K` for every level, or per level as 5,1000=1 (see above)")
 		clients    = fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none")
@@ -118,7 +118,7 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 		if *workload == workloadHello && !set["out"] {
 			*out = hello.DefaultOut // not a flip run's folder: it would clear its modes
 		}
-		modeList, err := bench.ParseModes(*modes)
+		modeList, err := trial.ParseModes(*modes)
 		if err != nil {
 			return usagef("-modes: %v", err)
 		}
@@ -140,6 +140,8 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 		if err := sf.check(); err != nil {
 			return err
 		}
+		settings := sf.settings(fs, stderr)
+		settings.NodeApp = *nodeApp
 		if *workload == workloadHello {
 			switch {
 			case *rateStart < 1:
@@ -157,9 +159,8 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 			}
 			start := time.Now()
 			run, err := hello.Run(ctx, hello.Config{
-				Servers: experiment.Servers{BinDir: *bin, NodeApp: *nodeApp, Image: *image, Out: *out, Cores: *cpus,
-					StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
-				Modes: modeList, StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
+				Settings: settings,
+				Modes:    modeList, StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
 				Timeout: *timeout,
 			})
 			if run == nil {
@@ -170,7 +171,7 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 		}
 		var budget uint64
 		if *maxRSS != "" {
-			if budget, err = bench.ParseSize(*maxRSS); err != nil {
+			if budget, err = trial.ParseSize(*maxRSS); err != nil {
 				return usagef("-max-rss: %v", err)
 			}
 		}
@@ -189,11 +190,9 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 
 		start := time.Now()
 		cfg := bench.Config{
-			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
+			Settings: settings, Modes: modeList, Levels: levelList,
 			Clients: clientList, ClientsDuration: *clientsDur, Runs: runList,
-			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
-			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
-			MaxRSS: budget, Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
+			Timeout: *timeout, MaxRSS: budget, Progress: bar,
 		}
 		sum, err := bench.Run(ctx, cfg)
 		if sum != nil {
@@ -202,7 +201,7 @@ for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
 			}
 			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, runfolder.FileSummaryMD))
 		}
-		if err != nil && sum != nil && !errors.Is(err, bench.ErrProblems) && ctx.Err() == nil {
+		if err != nil && sum != nil && !errors.Is(err, trial.ErrProblems) && ctx.Err() == nil {
 			return err
 		}
 		if sum != nil && ctx.Err() == nil {
@@ -262,7 +261,7 @@ func joinInts(ns []int) string {
 // modeTable lists every mode for -h, the default ones starred.
 func modeTable() string {
 	var b strings.Builder
-	for _, m := range bench.Modes() {
+	for _, m := range trial.Modes() {
 		star := " "
 		if m.Default {
 			star = "*"

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 
 func TestSplit(t *testing.T) {
 	var log bytes.Buffer
-	fire := split(experimenttest.Servers(t, "", &log, "FAKESERVER_DELAY=10ms"))
+	fire := split(experimenttest.Settings(t, "", &log, "FAKESERVER_DELAY=10ms"))
 	tests := []struct {
 		name    string
 		args    []string

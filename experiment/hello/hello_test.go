@@ -10,16 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
+	"gonum.org/v1/plot"
+
 	"github.com/flipbench/flipbench/experiment/experimenttest"
 	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
-	"gonum.org/v1/plot"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{Servers: experimenttest.Servers(t, out, log),
+	return Config{Settings: experimenttest.Settings(t, out, log),
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second}
 }
 
@@ -169,10 +170,10 @@ func TestHelloReportNoise(t *testing.T) {
 			Modes: []ModeRun{{Mode: "standard", Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}}}}}
 		for i, o := range others {
 			if i > 0 {
-				r.Modes = append(r.Modes, ModeRun{Mode: bench.ModeNames()[i]})
+				r.Modes = append(r.Modes, ModeRun{Mode: trial.ModeNames()[i]})
 			}
 			r.Modes[i].Noise = &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}
 		}
 		return Render(r, nil)
-	}, bench.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
+	}, trial.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
 }
