@@ -10,6 +10,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 	"github.com/flipbench/flipbench/trial"
@@ -38,7 +39,7 @@ func MeasureS(ctx context.Context, srv *trial.Server, warmupJob time.Duration) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: S burst: %w", srv.Spec.Name, err)
 	}
-	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration(medianDuration(gaps(ends)))}
+	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration(stats.Median(gaps(ends)))}
 	for _, e := range ends {
 		s.Answers = append(s.Answers, loadtest.Duration(e))
 	}
@@ -78,19 +79,6 @@ func gaps(ends []time.Duration) []time.Duration {
 	return g
 }
 
-// medianDuration returns the median of ds (0 for none); it sorts ds.
-func medianDuration(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	m := len(ds) / 2
-	if len(ds)%2 == 1 {
-		return ds[m]
-	}
-	return (ds[m-1] + ds[m]) / 2
-}
-
 // PoolS sets s.S to the median of every gap between consecutive answers of
 // s's own burst and of the bursts given: BaselineMode's bursts of the same
 // round, in levels, with their answer times. A round's S then rests on
@@ -108,7 +96,7 @@ func PoolS(s *runfolder.RunS, levels []int, answers [][]time.Duration) {
 	if len(all) == 0 {
 		return
 	}
-	s.S, s.Pooled, s.Gaps = loadtest.Duration(medianDuration(all)), levels, len(all)
+	s.S, s.Pooled, s.Gaps = loadtest.Duration(stats.Median(all)), levels, len(all)
 }
 
 // RunS starts BaselineMode with h into dir for round r, warms it up and

@@ -59,14 +59,6 @@ func Percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[i]
 }
 
-// Median returns the median of ds (the lower middle for an even count); it
-// does not change ds.
-func Median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return Percentile(s, 0.5)
-}
-
 // IdealMakespan is the makespan of a perfect server that runs capacity jobs
 // of time s at once and keeps every slot busy: ceil(n / capacity) × s.
 func IdealMakespan(n, capacity int, s time.Duration) time.Duration {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -112,7 +113,7 @@ func WarmupJobTime(warm []time.Duration) time.Duration {
 	if len(warm) > 2 {
 		warm = warm[1:]
 	}
-	return loadtest.Median(warm)
+	return stats.Median(warm)
 }
 
 // Durations converts stored durations.

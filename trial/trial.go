@@ -9,6 +9,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
@@ -111,7 +112,7 @@ func (h *Harness) warmUp(ctx context.Context, t *Trial) error {
 		t.Rec.Warmup = append(t.Rec.Warmup, loadtest.Duration(d))
 	}
 	if len(jobs) > 0 {
-		t.Rec.ServerJob = loadtest.Duration(loadtest.Median(jobs))
+		t.Rec.ServerJob = loadtest.Duration(stats.Median(jobs))
 	}
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -133,7 +134,7 @@ func loadMode(t *testing.T, tr *trial.Trial) {
 	for _, d := range tr.Rec.Warmup {
 		warm = append(warm, d.D())
 	}
-	s := loadtest.Median(warm)
+	s := stats.Median(warm)
 	capacity := srv.Spec.Capacity
 	t.Logf("S %v, capacity %d", s.Round(time.Millisecond), capacity)
 
@@ -183,8 +184,8 @@ func checkBurst(t *testing.T, srv *trial.Server, s time.Duration, capacity, n in
 	start := time.Now()
 	statuses := fireBurst(srv.URL(contract.PathFlip), n, 30*time.Second+10*ideal)
 	makespan := time.Since(start)
-	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && loadtest.Median(after) > s {
-		ideal = loadtest.IdealMakespan(n, capacity, loadtest.Median(after))
+	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && stats.Median(after) > s {
+		ideal = loadtest.IdealMakespan(n, capacity, stats.Median(after))
 	}
 	for i, st := range statuses {
 		if st != http.StatusOK {
