@@ -14,19 +14,19 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 	"github.com/flipbench/flipbench/trial"
 )
 
 // testConfig is the Config every bench test shares: small, fast, quiet.
 func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 	return Config{
-		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
+		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: servertest.Photo(t), Out: out,
 			Warmups: 2, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
 			Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"}},
 		Levels: []int{4, 10},
@@ -36,7 +36,7 @@ func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 func TestRunWritesACompleteRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log, bar bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes = []string{"clustered", "standard", "threaded", "shared"}
 	cfg.Progress = &bar
 	cfg.Flags, cfg.Args = map[string]string{"quick": "false"}, []string{"loadtest", "bench"}
@@ -162,7 +162,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 func TestRunKeepAliveClients(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{2}
 	cfg.Clients, cfg.ClientsDuration = []int{3}, 500*time.Millisecond
 	sum, err := Run(context.Background(), cfg)
@@ -181,7 +181,7 @@ func TestRunKeepAliveClients(t *testing.T) {
 			t.Errorf("%s: %d answers, %d starved, %d clients, duration %s; want answers for all 3 in 500ms",
 				m.Mode, k.Answers, k.Starved, len(k.PerClientStats), k.Duration)
 		}
-		fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, "keepalive-3.bin"), filepath.Join(out, m.Mode, "keepalive-3.metrics.json"))
+		servertest.RequireFiles(t, filepath.Join(out, m.Mode, "keepalive-3.bin"), filepath.Join(out, m.Mode, "keepalive-3.metrics.json"))
 	}
 	if !strings.Contains(log.String(), "standard clients=3:") {
 		t.Errorf("log lacks the keep-alive line:\n%s", log.String())
@@ -207,7 +207,7 @@ func TestKeepAliveDuration(t *testing.T) {
 func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"threaded"}, []int{4}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -233,7 +233,7 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 func TestRunSkipsModesItCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t, "standard"), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t, "standard"), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered", "node-standard"}, []int{3}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -278,7 +278,7 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "run")
-			cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+			cfg := testConfig(t, servertest.LinkBin(t), out, io.Discard)
 			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
 			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
 			sum, err := Run(context.Background(), cfg)
@@ -301,7 +301,7 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log syncbuf.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
@@ -335,7 +335,7 @@ func readFile(p string) string {
 func TestRunRefusesToClobber(t *testing.T) {
 	out := t.TempDir()
 	// -out bin: bin/standard is a binary, not a mode folder.
-	bin := fakeserver.LinkBin(t)
+	bin := servertest.LinkBin(t)
 	cfg := testConfig(t, bin, bin, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
 	_, err := Run(context.Background(), cfg)
@@ -359,7 +359,7 @@ func TestRunRefusesToClobber(t *testing.T) {
 }
 
 func TestRunConfigErrors(t *testing.T) {
-	img := fakeserver.Photo(t)
+	img := servertest.Photo(t)
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
@@ -418,7 +418,7 @@ func TestParseLevels(t *testing.T) {
 func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
 	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB,
 	// where the calibration burst's 10 left the process near 350 MiB.
@@ -456,7 +456,7 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 // counted in the run's S.
 func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+	cfg := testConfig(t, servertest.LinkBin(t), out, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{4}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY_STANDARD=5ms", "FAKESERVER_DELAY_CLUSTERED=300ms"}
 	sum, err := Run(context.Background(), cfg)

@@ -10,23 +10,23 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 	"github.com/flipbench/flipbench/trial"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	fakeserver.RunIfServer()
+	servertest.RunIfServer()
 	os.Exit(m.Run())
 }
 
 // fakeRun runs a small bench of the fake servers into a run folder.
 func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 	t.Helper()
-	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := bench.Run(context.Background(), bench.Config{
 		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Warmups: 2, Cores: 2,

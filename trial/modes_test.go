@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 func TestModeCommand(t *testing.T) {
-	bin := fakeserver.LinkBin(t)
+	bin := servertest.LinkBin(t)
 	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
 	for _, tc := range []struct {
 		mode, bin, args string

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/flipbench/flipbench/experiment/experimenttest"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 	"github.com/flipbench/flipbench/trial"
 )
 
@@ -84,7 +84,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+	servertest.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
 		filepath.Join(out, runfolder.DirS, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
@@ -139,7 +139,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "balance-ratio.svg")); err == nil {
 		t.Error("a hello run drew makespan / ideal, which it has not")
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
+	servertest.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
 }
 
 // A policy whose server cannot run here is skipped with its reason; with
@@ -148,7 +148,7 @@ func TestBalanceSkipsWhatCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "balance")
 	var log bytes.Buffer
 	cfg := balanceConfig(t, out, &log)
-	cfg.BinDir = fakeserver.LinkBin(t, "standard")
+	cfg.BinDir = servertest.LinkBin(t, "standard")
 	cfg.Policies = []string{"shared", "rr"}
 	_, err := Run(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "no policy can run here") || !strings.Contains(err.Error(), "clustered not found") {

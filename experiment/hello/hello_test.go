@@ -13,9 +13,9 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/flipbench/flipbench/experiment/experimenttest"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 	"github.com/flipbench/flipbench/trial"
 )
 
@@ -54,7 +54,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 				t.Errorf("%s %d/s: %d of %d ok, fail %q", m.Mode, s.Rate, s.Successes, s.Requests, s.Fail)
 			}
 			for _, f := range loadtest.LevelFiles(RateName(s.Rate)) {
-				fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, f))
+				servertest.RequireFiles(t, filepath.Join(out, m.Mode, f))
 			}
 		}
 	}
@@ -64,7 +64,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
+	servertest.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
 }
 
 // A server that takes 20 ms per GET / on one slot serves 50 a second: the
@@ -105,7 +105,7 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 		if s.Fail == "" {
 			highest = s.Rate
 		}
-		fakeserver.RequireFiles(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
+		servertest.RequireFiles(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
 	}
 	if m.Highest != highest || highest == 0 {
 		t.Errorf("highest %d, want the last rate that passed, %d", m.Highest, highest)
