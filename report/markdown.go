@@ -25,17 +25,18 @@ const latencyNote = "Latency is vegeta's: from the moment a request is sent to t
 	"vegeta measures from the send, not from when the request was due; in a burst every request " +
 	"is sent at the same instant, so here the two are the same and latency is also the time since the burst began."
 
-// Write renders sum into dir: the plots and summary.md.
-func Write(dir string, sum *runfolder.Summary) error {
+// Write renders sum into dir, the plots and summary.md, and returns what
+// summary.md says.
+func Write(dir string, sum *runfolder.Summary) (string, error) {
 	plots, err := WritePlots(dir, sum)
 	if err != nil {
-		return err
+		return "", err
 	}
 	md := RenderMarkdown(sum, plots)
 	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(md), 0o644); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return md, fmt.Errorf("write summary: %w", err)
 	}
-	return nil
+	return md, nil
 }
 
 // Rerender recomputes every level's metrics and reports from the raw results
@@ -102,7 +103,8 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	if err := runfolder.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
-	return sum, Write(dir, sum)
+	_, err = Write(dir, sum)
+	return sum, err
 }
 
 // storedOrder is the report order of a run stored without one: known

@@ -41,7 +41,8 @@ func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 
 func TestWriteRerenderCompare(t *testing.T) {
 	out, sum := fakeRun(t, "standard", "clustered", "shared", "node-standard")
-	if err := Write(out, sum); err != nil {
+	written, err := Write(out, sum)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{runfolder.FileSummaryMD, "latency-4.svg", "latency-10.svg", "throughput.svg", "speedup.svg"} {
@@ -50,6 +51,9 @@ func TestWriteRerenderCompare(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
+	if string(md) != written {
+		t.Errorf("Write returned another summary than it wrote:\n%s", written)
+	}
 	for _, want := range []string{"| standard | 10 | 10 |", "| clustered |", "vegeta measures from the send",
 		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped",
 		"## Keep-alive clients", "| standard | 2 | 300ms |", "fairness = the fewest answers"} {

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
@@ -86,31 +82,14 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 			return err
 		}
 
-		start := time.Now()
-		run, err := balance.Run(ctx, balance.Config{
+		cfg := balance.Config{
 			Settings: sf.settings(fs, stderr),
 			Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
 			Target: *target, Timeout: *sf.timeout,
-		})
-		if run == nil {
-			return err
 		}
-		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*sf.out, balance.FileMD), err,
-			balance.Write(*sf.out, run))
+		return runWorkload(ctx, stdout, stderr, "balance", *sf.out, balance.FileMD,
+			func(ctx context.Context) (*balance.Result, error) { return balance.Run(ctx, cfg) }, balance.Write)
 	}}
-}
-
-// finish reports the end of an experiment: its summary file on stdout
-// unless interrupted, and its error (a failure to render joined in).
-func finish(ctx context.Context, stdout, stderr io.Writer, name string, start time.Time, summary string, err, rerr error) error {
-	err = errors.Join(err, rerr)
-	fmt.Fprintf(stderr, "%s: %s in %s; summary in %s\n", name, doneWord(err), time.Since(start).Round(time.Second), summary)
-	if ctx.Err() == nil {
-		if md, rerr := os.ReadFile(summary); rerr == nil {
-			_, _ = stdout.Write(md)
-		}
-	}
-	return err
 }
 
 // policyTable lists every policy for -h with its mode, and whether this

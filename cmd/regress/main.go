@@ -182,7 +182,8 @@ func split(srv trial.Settings) regress.Split {
 			Settings: srv, Policies: []string{policy}, Sizes: []int{run.Size}, Runs: run.Bursts, Args: run.Args,
 		})
 		if res != nil {
-			err = errors.Join(err, balance.Write(run.Dir, res))
+			_, werr := balance.Write(run.Dir, res)
+			err = errors.Join(err, werr)
 		}
 		if err != nil {
 			return nil, err
@@ -220,7 +221,8 @@ func serve(bin, image string, cores int, log io.Writer) regress.Serve {
 			Modes:    run.Modes, Levels: run.Levels, Clients: run.Clients,
 		})
 		if sum != nil {
-			err = errors.Join(err, report.Write(run.Dir, sum))
+			_, werr := report.Write(run.Dir, sum)
+			err = errors.Join(err, werr)
 		}
 		return sum, err
 	}

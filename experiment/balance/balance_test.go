@@ -127,7 +127,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 			t.Errorf("%s: split %v, %d ok, ratio %g; want 4 workers, 8 answers, no ratio", tr.Name, tr.Split, tr.Successes, tr.Ratio)
 		}
 	}
-	if err := Write(out, run); err != nil {
+	if _, err := Write(out, run); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, FileMD))
