@@ -30,7 +30,7 @@ func (r stopResult) problems(grace time.Duration, logPath string, guarded bool) 
 	switch {
 	case guarded:
 	case r.Early:
-		ps = append(ps, fmt.Sprintf("exited on its own (exit code %d) before bench stopped it; see %s", r.ExitCode, logPath))
+		ps = append(ps, fmt.Sprintf("exited on its own (exit code %d) before it was stopped; see %s", r.ExitCode, logPath))
 	case r.Killed:
 		ps = append(ps, fmt.Sprintf("did not exit within %s of SIGTERM; its process group was killed", grace))
 	case r.ExitCode != 0:

@@ -42,7 +42,7 @@ type Server struct {
 // address file in that tmpdir, so no port is guessed ahead and raced for.
 func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []string) (*Server, error) {
 	// Named after this process, so that a later run can tell the dirs of a
-	// bench that was killed before it could clean up, and remove them.
+	// run that was killed before it could clean up, and remove them.
 	if err := procfs.RemoveDead(os.TempDir(), tmpPrefix); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
@@ -99,7 +99,8 @@ func (s *Server) WarmUp(ctx context.Context, n int, timeout time.Duration) ([]ti
 	return lat, nil
 }
 
-// tmpPrefix begins the name of each server's tmpdir, followed by the bench's pid.
+// tmpPrefix begins the name of each server's tmpdir, followed by the pid
+// of the process that started it.
 const tmpPrefix = "flipbench-bench-"
 
 // addrFile is the name of the address file in a server's tmpdir; the
@@ -185,7 +186,7 @@ type stopResult struct {
 // stop sends SIGTERM to the server's PID, waits up to grace for it to exit,
 // then kills its whole process group. It also kills group members that
 // outlived the leader, lists what the server left in its tmpdir and removes
-// the tmpdir. It does not depend on any context: a cancelled bench still
+// the tmpdir. It does not depend on any context: a cancelled run still
 // stops its server.
 func (s *Server) stop(grace time.Duration) stopResult {
 	var res stopResult
