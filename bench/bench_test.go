@@ -296,25 +296,34 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 	}
 }
 
-func TestRunCancelStopsTheServer(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "run")
+// cancelledRun runs standard then threaded, 100 ms a job, with a burst of
+// n, into out, and cancels it wait after the log first says line.
+func cancelledRun(t *testing.T, out string, n int, line string, wait time.Duration) *runfolder.Summary {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log syncbuf.Buffer
 	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
-	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
+	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{n}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
-		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
-		// which starts once the warm-up and the calibration burst are done.
-		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "S burst: ") })
-		time.Sleep(700 * time.Millisecond) // into the burst, which announces nothing: time, not an event
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), line) })
+		time.Sleep(wait)
 		cancel()
 	}()
 	sum, err := Run(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled\nlog:\n%s", err, log.String())
 	}
+	return sum
+}
+
+func TestRunCancelStopsTheServer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	// Cancel in the middle of standard's burst (50 × 100 ms in a row),
+	// which starts once the warm-up and the S burst are done; the burst
+	// announces nothing: time, not an event.
+	sum := cancelledRun(t, out, 50, "S burst: ", 700*time.Millisecond)
 	if len(sum.Modes) != 1 {
 		t.Fatalf("modes = %d, want only standard", len(sum.Modes))
 	}
@@ -325,6 +334,22 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "standard", loadtest.BurstName(50)+"-interrupted"+loadtest.SuffixResults)); err != nil {
 		t.Errorf("the interrupted burst's results were not kept: %v", err)
 	}
+}
+
+// A round cut short still writes the files of the bursts it finished, once,
+// counted in its S: they wait for the round's end, not for a clean one.
+func TestRunCancelKeepsTheRoundsBursts(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	// threaded's burst (30 jobs on 2 slots, 1.5 s) starts after this line.
+	sum := cancelledRun(t, out, 30, "threaded: capacity", 0)
+	var m loadtest.Metrics
+	if err := loadtest.ReadJSON(filepath.Join(out, "standard", loadtest.BurstName(30)+loadtest.SuffixMetrics), &m); err != nil {
+		t.Fatalf("standard's finished burst was not written: %v", err)
+	}
+	if sum.S == nil || m.Calibration != sum.S.S || m.Efficiency <= 0 {
+		t.Errorf("standard's burst counted in %s (efficiency %.2f), want the round's S %v", m.Calibration, m.Efficiency, sum.S)
+	}
+	servertest.RequireFiles(t, filepath.Join(out, "standard", loadtest.BurstName(30)+loadtest.SuffixResults))
 }
 
 func readFile(p string) string {

@@ -79,23 +79,18 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 		t.Problem("burst of %d: %v", n, aerr)
 		return true, nil
 	}
-	// Counted in the round's S at its end (finishRound), once S pools
-	// BaselineMode's bursts.
+	// Its S-dependent figures (ideal makespan, efficiency) wait for the
+	// round's S, which pools BaselineMode's bursts: finishRound counts the
+	// burst in it and writes its files once.
 	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Timeout: timeout})
 	m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(pid)
-	if stopped != nil {
-		m.Efficiency = 0 // a burst cut short has no makespan to compare
-	}
 	if ctx.Err() != nil {
 		// Keep what the interrupted burst gathered, under its own name.
 		_ = loadtest.WriteLevel(t.Dir, name+"-interrupted", rs, m)
 		return true, ctx.Err()
 	}
-	if err := loadtest.WriteLevel(t.Dir, name, rs, m); err != nil {
-		return true, fmt.Errorf("%s: %w", t.Server.Spec.Name, err)
-	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
-	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n})
+	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n, rs: rs})
 	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s != nil && stopped == nil {
 		if ends, err := answerTimes(rs); err == nil {
 			b.cur.pooled = append(b.cur.pooled, n)

@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -23,10 +24,12 @@ type roundState struct {
 	answers [][]time.Duration
 }
 
-// pendingLevel is a burst to count in the round's S at the round's end.
+// pendingLevel is a burst to count in the round's S at the round's end,
+// with its results, whose files are written then.
 type pendingLevel struct {
 	mode, dir string
 	n         int
+	rs        vegeta.Results
 }
 
 // round runs round r: the S-only start when BaselineMode is not a mode of
@@ -114,8 +117,8 @@ func (b *runner) trial(ctx context.Context, r int, spec trial.Spec) error {
 
 // finishRound sets the round's S from every answer gap of BaselineMode's
 // bursts (PoolS), counts the round's bursts in it (in their trial's own
-// warm-up job time when no S could be measured), rewrites their metrics
-// files and files the round.
+// warm-up job time when no S could be measured), writes their files, once
+// each, and files the round.
 func (b *runner) finishRound() error {
 	cur := b.cur
 	if cur.s != nil {
@@ -146,8 +149,7 @@ func (b *runner) finishRound() error {
 			if t.MemoryStop != nil && t.MemoryStop.Level == p.n {
 				m.Efficiency = 0 // a burst cut short has no makespan to compare
 			}
-			name := loadtest.BurstName(p.n) + loadtest.SuffixMetrics
-			if err := loadtest.WriteJSON(filepath.Join(p.dir, name), m); err != nil {
+			if err := loadtest.WriteLevel(p.dir, loadtest.BurstName(p.n), p.rs, *m); err != nil {
 				return fmt.Errorf("%s: %w", p.mode, err)
 			}
 		}
