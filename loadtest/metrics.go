@@ -110,9 +110,10 @@ type Metrics struct {
 	// counted.
 	Workers map[string]int `json:"workers"`
 	// Capacity, Calibration and Timeout are the Params the metrics were
-	// computed with.
+	// computed with; Calibration, the S the burst is counted in, is stored
+	// as "s".
 	Capacity    int      `json:"capacity"`
-	Calibration Duration `json:"calibration"`
+	Calibration Duration `json:"s"`
 	Timeout     Duration `json:"timeout"`
 	// Ideal is the makespan of a perfect server: ceil(N / Capacity) × S.
 	Ideal Duration `json:"ideal_makespan"`

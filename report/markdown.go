@@ -65,8 +65,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var old runfolder.Summary
-	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileSummaryJSON), &old); err == nil {
+	if old, err := runfolder.LoadSummary(dir); err == nil {
 		for _, m := range old.Modes {
 			if m.Skipped != "" {
 				sum.Modes = append(sum.Modes, m)
@@ -75,7 +74,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
 		if len(sum.Order) == 0 {
-			sum.Order = storedOrder(&old, known)
+			sum.Order = storedOrder(old, known)
 		}
 	}
 
@@ -138,8 +137,8 @@ func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []st
 		dirs []string
 	)
 	for _, p := range paths {
-		var run runfolder.ModeRun
-		if err := loadtest.ReadJSON(p, &run); err != nil {
+		run, err := runfolder.LoadModeRun(p)
+		if err != nil {
 			return nil, nil, err
 		}
 		if len(run.Warmup) > 0 {
