@@ -29,14 +29,12 @@ type Harness struct {
 	sp       *spawn.Spawner
 }
 
-// Open starts a run into h.Out: it makes the folder, clears what an earlier
-// run left there (the folders dirs and the files matching patterns, see
-// ClearOut), and writes env.json for specs and the command line (h.Flags,
-// h.Args). Close the harness after its last trial. It returns what env.json
-// says.
+// Open starts a run into h.Out (its Settings filled, see Settings.Fill): it
+// makes the folder, clears what an earlier run left there (the folders dirs
+// and the files matching patterns, see ClearOut), and writes env.json for
+// specs and the command line (h.Flags, h.Args). Close the harness after its
+// last trial. It returns what env.json says.
 func (h *Harness) Open(ctx context.Context, dirs, patterns []string, specs []Spec) (runfolder.Env, error) {
-	h.StartTimeout = cmp.Or(h.StartTimeout, DefaultStartTimeout)
-	h.StopTimeout = cmp.Or(h.StopTimeout, DefaultStopTimeout)
 	h.WarmTimeout = cmp.Or(h.WarmTimeout, DefaultWarmTimeout)
 	if h.Logf == nil {
 		h.Logf = func(string, ...any) {}

@@ -99,5 +99,9 @@ func (s Settings) Place() Place {
 // Harness returns the trial harness of a run with these settings; its log
 // lines go to s.Log.
 func (s Settings) Harness() *Harness {
-	return &Harness{Settings: s, Logf: func(format string, args ...any) { fmt.Fprintf(s.Log, format+"\n", args...) }}
+	log := s.Log
+	if log == nil {
+		log = io.Discard
+	}
+	return &Harness{Settings: s, Logf: func(format string, args ...any) { fmt.Fprintf(log, format+"\n", args...) }}
 }
