@@ -1,29 +1,20 @@
 package bench
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"time"
 
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/trial"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-// Defaults of a Config.
-const (
-	DefaultBinDir       = "bin"
-	DefaultNodeApp      = "nodeapp"
-	DefaultOutDir       = "results/latest"
-	DefaultWarmups      = 5
-	DefaultStartTimeout = 60 * time.Second
-	DefaultStopTimeout  = 60 * time.Second
-)
+// DefaultOutDir is the run folder of a bench; the other server settings
+// take package trial's defaults.
+const DefaultOutDir = "results/latest"
 
 // The -runs of a full bench and of the quick preset: K >= 5 where rounds are
 // cheap, once at N = 1000 (17 minutes on standard with the full photo).
@@ -63,78 +54,41 @@ func KeepAliveDuration(c, capacity int, s time.Duration) time.Duration {
 	return min(max(d, MinKeepAlive), MaxKeepAlive).Round(time.Second)
 }
 
-// ErrProblems is wrapped by the error Run returns when every mode ran but
-// some did not behave (a bad exit code, files left behind, failed warm-up).
-var ErrProblems = errors.New("bench found problems")
-
 // Config is what Run does; zero values take the defaults noted.
 type Config struct {
-	BinDir  string   // the Go server binaries; DefaultBinDir
-	NodeApp string   // the article's Node app; DefaultNodeApp
-	Modes   []string // names, in order; DefaultModes()
-	Levels  []int    // burst sizes; DefaultLevels()
+	// Settings start the servers; Out is DefaultOutDir.
+	trial.Settings
+	Modes  []string // names, in order; trial.DefaultModes()
+	Levels []int    // burst sizes; DefaultLevels()
 	// Clients are the keep-alive client counts run after the bursts (none
 	// when empty; the command line's default is DefaultClients()), each
 	// for ClientsDuration (0: KeepAliveDuration per mode).
 	Clients         []int
 	ClientsDuration time.Duration
-	Image           string // the photo the servers flip; contract.DefaultImage
-	Out             string // the run folder; DefaultOutDir
 	// Timeout is the client timeout of every burst request; 0 picks one per
 	// level, 3 × the ideal makespan + 1 minute.
 	Timeout time.Duration
-	Warmups int // sequential requests per trial before its bursts; DefaultWarmups
 	// Runs is how many rounds each level runs (Runs.Default also for the
 	// keep-alive clients); the zero value is one round.
-	Runs         Runs
-	Cores        int           // the core count modes size themselves by; runtime.NumCPU()
-	StartTimeout time.Duration // the wait for /healthz; DefaultStartTimeout
-	StopTimeout  time.Duration // the wait for an exit after SIGTERM; DefaultStopTimeout
-	Progress     io.Writer     // a progress bar with an ETA; nil draws none
-	Log          io.Writer     // one line per step; nil discards
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	Runs     Runs
+	Progress io.Writer // a progress bar with an ETA; nil draws none
 	// MaxRSS is the memory guard's budget: when a server's processes
 	// together hold more, its process group is killed, the burst is
 	// recorded as stopped for memory, and the run goes on with the next
-	// mode. 0 is DefaultMaxRSSShare of the machine's memory.
+	// mode. 0 is trial.DefaultMaxRSSShare of the machine's memory.
 	MaxRSS uint64
-	// ModeArgs appends flags to a mode's command line; a flag given twice
-	// takes its last value, so this overrides the mode's own (the gate
-	// injects a one-worker cluster this way).
-	ModeArgs map[string][]string
-	// Flags and Args are the command line, recorded in env.json.
-	Flags map[string]string
-	Args  []string
 }
 
 func (c *Config) fill() {
-	c.BinDir = cmp.Or(c.BinDir, DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, DefaultNodeApp)
-	c.Image = cmp.Or(c.Image, contract.DefaultImage)
-	c.Out = cmp.Or(c.Out, DefaultOutDir)
+	c.Fill(DefaultOutDir)
 	if c.Modes == nil {
-		c.Modes = DefaultModes()
+		c.Modes = trial.DefaultModes()
 	}
 	if c.Levels == nil {
 		c.Levels = DefaultLevels()
 	}
-	if c.Warmups == 0 {
-		c.Warmups = DefaultWarmups
-	}
-	if c.Cores == 0 {
-		c.Cores = runtime.NumCPU()
-	}
-	if c.StartTimeout == 0 {
-		c.StartTimeout = DefaultStartTimeout
-	}
-	if c.StopTimeout == 0 {
-		c.StopTimeout = DefaultStopTimeout
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
-	}
 	if c.MaxRSS == 0 {
-		c.MaxRSS = uint64(DefaultMaxRSSShare * float64(procfs.MemTotal()))
+		c.MaxRSS = uint64(trial.DefaultMaxRSSShare * float64(procfs.MemTotal()))
 	}
 }
 
@@ -143,7 +97,7 @@ func (c *Config) validate() error {
 		return errors.New("no modes to run")
 	}
 	for _, m := range c.Modes {
-		if _, err := LookupMode(m); err != nil {
+		if _, err := trial.LookupMode(m); err != nil {
 			return err
 		}
 	}
@@ -163,20 +117,8 @@ func (c *Config) validate() error {
 	if c.ClientsDuration < 0 {
 		return fmt.Errorf("keep-alive duration %s is negative", c.ClientsDuration)
 	}
-	switch {
-	case c.Warmups < 1:
-		return fmt.Errorf("warm-ups: need at least 1 (the S burst follows a warm-up), got %d", c.Warmups)
-	case c.Cores < 1:
-		return fmt.Errorf("cores: need at least 1, got %d", c.Cores)
-	case c.Timeout < 0:
+	if c.Timeout < 0 {
 		return fmt.Errorf("timeout %s is negative", c.Timeout)
-	case c.StartTimeout < 0 || c.StopTimeout < 0:
-		return errors.New("start and stop timeouts must be positive")
 	}
-	if fi, err := os.Stat(c.Image); err != nil {
-		return fmt.Errorf("image: %w", err)
-	} else if fi.IsDir() {
-		return fmt.Errorf("image %s is a folder", c.Image)
-	}
-	return nil
+	return c.Settings.Validate()
 }

@@ -14,28 +14,29 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // testConfig is the Config every bench test shares: small, fast, quiet.
 func testConfig(t *testing.T, bin, out string, log io.Writer) Config {
 	return Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out,
-		Levels: []int{4, 10}, Warmups: 2, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
-		Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: servertest.Photo(t), Out: out,
+			Warmups: 2, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second,
+			Log: log, ServerEnv: []string{"FAKESERVER_DELAY=30ms"}},
+		Levels: []int{4, 10},
 	}
 }
 
 func TestRunWritesACompleteRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log, bar bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes = []string{"clustered", "standard", "threaded", "shared"}
 	cfg.Progress = &bar
 	cfg.Flags, cfg.Args = map[string]string{"quick": "false"}, []string{"loadtest", "bench"}
@@ -161,7 +162,7 @@ func TestRunWritesACompleteRun(t *testing.T) {
 func TestRunKeepAliveClients(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{2}
 	cfg.Clients, cfg.ClientsDuration = []int{3}, 500*time.Millisecond
 	sum, err := Run(context.Background(), cfg)
@@ -180,7 +181,7 @@ func TestRunKeepAliveClients(t *testing.T) {
 			t.Errorf("%s: %d answers, %d starved, %d clients, duration %s; want answers for all 3 in 500ms",
 				m.Mode, k.Answers, k.Starved, len(k.PerClientStats), k.Duration)
 		}
-		fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, "keepalive-3.bin"), filepath.Join(out, m.Mode, "keepalive-3.metrics.json"))
+		servertest.RequireFiles(t, filepath.Join(out, m.Mode, "keepalive-3.bin"), filepath.Join(out, m.Mode, "keepalive-3.metrics.json"))
 	}
 	if !strings.Contains(log.String(), "standard clients=3:") {
 		t.Errorf("log lacks the keep-alive line:\n%s", log.String())
@@ -206,7 +207,7 @@ func TestKeepAliveDuration(t *testing.T) {
 func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"threaded"}, []int{4}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -232,7 +233,7 @@ func TestRunCalibratesOnStandardWhenItIsNotAsked(t *testing.T) {
 func TestRunSkipsModesItCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t, "standard"), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t, "standard"), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered", "node-standard"}, []int{3}
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -277,11 +278,11 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "run")
-			cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+			cfg := testConfig(t, servertest.LinkBin(t), out, io.Discard)
 			cfg.Modes, cfg.Levels, cfg.StopTimeout = []string{"standard"}, []int{3}, time.Second
 			cfg.ServerEnv = append(cfg.ServerEnv, tc.env)
 			sum, err := Run(context.Background(), cfg)
-			if !errors.Is(err, ErrProblems) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, trial.ErrProblems) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrProblems mentioning %q", err, tc.want)
 			}
 			m, _ := sum.Mode("standard")
@@ -295,25 +296,34 @@ func TestRunReportsMisbehavingServers(t *testing.T) {
 	}
 }
 
-func TestRunCancelStopsTheServer(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "run")
+// cancelledRun runs standard then threaded, 100 ms a job, with a burst of
+// n, into out, and cancels it wait after the log first says line.
+func cancelledRun(t *testing.T, out string, n int, line string, wait time.Duration) *runfolder.Summary {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var log syncbuf.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
-	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{50}
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{n}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY=100ms"}
 	go func() {
-		// Cancel in the middle of standard's burst (50 × 100 ms in a row),
-		// which starts once the warm-up and the calibration burst are done.
-		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "S burst: ") })
-		time.Sleep(700 * time.Millisecond) // into the burst, which announces nothing: time, not an event
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), line) })
+		time.Sleep(wait)
 		cancel()
 	}()
 	sum, err := Run(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled\nlog:\n%s", err, log.String())
 	}
+	return sum
+}
+
+func TestRunCancelStopsTheServer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	// Cancel in the middle of standard's burst (50 × 100 ms in a row),
+	// which starts once the warm-up and the S burst are done; the burst
+	// announces nothing: time, not an event.
+	sum := cancelledRun(t, out, 50, "S burst: ", 700*time.Millisecond)
 	if len(sum.Modes) != 1 {
 		t.Fatalf("modes = %d, want only standard", len(sum.Modes))
 	}
@@ -326,6 +336,22 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	}
 }
 
+// A round cut short still writes the files of the bursts it finished, once,
+// counted in its S: they wait for the round's end, not for a clean one.
+func TestRunCancelKeepsTheRoundsBursts(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	// threaded's burst (30 jobs on 2 slots, 1.5 s) starts after this line.
+	sum := cancelledRun(t, out, 30, "threaded: capacity", 0)
+	var m loadtest.Metrics
+	if err := loadtest.ReadJSON(filepath.Join(out, "standard", loadtest.BurstName(30)+loadtest.SuffixMetrics), &m); err != nil {
+		t.Fatalf("standard's finished burst was not written: %v", err)
+	}
+	if sum.S == nil || m.Calibration != sum.S.S || m.Efficiency <= 0 {
+		t.Errorf("standard's burst counted in %s (efficiency %.2f), want the round's S %v", m.Calibration, m.Efficiency, sum.S)
+	}
+	servertest.RequireFiles(t, filepath.Join(out, "standard", loadtest.BurstName(30)+loadtest.SuffixResults))
+}
+
 func readFile(p string) string {
 	b, _ := os.ReadFile(p)
 	return string(b)
@@ -334,7 +360,7 @@ func readFile(p string) string {
 func TestRunRefusesToClobber(t *testing.T) {
 	out := t.TempDir()
 	// -out bin: bin/standard is a binary, not a mode folder.
-	bin := fakeserver.LinkBin(t)
+	bin := servertest.LinkBin(t)
 	cfg := testConfig(t, bin, bin, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
 	_, err := Run(context.Background(), cfg)
@@ -358,7 +384,7 @@ func TestRunRefusesToClobber(t *testing.T) {
 }
 
 func TestRunConfigErrors(t *testing.T) {
-	img := fakeserver.Photo(t)
+	img := servertest.Photo(t)
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
@@ -372,7 +398,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Image: img, Out: t.TempDir()}
+			cfg := Config{Settings: trial.Settings{Image: img, Out: t.TempDir()}}
 			tc.edit(&cfg)
 			_, err := Run(context.Background(), cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -382,7 +408,7 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 }
 
-func TestParseLevelsAndModes(t *testing.T) {
+func TestParseLevels(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want []int
@@ -408,72 +434,7 @@ func TestParseLevelsAndModes(t *testing.T) {
 			t.Errorf("ParseLevels(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, tc := range []struct {
-		in  string
-		n   int
-		err string
-	}{
-		{"standard,clustered,threaded,shared", 4, ""},
-		{"threaded,node-cluster", 2, ""},
-		{"rr,none", 2, ""},
-		{"standard,forked", 0, `unknown mode "forked"`},
-		{"standard,standard", 0, "twice"},
-		{" , ", 0, "no modes"},
-	} {
-		got, err := ParseModes(tc.in)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ParseModes(%q) err = %v, want %q", tc.in, err, tc.err)
-			}
-		} else if err != nil || len(got) != tc.n {
-			t.Errorf("ParseModes(%q) = %v, %v; want %d modes", tc.in, got, err, tc.n)
-		}
-	}
-}
 
-func TestModeCommand(t *testing.T) {
-	bin := fakeserver.LinkBin(t)
-	place := Place{BinDir: bin, NodeApp: t.TempDir(), Cores: 4}
-	for _, tc := range []struct {
-		mode, bin, args string
-	}{
-		{"standard", "standard", "--procs=1"},
-		{"threaded", "standard", "--procs=4"},
-		{"clustered", "clustered", "--workers=4 --balance=reuseport"},
-		{"shared", "clustered", "--workers=4 --balance=shared"},
-		{"rr", "clustered", "--workers=4 --balance=rr"},
-		{"none", "clustered", "--workers=4 --balance=none"},
-	} {
-		m, err := LookupMode(tc.mode)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := m.Command(place)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.mode, err)
-		}
-		if s.Binary != filepath.Join(bin, tc.bin) || strings.Join(s.Args, " ") != tc.args || s.Family != FamilyGo {
-			t.Errorf("%s: %+v, want %s %s", tc.mode, s, tc.bin, tc.args)
-		}
-	}
-	if _, err := LookupMode("forked"); err == nil {
-		t.Error("LookupMode(forked) succeeded")
-	}
-	node, _ := LookupMode("node-cluster")
-	if _, err := node.Command(place); err == nil {
-		t.Error("node-cluster runs without its node_modules")
-	} else if !strings.Contains(err.Error(), "node_modules") && !strings.Contains(err.Error(), "not on the PATH") {
-		t.Errorf("node-cluster: %v, want a reason", err)
-	}
-	// Every default mode is a Go mode; every mode has a program and a line of text.
-	for _, m := range Modes() {
-		if m.Program == "" || m.About == "" || m.Args == nil {
-			t.Errorf("mode %s is incomplete: %+v", m.Name, m)
-		}
-		if m.Default && m.Family != FamilyGo {
-			t.Errorf("mode %s runs by default but needs %s", m.Name, m.Family)
-		}
-	}
 }
 
 // A server whose processes pass the memory budget is killed with its whole
@@ -482,7 +443,7 @@ func TestModeCommand(t *testing.T) {
 func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	var log bytes.Buffer
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, &log)
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
 	cfg.Modes, cfg.Levels = []string{"standard", "threaded"}, []int{2, 40}
 	// Each request holds 16 MiB until answered: 40 at once hold 640 MiB,
 	// where the calibration burst's 10 left the process near 350 MiB.
@@ -515,25 +476,12 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]uint64{"1500MiB": 1500 << 20, "8GiB": 8 << 30, "2GB": 2e9, "512 MiB": 512 << 20} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "lots", "-1GiB", "0"} {
-		if _, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) succeeded", in)
-		}
-	}
-}
-
 // A mode much slower than the calibration mode (Node's job takes several Go
 // jobs' time) gets a client timeout that covers its own queue, not one
 // counted in the run's S.
 func TestRunTimeoutCoversASlowMode(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+	cfg := testConfig(t, servertest.LinkBin(t), out, io.Discard)
 	cfg.Modes, cfg.Levels = []string{"standard", "clustered"}, []int{4}
 	cfg.ServerEnv = []string{"FAKESERVER_DELAY_STANDARD=5ms", "FAKESERVER_DELAY_CLUSTERED=300ms"}
 	sum, err := Run(context.Background(), cfg)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,9 +17,9 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/spawn"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Defaults of a CrossConfig: autocannon's own example, -c 10 -d 10.
@@ -35,35 +34,21 @@ const (
 
 // CrossConfig is what CrossCheck does; zero values take the defaults noted.
 type CrossConfig struct {
-	BinDir       string        // DefaultBinDir
-	NodeApp      string        // the Node app, with autocannon installed; DefaultNodeApp
-	Modes        []string      // every mode when nil
-	Image        string        // contract.QuickImage
-	Out          string        // DefaultCrossOut
-	Clients      int           // DefaultCrossClients
-	Duration     time.Duration // DefaultCrossDuration
-	Warmups      int           // DefaultWarmups
-	Cores        int           // the core count modes size themselves by
-	StartTimeout time.Duration // DefaultStartTimeout
-	StopTimeout  time.Duration // DefaultStopTimeout
-	Log          io.Writer     // one line per step; nil discards
+	// Settings start the servers; Image is contract.QuickImage, Out
+	// DefaultCrossOut, NodeApp must have autocannon installed.
+	trial.Settings
+	Modes    []string      // every mode when nil
+	Clients  int           // DefaultCrossClients
+	Duration time.Duration // DefaultCrossDuration
 }
 
 func (c *CrossConfig) fill() {
-	c.BinDir = cmp.Or(c.BinDir, DefaultBinDir)
-	c.NodeApp = cmp.Or(c.NodeApp, DefaultNodeApp)
 	c.Image = cmp.Or(c.Image, contract.QuickImage)
-	c.Out = cmp.Or(c.Out, DefaultCrossOut)
+	c.Fill(DefaultCrossOut)
 	c.Clients = cmp.Or(c.Clients, DefaultCrossClients)
 	c.Duration = cmp.Or(c.Duration, DefaultCrossDuration)
-	c.Warmups = cmp.Or(c.Warmups, DefaultWarmups)
-	c.StartTimeout = cmp.Or(c.StartTimeout, DefaultStartTimeout)
-	c.StopTimeout = cmp.Or(c.StopTimeout, DefaultStopTimeout)
 	if c.Modes == nil {
-		c.Modes = ModeNames()
-	}
-	if c.Log == nil {
-		c.Log = io.Discard
+		c.Modes = trial.ModeNames()
 	}
 }
 
@@ -84,12 +69,8 @@ type (
 // log, autocannon's JSON and the keep-alive files go to Out/<mode>.
 func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 	c.fill()
-	image, err := filepath.Abs(c.Image)
-	if err != nil {
-		return nil, fmt.Errorf("image: %w", err)
-	}
-	if _, err := os.Stat(image); err != nil {
-		return nil, fmt.Errorf("image: %w", err)
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
 	l := loadtest.Closed{Clients: c.Clients, Duration: c.Duration}
 	if err := l.Validate(); err != nil {
@@ -98,98 +79,90 @@ func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 	if c.Duration%time.Second != 0 {
 		return nil, fmt.Errorf("duration %s: autocannon takes whole seconds", c.Duration)
 	}
-	place := Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: cmp.Or(c.Cores, 1)}
-	node, whyNoAutocannon := autocannonPath(place)
+	node, whyNoAutocannon := autocannonPath(c.NodeApp)
 	if whyNoAutocannon != "" {
 		fmt.Fprintf(c.Log, "autocannon: skipped in every mode: %s\n", whyNoAutocannon)
 	}
-	sp := spawn.New()
-	defer sp.Close()
-	cc := &CrossCheck{Clients: c.Clients, Duration: loadtest.Duration(c.Duration), Image: c.Image}
-	for _, name := range c.Modes {
-		row := CrossRow{Mode: name, AutocannonSkipped: whyNoAutocannon}
-		spec, err := Resolve(name, place, nil)
-		if err != nil {
-			row.Skipped = err.Error()
-			fmt.Fprintf(c.Log, "skip %s: %v\n", name, err)
-			cc.Rows = append(cc.Rows, row)
-			continue
-		}
-		dir := filepath.Join(c.Out, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return cc, fmt.Errorf("output folder: %w", err)
-		}
-		err = crossMode(ctx, c, sp, spec, image, dir, node, l, &row)
-		cc.Rows = append(cc.Rows, row)
-		if err != nil {
-			return cc, err
-		}
+	all, _, err := trial.ResolveAll(c.Modes, c.Place(), nil, "mode", c.Log)
+	if err != nil {
+		return nil, err
 	}
-	return cc, loadtest.WriteJSON(filepath.Join(c.Out, "crosscheck.json"), cc)
+	h := c.Harness()
+	if _, err := h.Open(ctx, c.Modes, []string{fileCrossJSON, "crosscheck.md"}, nil); err != nil {
+		return nil, err
+	}
+	defer h.Close() // after every server has stopped
+	cc := &CrossCheck{Clients: c.Clients, Duration: loadtest.Duration(c.Duration), Image: c.Image}
+	for i, r := range all {
+		row := CrossRow{Mode: c.Modes[i], AutocannonSkipped: whyNoAutocannon, Skipped: r.Skipped}
+		if r.Skipped == "" {
+			m := crossMeasure{c: c, node: node, l: l, row: &row}
+			rec, _, err := h.Run(ctx, r.Spec, 1, filepath.Join(c.Out, r.Spec.Name), m.measure)
+			row.Problems = append(row.Problems, rec.Problems...)
+			if err != nil {
+				cc.Rows = append(cc.Rows, row)
+				return cc, err
+			}
+		}
+		cc.Rows = append(cc.Rows, row)
+	}
+	return cc, loadtest.WriteJSON(filepath.Join(c.Out, fileCrossJSON), cc)
 }
 
-// crossMode runs both clients at one mode's server into row; the error is
-// for cancellation and failing to write files, the server's trouble goes to
-// row.Problems.
-func crossMode(ctx context.Context, c CrossConfig, sp *spawn.Spawner, spec Spec, image, dir, node string, l loadtest.Closed, row *CrossRow) error {
-	srv, err := StartServer(ctx, sp, spec, image, filepath.Join(dir, runfolder.FileServerLog), nil, c.StartTimeout, c.StopTimeout)
-	if err != nil {
-		row.Problems = append(row.Problems, err.Error())
-		return ctx.Err()
-	}
-	fmt.Fprintf(c.Log, "%s: started (pid %d), capacity %d\n", spec.Name, srv.PID(), srv.Spec.Capacity)
-	defer func() {
-		for _, p := range srv.Stop(c.StopTimeout) {
-			row.Problems = append(row.Problems, p)
-			fmt.Fprintf(c.Log, "%s: problem: %s\n", spec.Name, p)
-		}
-	}()
-	// A Node job takes several seconds: one sequential request's timeout
-	// must cover a queue left by the last client.
-	settle := func() error {
-		_, err := srv.WarmUp(ctx, 1, 5*time.Minute)
-		return err
-	}
-	if _, err := srv.WarmUp(ctx, c.Warmups, 5*time.Minute); err != nil {
-		row.Problems = append(row.Problems, err.Error())
-		return ctx.Err()
-	}
+// fileCrossJSON is the cross-check's data in its folder.
+const fileCrossJSON = "crosscheck.json"
+
+// crossMeasure loads one mode's warmed-up server with both clients into row.
+type crossMeasure struct {
+	c    CrossConfig
+	node string // "" when autocannon cannot run
+	l    loadtest.Closed
+	row  *CrossRow
+}
+
+// measure is the trial's Measure: autocannon, one sequential job so that
+// the next client starts on an idle server, then the project's clients.
+func (m crossMeasure) measure(ctx context.Context, t *trial.Trial) error {
+	srv, name, l := t.Server, t.Server.Spec.Name, m.l
 	url := srv.URL(contract.PathFlip)
-	if node != "" {
-		a, err := runAutocannon(ctx, node, c.NodeApp, url, l, dir)
+	if m.node != "" {
+		a, err := runAutocannon(ctx, m.node, m.c.NodeApp, url, l, t.Dir)
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
-			row.AutocannonSkipped = err.Error()
-			fmt.Fprintf(c.Log, "%s: autocannon: %v\n", spec.Name, err)
+			m.row.AutocannonSkipped = err.Error()
+			t.Logf("%s: autocannon: %v", name, err)
 		default:
-			row.Autocannon = a
-			fmt.Fprintf(c.Log, "%s: autocannon: %d answers, %.2f/s, p50 %.0f ms, p99 %.0f ms, %d of %d connections never answered\n",
-				spec.Name, a.Answers, a.Throughput, a.P50, a.P99, a.NeverAnswered, l.Clients)
+			m.row.Autocannon = a
+			t.Logf("%s: autocannon: %d answers, %.2f/s, p50 %.0f ms, p99 %.0f ms, %d of %d connections never answered",
+				name, a.Answers, a.Throughput, a.P50, a.P99, a.NeverAnswered, l.Clients)
 		}
-		if err := settle(); err != nil {
-			row.Problems = append(row.Problems, err.Error())
-			return ctx.Err()
+		if _, err := srv.WarmUp(ctx, 1, trial.DefaultWarmTimeout); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t.Problem("%v", err)
+			return nil
 		}
 	}
-	name := loadtest.KeepAliveName(l.Clients)
+	file := loadtest.KeepAliveName(l.Clients)
 	rs, err := loadtest.KeepAlive(ctx, vegeta.Target{Method: http.MethodPost, URL: url}, l,
-		loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(spec.Name+"/"+name))
+		loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(name+"/"+file))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		row.Problems = append(row.Problems, err.Error())
+		t.Problem("%v", err)
 		return nil
 	}
-	m := loadtest.ComputeKeepAlive(rs, l)
-	if err := loadtest.WriteKeepAlive(dir, name, rs, m); err != nil {
+	km := loadtest.ComputeKeepAlive(rs, l)
+	if err := loadtest.WriteKeepAlive(t.Dir, file, rs, km); err != nil {
 		return err
 	}
-	row.Flipbench = figures(m)
-	fmt.Fprintf(c.Log, "%s: flipbench: %d answers, %.2f/s, p50 %s, p99 %s, %d of %d clients never answered\n",
-		spec.Name, m.Answers, m.Throughput, m.Latency.Median, m.Latency.P99, m.Starved, l.Clients)
+	m.row.Flipbench = figures(km)
+	t.Logf("%s: flipbench: %d answers, %.2f/s, p50 %s, p99 %s, %d of %d clients never answered",
+		name, km.Answers, km.Throughput, km.Latency.Median, km.Latency.P99, km.Starved, l.Clients)
 	return nil
 }
 
@@ -206,15 +179,16 @@ func figures(m loadtest.KeepAliveMetrics) *ClientFigures {
 	return f
 }
 
-// autocannonPath returns node's path, or why autocannon cannot run here.
-func autocannonPath(p Place) (string, string) {
+// autocannonPath returns node's path, or why autocannon cannot run from
+// the Node app nodeApp.
+func autocannonPath(nodeApp string) (string, string) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return "", "node is not on the PATH"
 	}
 	for _, f := range []string{CrossScript, filepath.Join("node_modules", "autocannon", "package.json")} {
-		if _, err := os.Stat(filepath.Join(p.NodeApp, f)); err != nil {
-			return "", fmt.Sprintf("%s is missing (make build runs npm ci in %s)", filepath.Join(p.NodeApp, f), p.NodeApp)
+		if _, err := os.Stat(filepath.Join(nodeApp, f)); err != nil {
+			return "", fmt.Sprintf("%s is missing (make build runs npm ci in %s)", filepath.Join(nodeApp, f), nodeApp)
 		}
 	}
 	return node, ""

@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func crossConfig(t *testing.T, nodeApp string, log *bytes.Buffer) CrossConfig {
 	return CrossConfig{
-		BinDir: fakeserver.LinkBin(t), NodeApp: nodeApp, Modes: []string{"standard", "clustered", "node-standard"},
-		Image: fakeserver.Photo(t), Out: t.TempDir(), Clients: 3, Duration: time.Second, Warmups: 1, Cores: 2,
-		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log,
+		Settings: trial.Settings{BinDir: servertest.LinkBin(t), NodeApp: nodeApp, Image: servertest.Photo(t), Out: t.TempDir(),
+			Warmups: 1, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
+		Modes: []string{"standard", "clustered", "node-standard"}, Clients: 3, Duration: time.Second,
 	}
 }
 
@@ -43,13 +44,13 @@ func TestCrossCheckWithoutAutocannon(t *testing.T) {
 			t.Errorf("%s: flipbench %+v, want every one of 3 clients answered", r.Mode, f)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(cfg.Out, "crosscheck.json"), filepath.Join(cfg.Out, "standard", "keepalive-3.bin"))
+	servertest.RequireFiles(t, filepath.Join(cfg.Out, "crosscheck.json"), filepath.Join(cfg.Out, "standard", "keepalive-3.bin"))
 }
 
 // TestCrossCheckWithAutocannon runs the real autocannon where make build
 // installed it.
 func TestCrossCheckWithAutocannon(t *testing.T) {
-	nodeApp, _ := filepath.Abs(filepath.Join("..", DefaultNodeApp))
+	nodeApp, _ := filepath.Abs(filepath.Join("..", trial.DefaultNodeApp))
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not on the PATH")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // flipTrial is the flip workload's measure of one trial: the round's S
@@ -26,7 +27,7 @@ type flipTrial struct {
 }
 
 // measure is the trial's Measure.
-func (f *flipTrial) measure(ctx context.Context, t *Trial) error {
+func (f *flipTrial) measure(ctx context.Context, t *trial.Trial) error {
 	b := f.b
 	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s == nil {
 		if err := b.measureS(ctx, t); err != nil {
@@ -59,17 +60,17 @@ func (f *flipTrial) sText() string {
 
 // burst fires the burst of n at t's server and records it; done says the
 // trial can go no further (the server failed or exited).
-func (f *flipTrial) burst(ctx context.Context, t *Trial, n int, s time.Duration) (done bool, err error) {
+func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Duration) (done bool, err error) {
 	b, name, pid := f.b, loadtest.BurstName(n), t.Server.PID()
-	timeout := cmp.Or(b.c.Timeout, AutoTimeout(n, t.Rec.Capacity, s))
+	timeout := cmp.Or(b.c.Timeout, trial.AutoTimeout(n, t.Rec.Capacity, s))
 	var got atomic.Int64
-	mem := watchMemory(pid, memInterval, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
+	mem := trial.WatchMemory(pid, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
 	rs, aerr := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, n,
 		loadtest.WithTimeout(timeout),
 		loadtest.WithName(t.Server.Spec.Name+"/"+name),
 		loadtest.WithOnResult(func(*vegeta.Result) { got.Add(1); f.count(ctx) }),
 	)
-	rss, stopped := mem.end()
+	rss, stopped := mem.End()
 	if stopped != nil {
 		t.Rec.MemoryStop = stopped
 		t.Logf("%s: %s; its process group was killed, on to the next mode", t.Server.Spec.Name, stopped)
@@ -78,23 +79,18 @@ func (f *flipTrial) burst(ctx context.Context, t *Trial, n int, s time.Duration)
 		t.Problem("burst of %d: %v", n, aerr)
 		return true, nil
 	}
-	// Counted in the round's S at its end (finishRound), once S pools
-	// BaselineMode's bursts.
+	// Its S-dependent figures (ideal makespan, efficiency) wait for the
+	// round's S, which pools BaselineMode's bursts: finishRound counts the
+	// burst in it and writes its files once.
 	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Timeout: timeout})
 	m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(pid)
-	if stopped != nil {
-		m.Efficiency = 0 // a burst cut short has no makespan to compare
-	}
 	if ctx.Err() != nil {
 		// Keep what the interrupted burst gathered, under its own name.
 		_ = loadtest.WriteLevel(t.Dir, name+"-interrupted", rs, m)
 		return true, ctx.Err()
 	}
-	if err := loadtest.WriteLevel(t.Dir, name, rs, m); err != nil {
-		return true, fmt.Errorf("%s: %w", t.Server.Spec.Name, err)
-	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
-	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n})
+	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n, rs: rs})
 	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s != nil && stopped == nil {
 		if ends, err := answerTimes(rs); err == nil {
 			b.cur.pooled = append(b.cur.pooled, n)
@@ -117,7 +113,7 @@ func (f *flipTrial) count(ctx context.Context) {
 
 // keepAlive runs each of the round's keep-alive client counts at t's
 // server, after its bursts. s is the job time a duration is counted in.
-func (f *flipTrial) keepAlive(ctx context.Context, t *Trial, s time.Duration) error {
+func (f *flipTrial) keepAlive(ctx context.Context, t *trial.Trial, s time.Duration) error {
 	b, mode := f.b, t.Server.Spec.Name
 	tgt := vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}
 	for _, c := range b.cur.rec.Clients {
@@ -127,9 +123,9 @@ func (f *flipTrial) keepAlive(ctx context.Context, t *Trial, s time.Duration) er
 		}
 		t.Logf("%s: %s", mode, l)
 		name := loadtest.KeepAliveName(c)
-		mem := watchMemory(t.Server.PID(), memInterval, b.c.MaxRSS, c, func() int { return c })
+		mem := trial.WatchMemory(t.Server.PID(), b.c.MaxRSS, c, func() int { return c })
 		rs, err := loadtest.KeepAlive(ctx, tgt, l, loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(mode+"/"+name))
-		rss, stopped := mem.end()
+		rss, stopped := mem.End()
 		if err != nil && ctx.Err() == nil {
 			t.Problem("%s: %v", l, err)
 			return nil

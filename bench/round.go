@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // roundState is what a round knows while it runs.
@@ -22,17 +24,19 @@ type roundState struct {
 	answers [][]time.Duration
 }
 
-// pendingLevel is a burst to count in the round's S at the round's end.
+// pendingLevel is a burst to count in the round's S at the round's end,
+// with its results, whose files are written then.
 type pendingLevel struct {
 	mode, dir string
 	n         int
+	rs        vegeta.Results
 }
 
 // round runs round r: the S-only start when BaselineMode is not a mode of
 // the run, then one trial of every mode in the round's rotated order; then
 // it counts the round's bursts in its S.
 func (b *runner) round(ctx context.Context, r int) error {
-	order := Rotate(b.specs, r)
+	order := trial.Rotate(b.specs, r)
 	b.cur = &roundState{rec: runfolder.Round{Index: r, Levels: b.c.Runs.RoundLevels(b.c.Levels, r)}}
 	if r <= max(b.c.Runs.Default, 1) {
 		b.cur.rec.Clients = b.c.Clients
@@ -65,7 +69,7 @@ func (b *runner) sOnly(ctx context.Context, r int) error {
 	b.h.Logf("S: %s is not in this run; a start of it measures round %d's S", b.sSpec.Name, r)
 	b.tr.Begin(b.slot, -1)
 	b.slot++
-	s, rec, err := b.h.RunS(ctx, r, runfolder.TrialDir(b.c.Out, runfolder.DirS, r))
+	s, rec, err := RunS(ctx, b.h, r, runfolder.TrialDir(b.c.Out, runfolder.DirS, r))
 	for _, p := range rec.Problems {
 		b.problems = append(b.problems, fmt.Sprintf("S on %s, round %d: %s", b.sSpec.Name, r, p))
 	}
@@ -75,14 +79,14 @@ func (b *runner) sOnly(ctx context.Context, r int) error {
 
 // measureS measures the round's S on t, a warmed-up BaselineMode server
 // that is also a mode of the run.
-func (b *runner) measureS(ctx context.Context, t *Trial) error {
+func (b *runner) measureS(ctx context.Context, t *trial.Trial) error {
 	s, err := measureSOn(ctx, t)
 	b.cur.s = s
 	return err
 }
 
 // trial runs mode spec's trial of round r and files its record.
-func (b *runner) trial(ctx context.Context, r int, spec Spec) error {
+func (b *runner) trial(ctx context.Context, r int, spec trial.Spec) error {
 	slot := b.slot
 	b.slot++
 	b.tr.Begin(slot, -1)
@@ -113,8 +117,8 @@ func (b *runner) trial(ctx context.Context, r int, spec Spec) error {
 
 // finishRound sets the round's S from every answer gap of BaselineMode's
 // bursts (PoolS), counts the round's bursts in it (in their trial's own
-// warm-up job time when no S could be measured), rewrites their metrics
-// files and files the round.
+// warm-up job time when no S could be measured), writes their files, once
+// each, and files the round.
 func (b *runner) finishRound() error {
 	cur := b.cur
 	if cur.s != nil {
@@ -128,7 +132,7 @@ func (b *runner) finishRound() error {
 		b.sum.S = cur.s
 	}
 	for _, p := range cur.pending {
-		t := b.modeRun(Spec{Name: p.mode}).RoundTrial(cur.rec.Index)
+		t := b.modeRun(trial.Spec{Name: p.mode}).RoundTrial(cur.rec.Index)
 		if t == nil {
 			continue
 		}
@@ -145,8 +149,7 @@ func (b *runner) finishRound() error {
 			if t.MemoryStop != nil && t.MemoryStop.Level == p.n {
 				m.Efficiency = 0 // a burst cut short has no makespan to compare
 			}
-			name := loadtest.BurstName(p.n) + loadtest.SuffixMetrics
-			if err := loadtest.WriteJSON(filepath.Join(p.dir, name), m); err != nil {
+			if err := loadtest.WriteLevel(p.dir, loadtest.BurstName(p.n), p.rs, *m); err != nil {
 				return fmt.Errorf("%s: %w", p.mode, err)
 			}
 		}

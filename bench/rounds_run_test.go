@@ -8,14 +8,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 func TestRunInRounds(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	cfg := testConfig(t, fakeserver.LinkBin(t), out, io.Discard)
+	cfg := testConfig(t, servertest.LinkBin(t), out, io.Discard)
 	cfg.Modes, cfg.Levels, cfg.Clients = []string{"standard", "threaded"}, []int{3, 6}, nil
 	cfg.Runs = Runs{Default: 2, PerLevel: map[int]int{6: 1}}
 	sum, err := Run(context.Background(), cfg)

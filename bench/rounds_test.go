@@ -34,15 +34,6 @@ func TestParseRuns(t *testing.T) {
 	}
 }
 
-func TestRotate(t *testing.T) {
-	xs := []string{"a", "b", "c"}
-	for round, want := range map[int][]string{1: {"a", "b", "c"}, 2: {"b", "c", "a"}, 3: {"c", "a", "b"}, 4: {"a", "b", "c"}} {
-		if got := Rotate(xs, round); !slices.Equal(got, want) {
-			t.Errorf("round %d: %v, want %v", round, got, want)
-		}
-	}
-}
-
 func TestPoolS(t *testing.T) {
 	ms := func(vs ...int) []loadtest.Duration {
 		var ds []loadtest.Duration

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/flipbench/flipbench/internal/progress"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Run runs the comparison in rounds and writes the run folder's data:
@@ -18,7 +18,7 @@ import (
 // files (report.Write renders summary.md and the plots). Each round starts
 // every mode's server once, in an order that rotates from round to round,
 // warms it up, fires the round's levels and keep-alive clients at it and
-// stops it. It returns the summary and an error that wraps ErrProblems when
+// stops it. It returns the summary and an error that wraps trial.ErrProblems when
 // a server misbehaved, or ctx's error when it was cancelled (the server of
 // the moment is stopped first, and the files written so far are kept).
 //
@@ -47,20 +47,17 @@ func Run(ctx context.Context, c Config) (*runfolder.Summary, error) {
 	if err := b.write(); err != nil {
 		return b.sum, err
 	}
-	if len(b.problems) > 0 {
-		return b.sum, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(b.problems, "\n  "))
-	}
-	return b.sum, nil
+	return b.sum, trial.ProblemsError(b.problems)
 }
 
 // runner is one Run's state.
 type runner struct {
 	c        Config
-	h        *Harness
+	h        *trial.Harness
 	tr       *progress.Tracker
 	sum      *runfolder.Summary
-	specs    []Spec // the modes that can run, in report order
-	sSpec    *Spec  // BaselineMode started only to measure S; nil when it is among specs or cannot run
+	specs    []trial.Spec // the modes that can run, in report order
+	sSpec    *trial.Spec  // BaselineMode started only to measure S; nil when it is among specs or cannot run
 	rounds   int
 	slot     int // the progress tracker's current slot
 	problems []string
@@ -70,10 +67,10 @@ type runner struct {
 // newRunner resolves the modes (one whose need is missing is skipped),
 // opens the run folder and plans the progress tracker.
 func newRunner(ctx context.Context, c Config) (*runner, error) {
-	place := Place{BinDir: c.BinDir, NodeApp: c.NodeApp, Cores: c.Cores}
+	place := c.Place()
 	b := &runner{c: c, rounds: c.Runs.Rounds(c.Levels)}
-	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Order: ModeNames()}
-	all, specs, err := ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
+	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Order: trial.ModeNames()}
+	all, specs, err := trial.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -83,15 +80,15 @@ func newRunner(ctx context.Context, c Config) (*runner, error) {
 			b.sum.Modes = append(b.sum.Modes, runfolder.ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
 		}
 	}
-	if !slices.ContainsFunc(b.specs, func(s Spec) bool { return s.Name == runfolder.BaselineMode }) {
-		if spec, err := Resolve(runfolder.BaselineMode, place, nil); err == nil {
+	if !slices.ContainsFunc(b.specs, func(s trial.Spec) bool { return s.Name == runfolder.BaselineMode }) {
+		if spec, err := trial.Resolve(runfolder.BaselineMode, place, nil); err == nil {
 			b.sSpec = &spec
 		}
 	}
-	b.h = &Harness{Place: place, Image: c.Image, Out: c.Out, Warmups: c.Warmups, WarmTimeout: c.Timeout,
-		StartTimeout: c.StartTimeout, StopTimeout: c.StopTimeout, ServerEnv: c.ServerEnv}
+	b.h = c.Harness()
+	b.h.WarmTimeout = c.Timeout
 	env, err := b.h.Open(ctx, append(slices.Clone(c.Modes), runfolder.DirS),
-		[]string{"*.svg", "*.png", runfolder.FileSummaryMD, runfolder.FileSummaryJSON}, b.specs, c.Flags, c.Args)
+		[]string{"*.svg", "*.png", runfolder.FileSummaryMD, runfolder.FileSummaryJSON}, b.specs)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +107,7 @@ func (b *runner) slots() []progress.Slot {
 		if b.sSpec != nil {
 			slots = append(slots, progress.Slot{Name: b.slotName(b.sSpec.Name+" (S)", r)})
 		}
-		for _, s := range Rotate(b.specs, r) {
+		for _, s := range trial.Rotate(b.specs, r) {
 			slots = append(slots, progress.Slot{Name: b.slotName(s.Name, r), Levels: levels})
 		}
 	}
@@ -126,7 +123,7 @@ func (b *runner) slotName(name string, r int) string {
 
 // modeRun returns the summary's record of spec's mode, added at its first
 // trial (a cancelled run lists only the modes that started).
-func (b *runner) modeRun(spec Spec) *runfolder.ModeRun {
+func (b *runner) modeRun(spec trial.Spec) *runfolder.ModeRun {
 	for i := range b.sum.Modes {
 		if b.sum.Modes[i].Mode == spec.Name {
 			return &b.sum.Modes[i]

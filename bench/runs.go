@@ -10,8 +10,10 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // SBurst is how many requests the burst that measures S sends at once.
@@ -26,8 +28,8 @@ const SBurst = 10
 // ran 60-65 ms, which put standard's own efficiency at 113-117 %). The bench
 // pools these gaps with those of BaselineMode's bursts in the same round
 // (PoolS). warmupJob bounds the burst's timeout.
-func MeasureS(ctx context.Context, srv *Server, warmupJob time.Duration) (*runfolder.RunS, error) {
-	timeout := AutoTimeout(SBurst, 1, warmupJob)
+func MeasureS(ctx context.Context, srv *trial.Server, warmupJob time.Duration) (*runfolder.RunS, error) {
+	timeout := trial.AutoTimeout(SBurst, 1, warmupJob)
 	rs, err := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}, SBurst,
 		loadtest.WithTimeout(timeout), loadtest.WithName(srv.Spec.Name+"/S"))
 	if err != nil {
@@ -37,7 +39,7 @@ func MeasureS(ctx context.Context, srv *Server, warmupJob time.Duration) (*runfo
 	if err != nil {
 		return nil, fmt.Errorf("%s: S burst: %w", srv.Spec.Name, err)
 	}
-	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration(medianDuration(gaps(ends)))}
+	s := &runfolder.RunS{Mode: srv.Spec.Name, S: loadtest.Duration(stats.Median(gaps(ends)))}
 	for _, e := range ends {
 		s.Answers = append(s.Answers, loadtest.Duration(e))
 	}
@@ -77,19 +79,6 @@ func gaps(ends []time.Duration) []time.Duration {
 	return g
 }
 
-// medianDuration returns the median of ds (0 for none); it sorts ds.
-func medianDuration(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	m := len(ds) / 2
-	if len(ds)%2 == 1 {
-		return ds[m]
-	}
-	return (ds[m-1] + ds[m]) / 2
-}
-
 // PoolS sets s.S to the median of every gap between consecutive answers of
 // s's own burst and of the bursts given: BaselineMode's bursts of the same
 // round, in levels, with their answer times. A round's S then rests on
@@ -107,20 +96,21 @@ func PoolS(s *runfolder.RunS, levels []int, answers [][]time.Duration) {
 	if len(all) == 0 {
 		return
 	}
-	s.S, s.Pooled, s.Gaps = loadtest.Duration(medianDuration(all)), levels, len(all)
+	s.S, s.Pooled, s.Gaps = loadtest.Duration(stats.Median(all)), levels, len(all)
 }
 
-// RunS starts BaselineMode into dir for round r, warms it up and measures
-// the round's S on it: for a run whose modes do not include it. It returns
-// the S (nil when it could not be measured) and the trial's record, whose
-// Problems say why.
-func (h *Harness) RunS(ctx context.Context, r int, dir string) (*runfolder.RunS, runfolder.Trial, error) {
-	spec, err := Resolve(runfolder.BaselineMode, h.Place, nil)
+// RunS starts BaselineMode with h into dir for round r, warms it up and
+// measures the round's S on it: for a run whose modes do not include it
+// (and for an experiment that counts in S). It
+// returns the S (nil when it could not be measured) and the trial's record,
+// whose Problems say why.
+func RunS(ctx context.Context, h *trial.Harness, r int, dir string) (*runfolder.RunS, runfolder.Trial, error) {
+	spec, err := trial.Resolve(runfolder.BaselineMode, h.Place(), nil)
 	if err != nil {
 		return nil, runfolder.Trial{Round: r, Problems: []string{err.Error()}}, nil
 	}
 	var s *runfolder.RunS
-	rec, _, err := h.Run(ctx, spec, r, dir, func(ctx context.Context, t *Trial) (err error) {
+	rec, _, err := h.Run(ctx, spec, r, dir, func(ctx context.Context, t *trial.Trial) (err error) {
 		s, err = measureSOn(ctx, t)
 		return err
 	})
@@ -132,7 +122,7 @@ func (h *Harness) RunS(ctx context.Context, r int, dir string) (*runfolder.RunS,
 
 // measureSOn measures S on t's server, a warmed-up BaselineMode, and logs
 // it; a failure is t's problem and leaves S nil.
-func measureSOn(ctx context.Context, t *Trial) (*runfolder.RunS, error) {
+func measureSOn(ctx context.Context, t *trial.Trial) (*runfolder.RunS, error) {
 	s, err := MeasureS(ctx, t.Server, t.Rec.WarmupJob.D())
 	if err != nil {
 		if ctx.Err() != nil {

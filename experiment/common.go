@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
+	"github.com/flipbench/flipbench/trial"
 )
-
-// ErrProblems is wrapped by the error an experiment returns when it ran but
-// some server did not behave.
-var ErrProblems = bench.ErrProblems
 
 // Finish ends an experiment's run: it writes the result, then returns err
 // (a cancellation or a failed write) or, without one, the problems as
@@ -22,16 +18,7 @@ func Finish(err error, problems []string, write func() error) error {
 	if err := write(); err != nil {
 		return err
 	}
-	return ProblemsError(problems)
-}
-
-// ProblemsError is nil without problems, else an error wrapping
-// ErrProblems that lists them.
-func ProblemsError(problems []string) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(problems, "\n  "))
+	return trial.ProblemsError(problems)
 }
 
 // WriteTail ends a summary: its problems, its plots and a note on where the

@@ -1,7 +1,7 @@
 // Package experiment is what the experiments beyond bench's comparison
-// share: the server and run-folder settings (Servers) and the trial harness
-// they give (bench.Harness: start, warm, measure and stop each server as
-// bench does), the machine around a run (Machine: cores, load average), the
+// share beyond the trial harness (package trial, whose Settings their
+// Configs embed and whose Harness starts, warms, measures and stops each
+// server as bench's does): the machine around a run (Machine: cores, load average), the
 // result file (WriteResult, Load), the requests fired (FlipTarget,
 // HelloTarget), the plots' look (plot.go) and the end of a summary
 // (WriteTail, Finish). The experiments are its subpackages, each firing its

@@ -6,8 +6,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // The look the experiments' plots share: a mode's color, its dots and
@@ -15,7 +15,7 @@ import (
 
 // ModeColor is mode's color in every plot, by its place among bench's
 // modes; i picks one for a mode bench does not know.
-func ModeColor(mode string, i int) color.Color { return report.ModeColor(bench.ModeNames(), mode, i) }
+func ModeColor(mode string, i int) color.Color { return report.ModeColor(trial.ModeNames(), mode, i) }
 
 // Dots is the glyph of a plot's points in c.
 func Dots(c color.Color) draw.GlyphStyle {

@@ -59,14 +59,6 @@ func Percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[i]
 }
 
-// Median returns the median of ds (the lower middle for an even count); it
-// does not change ds.
-func Median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return Percentile(s, 0.5)
-}
-
 // IdealMakespan is the makespan of a perfect server that runs capacity jobs
 // of time s at once and keeps every slot busy: ceil(n / capacity) × s.
 func IdealMakespan(n, capacity int, s time.Duration) time.Duration {
@@ -118,9 +110,10 @@ type Metrics struct {
 	// counted.
 	Workers map[string]int `json:"workers"`
 	// Capacity, Calibration and Timeout are the Params the metrics were
-	// computed with.
+	// computed with; Calibration, the S the burst is counted in, is stored
+	// as "s".
 	Capacity    int      `json:"capacity"`
-	Calibration Duration `json:"calibration"`
+	Calibration Duration `json:"s"`
 	Timeout     Duration `json:"timeout"`
 	// Ideal is the makespan of a perfect server: ceil(N / Capacity) × S.
 	Ideal Duration `json:"ideal_makespan"`

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"text/tabwriter"
 
 	"github.com/flipbench/flipbench/internal/stats"
@@ -109,19 +108,4 @@ func Testable(n1, n2 int) bool {
 		ways = ways * float64(n2+i) / float64(i)
 	}
 	return 2/ways <= stats.Alpha
-}
-
-// Median is the middle of xs (the mean of the two middle values for an even
-// count); NaN for none, and NaN when any value is NaN, so that a run that could
-// not be measured fails the gate instead of hiding in the middle.
-func Median(xs []float64) float64 {
-	if len(xs) == 0 || slices.ContainsFunc(xs, math.IsNaN) {
-		return math.NaN()
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

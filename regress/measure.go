@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
@@ -159,7 +160,7 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 
 	now = map[string]float64{}
 	for metric, vals := range samples {
-		now[metric] = Median(vals)
+		now[metric] = stats.Median(vals)
 	}
 	return now, samples, nil
 }

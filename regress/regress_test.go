@@ -95,28 +95,6 @@ func TestBaselineRoundTripAndValidation(t *testing.T) {
 	}
 }
 
-func TestMedian(t *testing.T) {
-	tests := []struct {
-		xs   []float64
-		want float64
-	}{
-		{[]float64{3}, 3},
-		{[]float64{5, 1, 3}, 3},
-		{[]float64{4, 1, 3, 2}, 2.5},
-	}
-	for _, tt := range tests {
-		if got := Median(tt.xs); got != tt.want {
-			t.Errorf("Median(%v): got %v, want %v", tt.xs, got, tt.want)
-		}
-	}
-	if got := Median([]float64{1, math.NaN(), 2, 3, 4}); !math.IsNaN(got) {
-		t.Errorf("Median with a NaN: got %v, want NaN", got)
-	}
-	if got := Median(nil); !math.IsNaN(got) {
-		t.Errorf("Median(nil): got %v, want NaN", got)
-	}
-}
-
 const goTestOutput = `goos: linux
 goarch: amd64
 pkg: github.com/flipbench/flipbench/job

@@ -25,17 +25,18 @@ const latencyNote = "Latency is vegeta's: from the moment a request is sent to t
 	"vegeta measures from the send, not from when the request was due; in a burst every request " +
 	"is sent at the same instant, so here the two are the same and latency is also the time since the burst began."
 
-// Write renders sum into dir: the plots and summary.md.
-func Write(dir string, sum *runfolder.Summary) error {
+// Write renders sum into dir, the plots and summary.md, and returns what
+// summary.md says.
+func Write(dir string, sum *runfolder.Summary) (string, error) {
 	plots, err := WritePlots(dir, sum)
 	if err != nil {
-		return err
+		return "", err
 	}
 	md := RenderMarkdown(sum, plots)
 	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(md), 0o644); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+		return md, fmt.Errorf("write summary: %w", err)
 	}
-	return nil
+	return md, nil
 }
 
 // Rerender recomputes every level's metrics and reports from the raw results
@@ -64,8 +65,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileEnv), &sum.Env); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var old runfolder.Summary
-	if err := loadtest.ReadJSON(filepath.Join(dir, runfolder.FileSummaryJSON), &old); err == nil {
+	if old, err := runfolder.LoadSummary(dir); err == nil {
 		for _, m := range old.Modes {
 			if m.Skipped != "" {
 				sum.Modes = append(sum.Modes, m)
@@ -74,7 +74,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 		sum.Levels, sum.Clients = old.Levels, old.Clients
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
 		if len(sum.Order) == 0 {
-			sum.Order = storedOrder(&old, known)
+			sum.Order = storedOrder(old, known)
 		}
 	}
 
@@ -102,7 +102,8 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 	if err := runfolder.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
-	return sum, Write(dir, sum)
+	_, err = Write(dir, sum)
+	return sum, err
 }
 
 // storedOrder is the report order of a run stored without one: known
@@ -136,8 +137,8 @@ func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []st
 		dirs []string
 	)
 	for _, p := range paths {
-		var run runfolder.ModeRun
-		if err := loadtest.ReadJSON(p, &run); err != nil {
+		run, err := runfolder.LoadModeRun(p)
+		if err != nil {
 			return nil, nil, err
 		}
 		if len(run.Warmup) > 0 {

@@ -52,7 +52,7 @@ func TestWritePlots(t *testing.T) {
 		}
 	}
 
-	if err := Write(out, sum); err != nil {
+	if _, err := Write(out, sum); err != nil {
 		t.Fatal(err)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "summary.md"))

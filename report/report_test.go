@@ -10,28 +10,28 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	fakeserver.RunIfServer()
+	servertest.RunIfServer()
 	os.Exit(m.Run())
 }
 
 // fakeRun runs a small bench of the fake servers into a run folder.
 func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 	t.Helper()
-	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	sum, err := bench.Run(context.Background(), bench.Config{
-		BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Modes: modes,
-		Levels: []int{4, 10}, Warmups: 2, Cores: 2, StopTimeout: 5 * time.Second,
-		Clients: []int{2}, ClientsDuration: 300 * time.Millisecond,
-		ServerEnv: []string{"FAKESERVER_DELAY=30ms"},
+		Settings: trial.Settings{BinDir: bin, NodeApp: t.TempDir(), Image: img, Out: out, Warmups: 2, Cores: 2,
+			StopTimeout: 5 * time.Second, ServerEnv: []string{"FAKESERVER_DELAY=30ms"}},
+		Modes: modes, Levels: []int{4, 10}, Clients: []int{2}, ClientsDuration: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("bench: %v", err)
@@ -41,7 +41,8 @@ func fakeRun(t *testing.T, modes ...string) (string, *runfolder.Summary) {
 
 func TestWriteRerenderCompare(t *testing.T) {
 	out, sum := fakeRun(t, "standard", "clustered", "shared", "node-standard")
-	if err := Write(out, sum); err != nil {
+	written, err := Write(out, sum)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{runfolder.FileSummaryMD, "latency-4.svg", "latency-10.svg", "throughput.svg", "speedup.svg"} {
@@ -50,6 +51,9 @@ func TestWriteRerenderCompare(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, runfolder.FileSummaryMD))
+	if string(md) != written {
+		t.Errorf("Write returned another summary than it wrote:\n%s", written)
+	}
 	for _, want := range []string{"| standard | 10 | 10 |", "| clustered |", "vegeta measures from the send",
 		"speedup", "![throughput](throughput.svg)", "node-standard", "skipped",
 		"## Keep-alive clients", "| standard | 2 | 300ms |", "fairness = the fewest answers"} {

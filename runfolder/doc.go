@@ -21,5 +21,6 @@
 // BaselineMode's bursts; every ideal makespan and efficiency is counted in it. A
 // mode's warm-up job time (ModeRun.WarmupJob) is the median of its own
 // sequential warm-up requests, kept for reading beside S. Their JSON keys
-// ("calibration") are the old ones, so old run folders still load.
+// are "s" and "warmup_job"; a run folder stored when both were
+// "calibration" is upgraded as it is loaded (LoadSummary, LoadModeRun).
 package runfolder

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
@@ -34,7 +35,7 @@ type Trial struct {
 	// Warmup are the latencies of the sequential warm-up requests;
 	// WarmupJob is their WarmupJobTime, for reading beside the run's S.
 	Warmup    []loadtest.Duration `json:"warmup"`
-	WarmupJob loadtest.Duration   `json:"calibration"`
+	WarmupJob loadtest.Duration   `json:"warmup_job"`
 	// ServerJob is the median job-time header of the warm-up answers: the
 	// job alone, as the server timed it. WarmupJob / ServerJob is the HTTP
 	// overhead.
@@ -112,7 +113,7 @@ func WarmupJobTime(warm []time.Duration) time.Duration {
 	if len(warm) > 2 {
 		warm = warm[1:]
 	}
-	return loadtest.Median(warm)
+	return stats.Median(warm)
 }
 
 // Durations converts stored durations.

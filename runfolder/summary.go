@@ -19,7 +19,7 @@ type Summary struct {
 	// S is the first round's S; nil when BaselineMode could not run (each
 	// mode then counts in its own warm-up job time), and in runs stored
 	// before it existed. Rounds holds every round's.
-	S *RunS `json:"calibration,omitempty"`
+	S *RunS `json:"s,omitempty"`
 	// Rounds are the run's rounds in the order they ran; empty in runs
 	// stored before rounds existed (one round, in Modes).
 	Rounds []Round `json:"rounds,omitempty"`
@@ -136,10 +136,10 @@ func WriteSummary(dir string, sum *Summary) error {
 	return loadtest.WriteJSON(filepath.Join(dir, FileSummaryJSON), sum)
 }
 
-// LoadSummary reads a run folder's summary.json.
+// LoadSummary reads a run folder's summary.json, upgrading its old keys.
 func LoadSummary(dir string) (*Summary, error) {
 	var sum Summary
-	if err := loadtest.ReadJSON(filepath.Join(dir, FileSummaryJSON), &sum); err != nil {
+	if err := readUpgraded(filepath.Join(dir, FileSummaryJSON), upgradeSummary, &sum); err != nil {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
 	if sum.Run == "" {

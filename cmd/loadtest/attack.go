@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flipbench/flipbench/loadtest"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/loadtest"
 )
 
 func attackCmd(stdout, stderr io.Writer) command {

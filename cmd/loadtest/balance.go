@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/balance"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func balanceCmd(stdout, stderr io.Writer) command {
@@ -86,32 +82,14 @@ Exit code 1 if a server misbehaved.`, policyTable()), stderr)
 			return err
 		}
 
-		start := time.Now()
-		run, err := balance.Run(ctx, balance.Config{
-			Servers: experiment.Servers{BinDir: *sf.bin, Image: *sf.image, Out: *sf.out, Cores: *sf.cpus,
-				StartTimeout: *sf.startTimeout, StopTimeout: *sf.stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+		cfg := balance.Config{
+			Settings: sf.settings(fs, stderr),
 			Policies: policyList, Sizes: sizeList, Runs: *runs, Workers: *workers,
-			Target: *target, Warmups: *sf.warmups, Timeout: *sf.timeout,
-		})
-		if run == nil {
-			return err
+			Target: *target, Timeout: *sf.timeout,
 		}
-		return finish(ctx, stdout, stderr, "balance", start, filepath.Join(*sf.out, balance.FileMD), err,
-			balance.Write(*sf.out, run))
+		return runWorkload(ctx, stdout, stderr, "balance", *sf.out, balance.FileMD,
+			func(ctx context.Context) (*balance.Result, error) { return balance.Run(ctx, cfg) }, balance.Write)
 	}}
-}
-
-// finish reports the end of an experiment: its summary file on stdout
-// unless interrupted, and its error (a failure to render joined in).
-func finish(ctx context.Context, stdout, stderr io.Writer, name string, start time.Time, summary string, err, rerr error) error {
-	err = errors.Join(err, rerr)
-	fmt.Fprintf(stderr, "%s: %s in %s; summary in %s\n", name, doneWord(err), time.Since(start).Round(time.Second), summary)
-	if ctx.Err() == nil {
-		if md, rerr := os.ReadFile(summary); rerr == nil {
-			_, _ = stdout.Write(md)
-		}
-	}
-	return err
 }
 
 // policyTable lists every policy for -h with its mode, and whether this
@@ -120,7 +98,7 @@ func policyTable() string {
 	var b strings.Builder
 	for _, p := range balance.Policies() {
 		about := "(no such bench mode on this build yet: skipped)"
-		if m, err := bench.LookupMode(p.Mode); err == nil {
+		if m, err := trial.LookupMode(p.Mode); err == nil {
 			about = m.About
 		}
 		fmt.Fprintf(&b, "  %-10s mode %-10s %s\n", p.Balance, p.Mode, about)

@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	"github.com/flipbench/flipbench/experiment/balance"
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 func TestBalanceCommand(t *testing.T) {
 	t.Setenv("FAKESERVER_DELAY", "10ms")
-	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "balance")
 	code, stdout, stderr := runCLI(t, "balance", "-bin", bin, "-image", img, "-out", out,
 		"-runs", "2", "-sizes", "4", "-warmups", "1", "-cpus", "2")
@@ -37,7 +37,7 @@ func TestBalanceCommand(t *testing.T) {
 }
 
 func TestBenchHelloCommand(t *testing.T) {
-	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "hello")
 	code, stdout, stderr := runCLI(t, "bench", "-workload", "hello", "-bin", bin, "-image", img, "-out", out,
 		"-modes", "standard", "-rate-start", "20", "-rate-max", "50", "-step", "500ms", "-p99-bound", "1s", "-cpus", "2")

@@ -5,23 +5,39 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/hello"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
-	"golang.org/x/term"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func benchCmd(stdout, stderr io.Writer) command {
-	fs := newFlagSet("bench", fmt.Sprintf(`Usage: loadtest bench [flags]
+	fs := newFlagSet("bench", benchUsage(), stderr)
+	f := addBenchFlags(fs)
+	return command{fs: fs, run: func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected arguments %q", args)
+		}
+		p, err := f.plan(setFlags(fs), stderr)
+		if err != nil {
+			return err
+		}
+		if *f.workload == workloadHello {
+			return runWorkload(ctx, stdout, stderr, "bench -workload hello", p.hello.Out, runfolder.FileSummaryMD,
+				func(ctx context.Context) (*hello.Result, error) { return hello.Run(ctx, p.hello) }, hello.Write)
+		}
+		return runWorkload(ctx, stdout, stderr, "bench", p.flip.Out, runfolder.FileSummaryMD,
+			func(ctx context.Context) (*runfolder.Summary, error) { return bench.Run(ctx, p.flip) }, report.Write)
+	}}
+}
+
+// benchUsage is bench's -h text, before its flags.
+func benchUsage() string {
+	return fmt.Sprintf(`Usage: loadtest bench [flags]
 
 Runs the comparison from the built servers (make build puts them in bin/ and
 installs the Node app). Modes (* runs by default):
@@ -65,153 +81,7 @@ the rate (on each of -tries holds of that rate), or the next step passes
 -rate-max. Per mode (by default every Go mode) its highest sustained rate and
 p50/p99 at every step: summary.md, hello.json, hello-p99.svg, and per mode the
 files of every step as <mode>/rate-<R>.*, into -out (default `+hello.DefaultOut+`
-for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns), stderr)
-	sf := addServerFlags(fs, bench.DefaultOutDir)
-	bin, image, out, cpus, warmups := sf.bin, sf.image, sf.out, sf.cpus, sf.warmups
-	timeout, startTimeout, stopTimeout := sf.timeout, sf.startTimeout, sf.stopTimeout
-	var (
-		nodeApp    = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)")
-		modes      = fs.String("modes", strings.Join(bench.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(bench.ModeNames(), ", "))
-		levels     = fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes")
-		runs       = fs.String("runs", bench.DefaultRuns, "rounds: `K` for every level, or per level as 5,1000=1 (see above)")
-		clients    = fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none")
-		clientsDur = fs.Duration("clients-duration", 0, "how long each keep-alive run lasts (0: 3 rounds of a fair server, 3 x ceil(C / capacity) x S, 3s to 5m)")
-		quick      = fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" -clients "+joinInts(bench.QuickClients())+" -runs "+bench.QuickRuns+" (explicit flags win); two minutes at most")
-		maxRSS     = fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)")
-		progress   = fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off")
-		workload   = fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)")
-		rateStart  = fs.Int("rate-start", hello.DefaultStartRate, "hello: requests/s of the first step")
-		rateFactor = fs.Float64("rate-factor", hello.DefaultFactor, "hello: each step's rate over the last's (above 1)")
-		rateMax    = fs.Int("rate-max", hello.DefaultMaxRate, "hello: no step goes past this many requests/s")
-		step       = fs.Duration("step", hello.DefaultStep, "hello: how long each rate is held (quick: 1s)")
-		bound      = fs.Duration("p99-bound", hello.DefaultBound, "hello: the p99 latency a sustained step stays within")
-		tries      = fs.Int("tries", hello.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)")
-	)
-	return command{fs: fs, run: func(ctx context.Context, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected arguments %q", args)
-		}
-		set := setFlags(fs)
-		if *quick {
-			if !set["image"] {
-				*image = contract.QuickImage
-			}
-			if !set["levels"] {
-				*levels = joinInts(bench.QuickLevels())
-			}
-			if !set["clients"] {
-				*clients = joinInts(bench.QuickClients())
-			}
-			if !set["runs"] {
-				*runs = bench.QuickRuns
-			}
-			if !set["step"] {
-				*step = time.Second
-			}
-		}
-		if err := checkWorkload(*workload, set); err != nil {
-			return err
-		}
-		if *workload == workloadHello && !set["modes"] {
-			*modes = strings.Join(hello.DefaultModes(), ",")
-		}
-		if *workload == workloadHello && !set["out"] {
-			*out = hello.DefaultOut // not a flip run's folder: it would clear its modes
-		}
-		modeList, err := bench.ParseModes(*modes)
-		if err != nil {
-			return usagef("-modes: %v", err)
-		}
-		levelList, err := bench.ParseLevels(*levels)
-		if err != nil {
-			return usagef("-levels: %v", err)
-		}
-		clientList, err := bench.ParseClients(*clients)
-		if err != nil {
-			return usagef("-clients: %v", err)
-		}
-		runList, err := bench.ParseRuns(*runs)
-		if err != nil {
-			return usagef("-runs: %v", err)
-		}
-		if *clientsDur < 0 {
-			return usagef("-clients-duration %s: cannot be negative", *clientsDur)
-		}
-		if err := sf.check(); err != nil {
-			return err
-		}
-		if *workload == workloadHello {
-			switch {
-			case *rateStart < 1:
-				return usagef("-rate-start %d: must be positive", *rateStart)
-			case !(*rateFactor > 1):
-				return usagef("-rate-factor %g: must be above 1", *rateFactor)
-			case *rateMax < *rateStart:
-				return usagef("-rate-max %d: below -rate-start %d", *rateMax, *rateStart)
-			case *step <= 0:
-				return usagef("-step %s: must be positive", *step)
-			case *bound <= 0:
-				return usagef("-p99-bound %s: must be positive", *bound)
-			case *tries < 1:
-				return usagef("-tries %d: need at least 1", *tries)
-			}
-			start := time.Now()
-			run, err := hello.Run(ctx, hello.Config{
-				Servers: experiment.Servers{BinDir: *bin, NodeApp: *nodeApp, Image: *image, Out: *out, Cores: *cpus,
-					StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
-				Modes: modeList, StartRate: *rateStart, Factor: *rateFactor, Step: *step, MaxRate: *rateMax, Bound: *bound, Tries: *tries,
-				Timeout: *timeout,
-			})
-			if run == nil {
-				return err
-			}
-			return finish(ctx, stdout, stderr, "bench -workload hello", start, filepath.Join(*out, runfolder.FileSummaryMD), err,
-				hello.Write(*out, run))
-		}
-		var budget uint64
-		if *maxRSS != "" {
-			if budget, err = bench.ParseSize(*maxRSS); err != nil {
-				return usagef("-max-rss: %v", err)
-			}
-		}
-		var bar io.Writer
-		switch *progress {
-		case "on":
-			bar = stderr
-		case "off":
-		case "auto":
-			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-				bar = stderr
-			}
-		default:
-			return usagef("-progress %q: want auto, on or off", *progress)
-		}
-
-		start := time.Now()
-		cfg := bench.Config{
-			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Levels: levelList,
-			Clients: clientList, ClientsDuration: *clientsDur, Runs: runList,
-			Image: *image, Out: *out, Timeout: *timeout, Warmups: *warmups, Cores: *cpus,
-			StartTimeout: *startTimeout, StopTimeout: *stopTimeout,
-			MaxRSS: budget, Progress: bar, Log: stderr, Flags: flagValues(fs), Args: os.Args,
-		}
-		sum, err := bench.Run(ctx, cfg)
-		if sum != nil {
-			if rerr := report.Write(*out, sum); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-			fmt.Fprintf(stderr, "bench: %s in %s; summary in %s\n", doneWord(err), time.Since(start).Round(time.Second), filepath.Join(*out, runfolder.FileSummaryMD))
-		}
-		if err != nil && sum != nil && !errors.Is(err, bench.ErrProblems) && ctx.Err() == nil {
-			return err
-		}
-		if sum != nil && ctx.Err() == nil {
-			if md, rerr := os.ReadFile(filepath.Join(*out, runfolder.FileSummaryMD)); rerr == nil {
-				_, _ = stdout.Write(md)
-			}
-		}
-		return err
-	}}
+for this workload).`, modeTable(), bench.DefaultRuns, bench.QuickRuns)
 }
 
 // Workloads of bench.
@@ -262,7 +132,7 @@ func joinInts(ns []int) string {
 // modeTable lists every mode for -h, the default ones starred.
 func modeTable() string {
 	var b strings.Builder
-	for _, m := range bench.Modes() {
+	for _, m := range trial.Modes() {
 		star := " "
 		if m.Default {
 			star = "*"

@@ -13,6 +13,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/report"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func crosscheckCmd(stdout, stderr io.Writer) command {
@@ -30,17 +31,17 @@ says so in one line and runs the project's clients alone.
 Writes crosscheck.md, crosscheck.json and per mode the server log,
 autocannon.json and the keep-alive files into -out.`, stderr)
 	var (
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries")
-		nodeApp      = fs.String("nodeapp", bench.DefaultNodeApp, "`folder` of the Node app, with autocannon installed")
+		bin          = fs.String("bin", trial.DefaultBinDir, "`folder` holding the Go server binaries")
+		nodeApp      = fs.String("nodeapp", trial.DefaultNodeApp, "`folder` of the Node app, with autocannon installed")
 		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
-		modes        = fs.String("modes", strings.Join(bench.ModeNames(), ","), "comma-separated modes to check")
+		modes        = fs.String("modes", strings.Join(trial.ModeNames(), ","), "comma-separated modes to check")
 		clients      = fs.Int("clients", bench.DefaultCrossClients, "keep-alive clients (autocannon's connections)")
 		duration     = fs.Duration("duration", bench.DefaultCrossDuration, "how long each client runs, in whole seconds")
 		out          = fs.String("out", bench.DefaultCrossOut, "`folder` to write into")
 		cpus         = fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by")
-		warmups      = fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per mode")
-		startTimeout = fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz")
-		stopTimeout  = fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM")
+		warmups      = fs.Int("warmups", trial.DefaultWarmups, "sequential warm-up requests per mode")
+		startTimeout = fs.Duration("start-timeout", trial.DefaultStartTimeout, "how long to wait for a server's /healthz")
+		stopTimeout  = fs.Duration("stop-timeout", trial.DefaultStopTimeout, "how long a server may take to exit after SIGTERM")
 	)
 	return command{fs: fs, run: func(ctx context.Context, args []string) error {
 		switch {
@@ -53,7 +54,7 @@ autocannon.json and the keep-alive files into -out.`, stderr)
 		case *warmups < 1 || *cpus < 1:
 			return usagef("-warmups and -cpus need at least 1")
 		}
-		modeList, err := bench.ParseModes(*modes)
+		modeList, err := trial.ParseModes(*modes)
 		if err != nil {
 			return usagef("-modes: %v", err)
 		}
@@ -62,9 +63,9 @@ autocannon.json and the keep-alive files into -out.`, stderr)
 		}
 		start := time.Now()
 		cc, err := bench.RunCrossCheck(ctx, bench.CrossConfig{
-			BinDir: *bin, NodeApp: *nodeApp, Modes: modeList, Image: *image, Out: *out,
-			Clients: *clients, Duration: *duration, Warmups: *warmups, Cores: *cpus,
-			StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr,
+			Settings: trial.Settings{BinDir: *bin, NodeApp: *nodeApp, Image: *image, Out: *out, Warmups: *warmups, Cores: *cpus,
+				StartTimeout: *startTimeout, StopTimeout: *stopTimeout, Log: stderr, Flags: flagValues(fs), Args: os.Args},
+			Modes: modeList, Clients: *clients, Duration: *duration,
 		})
 		if cc == nil {
 			return err

@@ -2,12 +2,13 @@ package main
 
 import (
 	"flag"
+	"io"
 	"os"
 	"runtime"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // serverFlags are the flags of every command that starts servers: where
@@ -22,14 +23,14 @@ type serverFlags struct {
 // default.
 func addServerFlags(fs *flag.FlagSet, out string) serverFlags {
 	return serverFlags{
-		bin:          fs.String("bin", bench.DefaultBinDir, "`folder` holding the Go server binaries"),
+		bin:          fs.String("bin", trial.DefaultBinDir, "`folder` holding the Go server binaries"),
 		image:        fs.String("image", contract.DefaultImage, "photo the servers flip"),
 		out:          fs.String("out", out, "run `folder` to write"),
 		cpus:         fs.Int("cpus", runtime.NumCPU(), "core count the modes size themselves by (threads, workers)"),
-		warmups:      fs.Int("warmups", bench.DefaultWarmups, "sequential warm-up requests per server start, before its bursts"),
+		warmups:      fs.Int("warmups", trial.DefaultWarmups, "sequential warm-up requests per server start, before its bursts"),
 		timeout:      fs.Duration("timeout", 0, "client timeout per request (0: per level, 3 × the ideal makespan + 1m)"),
-		startTimeout: fs.Duration("start-timeout", bench.DefaultStartTimeout, "how long to wait for a server's /healthz"),
-		stopTimeout:  fs.Duration("stop-timeout", bench.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed"),
+		startTimeout: fs.Duration("start-timeout", trial.DefaultStartTimeout, "how long to wait for a server's /healthz"),
+		stopTimeout:  fs.Duration("stop-timeout", trial.DefaultStopTimeout, "how long a server may take to exit after SIGTERM before its process group is killed"),
 	}
 }
 
@@ -53,4 +54,11 @@ func (f serverFlags) check() error {
 		return usagef("-image %s is a folder, want a photo", *f.image)
 	}
 	return nil
+}
+
+// settings are the server settings the flags of fs give, logging to log,
+// with the command line recorded for env.json.
+func (f serverFlags) settings(fs *flag.FlagSet, log io.Writer) trial.Settings {
+	return trial.Settings{BinDir: *f.bin, Image: *f.image, Out: *f.out, Cores: *f.cpus, Warmups: *f.warmups,
+		StartTimeout: *f.startTimeout, StopTimeout: *f.stopTimeout, Log: log, Flags: flagValues(fs), Args: os.Args}
 }

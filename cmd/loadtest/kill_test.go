@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
 
 	"github.com/flipbench/flipbench/internal/testproc"
 )
@@ -25,7 +25,7 @@ func TestBenchKilledLeavesNoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, img := fakeserver.LinkBin(t), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(exe, "bench", "-bin", bin, "-image", img, "-out", out,
 		"-modes", "standard", "-levels", "100", "-warmups", "1", "-progress", "off")

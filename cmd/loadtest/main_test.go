@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	fakeserver.RunIfServer()
+	servertest.RunIfServer()
 	if os.Getenv(envRunLoadtest) == "1" {
 		main()
 		return
@@ -228,7 +228,7 @@ func TestAttackSustainedAndErrors(t *testing.T) {
 }
 
 func TestBenchReportCompare(t *testing.T) {
-	bin, img := fakeserver.LinkBin(t, "standard"), fakeserver.Photo(t)
+	bin, img := servertest.LinkBin(t, "standard"), servertest.Photo(t)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "bench", "-bin", bin, "-image", img, "-out", out, "-levels", "3,5",
 		"-clients", "2", "-clients-duration", "300ms", "-warmups", "1", "-cpus", "2", "-progress", "off", "-runs", "2")

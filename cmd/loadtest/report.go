@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func reportCmd(stdout, stderr io.Writer) command {
@@ -39,7 +39,7 @@ makespan runs from the first send on any host to the last answer on any.`, stder
 		if len(args) != 1 {
 			return usagef("want one run folder or results files (.bin), got %d arguments", len(args))
 		}
-		if _, err := report.RerenderWith(args[0], bench.ModeNames()); err != nil {
+		if _, err := report.RerenderWith(args[0], trial.ModeNames()); err != nil {
 			return err
 		}
 		path := filepath.Join(args[0], runfolder.FileSummaryMD)

@@ -21,11 +21,11 @@ import (
 
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/experiment/balance"
 	"github.com/flipbench/flipbench/regress"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Exit codes.
@@ -71,7 +71,7 @@ Flags:
 	var (
 		baselinePath = fs.String("baseline", "results/baseline.json", "baseline `file`")
 		write        = fs.Bool("write-baseline", false, "store the measured medians and their samples as the baseline (keeping tolerances) instead of checking")
-		bin          = fs.String("bin", bench.DefaultBinDir, "`folder` of the server binaries")
+		bin          = fs.String("bin", trial.DefaultBinDir, "`folder` of the server binaries")
 		image        = fs.String("image", contract.QuickImage, "photo the servers flip")
 		out          = fs.String("out", "results/regress", "`folder` for every run, the benchmark output and the table")
 		runs         = fs.Int("runs", 5, "served runs; the median counts")
@@ -127,7 +127,7 @@ Flags:
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
 		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs),
-		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr), Split: split(experiment.Servers{BinDir: *bin, Image: *image, Cores: *cores, Log: stderr}),
+		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr), Split: split(trial.Settings{BinDir: *bin, Image: *image, Cores: *cores, Log: stderr}),
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
 	if err != nil {
@@ -171,7 +171,7 @@ Flags:
 // split is the gate's split bursts: the balance experiment on the policy
 // its mode serves, with srv's servers, its summary rendered into the run's
 // folder.
-func split(srv experiment.Servers) regress.Split {
+func split(srv trial.Settings) regress.Split {
 	return func(ctx context.Context, run regress.SplitRun) ([][]int, error) {
 		policy, ok := balance.PolicyOf(run.Mode)
 		if !ok {
@@ -179,10 +179,11 @@ func split(srv experiment.Servers) regress.Split {
 		}
 		srv.Out = run.Dir
 		res, err := balance.Run(ctx, balance.Config{
-			Servers: srv, Policies: []string{policy}, Sizes: []int{run.Size}, Runs: run.Bursts, Args: run.Args,
+			Settings: srv, Policies: []string{policy}, Sizes: []int{run.Size}, Runs: run.Bursts, Args: run.Args,
 		})
 		if res != nil {
-			err = errors.Join(err, balance.Write(run.Dir, res))
+			_, werr := balance.Write(run.Dir, res)
+			err = errors.Join(err, werr)
 		}
 		if err != nil {
 			return nil, err
@@ -216,11 +217,12 @@ func writeJSON(path string, v any) error {
 func serve(bin, image string, cores int, log io.Writer) regress.Serve {
 	return func(ctx context.Context, run regress.ServedRun) (*runfolder.Summary, error) {
 		sum, err := bench.Run(ctx, bench.Config{
-			BinDir: bin, Modes: run.Modes, Levels: run.Levels, Clients: run.Clients, ModeArgs: run.ModeArgs,
-			Image: image, Out: run.Dir, Cores: cores, Log: log,
+			Settings: trial.Settings{BinDir: bin, ModeArgs: run.ModeArgs, Image: image, Out: run.Dir, Cores: cores, Log: log},
+			Modes:    run.Modes, Levels: run.Levels, Clients: run.Clients,
 		})
 		if sum != nil {
-			err = errors.Join(err, report.Write(run.Dir, sum))
+			_, werr := report.Write(run.Dir, sum)
+			err = errors.Join(err, werr)
 		}
 		return sum, err
 	}

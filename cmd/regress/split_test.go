@@ -8,19 +8,19 @@ import (
 	"testing"
 
 	"github.com/flipbench/flipbench/experiment/experimenttest"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/regress"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	fakeserver.RunIfServer()
+	servertest.RunIfServer()
 	os.Exit(m.Run())
 }
 
 func TestSplit(t *testing.T) {
 	var log bytes.Buffer
-	fire := split(experimenttest.Servers(t, "", &log, "FAKESERVER_DELAY=10ms"))
+	fire := split(experimenttest.Settings(t, "", &log, "FAKESERVER_DELAY=10ms"))
 	tests := []struct {
 		name    string
 		args    []string
@@ -48,7 +48,7 @@ func TestSplit(t *testing.T) {
 					t.Errorf("split %v: want 4 answers from at most %d workers", s, tt.workers)
 				}
 			}
-			fakeserver.RequireFiles(t, filepath.Join(dir, "balance.json"), filepath.Join(dir, "balance.md"))
+			servertest.RequireFiles(t, filepath.Join(dir, "balance.json"), filepath.Join(dir, "balance.md"))
 		})
 	}
 	if _, err := fire(context.Background(), regress.SplitRun{Dir: t.TempDir(), Mode: "standard", Size: 4, Bursts: 1}); err == nil {

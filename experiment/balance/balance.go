@@ -33,6 +33,7 @@ import (
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Policy is a Balance, how connections reach a cluster's workers (prefork's
@@ -128,7 +129,7 @@ type PolicyRun struct {
 	Policy
 	// Skipped says why the policy did not run (its mode or binary is missing).
 	Skipped string     `json:"skipped,omitempty"`
-	Spec    bench.Spec `json:"spec"`
+	Spec    trial.Spec `json:"spec"`
 	PID     int        `json:"pid,omitempty"`
 	Trials  []Trial    `json:"trials"`
 	// Noise is what else the machine did in each run (a server start), for
@@ -202,7 +203,7 @@ func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
 // of each size and stops, in an order that rotates from round to round.
 // Every burst is on
 // fresh connections (the engine's Burst opens one per request). The error
-// wraps experiment.ErrProblems when a server misbehaved, or is ctx's when
+// wraps trial.ErrProblems when a server misbehaved, or is ctx's when
 // cancelled (the servers are stopped, what was written is kept).
 func Run(ctx context.Context, c Config) (*Result, error) {
 	c.fill()
@@ -223,7 +224,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		mode := lookupPolicy(name).Mode
 		modes, args[mode] = append(modes, mode), extra
 	}
-	all, specs, err := bench.ResolveAll(modes, place, args, "policy", c.Log)
+	all, specs, err := trial.ResolveAll(modes, place, args, "policy", c.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -231,13 +232,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		run.Policies = append(run.Policies, PolicyRun{Policy: lookupPolicy(c.Policies[i]), Spec: r.Spec, Skipped: r.Skipped})
 	}
 	h := c.Harness()
-	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs, c.Flags, c.Args); err != nil {
+	if _, err := h.Open(ctx, append([]string{runfolder.DirS}, c.Policies...), []string{FileJSON, FileMD, "balance-*.svg"}, specs); err != nil {
 		return nil, err
 	}
 	defer h.Close() // after every server has been stopped
+	h.Warmups = 0   // GET / needs no warm-up job
 	if c.Target == TargetFlip {
 		h.Warmups, h.WarmTimeout = c.Warmups, c.Timeout
-		s, rec, err := h.RunS(ctx, 1, filepath.Join(c.Out, runfolder.DirS))
+		s, rec, err := bench.RunS(ctx, h, 1, filepath.Join(c.Out, runfolder.DirS))
 		if err == nil && s == nil {
 			err = fmt.Errorf("measure S: %s", strings.Join(rec.Problems, "; "))
 		}
@@ -262,7 +264,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 // shared machine falls on every policy alike rather than on whichever ran
 // last. Problems with a server go to its policy; the error is for
 // cancellation and for failing to write files.
-func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) error {
+func interleave(ctx context.Context, h *trial.Harness, c Config, run *Result) error {
 	var live []*PolicyRun
 	for i := range run.Policies {
 		if run.Policies[i].Skipped == "" {
@@ -270,12 +272,12 @@ func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) er
 		}
 	}
 	for k := 1; k <= c.Runs; k++ {
-		for _, pr := range bench.Rotate(live, k) {
+		for _, pr := range trial.Rotate(live, k) {
 			if pr.out {
 				continue
 			}
 			dir := filepath.Join(c.Out, pr.Balance)
-			rec, spec, err := h.Run(ctx, pr.Spec, k, runfolder.TrialDir(c.Out, pr.Balance, k), func(ctx context.Context, t *bench.Trial) error {
+			rec, spec, err := h.Run(ctx, pr.Spec, k, runfolder.TrialDir(c.Out, pr.Balance, k), func(ctx context.Context, t *trial.Trial) error {
 				return fire(ctx, c, run.S.D(), t, pr, dir, k)
 			})
 			pr.Spec, pr.PID = spec, cmp.Or(pr.PID, rec.PID)
@@ -294,14 +296,14 @@ func interleave(ctx context.Context, h *bench.Harness, c Config, run *Result) er
 
 // fire sends run k of every burst size to t's server and records them in
 // pr, their files in dir.
-func fire(ctx context.Context, c Config, s time.Duration, t *bench.Trial, pr *PolicyRun, dir string, k int) error {
+func fire(ctx context.Context, c Config, s time.Duration, t *trial.Trial, pr *PolicyRun, dir string, k int) error {
 	srv := t.Server
 	tgt := experiment.HelloTarget(srv)
 	if c.Target == TargetFlip {
 		tgt = experiment.FlipTarget(srv)
 	}
 	for _, n := range c.Sizes {
-		timeout := cmp.Or(c.Timeout, bench.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second)))
+		timeout := cmp.Or(c.Timeout, trial.AutoTimeout(n, srv.Spec.Capacity, max(s, time.Second)))
 		name := TrialName(n, k)
 		rs, aerr := loadtest.Burst(ctx, tgt, n, loadtest.WithTimeout(timeout), loadtest.WithName(pr.Balance+"/"+name))
 		if ctx.Err() != nil {

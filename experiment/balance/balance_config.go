@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Targets of the balance experiment.
@@ -34,19 +33,18 @@ func DefaultSizes() []int { return []int{10, 20} }
 
 // Config is what Balance does; zero values take the defaults noted.
 type Config struct {
-	experiment.Servers          // Out: DefaultOut
-	Policies           []string // Balance names; PolicyNames()
-	Sizes              []int    // burst sizes; DefaultSizes()
-	Runs               int      // bursts per policy and size; DefaultRuns
+	trial.Settings          // Out: DefaultOut; Warmups for TargetFlip only
+	Policies       []string // Balance names; PolicyNames()
+	Sizes          []int    // burst sizes; DefaultSizes()
+	Runs           int      // bursts per policy and size; DefaultRuns
 	// Workers is the worker count of every cluster (0: the mode's own, one
 	// per core).
 	Workers int
 	// Args are flags appended to every policy's command line, after
 	// -workers; a flag given twice takes its last value (the gate injects
 	// a cluster without its gate this way).
-	Args    []string
-	Target  string // TargetFlip or TargetHello; TargetFlip
-	Warmups int    // sequential jobs before the bursts (flip only); bench.DefaultWarmups
+	Args   []string
+	Target string // TargetFlip or TargetHello; TargetFlip
 	// Timeout is the client timeout of every request; 0 picks bench's per
 	// burst size.
 	Timeout time.Duration
@@ -56,7 +54,6 @@ func (c *Config) fill() {
 	c.Fill(DefaultOut)
 	c.Target = cmp.Or(c.Target, TargetFlip)
 	c.Runs = cmp.Or(c.Runs, DefaultRuns)
-	c.Warmups = cmp.Or(c.Warmups, bench.DefaultWarmups)
 	if c.Policies == nil {
 		c.Policies = PolicyNames()
 	}
@@ -90,8 +87,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("workers: %d is negative", c.Workers)
 	case c.Target != TargetFlip && c.Target != TargetHello:
 		return fmt.Errorf("target %q: want %s or %s", c.Target, TargetFlip, TargetHello)
-	case c.Warmups < 1:
-		return fmt.Errorf("warm-ups: need at least 1 (S is measured after a warm-up), got %d", c.Warmups)
 	}
-	return c.Servers.Validate()
+	return c.Settings.Validate()
 }

@@ -116,16 +116,18 @@ func sortedDesc(cs []int) []int {
 	return cs
 }
 
-// Write renders run into dir: the plots and balance.md.
-func Write(dir string, run *Result) error {
+// Write renders run into dir, the plots and balance.md, and returns what
+// balance.md says.
+func Write(dir string, run *Result) (string, error) {
 	plots, err := balancePlots(dir, run)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, FileMD), []byte(Render(run, plots)), 0o644); err != nil {
-		return fmt.Errorf("write balance summary: %w", err)
+	md := Render(run, plots)
+	if err := os.WriteFile(filepath.Join(dir, FileMD), []byte(md), 0o644); err != nil {
+		return md, fmt.Errorf("write balance summary: %w", err)
 	}
-	return nil
+	return md, nil
 }
 
 // Render returns balance.md for run, showing plots.

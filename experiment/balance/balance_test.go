@@ -9,15 +9,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment/experimenttest"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func balanceConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{Servers: experimenttest.Servers(t, out, log, "FAKESERVER_DELAY=10ms"), Sizes: []int{3, 5}, Runs: 3, Warmups: 2}
+	s := experimenttest.Settings(t, out, log, "FAKESERVER_DELAY=10ms")
+	s.Warmups = 2
+	return Config{Settings: s, Sizes: []int{3, 5}, Runs: 3}
 }
 
 func TestBalanceWritesItsFolder(t *testing.T) {
@@ -33,7 +35,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 	}
 	ran := map[string]bool{}
 	for _, pr := range stored.Policies {
-		if _, err := bench.LookupMode(pr.Mode); err != nil {
+		if _, err := trial.LookupMode(pr.Mode); err != nil {
 			// rr and none until bench has their modes: said, not run.
 			if !strings.Contains(pr.Skipped, "no mode") || len(pr.Trials) > 0 {
 				t.Errorf("%s: skipped %q with %d trials", pr.Balance, pr.Skipped, len(pr.Trials))
@@ -82,7 +84,7 @@ func TestBalanceWritesItsFolder(t *testing.T) {
 			t.Errorf("balance.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
+	servertest.RequireFiles(t, filepath.Join(out, runfolder.FileEnv), filepath.Join(out, "balance-ratio.svg"), filepath.Join(out, "balance-split.svg"),
 		filepath.Join(out, runfolder.DirS, runfolder.FileServerLog), filepath.Join(out, "shared", runfolder.FileServerLog))
 
 	// A second run into the same folder clears the first's files.
@@ -125,7 +127,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 			t.Errorf("%s: split %v, %d ok, ratio %g; want 4 workers, 8 answers, no ratio", tr.Name, tr.Split, tr.Successes, tr.Ratio)
 		}
 	}
-	if err := Write(out, run); err != nil {
+	if _, err := Write(out, run); err != nil {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, FileMD))
@@ -137,7 +139,7 @@ func TestBalanceHelloTarget(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "balance-ratio.svg")); err == nil {
 		t.Error("a hello run drew makespan / ideal, which it has not")
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
+	servertest.RequireFiles(t, filepath.Join(out, "balance-split.svg"))
 }
 
 // A policy whose server cannot run here is skipped with its reason; with
@@ -146,7 +148,7 @@ func TestBalanceSkipsWhatCannotRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "balance")
 	var log bytes.Buffer
 	cfg := balanceConfig(t, out, &log)
-	cfg.BinDir = fakeserver.LinkBin(t, "standard")
+	cfg.BinDir = servertest.LinkBin(t, "standard")
 	cfg.Policies = []string{"shared", "rr"}
 	_, err := Run(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "no policy can run here") || !strings.Contains(err.Error(), "clustered not found") {
@@ -158,19 +160,19 @@ func TestBalanceSkipsWhatCannotRun(t *testing.T) {
 }
 
 func TestBalanceStats(t *testing.T) {
-	trial := func(k int, ratio float64, pids map[string]int) Trial {
+	at := func(k int, ratio float64, pids map[string]int) Trial {
 		m := loadtest.Metrics{Workers: pids, Successes: 10}
 		tr := newTrial(10, k, 2, m)
 		tr.Ratio = ratio
 		return tr
 	}
 	run := &Result{Sizes: []int{10}, Policies: []PolicyRun{{
-		Policy: Policy{Balance: "reuseport", Mode: "clustered"}, Spec: bench.Spec{Workers: 2},
+		Policy: Policy{Balance: "reuseport", Mode: "clustered"}, Spec: trial.Spec{Workers: 2},
 		Trials: []Trial{
-			trial(1, 1.05, map[string]int{"1": 5, "2": 5}),
-			trial(2, 1.60, map[string]int{"1": 9, "2": 1}),
-			trial(3, 1.10, map[string]int{"1": 4, "2": 6}),
-			trial(4, 1.30, map[string]int{"1": 10}),
+			at(1, 1.05, map[string]int{"1": 5, "2": 5}),
+			at(2, 1.60, map[string]int{"1": 9, "2": 1}),
+			at(3, 1.10, map[string]int{"1": 4, "2": 6}),
+			at(4, 1.30, map[string]int{"1": 10}),
 		},
 	}}}
 	st := run.Stats()
@@ -217,7 +219,7 @@ func TestParsePolicies(t *testing.T) {
 // other processes kept it busy in a run; an old run without noise, neither.
 func TestBalanceReportNoise(t *testing.T) {
 	experimenttest.CheckNoise(t, func(others ...float64) string {
-		pr := PolicyRun{Policy: Policy{Balance: "shared", Mode: "shared"}, Spec: bench.Spec{Workers: 2}}
+		pr := PolicyRun{Policy: Policy{Balance: "shared", Mode: "shared"}, Spec: trial.Spec{Workers: 2}}
 		for i, o := range others {
 			pr.Trials = append(pr.Trials, newTrial(4, i+1, 2, loadtest.Metrics{Workers: map[string]int{"1": 2, "2": 2}, Successes: 4}))
 			pr.Noise = append(pr.Noise, RunNoise{Run: i + 1, Noise: runfolder.Noise{OtherCores: o, Load1: 1}})

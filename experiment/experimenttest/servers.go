@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/experiment"
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
-// Servers is the servers part of a test's Config: the fake servers (the
-// test binary, see Main) on the test photo, 2 cores, run folder out, the
-// log to log and env added to every server's environment.
-func Servers(t testing.TB, out string, log io.Writer, env ...string) experiment.Servers {
-	return experiment.Servers{BinDir: fakeserver.LinkBin(t), NodeApp: t.TempDir(), Image: fakeserver.Photo(t), Out: out, Cores: 2,
+// Settings are the server settings of a test's Config: the fake servers
+// (the test binary, see Main) on the test photo, 2 cores, run folder out,
+// the log to log and env added to every server's environment.
+func Settings(t testing.TB, out string, log io.Writer, env ...string) trial.Settings {
+	return trial.Settings{BinDir: servertest.LinkBin(t), NodeApp: t.TempDir(), Image: servertest.Photo(t), Out: out, Cores: 2,
 		StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log, ServerEnv: env}
 }

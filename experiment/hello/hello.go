@@ -16,10 +16,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/experiment"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Result is a whole hello run: what hello.json holds.
@@ -40,7 +40,7 @@ type Result struct {
 type ModeRun struct {
 	Mode    string     `json:"mode"`
 	Skipped string     `json:"skipped,omitempty"`
-	Spec    bench.Spec `json:"spec"`
+	Spec    trial.Spec `json:"spec"`
 	PID     int        `json:"pid,omitempty"`
 	Steps   []Step     `json:"steps"`
 	// Highest is the rate of the last step within the bound without errors
@@ -105,7 +105,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	run := &Result{Run: filepath.Base(filepath.Clean(c.Out)), StartRate: c.StartRate, Factor: c.Factor,
 		Step: loadtest.Duration(c.Step), MaxRate: c.MaxRate, Bound: loadtest.Duration(c.Bound), Tries: c.Tries,
 		Machine: experiment.StartMachine()}
-	all, specs, err := bench.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
+	all, specs, err := trial.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		run.Modes = append(run.Modes, ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
 	}
 	h := c.Harness()
-	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs, c.Flags, c.Args); err != nil {
+	h.Warmups = 0 // GET / needs no warm-up job
+	if _, err := h.Open(ctx, c.Modes, []string{FileJSON, runfolder.FileSummaryMD, "hello-*.svg", runfolder.FileSummaryJSON}, specs); err != nil {
 		return nil, err
 	}
 	defer h.Close() // after every server has been stopped
@@ -125,8 +126,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			continue
 		}
 		var rec runfolder.Trial
-		var spec bench.Spec
-		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *bench.Trial) error {
+		var spec trial.Spec
+		rec, spec, err = h.Run(ctx, hm.Spec, 1, filepath.Join(c.Out, hm.Mode), func(ctx context.Context, t *trial.Trial) error {
 			return stepUp(ctx, c, t, hm)
 		})
 		hm.Spec, hm.PID, hm.Problems, hm.Noise = spec, rec.PID, rec.Problems, rec.Noise
@@ -146,7 +147,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 // stepUp steps the rate at t's server up until a step fails. Problems
 // with the server go to t; the error is for cancellation and for failing
 // to write files.
-func stepUp(ctx context.Context, c Config, t *bench.Trial, hm *ModeRun) error {
+func stepUp(ctx context.Context, c Config, t *trial.Trial, hm *ModeRun) error {
 	srv, dir := t.Server, t.Dir
 	tgt := experiment.HelloTarget(srv)
 	for rate, try := c.StartRate, 1; ; {
@@ -202,7 +203,7 @@ func failText(fail string) string {
 }
 
 func writeResult(out string, run *Result) error {
-	slices.SortStableFunc(run.Modes, func(a, b ModeRun) int { return bench.ModeOrder(a.Mode, b.Mode) })
+	slices.SortStableFunc(run.Modes, func(a, b ModeRun) int { return trial.ModeOrder(a.Mode, b.Mode) })
 	return experiment.WriteResult(out, FileJSON, &run.Machine, run)
 }
 

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
-	"github.com/flipbench/flipbench/experiment"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // Defaults of a Config.
@@ -29,12 +28,12 @@ const (
 )
 
 // DefaultModes returns the modes the hello workload runs when none are named:
-// every Go mode bench knows, so a cluster policy joins as soon as bench has
-// its mode.
+// every Go mode of the mode table, so a cluster policy joins as soon as it
+// has its mode.
 func DefaultModes() []string {
 	var names []string
-	for _, m := range bench.Modes() {
-		if m.Family == bench.FamilyGo {
+	for _, m := range trial.Modes() {
+		if m.Family == trial.FamilyGo {
 			names = append(names, m.Name)
 		}
 	}
@@ -43,9 +42,9 @@ func DefaultModes() []string {
 
 // Config is what Hello does; zero values take the defaults noted.
 type Config struct {
-	// Servers: its Image is only checked by the servers at start (GET /
-	// never reads it); Out is DefaultOut.
-	experiment.Servers
+	// Settings: its Image is only checked by the servers at start (GET /
+	// never reads it), Warmups unused; Out is DefaultOut.
+	trial.Settings
 	Modes     []string      // DefaultModes()
 	StartRate int           // requests per second of the first step; DefaultStartRate
 	Factor    float64       // each step's rate over the last's; DefaultFactor
@@ -59,8 +58,6 @@ type Config struct {
 	// Timeout is the client timeout of each request; 0 is 20 × Bound, at
 	// least a second: an answer that late has failed the step anyway.
 	Timeout time.Duration
-	// ModeArgs appends flags to a mode's command line, as bench.Config's.
-	ModeArgs map[string][]string
 }
 
 func (c *Config) fill() {
@@ -82,7 +79,7 @@ func (c *Config) validate() error {
 		return errors.New("no modes to run")
 	}
 	for _, m := range c.Modes {
-		if _, err := bench.LookupMode(m); err != nil {
+		if _, err := trial.LookupMode(m); err != nil {
 			return err
 		}
 	}
@@ -98,5 +95,5 @@ func (c *Config) validate() error {
 	case c.MaxRate < c.StartRate:
 		return fmt.Errorf("max rate %d is below the start rate %d", c.MaxRate, c.StartRate)
 	}
-	return c.Servers.Validate()
+	return c.Settings.Validate()
 }

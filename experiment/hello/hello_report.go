@@ -14,20 +14,22 @@ import (
 // helloPlot is the name of the hello run's plot.
 const helloPlot = "hello-p99.svg"
 
-// Write renders run into dir: the plot and summary.md.
-func Write(dir string, run *Result) error {
+// Write renders run into dir, the plot and summary.md, and returns what
+// summary.md says.
+func Write(dir string, run *Result) (string, error) {
 	var plots []string
 	ok, err := drawHello(filepath.Join(dir, helloPlot), run)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if ok {
 		plots = append(plots, helloPlot)
 	}
-	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(Render(run, plots)), 0o644); err != nil {
-		return fmt.Errorf("write hello summary: %w", err)
+	md := Render(run, plots)
+	if err := os.WriteFile(filepath.Join(dir, runfolder.FileSummaryMD), []byte(md), 0o644); err != nil {
+		return md, fmt.Errorf("write hello summary: %w", err)
 	}
-	return nil
+	return md, nil
 }
 
 // Render returns the hello run's summary.md, showing plots.

@@ -10,16 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flipbench/flipbench/bench"
+	"gonum.org/v1/plot"
+
 	"github.com/flipbench/flipbench/experiment/experimenttest"
-	"github.com/flipbench/flipbench/internal/fakeserver"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
-	"gonum.org/v1/plot"
+	"github.com/flipbench/flipbench/server/servertest"
+	"github.com/flipbench/flipbench/trial"
 )
 
 func helloConfig(t *testing.T, out string, log *bytes.Buffer) Config {
-	return Config{Servers: experimenttest.Servers(t, out, log),
+	return Config{Settings: experimenttest.Settings(t, out, log),
 		StartRate: 20, Factor: 2, Step: 500 * time.Millisecond, MaxRate: 50, Bound: time.Second}
 }
 
@@ -53,7 +54,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 				t.Errorf("%s %d/s: %d of %d ok, fail %q", m.Mode, s.Rate, s.Successes, s.Requests, s.Fail)
 			}
 			for _, f := range loadtest.LevelFiles(RateName(s.Rate)) {
-				fakeserver.RequireFiles(t, filepath.Join(out, m.Mode, f))
+				servertest.RequireFiles(t, filepath.Join(out, m.Mode, f))
 			}
 		}
 	}
@@ -63,7 +64,7 @@ func TestHelloStopsAtTheMaxRate(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	fakeserver.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
+	servertest.RequireFiles(t, filepath.Join(out, helloPlot), filepath.Join(out, runfolder.FileEnv))
 }
 
 // A server that takes 20 ms per GET / on one slot serves 50 a second: the
@@ -104,7 +105,7 @@ func TestHelloStopsAtTheBound(t *testing.T) {
 		if s.Fail == "" {
 			highest = s.Rate
 		}
-		fakeserver.RequireFiles(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
+		servertest.RequireFiles(t, filepath.Join(out, "standard", s.Name+loadtest.SuffixResults))
 	}
 	if m.Highest != highest || highest == 0 {
 		t.Errorf("highest %d, want the last rate that passed, %d", m.Highest, highest)
@@ -169,10 +170,10 @@ func TestHelloReportNoise(t *testing.T) {
 			Modes: []ModeRun{{Mode: "standard", Highest: 10, Steps: []Step{{Rate: 10, Try: 1, Requests: 10, Successes: 10}}}}}
 		for i, o := range others {
 			if i > 0 {
-				r.Modes = append(r.Modes, ModeRun{Mode: bench.ModeNames()[i]})
+				r.Modes = append(r.Modes, ModeRun{Mode: trial.ModeNames()[i]})
 			}
 			r.Modes[i].Noise = &runfolder.Noise{OtherCores: o, Steal: 0.001, Load1: 2}
 		}
 		return Render(r, nil)
-	}, bench.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
+	}, trial.ModeNames()[1]+": other processes used 0.90 cores, steal 0.1 %, load 2.00")
 }

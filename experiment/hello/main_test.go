@@ -4,11 +4,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/flipbench/flipbench/internal/fakeserver"
+	"github.com/flipbench/flipbench/server/servertest"
 )
 
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
-	fakeserver.RunIfServer()
+	servertest.RunIfServer()
 	os.Exit(m.Run())
 }

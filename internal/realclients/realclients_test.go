@@ -17,11 +17,12 @@ import (
 
 	"github.com/disintegration/imaging"
 
-	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
-	"github.com/flipbench/flipbench/internal/spawn"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
+	"github.com/flipbench/flipbench/trial"
 )
 
 // modes is every mode the tests load; the Node ones skip, with the reason,
@@ -33,7 +34,7 @@ var modes = []string{
 
 // place holds the binaries TestMain built; cores is fixed at 2 so that every
 // cluster has two workers whatever the machine.
-var place = bench.Place{NodeApp: filepath.Join("..", "..", "nodeapp"), Cores: 2}
+var place = trial.Place{NodeApp: filepath.Join("..", "..", "nodeapp"), Cores: 2}
 
 // photo is what the Go modes flip (a job of about 0.1 s here); smallPhoto,
 // a ninth of it, is what the Node modes flip, where Jimp takes about 0.9 s
@@ -85,63 +86,74 @@ func TestRealClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts every mode; not in -short")
 	}
-	sp := spawn.New()
-	defer sp.Close()
 	for _, name := range modes {
 		t.Run(name, func(t *testing.T) {
-			spec, err := bench.Resolve(name, place, nil)
+			spec, err := trial.Resolve(name, place, nil)
 			if err != nil {
 				if strings.HasPrefix(name, "node-") {
 					t.Skipf("%s: %v", name, err)
 				}
 				t.Fatal(err)
 			}
-			ctx := context.Background()
-			log := filepath.Join(t.TempDir(), name+".log")
 			img := photo
-			if spec.Family == bench.FamilyNode {
+			if spec.Family == trial.FamilyNode {
 				img = smallPhoto
 			}
-			srv, err := bench.StartServer(ctx, sp, spec, img, log, nil, time.Minute, time.Minute)
+			out := t.TempDir()
+			h := trial.Settings{BinDir: place.BinDir, NodeApp: place.NodeApp, Cores: place.Cores, Image: img, Out: out,
+				Warmups: 3, StartTimeout: time.Minute, StopTimeout: time.Minute}.Harness()
+			h.Logf = t.Logf
+			if _, err := h.Open(context.Background(), nil, nil, []trial.Spec{spec}); err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			rec, _, err := h.Run(context.Background(), spec, 1, filepath.Join(out, name), func(_ context.Context, tr *trial.Trial) error {
+				loadMode(t, tr)
+				return nil
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				for _, p := range srv.Stop(time.Minute) {
-					t.Errorf("stop: %s", p)
-				}
-				if t.Failed() {
-					if b, err := os.ReadFile(log); err == nil {
-						t.Logf("server log:\n%s", tail(b, 40))
-					}
-				}
-			}()
-			warm, err := srv.WarmUp(ctx, 3, time.Minute)
-			if err != nil {
-				t.Fatal(err)
+			for _, p := range rec.Problems {
+				t.Errorf("%s: %s", name, p)
 			}
-			s := loadtest.Median(warm)
-			capacity := srv.Spec.Capacity
-			t.Logf("S %v, capacity %d", s.Round(time.Millisecond), capacity)
-
-			t.Run("idle-then-burst", func(t *testing.T) { idleThenBurst(t, srv, s, capacity) })
 			if t.Failed() {
-				return // later parts would only wait on the same fault
+				if b, err := os.ReadFile(filepath.Join(out, name, runfolder.FileServerLog)); err == nil {
+					t.Logf("server log:\n%s", tail(b, 40))
+				}
 			}
-			t.Run("slow-senders", func(t *testing.T) { slowSenders(t, srv) })
-			t.Run("keepalive-fairness", func(t *testing.T) { keepAliveFairness(t, srv, s, capacity) })
-			// What kept-alive clients left behind (turns, reservations) must
-			// not keep the next burst out.
-			t.Run("burst-after-keepalive", func(t *testing.T) { checkBurst(t, srv, s, capacity, 10, "after the kept-alive clients left") })
 		})
 	}
+}
+
+// loadMode runs every part of the test at tr's server, warmed up by the
+// harness; S is its warm-up's median.
+func loadMode(t *testing.T, tr *trial.Trial) {
+	srv := tr.Server
+	var warm []time.Duration
+	for _, d := range tr.Rec.Warmup {
+		warm = append(warm, d.D())
+	}
+	s := stats.Median(warm)
+	capacity := srv.Spec.Capacity
+	t.Logf("S %v, capacity %d", s.Round(time.Millisecond), capacity)
+
+	t.Run("idle-then-burst", func(t *testing.T) { idleThenBurst(t, srv, s, capacity) })
+	if t.Failed() {
+		return // later parts would only wait on the same fault
+	}
+	t.Run("slow-senders", func(t *testing.T) { slowSenders(t, srv) })
+	t.Run("keepalive-fairness", func(t *testing.T) { keepAliveFairness(t, srv, s, capacity) })
+	// What kept-alive clients left behind (turns, reservations) must
+	// not keep the next burst out.
+	t.Run("burst-after-keepalive", func(t *testing.T) { checkBurst(t, srv, s, capacity, 10, "after the kept-alive clients left") })
 }
 
 // idleThenBurst: 8 clients each send one request and keep their connection
 // open and idle; then a burst of 10 on new connections must be answered
 // within 3 × its ideal makespan, and the idle connections still answer (a
 // Node server may have closed them: its keepAliveTimeout is 5 s).
-func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity int) {
+func idleThenBurst(t *testing.T, srv *trial.Server, s time.Duration, capacity int) {
 	const idle, burst = 8, 10
 	var kept []*keptConn
 	for range idle {
@@ -152,7 +164,7 @@ func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity in
 		kept = append(kept, kc)
 	}
 	makespan := checkBurst(t, srv, s, capacity, burst, fmt.Sprintf("behind %d idle clients", idle))
-	if srv.Spec.Family == bench.FamilyNode && makespan > 5*time.Second {
+	if srv.Spec.Family == trial.FamilyNode && makespan > 5*time.Second {
 		return
 	}
 	for i, kc := range kept {
@@ -166,14 +178,14 @@ func idleThenBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity in
 // request is answered within 3 × the ideal makespan; it returns the
 // makespan. S is the larger of the job times measured before and after the
 // burst, so that a machine that slows down meanwhile does not fail the test.
-func checkBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity, n int, what string) time.Duration {
+func checkBurst(t *testing.T, srv *trial.Server, s time.Duration, capacity, n int, what string) time.Duration {
 	t.Helper()
 	ideal := loadtest.IdealMakespan(n, capacity, s)
 	start := time.Now()
 	statuses := fireBurst(srv.URL(contract.PathFlip), n, 30*time.Second+10*ideal)
 	makespan := time.Since(start)
-	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && loadtest.Median(after) > s {
-		ideal = loadtest.IdealMakespan(n, capacity, loadtest.Median(after))
+	if after, err := srv.WarmUp(context.Background(), 3, time.Minute); err == nil && stats.Median(after) > s {
+		ideal = loadtest.IdealMakespan(n, capacity, stats.Median(after))
 	}
 	for i, st := range statuses {
 		if st != http.StatusOK {
@@ -190,7 +202,7 @@ func checkBurst(t *testing.T, srv *bench.Server, s time.Duration, capacity, n in
 // slowSenders: 300 connections that never finish their headers and one
 // upload that stalls mid-body; a normal request must still be answered
 // within 5 s.
-func slowSenders(t *testing.T, srv *bench.Server) {
+func slowSenders(t *testing.T, srv *trial.Server) {
 	const slow = 300
 	for i := range slow {
 		c := dial(t, srv.Addr())
@@ -216,7 +228,7 @@ func slowSenders(t *testing.T, srv *bench.Server) {
 // took its connection, so across workers its share is set by how the
 // connections were split (the kernel's hash under reuseport, a race under
 // shared and none, the master's dealing under rr); the split is logged.
-func keepAliveFairness(t *testing.T, srv *bench.Server, s time.Duration, capacity int) {
+func keepAliveFairness(t *testing.T, srv *trial.Server, s time.Duration, capacity int) {
 	const clients, each = 10, 10
 	d := min(max(3*time.Second, time.Duration(clients*each/max(capacity, 1))*s), 30*time.Second)
 	answers := make([]int, clients)

@@ -1,4 +1,4 @@
-package bench
+package trial
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
@@ -51,15 +52,14 @@ func (h *Harness) Run(ctx context.Context, spec Spec, r int, dir string, measure
 		return rec, spec, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	logPath := filepath.Join(dir, runfolder.FileServerLog)
-	raw, err := startServer(h.sp, spec, h.Image, logPath, h.ServerEnv)
+	srv, err := startServer(h.sp, spec, h.Image, logPath, h.ServerEnv)
 	if err != nil {
 		rec.Problems = append(rec.Problems, err.Error())
 		h.Logf("%s: problem: %v", spec.Name, err)
 		return rec, spec, nil
 	}
-	srv := &Server{srv: raw, Spec: spec}
-	rec.PID = raw.pid
-	h.Logf("%s: started %s %s (pid %d)", spec.Name, spec.Binary, strings.Join(spec.Args, " "), raw.pid)
+	rec.PID = srv.pid
+	h.Logf("%s: started %s %s (pid %d)", spec.Name, spec.Binary, strings.Join(spec.Args, " "), srv.pid)
 	t := &Trial{Round: r, Dir: dir, Server: srv, Rec: &rec, h: h}
 	err = h.healthy(ctx, t)
 	if err == nil && len(rec.Problems) == 0 {
@@ -71,7 +71,7 @@ func (h *Harness) Run(ctx context.Context, spec Spec, r int, dir string, measure
 
 // healthy waits for t's server's /healthz and sizes its spec by it.
 func (h *Harness) healthy(ctx context.Context, t *Trial) error {
-	hz, raw, err := t.Server.srv.waitHealthy(ctx, h.StartTimeout)
+	hz, raw, err := t.Server.waitHealthy(ctx, h.StartTimeout)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -112,7 +112,7 @@ func (h *Harness) warmUp(ctx context.Context, t *Trial) error {
 		t.Rec.Warmup = append(t.Rec.Warmup, loadtest.Duration(d))
 	}
 	if len(jobs) > 0 {
-		t.Rec.ServerJob = loadtest.Duration(loadtest.Median(jobs))
+		t.Rec.ServerJob = loadtest.Duration(stats.Median(jobs))
 	}
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (h *Harness) warmUp(ctx context.Context, t *Trial) error {
 // cancellation too: no server outlives its trial.
 func (h *Harness) stop(ctx context.Context, t *Trial, logPath string) {
 	name := t.Server.Spec.Name
-	res := t.Server.srv.stop(h.StopTimeout)
+	res := t.Server.stop(h.StopTimeout)
 	t.Rec.ExitCode, t.Rec.Killed, t.Rec.Survivors, t.Rec.Leftovers = res.ExitCode, res.Killed, res.Survivors, res.Leftovers
 	if ctx.Err() != nil {
 		h.Logf("%s: stopped (exit code %d)", name, res.ExitCode)

@@ -1,4 +1,4 @@
-// Package fakeserver is a stand-in for the flipbench server binaries in tests:
+// Package servertest is a stand-in for the flipbench server binaries in tests:
 // it honours their command-line flags and HTTP contract (docs/CONTRACT.md) but
 // sleeps instead of flipping a photo. Tests run it by linking their own test
 // binary as bin/standard or bin/clustered and calling Main from TestMain when
@@ -18,7 +18,7 @@
 //	                        them queues up as it would on a busy server
 //	FAKESERVER_ALLOC        bytes each request holds (touched) from arrival to
 //	                        answer, as a Node server holds each job's image
-package fakeserver
+package servertest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package bench
+package trial
 
 import (
 	"context"
@@ -20,9 +20,14 @@ import (
 	"github.com/flipbench/flipbench/internal/spawn"
 )
 
-// server is one running server process, in its own process group. It gets
-// SIGKILL if the bench dies (Pdeathsig), so a killed bench leaves no server.
-type server struct {
+// Server is one running server process, in its own process group: a
+// trial's, healthy and warmed up when a Measure sees it. It gets SIGKILL if
+// the harness's process dies (Pdeathsig), so a killed run leaves no server.
+type Server struct {
+	Spec      Spec // sized by its /healthz once healthy (Workers, Capacity)
+	Health    contract.Health
+	HealthRaw json.RawMessage
+
 	cmd    *exec.Cmd
 	pid    int
 	addr   string // known once the server wrote its address file
@@ -35,9 +40,9 @@ type server struct {
 // startServer starts spec on port 0 of 127.0.0.1 with a fresh tmpdir, its
 // output going to logPath. The server reports the port it bound through an
 // address file in that tmpdir, so no port is guessed ahead and raced for.
-func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []string) (*server, error) {
+func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []string) (*Server, error) {
 	// Named after this process, so that a later run can tell the dirs of a
-	// bench that was killed before it could clean up, and remove them.
+	// run that was killed before it could clean up, and remove them.
 	if err := procfs.RemoveDead(os.TempDir(), tmpPrefix); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
@@ -64,7 +69,7 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 		os.RemoveAll(tmpdir)
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
-	s := &server{cmd: cmd, pid: cmd.Process.Pid, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
+	s := &Server{Spec: spec, cmd: cmd, pid: cmd.Process.Pid, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
 	go func() {
 		s.err = cmd.Wait()
 		close(s.done)
@@ -72,18 +77,38 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 	return s, nil
 }
 
-// tmpPrefix begins the name of each server's tmpdir, followed by the bench's pid.
+// PID is the server's process id (also its process group's).
+func (s *Server) PID() int { return s.pid }
+
+// Addr is the host:port the server bound.
+func (s *Server) Addr() string { return s.addr }
+
+// URL returns the server's URL for path.
+func (s *Server) URL(path string) string { return "http://" + s.addr + path }
+
+// Exited reports whether the server has exited.
+
+// WarmUp sends n more sequential jobs, as the trial's warm-up does, and
+// returns their latencies; any answer but 200 is an error. A Measure uses it
+// to let a queue drain between two loads.
+func (s *Server) WarmUp(ctx context.Context, n int, timeout time.Duration) ([]time.Duration, error) {
+	lat, _, err := warmUp(ctx, s.URL(contract.PathFlip), n, timeout, func() {})
+	if err != nil {
+		return lat, fmt.Errorf("%s: warm-up: %w", s.Spec.Name, err)
+	}
+	return lat, nil
+}
+
+// tmpPrefix begins the name of each server's tmpdir, followed by the pid
+// of the process that started it.
 const tmpPrefix = "flipbench-bench-"
 
 // addrFile is the name of the address file in a server's tmpdir; the
 // leftover check leaves it out.
 const addrFile = "addr"
 
-// url returns the server's URL for path.
-func (s *server) url(path string) string { return "http://" + s.addr + path }
-
-// exited reports whether the process has exited.
-func (s *server) exited() bool {
+// Exited reports whether the process has exited.
+func (s *Server) Exited() bool {
 	select {
 	case <-s.done:
 		return true
@@ -94,7 +119,7 @@ func (s *server) exited() bool {
 
 // waitHealthy polls GET /healthz until it answers 200 with JSON, the process
 // exits, ctx ends or timeout passes.
-func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (contract.Health, json.RawMessage, error) {
+func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) (contract.Health, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -106,7 +131,7 @@ func (s *server) waitHealthy(ctx context.Context, timeout time.Duration) (contra
 			s.addr, last = contract.ReadAddrFile(filepath.Join(s.tmpdir, addrFile))
 		}
 		if s.addr != "" {
-			h, raw, err := getHealth(ctx, client, s.url(contract.PathHealth))
+			h, raw, err := getHealth(ctx, client, s.URL(contract.PathHealth))
 			if err == nil {
 				return h, raw, nil
 			}
@@ -161,11 +186,11 @@ type stopResult struct {
 // stop sends SIGTERM to the server's PID, waits up to grace for it to exit,
 // then kills its whole process group. It also kills group members that
 // outlived the leader, lists what the server left in its tmpdir and removes
-// the tmpdir. It does not depend on any context: a cancelled bench still
+// the tmpdir. It does not depend on any context: a cancelled run still
 // stops its server.
-func (s *server) stop(grace time.Duration) stopResult {
+func (s *Server) stop(grace time.Duration) stopResult {
 	var res stopResult
-	res.Early = s.exited()
+	res.Early = s.Exited()
 	if !res.Early {
 		_ = syscall.Kill(s.pid, syscall.SIGTERM)
 		select {

@@ -1,4 +1,4 @@
-package bench
+package trial
 
 import (
 	"cmp"
@@ -16,20 +16,12 @@ import (
 )
 
 // Harness runs trials for a run folder: for each it starts a mode's server,
-// warms it up, hands it to a Measure and stops it, and records what
-// happened. bench and every experiment run their servers through one.
-//
-// Like Config, it is a struct whose zero fields take the defaults noted:
-// the commands fill it from flags, and one value describes a run.
+// waits for its /healthz, warms it up, hands it to a Measure, stops it and
+// records what happened. It is the one way bench, the cross-check and every
+// experiment run a server.
 type Harness struct {
-	Place        Place
-	Image        string        // the photo the servers flip; made absolute by Open
-	Out          string        // the run folder
-	Warmups      int           // sequential POST /flip before each measure; 0: none
-	WarmTimeout  time.Duration // client timeout of a warm-up request; 0: 5 minutes
-	StartTimeout time.Duration // the wait for /healthz; DefaultStartTimeout
-	StopTimeout  time.Duration // the wait for an exit after SIGTERM; DefaultStopTimeout
-	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	Settings                  // Image is made absolute by Open
+	WarmTimeout time.Duration // client timeout of a warm-up request; DefaultWarmTimeout
 	// Logf writes one line of the run's log; nil discards.
 	Logf func(format string, args ...any)
 	// OnAnswer is called for every warm-up answer (a progress bar's count).
@@ -37,13 +29,13 @@ type Harness struct {
 	sp       *spawn.Spawner
 }
 
-// Open starts a run into h.Out: it makes the folder, clears what an earlier
-// run left there (the folders dirs and the files matching patterns, see
-// ClearOut), and writes env.json for specs and the command line. Close the
-// harness after its last trial. It returns what env.json says.
-func (h *Harness) Open(ctx context.Context, dirs, patterns []string, specs []Spec, flags map[string]string, args []string) (runfolder.Env, error) {
-	h.StartTimeout = cmp.Or(h.StartTimeout, DefaultStartTimeout)
-	h.StopTimeout = cmp.Or(h.StopTimeout, DefaultStopTimeout)
+// Open starts a run into h.Out (its Settings filled, see Settings.Fill): it
+// makes the folder, clears what an earlier run left there (the folders dirs
+// and the files matching patterns, see ClearOut), and writes env.json for
+// specs and the command line (h.Flags, h.Args). Close the harness after its
+// last trial. It returns what env.json says.
+func (h *Harness) Open(ctx context.Context, dirs, patterns []string, specs []Spec) (runfolder.Env, error) {
+	h.WarmTimeout = cmp.Or(h.WarmTimeout, DefaultWarmTimeout)
 	if h.Logf == nil {
 		h.Logf = func(string, ...any) {}
 	}
@@ -66,7 +58,7 @@ func (h *Harness) Open(ctx context.Context, dirs, patterns []string, specs []Spe
 		bins[s.Name] = s.Binary
 	}
 	env.Binaries = BinarySums(bins)
-	env.Flags, env.Args = flags, args
+	env.Flags, env.Args = h.Flags, h.Args
 	if err := loadtest.WriteJSON(filepath.Join(h.Out, runfolder.FileEnv), env); err != nil {
 		return env, err
 	}

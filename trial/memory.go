@@ -1,4 +1,4 @@
-package bench
+package trial
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/runfolder"
 )
@@ -27,10 +28,15 @@ func ParseSize(s string) (uint64, error) {
 	return n, nil
 }
 
-// memWatch samples the summed RSS of a server's process group every interval
+// memInterval is how often the memory guard samples a server's RSS: a Node
+// job grows by about 1 GB in seconds, so 100 ms overshoots the budget by
+// little.
+const memInterval = 100 * time.Millisecond
+
+// MemoryGuard samples the summed RSS of a server's process group every interval
 // during a burst, keeps the peak and, when the sum passes budget (0: no
 // budget), kills the whole group before it takes the machine down.
-type memWatch struct {
+type MemoryGuard struct {
 	stop chan struct{}
 	done chan struct{}
 
@@ -39,13 +45,14 @@ type memWatch struct {
 	trip *runfolder.MemoryStop // set when the guard killed the group
 }
 
-// watchMemory starts watching group pgid during the burst of n; inFlight
-// reports the jobs in flight when the guard trips.
-func watchMemory(pgid int, interval time.Duration, budget uint64, n int, inFlight func() int) *memWatch {
-	w := &memWatch{stop: make(chan struct{}), done: make(chan struct{})}
+// WatchMemory starts guarding group pgid, every memInterval, during a load
+// of n requests; inFlight reports the jobs in flight when the guard trips.
+// End it when the load is over.
+func WatchMemory(pgid int, budget uint64, n int, inFlight func() int) *MemoryGuard {
+	w := &MemoryGuard{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(interval)
+		t := time.NewTicker(memInterval)
 		defer t.Stop()
 		for {
 			rss := procfs.GroupRSS(pgid)
@@ -66,9 +73,9 @@ func watchMemory(pgid int, interval time.Duration, budget uint64, n int, inFligh
 	return w
 }
 
-// end stops watching and returns the peak RSS seen and, if the guard killed
+// End stops watching and returns the peak RSS seen and, if the guard killed
 // the server, how.
-func (w *memWatch) end() (uint64, *runfolder.MemoryStop) {
+func (w *MemoryGuard) End() (uint64, *runfolder.MemoryStop) {
 	close(w.stop)
 	<-w.done
 	w.mu.Lock()

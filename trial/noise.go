@@ -1,4 +1,4 @@
-package bench
+package trial
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 )
 
 // noiseMeter measures what else the machine does while a trial runs: the
-// busy CPU time that neither the bench nor the trial's server spent, and
+// busy CPU time that neither this process nor the trial's server spent, and
 // the time the hypervisor stole. Another engineer's build on a shared
 // machine moves a figure as much as a real change does.
 type noiseMeter struct {
@@ -24,7 +24,7 @@ func startNoise(pgid int) noiseMeter {
 	return noiseMeter{start: time.Now(), cpu: procfs.ReadMachineCPU(), own: ownTicks(pgid), pgid: pgid}
 }
 
-// ownTicks is the CPU time of the bench and the server's live processes.
+// ownTicks is the CPU time of this process and the server's live processes.
 func ownTicks(pgid int) uint64 {
 	return procfs.ProcessTicks(os.Getpid()) + procfs.GroupTicks(pgid)
 }

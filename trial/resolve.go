@@ -1,9 +1,22 @@
-package bench
+package trial
 
 import (
 	"fmt"
 	"io"
 )
+
+// Resolve returns the spec that starts mode name in p, with extra appended
+// to its arguments (a flag given twice takes its last value, so extra
+// overrides the mode's own), or why the mode cannot run here.
+func Resolve(name string, p Place, extra []string) (Spec, error) {
+	mode, err := LookupMode(name)
+	if err != nil {
+		return Spec{Name: name}, err
+	}
+	spec, err := mode.Command(p)
+	spec.Args = append(spec.Args, extra...)
+	return spec, err
+}
 
 // Resolved is one mode a run asked for: its spec, or why it cannot run here.
 type Resolved struct {
