@@ -463,6 +463,8 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 		}
 		if len(m.Levels) != 2 || m.Levels[0].Successes != 2 || m.Levels[1].Successes == 40 {
 			t.Errorf("%s: levels %+v, want n=2 whole and n=40 cut short", name, m.Levels)
+		} else if m.Levels[0].Stopped != "" || m.Levels[1].Stopped != trial.StoppedMemory {
+			t.Errorf("%s: stopped %q and %q, want the guard to stop only n=40", name, m.Levels[0].Stopped, m.Levels[1].Stopped)
 		}
 		if len(m.Problems) > 0 {
 			t.Errorf("%s: problems %v, want none: the guard's kill is no fault of the server", name, m.Problems)
@@ -473,6 +475,35 @@ func TestRunMemoryGuardStopsAServer(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "stopped for memory at n=40") {
 		t.Errorf("log does not say so:\n%s", log.String())
+	}
+}
+
+// Keep-alive clients whose server the guard killed stop with it: the phase
+// ends as stopped for memory instead of reconnecting until its duration is
+// over.
+func TestRunMemoryGuardEndsKeepAliveClients(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard"}, []int{2}
+	cfg.Clients, cfg.ClientsDuration = []int{40}, 10*time.Minute
+	cfg.ServerEnv = []string{"FAKESERVER_DELAY=50ms", "FAKESERVER_ALLOC=16777216"}
+	cfg.MaxRSS = 500 << 20
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a bound, not a measure
+	defer cancel()
+	sum, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	m, _ := sum.Mode("standard")
+	if m.MemoryStop == nil || len(m.KeepAlive) != 1 {
+		t.Fatalf("not stopped for memory in its clients: stop %+v, keep-alive %+v\nlog:\n%s", m.MemoryStop, m.KeepAlive, log.String())
+	}
+	if got := m.KeepAlive[0].Stopped; got != trial.StoppedMemory {
+		t.Errorf("keep-alive clients stopped %q, want %q", got, trial.StoppedMemory)
+	}
+	if len(m.Problems) > 0 {
+		t.Errorf("problems %v, want none: the guard's kill is no fault of the server", m.Problems)
 	}
 }
 

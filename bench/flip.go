@@ -64,8 +64,8 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 	b, name, pid := f.b, loadtest.BurstName(n), t.Server.PID()
 	timeout := cmp.Or(b.c.Timeout, trial.AutoTimeout(n, t.Rec.Capacity, s))
 	var got atomic.Int64
-	mem := trial.WatchMemory(pid, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
-	rs, aerr := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, n,
+	mem, load := trial.WatchMemory(ctx, pid, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
+	rs, aerr := loadtest.Burst(load, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, n,
 		loadtest.WithTimeout(timeout),
 		loadtest.WithName(t.Server.Spec.Name+"/"+name),
 		loadtest.WithOnResult(func(*vegeta.Result) { got.Add(1); f.count(ctx) }),
@@ -75,7 +75,7 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 		t.Rec.MemoryStop = stopped
 		t.Logf("%s: %s; its process group was killed, on to the next mode", t.Server.Spec.Name, stopped)
 	}
-	if aerr != nil && ctx.Err() == nil {
+	if aerr != nil && ctx.Err() == nil && stopped == nil {
 		t.Problem("burst of %d: %v", n, aerr)
 		return true, nil
 	}
@@ -84,6 +84,7 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 	// burst in it and writes its files once.
 	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Timeout: timeout})
 	m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(pid)
+	m.Stopped = loadtest.StoppedReason(aerr)
 	if ctx.Err() != nil {
 		// Keep what the interrupted burst gathered, under its own name.
 		_ = loadtest.WriteLevel(t.Dir, name+"-interrupted", rs, m)
@@ -123,15 +124,16 @@ func (f *flipTrial) keepAlive(ctx context.Context, t *trial.Trial, s time.Durati
 		}
 		t.Logf("%s: %s", mode, l)
 		name := loadtest.KeepAliveName(c)
-		mem := trial.WatchMemory(t.Server.PID(), b.c.MaxRSS, c, func() int { return c })
-		rs, err := loadtest.KeepAlive(ctx, tgt, l, loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(mode+"/"+name))
+		mem, load := trial.WatchMemory(ctx, t.Server.PID(), b.c.MaxRSS, c, func() int { return c })
+		rs, err := loadtest.KeepAlive(load, tgt, l, loadtest.WithTimeout(l.Duration+time.Minute), loadtest.WithName(mode+"/"+name),
+			loadtest.WithGoneAfter(loadtest.DefaultGoneAfter))
 		rss, stopped := mem.End()
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && stopped == nil {
 			t.Problem("%s: %v", l, err)
 			return nil
 		}
 		m := loadtest.ComputeKeepAlive(rs, l)
-		m.ServerPeakRSS = rss
+		m.ServerPeakRSS, m.Stopped = rss, loadtest.StoppedReason(err)
 		if ctx.Err() != nil {
 			_ = loadtest.WriteKeepAlive(t.Dir, name+"-interrupted", rs, m)
 			return ctx.Err()

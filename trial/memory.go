@@ -1,6 +1,7 @@
 package trial
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"syscall"
@@ -9,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 )
 
@@ -33,12 +35,18 @@ func ParseSize(s string) (uint64, error) {
 // little.
 const memInterval = 100 * time.Millisecond
 
+// StoppedMemory is the stop reason (loadtest.StoppedReason) of a load the
+// memory guard ended.
+const StoppedMemory = "memory"
+
 // MemoryGuard samples the summed RSS of a server's process group every interval
-// during a burst, keeps the peak and, when the sum passes budget (0: no
-// budget), kills the whole group before it takes the machine down.
+// during a load, keeps the peak and, when the sum passes budget (0: no
+// budget), kills the whole group before it takes the machine down and stops
+// the load with it.
 type MemoryGuard struct {
-	stop chan struct{}
-	done chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	cancel context.CancelCauseFunc
 
 	mu   sync.Mutex
 	peak uint64
@@ -47,9 +55,12 @@ type MemoryGuard struct {
 
 // WatchMemory starts guarding group pgid, every memInterval, during a load
 // of n requests; inFlight reports the jobs in flight when the guard trips.
-// End it when the load is over.
-func WatchMemory(pgid int, budget uint64, n int, inFlight func() int) *MemoryGuard {
-	w := &MemoryGuard{stop: make(chan struct{}), done: make(chan struct{})}
+// Run the load on the context it returns: when the guard kills the group it
+// cancels that context with loadtest.Stop(StoppedMemory), so clients do not
+// go on against a server that is gone. End it when the load is over.
+func WatchMemory(ctx context.Context, pgid int, budget uint64, n int, inFlight func() int) (*MemoryGuard, context.Context) {
+	load, cancel := context.WithCancelCause(ctx)
+	w := &MemoryGuard{stop: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(w.done)
 		t := time.NewTicker(memInterval)
@@ -61,6 +72,7 @@ func WatchMemory(pgid int, budget uint64, n int, inFlight func() int) *MemoryGua
 			if budget > 0 && rss > budget && w.trip == nil {
 				_ = syscall.Kill(-pgid, syscall.SIGKILL)
 				w.trip = &runfolder.MemoryStop{Level: n, RSS: rss, Budget: budget, InFlight: inFlight()}
+				cancel(loadtest.Stop(StoppedMemory))
 			}
 			w.mu.Unlock()
 			select {
@@ -70,7 +82,7 @@ func WatchMemory(pgid int, budget uint64, n int, inFlight func() int) *MemoryGua
 			}
 		}
 	}()
-	return w
+	return w, load
 }
 
 // End stops watching and returns the peak RSS seen and, if the guard killed
@@ -78,6 +90,7 @@ func WatchMemory(pgid int, budget uint64, n int, inFlight func() int) *MemoryGua
 func (w *MemoryGuard) End() (uint64, *runfolder.MemoryStop) {
 	close(w.stop)
 	<-w.done
+	w.cancel(nil)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.peak, w.trip
