@@ -8,10 +8,12 @@ import (
 
 // Captured from artillery.js at 5/s for 2 s (timeout 1 s) against a server
 // that answers 200, 200, 200, 503 and then nothing, by arrival; and against
-// a port where nothing listened.
+// a port where nothing listened; and at the article's load (20/s for 30 s)
+// against bin/standard on the 1 MP photo, on a machine loaded by others.
 const (
-	artilleryMixed   = `{"tool":"artillery","version":"1.7.9","url":"http://127.0.0.1:18777/flip","rate":5,"duration_seconds":2,"timeout_seconds":1,"requests":10,"answers":6,"codes":{"200":6,"503":2},"errors":{"ETIMEDOUT":2},"throughput":3,"rps_mean":3.05,"p50_ms":21,"p95_ms":66,"p99_ms":66,"max_ms":66}`
-	artilleryRefused = `{"tool":"artillery","version":"1.7.9","url":"http://127.0.0.1:18778/flip","rate":5,"duration_seconds":1,"timeout_seconds":1,"requests":5,"answers":0,"codes":{},"errors":{"ECONNREFUSED":5},"throughput":0,"rps_mean":3.88,"p50_ms":null,"p95_ms":null,"p99_ms":null,"max_ms":null}`
+	artilleryMixed    = `{"tool":"artillery","version":"1.7.9","url":"http://127.0.0.1:18777/flip","rate":5,"duration_seconds":2,"timeout_seconds":1,"requests":10,"answers":6,"codes":{"200":6,"503":2},"errors":{"ETIMEDOUT":2},"throughput":3,"rps_mean":3.05,"p50_ms":21,"p95_ms":66,"p99_ms":66,"max_ms":66}`
+	artilleryRefused  = `{"tool":"artillery","version":"1.7.9","url":"http://127.0.0.1:18778/flip","rate":5,"duration_seconds":1,"timeout_seconds":1,"requests":5,"answers":0,"codes":{},"errors":{"ECONNREFUSED":5},"throughput":0,"rps_mean":3.88,"p50_ms":null,"p95_ms":null,"p99_ms":null,"max_ms":null}`
+	artilleryStandard = `{"tool":"artillery","version":"1.7.9","url":"http://127.0.0.1:41459/flip","rate":20,"duration_seconds":30,"timeout_seconds":10,"requests":600,"answers":52,"codes":{"200":52},"errors":{"ETIMEDOUT":548},"throughput":1.7333333333333334,"rps_mean":15,"p50_ms":3839,"p95_ms":9947.9,"p99_ms":9982.9,"max_ms":9983}`
 )
 
 func TestDecodeArtillery(t *testing.T) {
@@ -33,6 +35,19 @@ func TestDecodeArtillery(t *testing.T) {
 	}
 	if sum := a.Answers + a.Non2xx() + a.Unanswered(); sum != a.Requests {
 		t.Errorf("outcomes add up to %d, want the %d requests", sum, a.Requests)
+	}
+}
+
+func TestDecodeArtilleryOverloaded(t *testing.T) {
+	a, err := DecodeArtillery([]byte(artilleryStandard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Requests != 600 || a.Answers != 52 || a.Unanswered() != 548 || a.Non2xx() != 0 {
+		t.Errorf("outcomes %+v, want 52 answered and 548 timed out of 600", *a)
+	}
+	if a.P95 != 9947.9 || a.P99 != 9982.9 || a.Max != 9983 || a.Rate != 20 || a.Seconds != 30 {
+		t.Errorf("figures %+v", *a)
 	}
 }
 
