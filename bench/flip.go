@@ -24,6 +24,9 @@ type flipTrial struct {
 	b        *runner
 	slot     int
 	answered *int
+	// adminToken is a cluster's admin token, for its histograms.
+	adminToken string
+	side       *serverSide
 }
 
 // measure is the trial's Measure.
@@ -41,6 +44,7 @@ func (f *flipTrial) measure(ctx context.Context, t *trial.Trial) error {
 	}
 	t.Logf("%s: capacity %d, warm-up job time %s (median of %d sequential requests), S %s",
 		t.Server.Spec.Name, t.Rec.Capacity, t.Rec.WarmupJob, len(t.Rec.Warmup), f.sText())
+	f.side = newServerSide(t, f.adminToken)
 	for j, n := range b.cur.rec.Levels {
 		b.tr.Begin(f.slot, j)
 		if done, err := f.burst(ctx, t, n, s); done || err != nil {
@@ -63,6 +67,7 @@ func (f *flipTrial) sText() string {
 func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Duration) (done bool, err error) {
 	b, name, pid := f.b, loadtest.BurstName(n), t.Server.PID()
 	timeout := cmp.Or(b.c.Timeout, trial.AutoTimeout(n, t.Rec.Capacity, s))
+	before, hasSide := f.side.before(ctx, len(t.Rec.Warmup))
 	var got atomic.Int64
 	mem, load := trial.WatchMemory(ctx, pid, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
 	rs, aerr := loadtest.Burst(load, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, n,
@@ -89,6 +94,9 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 		// Keep what the interrupted burst gathered, under its own name.
 		_ = loadtest.WriteLevel(t.Dir, name+"-interrupted", rs, m)
 		return true, ctx.Err()
+	}
+	if hasSide {
+		m.Server = f.side.after(ctx, t, before, answeredCount(m))
 	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
 	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n, rs: rs})

@@ -22,5 +22,8 @@ func levelLine(mode string, m loadtest.Metrics) string {
 	if len(m.Workers) > 1 {
 		line += ", workers " + m.WorkerSplit()
 	}
+	if m.Server != nil {
+		line += fmt.Sprintf("; p99 client %s, server %s (%d counted)", m.Latency.P99, m.Server.P99, m.Server.Count)
+	}
 	return line
 }

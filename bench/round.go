@@ -92,8 +92,14 @@ func (b *runner) trial(ctx context.Context, r int, spec trial.Spec) error {
 	b.tr.Begin(slot, -1)
 	answered := 0
 	b.h.OnAnswer = func() { answered++; b.tr.Add() }
-	f := &flipTrial{b: b, slot: slot, answered: &answered}
-	rec, sized, err := b.h.Run(ctx, spec, r, runfolder.TrialDir(b.c.Out, spec.Name, r), f.measure)
+	dir := runfolder.TrialDir(b.c.Out, spec.Name, r)
+	spec, admin, err := withAdmin(spec, dir)
+	if err != nil {
+		return err
+	}
+	defer admin.remove()
+	f := &flipTrial{b: b, slot: slot, answered: &answered, adminToken: admin.token}
+	rec, sized, err := b.h.Run(ctx, spec, r, dir, f.measure)
 	if ctx.Err() != nil {
 		b.tr.Halt()
 	} else if len(rec.Levels) < len(b.cur.rec.Levels) {

@@ -133,6 +133,9 @@ type Metrics struct {
 	// Stopped says why the attack ended before its end (StoppedReason),
 	// empty when it ran to its end.
 	Stopped string `json:"stopped,omitempty"`
+	// Server is the server's own latency histogram of the burst; nil for a
+	// server without one (and in runs stored before it was read).
+	Server *ServerSide `json:"server_side,omitempty"`
 }
 
 // Compute derives the metrics of one attack from its results.

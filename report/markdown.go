@@ -237,6 +237,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 		b.WriteString("\n### The one round, in detail\n\n")
 		writeBurstDetail(&b, sum)
 	}
+	writeServerSide(&b, sum)
 	writeFailures(&b, sum)
 	writeReading(&b, sum)
 	writeKeepAlive(&b, sum, f, plots)

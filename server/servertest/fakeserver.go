@@ -18,6 +18,9 @@
 //	                        them queues up as it would on a busy server
 //	FAKESERVER_ALLOC        bytes each request holds (touched) from arrival to
 //	                        answer, as a Node server holds each job's image
+//	FAKESERVER_NO_METRICS   if set, serve no /metrics (as a server without
+//	                        histograms); otherwise standard serves its request
+//	                        histogram on /metrics and clustered on -admin
 package servertest
 
 import (
@@ -70,12 +73,15 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	flags := server.RegisterFlags(fs)
 	procs, workers := new(int), new(int)
+	admin, adminToken := new(string), new(string)
 	if name == "standard" {
 		fs.IntVar(procs, contract.FlagProcs, 1, "GOMAXPROCS")
 	} else {
 		fs.IntVar(workers, contract.FlagWorkers, runtime.NumCPU(), "workers")
 		fs.String(contract.FlagBalance, "reuseport", "reuseport|shared")
 		fs.Duration(contract.FlagGrace, time.Second, "")
+		fs.StringVar(admin, contract.FlagAdmin, "", "address of GET /metrics")
+		fs.StringVar(adminToken, contract.FlagAdminTokenFile, "", "bearer token file of -admin")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -137,6 +143,16 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		return 1
 	}
 
+	metrics := newFakeMetrics(name == "clustered")
+	withMetrics := os.Getenv("FAKESERVER_NO_METRICS") == ""
+	if withMetrics && *admin != "" {
+		closer, err := metrics.serveAdmin(*admin, *adminToken, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeserver: %v\n", err)
+			return 1
+		}
+		defer closer.Close()
+	}
 	slots := make(chan struct{}, capacity*nworkers)
 	var next, done atomic.Int64
 	mux := http.NewServeMux()
@@ -195,7 +211,11 @@ func Main(argv0 string, args []string, stderr io.Writer) int {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]any{"pid": wpid, "queue_ms": queue.Milliseconds(), "job_ms": delay.Milliseconds()})
+		metrics.observe(contract.PathFlip, status, wpid%max(nworkers, 1), time.Since(start))
 	})
+	if withMetrics && name != "clustered" {
+		mux.Handle("GET /metrics", metrics.handler())
+	}
 
 	ln, err := net.Listen("tcp", flags.Addr)
 	if err != nil {
