@@ -169,14 +169,3 @@ func TestCheckNeedsSignificance(t *testing.T) {
 		t.Errorf("one sample: %+v, want untested and the tolerance to decide", vs)
 	}
 }
-
-func TestTestable(t *testing.T) {
-	for _, tt := range []struct {
-		n1, n2 int
-		want   bool
-	}{{3, 3, false}, {3, 5, true}, {1, 5, false}, {4, 4, true}, {0, 5, false}} {
-		if got := Testable(tt.n1, tt.n2); got != tt.want {
-			t.Errorf("Testable(%d, %d) = %v", tt.n1, tt.n2, got)
-		}
-	}
-}
