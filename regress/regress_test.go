@@ -169,3 +169,17 @@ func TestCheckNeedsSignificance(t *testing.T) {
 		t.Errorf("one sample: %+v, want untested and the tolerance to decide", vs)
 	}
 }
+
+func TestBaselineOnly(t *testing.T) {
+	b := Baseline{Note: "n", Metrics: map[string]Limit{"a": {Baseline: 1}, "b": {Baseline: 2}}}
+	got, err := b.Only([]string{"b"})
+	if err != nil || len(got.Metrics) != 1 || got.Metrics["b"].Baseline != 2 || got.Note != "n" {
+		t.Errorf("Only(b) = %+v, %v", got, err)
+	}
+	if all, err := b.Only(nil); err != nil || len(all.Metrics) != 2 {
+		t.Errorf("Only(nil) = %+v, %v, want every metric", all, err)
+	}
+	if _, err := b.Only([]string{"c"}); err == nil {
+		t.Error("a metric the baseline lacks passed")
+	}
+}
