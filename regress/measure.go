@@ -303,45 +303,36 @@ func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 		MetricPeakRSSPerJobPeak: math.NaN(),
 		MetricClusterKeepAlive:  math.NaN(),
 	}
-	std, ok := sum.Mode(modeStandard)
-	if !ok {
-		return m
-	}
+	// A mode the run did not serve is a zero ModeRun: it has no levels.
+	std, _ := sum.Mode(modeStandard)
+	clu, _ := sum.Mode(modeCluster)
+	queued, _ := sum.Mode(modeQueued)
 	if l, ok := std.Level(cfg.Burst); ok && l.Successes == l.Requests {
 		m[MetricStandardEff] = l.Efficiency
 	}
-	if l, ok := std.Level(cfg.SpeedupBurst); ok && l.Successes == l.Requests && l.Throughput > 0 {
-		if clu, ok := sum.Mode(modeCluster); ok {
-			if c, ok := clu.Level(cfg.SpeedupBurst); ok && c.Successes == c.Requests {
-				// The cluster is meant to use every core: a cluster that runs
-				// fewer workers than cores shows here.
-				m[MetricClusterSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
-			}
-		}
+	c, cok := clu.Level(cfg.SpeedupBurst)
+	cok = cok && c.Successes == c.Requests
+	if l, ok := std.Level(cfg.SpeedupBurst); ok && cok && l.Successes == l.Requests && l.Throughput > 0 {
+		// The cluster is meant to use every core: a cluster that runs
+		// fewer workers than cores shows here.
+		m[MetricClusterSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
 	}
-	if clu, ok := sum.Mode(modeCluster); ok && sum.S != nil {
-		if c, ok := clu.Level(cfg.SmallBurst); ok && c.Successes == c.Requests {
-			// The ideal on every core, not on the capacity the cluster
-			// reports: a cluster short of workers must not set its own bar.
-			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
-			m[MetricClusterSmallBurst] = float64(c.Makespan) / float64(ideal)
-		}
-		// The queued front and its workers against the same cores' cluster,
-		// in one run: what the broker's hops cost.
-		c, cok := clu.Level(cfg.SpeedupBurst)
-		if q, ok := sum.Mode(modeQueued); ok && cok && c.Successes == c.Requests && c.Makespan > 0 {
-			if ql, ok := q.Level(cfg.SpeedupBurst); ok && ql.Successes == ql.Requests {
-				m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
-			}
-		}
+	if small, ok := clu.Level(cfg.SmallBurst); ok && sum.S != nil && small.Successes == small.Requests {
+		// The ideal on every core, not on the capacity the cluster
+		// reports: a cluster short of workers must not set its own bar.
+		ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
+		m[MetricClusterSmallBurst] = float64(small.Makespan) / float64(ideal)
 	}
-	if clu, ok := sum.Mode(modeCluster); ok {
-		if k, ok := clu.Clients(cfg.KeepAliveClients); ok && k.Clients > 0 {
-			// A count over C, not a time: a cluster that leaves a persistent
-			// client waiting the whole run (a gate that counts connections,
-			// not work) shows here on any machine.
-			m[MetricClusterKeepAlive] = float64(k.Clients-k.Starved) / float64(k.Clients)
-		}
+	// The queued front and its workers against the same cores' cluster,
+	// in one run: what the broker's hops cost.
+	if ql, ok := queued.Level(cfg.SpeedupBurst); ok && cok && c.Makespan > 0 && ql.Successes == ql.Requests {
+		m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
+	}
+	if k, ok := clu.Clients(cfg.KeepAliveClients); ok && k.Clients > 0 {
+		// A count over C, not a time: a cluster that leaves a persistent
+		// client waiting the whole run (a gate that counts connections,
+		// not work) shows here on any machine.
+		m[MetricClusterKeepAlive] = float64(k.Clients-k.Starved) / float64(k.Clients)
 	}
 	if l, ok := std.Level(1); ok && l.Successes == 1 && l.JobTime.Median > 0 {
 		m[MetricHTTPOverhead] = float64(l.Latency.Median) / float64(l.JobTime.Median)
