@@ -26,7 +26,7 @@ VIPS_OK   := $(shell pkg-config --exists vips 2>/dev/null && echo yes)
 VIPS_CMDS := standard clustered
 VIPS_PKGS := ./job ./cmd/standard ./cmd/clustered
 
-.PHONY: all build nodeapp-deps test lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node bench-engines report compare crosscheck regress baseline regress-proof benchjob clean
+.PHONY: all build nodeapp-deps test soak lint fmt-check vet staticcheck fuzz ci bench bench-quick bench-node bench-engines report compare crosscheck regress baseline regress-proof benchjob clean
 
 all: build
 
@@ -59,6 +59,11 @@ ifeq ($(NODE_OK),yes)
 else
 	@echo "skipping the Node app's tests (nodeapp/): $(NODE_MISSING) is not on the PATH"
 endif
+
+# Soaks, not in make test: the end-to-end clients' test with its kept-alive
+# clients given time for 10 answers each, not 5 (about 4 minutes on 2 cores).
+soak: nodeapp-deps
+	FLIPBENCH_SOAK=1 $(GO) test -race -count=1 -run '^TestRealClients$$' ./internal/realclients
 
 # npm ci for the Node app when it is missing or older than the lockfile; nothing without node.
 ifeq ($(NODE_OK),yes)
