@@ -90,6 +90,23 @@ func (b Baseline) validate() error {
 	return nil
 }
 
+// Only returns b with only the named metrics (all of b for none); a name
+// b lacks is an error.
+func (b Baseline) Only(names []string) (Baseline, error) {
+	if len(names) == 0 {
+		return b, nil
+	}
+	out := Baseline{Note: b.Note, Metrics: map[string]Limit{}}
+	for _, name := range names {
+		l, ok := b.Metrics[name]
+		if !ok {
+			return b, fmt.Errorf("the baseline has no metric %s", name)
+		}
+		out.Metrics[name] = l
+	}
+	return out, nil
+}
+
 // Names are the metric names in a stable order.
 func (b Baseline) Names() []string {
 	names := make([]string, 0, len(b.Metrics))

@@ -35,7 +35,7 @@ type Verdict struct {
 
 // Check compares measured medians and their samples with the baseline. A
 // metric regresses when it moves the wrong way by more than its tolerance
-// and, where the samples on both sides are enough to tell (see Testable),
+// and, where the samples on both sides are enough to tell (stats.Testable),
 // the move is significant (Mann-Whitney U at stats.Alpha): a shift the
 // machine's noise explains is not a regression. A metric not measured is
 // missing. ok is false if any metric regressed or is missing.
@@ -53,8 +53,8 @@ func Check(b Baseline, now map[string]float64, samples map[string][]float64) (ve
 			continue
 		}
 		v.Now, v.P = got, 1
-		if v.Tested = Testable(len(l.Samples), len(samples[name])); v.Tested {
-			v.P = stats.Compare(l.Samples, samples[name]).P
+		if c := stats.Compare(l.Samples, samples[name]); !c.Untested {
+			v.Tested, v.P = true, c.P
 		}
 		v.Change = (got - l.Baseline) / l.Baseline
 		worse := v.Change // how much worse, as a positive share
@@ -93,19 +93,4 @@ func Render(w io.Writer, verdicts []Verdict) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
-}
-
-// Testable reports whether samples of n1 and n2 values can show a
-// significant difference at stats.Alpha: the smallest p the exact U test
-// gives them, 2 / C(n1+n2, n1) (every value of one side beyond the other),
-// must be at most Alpha. 3 against 3 cannot (0.1); 3 against 5 can (0.036).
-func Testable(n1, n2 int) bool {
-	if n1 < 1 || n2 < 1 {
-		return false
-	}
-	ways := 1.0 // C(n1+n2, n1)
-	for i := 1; i <= n1; i++ {
-		ways = ways * float64(n2+i) / float64(i)
-	}
-	return 2/ways <= stats.Alpha
 }

@@ -56,6 +56,9 @@ type Config struct {
 	Cores       int      // cores the cluster should use
 	ClusterArgs []string // extra flags for the cluster (an injected fault)
 	QueuedArgs  []string // extra flags for the queued front (an injected fault)
+	// Only are the metrics to measure (ParseMetrics), nil for every one:
+	// the run then does only what they need.
+	Only        []string
 	Log         io.Writer
 	JobBenchPkg string // package of the job benchmarks
 	// Serve runs one served run (cmd/regress passes bench's runner), so
@@ -95,13 +98,74 @@ type ServedRun struct {
 type Serve func(ctx context.Context, run ServedRun) (*runfolder.Summary, error)
 
 // Measure runs the Go benchmark and cfg.Runs served runs and returns each
-// metric's median, with every run's raw values.
+// metric's median, with every run's raw values: of cfg.Only's metrics, with
+// only what they need measured, or of every metric.
 func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples map[string][]float64, err error) {
 	samples = map[string][]float64{}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("output folder: %w", err)
 	}
+	p := cfg.plan()
+	if p.jobBench {
+		if err := jobMetrics(ctx, cfg, samples); err != nil {
+			return nil, nil, err
+		}
+	}
+	if p.engineBench {
+		if err := engineMetric(ctx, cfg, samples); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i := range cfg.Runs {
+		if err := measureRun(ctx, cfg, p, i+1, samples); err != nil {
+			return nil, nil, err
+		}
+	}
 
+	now = map[string]float64{}
+	for metric, vals := range samples {
+		if !slices.Contains(cfg.metrics(), metric) {
+			delete(samples, metric) // measured beside one asked for
+			continue
+		}
+		now[metric] = stats.Median(vals)
+	}
+	return now, samples, nil
+}
+
+// measureRun adds the samples of run k of p's served run and split bursts.
+func measureRun(ctx context.Context, cfg Config, p plan, k int, samples map[string][]float64) error {
+	if len(p.modes) > 0 {
+		fmt.Fprintf(cfg.Log, "served run %d of %d: %s, bursts %v\n", k, cfg.Runs, strings.Join(p.modes, ", "), p.levels)
+		run := ServedRun{Dir: filepath.Join(cfg.Out, "run-"+strconv.Itoa(k)), Modes: p.modes, Levels: p.levels,
+			ModeArgs: map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}}
+		if p.clients && cfg.KeepAliveClients > 0 {
+			run.Clients = []int{cfg.KeepAliveClients}
+		}
+		sum, err := cfg.Serve(ctx, run)
+		if err != nil {
+			return fmt.Errorf("served run %d: %w", k, err)
+		}
+		for metric, v := range servedMetrics(sum, cfg) {
+			samples[metric] = append(samples[metric], v)
+		}
+	}
+	if !p.split || cfg.Split == nil {
+		return nil // without Split the even-split share is missing, which Check reports
+	}
+	fmt.Fprintf(cfg.Log, "split run %d of %d: %d bursts of %d on %s, each on a fresh start\n", k, cfg.Runs, cfg.SplitBursts, cfg.SplitBurst, modeCluster)
+	splits, err := cfg.Split(ctx, SplitRun{Dir: filepath.Join(cfg.Out, "split-"+strconv.Itoa(k)), Mode: modeCluster,
+		Size: cfg.SplitBurst, Bursts: cfg.SplitBursts, Args: cfg.ClusterArgs})
+	if err != nil {
+		return fmt.Errorf("split run %d: %w", k, err)
+	}
+	samples[MetricClusterEvenSplit] = append(samples[MetricClusterEvenSplit], EvenShare(splits, cfg.SplitBurst, cfg.Cores))
+	return nil
+}
+
+// jobMetrics runs the job and floor benchmarks cfg.BenchCount times and
+// adds their metrics to samples.
+func jobMetrics(ctx context.Context, cfg Config, samples map[string][]float64) error {
 	fmt.Fprintf(cfg.Log, "go benchmarks %s and %s, %d times\n", JobBenchmark, FloorBenchmark, cfg.BenchCount)
 	// One go test per pair, not -count: each job result is then divided by a
 	// floor measured seconds later, not a minute later, so a neighbour's load
@@ -110,59 +174,14 @@ func Measure(ctx context.Context, cfg Config) (now map[string]float64, samples m
 	for range cfg.BenchCount {
 		o, err := RunGoBench(ctx, cfg.JobBenchPkg, benchPattern, 1, cfg.Tags)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		out = append(out, o...)
 	}
 	if err := os.WriteFile(filepath.Join(cfg.Out, "jobbench.txt"), out, 0o644); err != nil {
-		return nil, nil, fmt.Errorf("write benchmark output: %w", err)
+		return fmt.Errorf("write benchmark output: %w", err)
 	}
-	if err := benchMetrics(out, samples); err != nil {
-		return nil, nil, err
-	}
-	if err := engineMetric(ctx, cfg, samples); err != nil {
-		return nil, nil, err
-	}
-
-	levels := []int{1}
-	for _, n := range []int{cfg.Burst, cfg.SpeedupBurst, cfg.SmallBurst, cfg.RSSBurst} {
-		if !slices.Contains(levels, n) {
-			levels = append(levels, n)
-		}
-	}
-	slices.Sort(levels)
-	for i := range cfg.Runs {
-		dir := filepath.Join(cfg.Out, "run-"+strconv.Itoa(i+1))
-		fmt.Fprintf(cfg.Log, "served run %d of %d: %s, %s and %s, bursts %v\n", i+1, cfg.Runs, modeStandard, modeCluster, modeQueued, levels)
-		run := ServedRun{Dir: dir, Modes: []string{modeStandard, modeCluster, modeQueued}, Levels: levels,
-			ModeArgs: map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}}
-		if cfg.KeepAliveClients > 0 {
-			run.Clients = []int{cfg.KeepAliveClients}
-		}
-		sum, err := cfg.Serve(ctx, run)
-		if err != nil {
-			return nil, nil, fmt.Errorf("served run %d: %w", i+1, err)
-		}
-		for metric, v := range servedMetrics(sum, cfg) {
-			samples[metric] = append(samples[metric], v)
-		}
-		if cfg.Split == nil {
-			continue // the even-split share is then missing, which Check reports
-		}
-		fmt.Fprintf(cfg.Log, "split run %d of %d: %d bursts of %d on %s, each on a fresh start\n", i+1, cfg.Runs, cfg.SplitBursts, cfg.SplitBurst, modeCluster)
-		splits, err := cfg.Split(ctx, SplitRun{Dir: filepath.Join(cfg.Out, "split-"+strconv.Itoa(i+1)), Mode: modeCluster,
-			Size: cfg.SplitBurst, Bursts: cfg.SplitBursts, Args: cfg.ClusterArgs})
-		if err != nil {
-			return nil, nil, fmt.Errorf("split run %d: %w", i+1, err)
-		}
-		samples[MetricClusterEvenSplit] = append(samples[MetricClusterEvenSplit], EvenShare(splits, cfg.SplitBurst, cfg.Cores))
-	}
-
-	now = map[string]float64{}
-	for metric, vals := range samples {
-		now[metric] = stats.Median(vals)
-	}
-	return now, samples, nil
+	return benchMetrics(out, samples)
 }
 
 // benchMetrics adds the Go benchmark metrics of go test output to samples. The
@@ -285,45 +304,36 @@ func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 		MetricPeakRSSPerJobPeak: math.NaN(),
 		MetricClusterKeepAlive:  math.NaN(),
 	}
-	std, ok := sum.Mode(modeStandard)
-	if !ok {
-		return m
-	}
+	// A mode the run did not serve is a zero ModeRun: it has no levels.
+	std, _ := sum.Mode(modeStandard)
+	clu, _ := sum.Mode(modeCluster)
+	queued, _ := sum.Mode(modeQueued)
 	if l, ok := std.Level(cfg.Burst); ok && l.Successes == l.Requests {
 		m[MetricStandardEff] = l.Efficiency
 	}
-	if l, ok := std.Level(cfg.SpeedupBurst); ok && l.Successes == l.Requests && l.Throughput > 0 {
-		if clu, ok := sum.Mode(modeCluster); ok {
-			if c, ok := clu.Level(cfg.SpeedupBurst); ok && c.Successes == c.Requests {
-				// The cluster is meant to use every core: a cluster that runs
-				// fewer workers than cores shows here.
-				m[MetricClusterSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
-			}
-		}
+	c, cok := clu.Level(cfg.SpeedupBurst)
+	cok = cok && c.Successes == c.Requests
+	if l, ok := std.Level(cfg.SpeedupBurst); ok && cok && l.Successes == l.Requests && l.Throughput > 0 {
+		// The cluster is meant to use every core: a cluster that runs
+		// fewer workers than cores shows here.
+		m[MetricClusterSpeedup] = c.Throughput / l.Throughput / float64(cfg.Cores)
 	}
-	if clu, ok := sum.Mode(modeCluster); ok && sum.S != nil {
-		if c, ok := clu.Level(cfg.SmallBurst); ok && c.Successes == c.Requests {
-			// The ideal on every core, not on the capacity the cluster
-			// reports: a cluster short of workers must not set its own bar.
-			ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
-			m[MetricClusterSmallBurst] = float64(c.Makespan) / float64(ideal)
-		}
-		// The queued front and its workers against the same cores' cluster,
-		// in one run: what the broker's hops cost.
-		c, cok := clu.Level(cfg.SpeedupBurst)
-		if q, ok := sum.Mode(modeQueued); ok && cok && c.Successes == c.Requests && c.Makespan > 0 {
-			if ql, ok := q.Level(cfg.SpeedupBurst); ok && ql.Successes == ql.Requests {
-				m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
-			}
-		}
+	if small, ok := clu.Level(cfg.SmallBurst); ok && sum.S != nil && small.Successes == small.Requests {
+		// The ideal on every core, not on the capacity the cluster
+		// reports: a cluster short of workers must not set its own bar.
+		ideal := loadtest.IdealMakespan(cfg.SmallBurst, cfg.Cores, sum.S.S.D())
+		m[MetricClusterSmallBurst] = float64(small.Makespan) / float64(ideal)
 	}
-	if clu, ok := sum.Mode(modeCluster); ok {
-		if k, ok := clu.Clients(cfg.KeepAliveClients); ok && k.Clients > 0 {
-			// A count over C, not a time: a cluster that leaves a persistent
-			// client waiting the whole run (a gate that counts connections,
-			// not work) shows here on any machine.
-			m[MetricClusterKeepAlive] = float64(k.Clients-k.Starved) / float64(k.Clients)
-		}
+	// The queued front and its workers against the same cores' cluster,
+	// in one run: what the broker's hops cost.
+	if ql, ok := queued.Level(cfg.SpeedupBurst); ok && cok && c.Makespan > 0 && ql.Successes == ql.Requests {
+		m[MetricQueuedOverhead] = float64(ql.Makespan) / float64(c.Makespan)
+	}
+	if k, ok := clu.Clients(cfg.KeepAliveClients); ok && k.Clients > 0 {
+		// A count over C, not a time: a cluster that leaves a persistent
+		// client waiting the whole run (a gate that counts connections,
+		// not work) shows here on any machine.
+		m[MetricClusterKeepAlive] = float64(k.Clients-k.Starved) / float64(k.Clients)
 	}
 	if l, ok := std.Level(1); ok && l.Successes == 1 && l.JobTime.Median > 0 {
 		m[MetricHTTPOverhead] = float64(l.Latency.Median) / float64(l.JobTime.Median)

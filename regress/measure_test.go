@@ -47,6 +47,9 @@ func TestServedMetrics(t *testing.T) {
 			MetricStandardEff: 0.9, MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: 1.1, MetricPeakRSSPerJobPeak: 1.5,
 			MetricClusterKeepAlive: math.NaN(),
 		}},
+		{"no standard", []runfolder.ModeRun{clu, queued}, map[string]float64{
+			MetricQueuedOverhead: 1.25, MetricClusterKeepAlive: 0.2, MetricClusterSpeedup: math.NaN(), MetricStandardEff: math.NaN(),
+		}},
 		{"nothing", nil, map[string]float64{
 			MetricStandardEff: math.NaN(), MetricClusterSpeedup: math.NaN(), MetricClusterSmallBurst: math.NaN(), MetricHTTPOverhead: math.NaN(), MetricPeakRSSPerJobPeak: math.NaN(),
 		}},
@@ -61,6 +64,23 @@ func TestServedMetrics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServedMetricsWithoutS: a run without standard has no S; what needs
+// none (a proof's queued front, its keep-alive clients) is still measured.
+func TestServedMetricsWithoutS(t *testing.T) {
+	cfg := Config{SpeedupBurst: 20, SmallBurst: 20, Cores: 2, KeepAliveClients: 10}
+	shared := level(20, 20, 16, 0.8, 0, 0, 0)
+	shared.Makespan = loadtest.Duration(12 * time.Second)
+	queued := level(20, 20, 12, 0.7, 0, 0, 0)
+	queued.Makespan = loadtest.Duration(15 * time.Second)
+	got := servedMetrics(&runfolder.Summary{Modes: []runfolder.ModeRun{
+		{Mode: modeCluster, Trial: runfolder.Trial{Levels: []loadtest.Metrics{shared}, KeepAlive: []loadtest.KeepAliveMetrics{{Clients: 10, Starved: 8}}}},
+		{Mode: modeQueued, Trial: runfolder.Trial{Levels: []loadtest.Metrics{queued}}},
+	}}, cfg)
+	if math.Abs(got[MetricQueuedOverhead]-1.25) > 1e-9 || math.Abs(got[MetricClusterKeepAlive]-0.2) > 1e-9 || !math.IsNaN(got[MetricClusterSmallBurst]) {
+		t.Errorf("got %v, want queued 1.25, keep-alive 0.2, no small burst without S", got)
 	}
 }
 

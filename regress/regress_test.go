@@ -148,13 +148,16 @@ func TestCheckNeedsSignificance(t *testing.T) {
 	}
 }
 
-func TestTestable(t *testing.T) {
-	for _, tt := range []struct {
-		n1, n2 int
-		want   bool
-	}{{3, 3, false}, {3, 5, true}, {1, 5, false}, {4, 4, true}, {0, 5, false}} {
-		if got := Testable(tt.n1, tt.n2); got != tt.want {
-			t.Errorf("Testable(%d, %d) = %v", tt.n1, tt.n2, got)
-		}
+func TestBaselineOnly(t *testing.T) {
+	b := Baseline{Note: "n", Metrics: map[string]Limit{"a": {Baseline: 1}, "b": {Baseline: 2}}}
+	got, err := b.Only([]string{"b"})
+	if err != nil || len(got.Metrics) != 1 || got.Metrics["b"].Baseline != 2 || got.Note != "n" {
+		t.Errorf("Only(b) = %+v, %v", got, err)
+	}
+	if all, err := b.Only(nil); err != nil || len(all.Metrics) != 2 {
+		t.Errorf("Only(nil) = %+v, %v, want every metric", all, err)
+	}
+	if _, err := b.Only([]string{"c"}); err == nil {
+		t.Error("a metric the baseline lacks passed")
 	}
 }

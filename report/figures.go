@@ -15,8 +15,9 @@ const figuresNote = "Every figure is the median over the rounds that ran it (K),
 	"confidence interval of the median (order statistics, as benchstat: it needs K ≥ 6); `{lo–hi}` is the min and max, " +
 	"labelled so because K < 6 gives no 95 % interval; K = 1 is one sample, no interval. ⚠ marks a noisy figure: its interval " +
 	"reaches more than 5 % from the median. speedup is paired: this mode's req/s over standard's in the same round, minutes " +
-	"apart at most. (n.s.) marks a mode whose req/s does not differ significantly from standard's (Mann-Whitney U, α = 0.05; " +
-	"with K < 4 a side the test cannot reach α, so every speedup is n.s.). efficiency = ideal / makespan, the ideal " +
+	"apart at most. (n.s.) marks a mode whose req/s does not differ significantly from standard's (Mann-Whitney U, α = 0.05); " +
+	"(untested, K = 3) marks one the test could not judge: with K < 4 a side no samples reach α, whatever they are. " +
+	"efficiency = ideal / makespan, the ideal " +
 	"ceil(N / capacity) × S counted in the S of the same round."
 
 // writeBurstFigures writes the bursts' figures table of sum, whose figures
@@ -99,13 +100,18 @@ func ivRange(iv stats.Interval, f func(float64) string) string {
 }
 
 // speedupText renders a speedup, marked (n.s.) when the mode's req/s does
-// not differ significantly from standard's.
+// not differ significantly from standard's, and (untested, K = k) when the
+// rounds were too few for the test to tell.
 func speedupText(mode string, iv stats.Interval, c *stats.Comparison) string {
 	if mode == runfolder.BaselineMode {
 		return "1×"
 	}
 	s := ivText(iv, func(v float64) string { return fmt.Sprintf("%.2f×", v) })
-	if c != nil && !c.Significant && iv.N > 0 {
+	switch {
+	case c == nil || iv.N == 0:
+	case c.Untested:
+		s += fmt.Sprintf(" (untested, K = %d)", c.K)
+	case !c.Significant:
 		s += " (n.s.)"
 	}
 	return s

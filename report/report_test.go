@@ -187,6 +187,28 @@ func TestRenderOldSummary(t *testing.T) {
 	}
 }
 
+// TestSpeedupMarks: a comparison the rounds could not test, one that
+// found no difference and one that found it each get their own word.
+func TestSpeedupMarks(t *testing.T) {
+	iv := stats.Interval{Median: 1.93, Lo: 1.9, Hi: 1.95, N: 3, MinMax: true}
+	for _, tt := range []struct {
+		name string
+		c    *stats.Comparison
+		want string
+	}{
+		{"3 rounds a side", new(stats.Compare([]float64{1, 1.1, 1.2}, []float64{2, 2.1, 2.2})), "1.93× {1.90×–1.95×} (untested, K = 3)"},
+		{"no difference", new(stats.Compare([]float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{1.05, 1.15, 1.25, 1.35, 1.45})), "1.93× {1.90×–1.95×} (n.s.)"},
+		{"a difference", new(stats.Compare([]float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{2, 2.1, 2.2, 2.3, 2.4})), "1.93× {1.90×–1.95×}"},
+	} {
+		if got := speedupText("shared", iv, tt.c); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got := speedupText(runfolder.BaselineMode, iv, nil); got != "1×" {
+		t.Errorf("standard: %q", got)
+	}
+}
+
 func TestBurstFiguresWarnEfficiencyAboveOne(t *testing.T) {
 	var b strings.Builder
 	writeBurstFigures(&b, &runfolder.Summary{}, &runfolder.Figures{Bursts: []runfolder.BurstFigures{

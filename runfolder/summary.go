@@ -145,5 +145,8 @@ func LoadSummary(dir string) (*Summary, error) {
 	if sum.Run == "" {
 		sum.Run = filepath.Base(filepath.Clean(dir))
 	}
+	if sum.Figures != nil {
+		judgeStored(sum.Figures)
+	}
 	return &sum, nil
 }

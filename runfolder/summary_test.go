@@ -41,3 +41,41 @@ func TestTrialDir(t *testing.T) {
 		t.Errorf("round 3 in %s", got)
 	}
 }
+
+// TestLoadJudgesStoredComparisons: a summary.json whose comparisons were
+// stored without their sizes said n.s. at one round; loaded, they say
+// untested there and keep what five rounds a side found.
+func TestLoadJudgesStoredComparisons(t *testing.T) {
+	sum, err := LoadSummary(filepath.Join("..", "results", "reference-2core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Figures == nil {
+		t.Fatal("the reference run has no stored figures")
+	}
+	seen := map[int]bool{}
+	for _, b := range sum.Figures.Bursts {
+		c := b.VsBaseline
+		switch {
+		case b.Mode == BaselineMode:
+			if c != nil {
+				t.Errorf("standard at %d compared with itself: %+v", b.Level, c)
+			}
+		case c == nil:
+			t.Errorf("%s at %d: no comparison", b.Mode, b.Level)
+		case b.Rounds == 1:
+			seen[1] = true
+			if !c.Untested || c.K != 1 || c.Significant {
+				t.Errorf("%s at %d, one round: %+v, want untested, K 1", b.Mode, b.Level, c)
+			}
+		case b.Rounds == 5:
+			seen[5] = true
+			if c.Untested || c.K != 5 || !c.Significant {
+				t.Errorf("%s at %d, five rounds: %+v, want tested, significant", b.Mode, b.Level, c)
+			}
+		}
+	}
+	if !seen[1] || !seen[5] {
+		t.Errorf("rounds seen %v, want rows of 1 and of 5", seen)
+	}
+}

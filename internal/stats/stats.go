@@ -73,21 +73,51 @@ func (iv Interval) Scale(f float64) Interval {
 // Comparison is the Mann-Whitney U test of two samples.
 type Comparison struct {
 	P float64 `json:"p"`
-	// Significant is P <= Alpha: the two differ. With fewer than 4 values a
-	// side the test cannot reach Alpha, whatever the values.
+	// Significant is P <= Alpha: the two differ.
 	Significant bool `json:"significant"`
+	// Untested is true when the samples are too few for the test to reach
+	// Alpha whatever their values (see Testable): not significant then
+	// says nothing about a difference. K is the smaller sample's size.
+	// Both are zero in comparisons stored before them.
+	Untested bool `json:"untested,omitempty"`
+	K        int  `json:"k,omitempty"`
 }
 
 // Compare tests whether a and b differ in location.
 func Compare(a, b []float64) Comparison {
 	a, b = finite(a), finite(b)
 	if len(a) == 0 || len(b) == 0 {
-		return Comparison{P: 1}
+		return Judge(1, len(a), len(b))
 	}
 	th := benchmath.DefaultThresholds
 	c := benchmath.AssumeNothing.Compare(benchmath.NewSample(a, &th), benchmath.NewSample(b, &th))
-	return Comparison{P: c.P, Significant: c.P <= Alpha}
+	return Judge(c.P, len(a), len(b))
 }
+
+// Judge is the comparison a U test's p makes of samples of n1 and n2
+// values; stored comparisons without sizes are judged again by it.
+func Judge(p float64, n1, n2 int) Comparison {
+	return Comparison{P: p, Significant: p <= Alpha, Untested: !Testable(n1, n2), K: min(n1, n2)}
+}
+
+// MinP is the smallest p the two-sided exact U test gives samples of n1
+// and n2 values, every value of one side beyond the other's:
+// 2 / C(n1+n2, n1), at most 1 (1 when a side is empty).
+func MinP(n1, n2 int) float64 {
+	if n1 < 1 || n2 < 1 {
+		return 1
+	}
+	ways := 1.0 // C(n1+n2, n1)
+	for i := 1; i <= n1; i++ {
+		ways = ways * float64(n2+i) / float64(i)
+	}
+	return min(2/ways, 1)
+}
+
+// Testable reports whether samples of n1 and n2 values can differ
+// significantly at Alpha: 3 against 3 cannot (MinP 0.1), 3 against 5
+// (0.036) and 4 against 4 (0.029) can.
+func Testable(n1, n2 int) bool { return MinP(n1, n2) <= Alpha }
 
 func finite(values []float64) []float64 {
 	var out []float64

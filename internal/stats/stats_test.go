@@ -28,17 +28,46 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestCompare: the three words a comparison can carry, each from samples
+// that call for it.
 func TestCompare(t *testing.T) {
 	a := []float64{1, 1.1, 0.9, 1.05, 0.95, 1.02}
 	b := []float64{2, 2.1, 1.9, 2.05, 1.95, 2.02}
-	if c := Compare(a, b); !c.Significant {
-		t.Errorf("1 vs 2: %+v, want significant", c)
+	if c := Compare(a, b); !c.Significant || c.Untested || c.K != 6 {
+		t.Errorf("1 vs 2: %+v, want significant, tested, K 6", c)
 	}
-	if c := Compare(a[:3], b[:3]); c.Significant {
-		t.Errorf("3 a side: %+v; the U test cannot reach 0.05 with 3", c)
+	// As far apart as samples get, but 3 a side cannot reach 0.05.
+	if c := Compare(a[:3], b[:3]); c.Significant || !c.Untested || c.K != 3 || c.P < 0.1-1e-9 {
+		t.Errorf("3 a side: %+v, want untested with K 3 and p 0.1", c)
 	}
-	if c := Compare(a, a); c.Significant {
+	// Enough samples to tell, and no difference: n.s.
+	if c := Compare(a, []float64{1.01, 0.92, 1.08, 0.97, 1.03, 0.99}); c.Significant || c.Untested {
+		t.Errorf("same spread: %+v, want tested, not significant", c)
+	}
+	if c := Compare(a, a); c.Significant || c.Untested {
 		t.Errorf("a vs a: %+v", c)
+	}
+	if c := Compare(nil, b); c.Significant || !c.Untested || c.P != 1 {
+		t.Errorf("an empty side: %+v, want untested", c)
+	}
+	if c := Compare([]float64{math.NaN(), 1, 2}, []float64{3, 4, 5, 6, 7}); !c.Untested || c.K != 2 {
+		t.Errorf("NaN counted as a sample: %+v", c)
+	}
+}
+
+func TestMinPAndTestable(t *testing.T) {
+	for _, tt := range []struct {
+		n1, n2 int
+		minP   float64
+		want   bool
+	}{{3, 3, 0.1, false}, {3, 5, 2.0 / 56, true}, {5, 3, 2.0 / 56, true}, {1, 5, 1.0 / 3, false}, {4, 4, 2.0 / 70, true},
+		{1, 1, 1, false}, {0, 5, 1, false}} {
+		if got := MinP(tt.n1, tt.n2); math.Abs(got-tt.minP) > 1e-12 {
+			t.Errorf("MinP(%d, %d) = %v, want %v", tt.n1, tt.n2, got, tt.minP)
+		}
+		if got := Testable(tt.n1, tt.n2); got != tt.want {
+			t.Errorf("Testable(%d, %d) = %v", tt.n1, tt.n2, got)
+		}
 	}
 }
 
