@@ -31,6 +31,8 @@ const (
 	// queue breaks it, and thirty on the 1 MP one, where even 1.2 ×
 	// capacity for a few hundred arrivals stays within it.
 	DefaultSLO = "5xS"
+	// DefaultRateOutDir is the run folder of the sweep alone.
+	DefaultRateOutDir = DefaultOutDir + "-rate"
 )
 
 // DefaultLoads returns the sweep's fractions of capacity.

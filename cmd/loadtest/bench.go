@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,11 @@ func benchCmd(stdout, stderr io.Writer) command {
 			return runWorkload(ctx, stdout, stderr, "bench -workload hello", p.hello.Out, runfolder.FileSummaryMD,
 				func(ctx context.Context) (*hello.Result, error) { return hello.Run(ctx, p.hello) }, hello.Write)
 		}
-		return runWorkload(ctx, stdout, stderr, "bench", p.flip.Out, runfolder.FileSummaryMD,
+		name := "bench"
+		if *f.workload == workloadRate {
+			name = "bench -workload rate"
+		}
+		return runWorkload(ctx, stdout, stderr, name, p.flip.Out, runfolder.FileSummaryMD,
 			func(ctx context.Context) (*runfolder.Summary, error) { return bench.Run(ctx, p.flip) }, report.Write)
 	}}
 }
@@ -93,17 +98,21 @@ const (
 // checkWorkload refuses an unknown workload and flags that belong to the
 // other one.
 func checkWorkload(workload string, set map[string]bool) error {
-	only := map[string][]string{
-		workloadFlip:  {"levels", "warmups", "max-rss", "clients", "clients-duration", "runs"},
-		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
+	if workload != workloadFlip && workload != workloadRate && workload != workloadHello {
+		return usagef("-workload %q: want %s, %s or %s", workload, workloadFlip, workloadRate, workloadHello)
 	}
-	if _, ok := only[workload]; !ok {
-		return usagef("-workload %q: want %s or %s", workload, workloadFlip, workloadHello)
-	}
-	for w, names := range only {
-		for _, n := range names {
-			if w != workload && set[n] {
-				return usagef("-%s is for -workload %s, not %s", n, w, workload)
+	flipOrRate := []string{workloadFlip, workloadRate}
+	for _, fl := range []struct {
+		names     []string
+		workloads []string
+	}{
+		{[]string{"levels", "clients", "clients-duration"}, []string{workloadFlip}},
+		{[]string{"warmups", "max-rss", "runs", "loads", "arrivals-per-step", "arrivals", "seed", "keep-alive", "slo"}, flipOrRate},
+		{[]string{"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"}, []string{workloadHello}},
+	} {
+		for _, n := range fl.names {
+			if set[n] && !slices.Contains(fl.workloads, workload) {
+				return usagef("-%s is for -workload %s, not %s", n, strings.Join(fl.workloads, " or "), workload)
 			}
 		}
 	}
