@@ -38,12 +38,3 @@ func ParseLoads(s string) ([]float64, error) {
 	}
 	return loads, nil
 }
-
-// JoinLoads renders loads as ParseLoads reads them.
-func JoinLoads(loads []float64) string {
-	s := make([]string, len(loads))
-	for i, l := range loads {
-		s[i] = strconv.FormatFloat(l, 'g', -1, 64)
-	}
-	return strings.Join(s, ",")
-}

@@ -71,7 +71,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
-		sum.Levels, sum.Clients = old.Levels, old.Clients
+		sum.Levels, sum.Clients, sum.Rate = old.Levels, old.Clients, old.Rate
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
 		if len(sum.Order) == 0 {
 			sum.Order = storedOrder(old, known)
@@ -240,6 +240,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	writeFailures(&b, sum)
 	writeReading(&b, sum)
 	writeKeepAlive(&b, sum, f, plots)
+	writeRates(&b, sum, plots)
 	writeProblems(&b, sum)
 	writePlotLinks(&b, sum, plots)
 	return b.String()
@@ -385,7 +386,7 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 // writePlotLinks links the plots (the keep-alive plot is linked in its own
 // section).
 func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
-	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot })
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || p == ratePlot })
 	if len(plots) == 0 {
 		return
 	}

@@ -100,3 +100,12 @@ func (t Trial) Rate(load float64) (RateStep, bool) {
 	}
 	return RateStep{}, false
 }
+
+// JoinLoads renders loads as -loads reads them: "0.5,0.8,1.2".
+func JoinLoads(loads []float64) string {
+	s := make([]string, len(loads))
+	for i, l := range loads {
+		s[i] = strconv.FormatFloat(l, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}

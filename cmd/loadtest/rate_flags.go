@@ -27,7 +27,7 @@ type rateFlags struct {
 func addRateFlags(fs *flag.FlagSet) *rateFlags {
 	return &rateFlags{
 		loads: fs.String("loads", "", "open-model steps as fractions of each mode's capacity (job slots / S), or none (default: "+
-			bench.JoinLoads(bench.DefaultLoads())+" with -workload rate, none with flip, "+bench.JoinLoads(bench.QuickLoads())+" with -quick)"),
+			runfolder.JoinLoads(bench.DefaultLoads())+" with -workload rate, none with flip, "+runfolder.JoinLoads(bench.QuickLoads())+" with -quick)"),
 		perStep:   fs.Int("arrivals-per-step", bench.DefaultArrivalsPerStep, "arrivals of each open-model step (quick: "+strconv.Itoa(bench.QuickArrivalsPerStep)+")"),
 		arrivals:  fs.String("arrivals", loadtest.ArrivalsConstant, "open-model arrivals: constant (Artillery's arrivalRate) or poisson (seeded exponential gaps)"),
 		seed:      fs.Uint64("seed", 0, "seed of -arrivals poisson, step i drawing from seed + i (0: a fresh one, recorded)"),
@@ -42,9 +42,9 @@ func (r *rateFlags) plan(workload string, quick bool, set map[string]bool) (*run
 	switch {
 	case set["loads"]:
 	case workload == workloadRate:
-		*r.loads = bench.JoinLoads(bench.DefaultLoads())
+		*r.loads = runfolder.JoinLoads(bench.DefaultLoads())
 	case quick:
-		*r.loads = bench.JoinLoads(bench.QuickLoads())
+		*r.loads = runfolder.JoinLoads(bench.QuickLoads())
 	default:
 		*r.loads = "none"
 	}
