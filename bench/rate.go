@@ -24,7 +24,7 @@ import (
 // arrivals, judged against 5 job times (see DefaultSLO).
 const (
 	DefaultArrivalsPerStep = 200
-	QuickArrivalsPerStep   = 30
+	QuickArrivalsPerStep   = 20
 	// DefaultSLO is five times S: an answer within five job times, room
 	// for a queue of four per slot. A fixed bound cannot fit every photo:
 	// the article's 2 s is about two jobs on the 6.7 MB photo, where any
@@ -133,7 +133,7 @@ func (f *flipTrial) rateStep(ctx context.Context, t *trial.Trial, sched loadtest
 	}
 	acc := loadtest.NewOpenAccumulator(o, loadtest.OpenParams{Capacity: t.Rec.Capacity, Timeout: timeout})
 	var got atomic.Int64
-	t.Logf("%s: step at %g × capacity: %s (%d arrivals)", mode, load, sched, n)
+	t.Logf("%s: step at %g × capacity: %d %s arrivals at %.2f/s for %s", mode, load, n, sched.Arrivals, sched.Rate, sched.Duration.D().Round(time.Millisecond))
 	mem, lctx := trial.WatchMemory(ctx, t.Server.PID(), b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
 	run, aerr := loadtest.OpenAttack(lctx, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, o,
 		loadtest.WithTimeout(timeout), loadtest.WithName(mode+"/"+name), loadtest.WithoutResults(),

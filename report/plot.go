@@ -92,7 +92,7 @@ func withRatePlot(dir string, sum *runfolder.Summary, files []string, err error)
 	if err != nil {
 		return files, err
 	}
-	name, err := ratePlotFile(dir, sum, runfolder.RateOf(sum))
+	name, err := ratePlotFile(dir, sum, runfolder.FiguresOf(sum).Rates)
 	if name != "" {
 		files = append(files, name)
 	}

@@ -22,7 +22,8 @@ const rateNote = "Each step sends its arrivals at the offered rate whatever the 
 // writeRates writes the open-model section of summary.md, if the run had a
 // sweep: each mode's capacity at the SLO, every step's figures and the plot.
 func writeRates(b *strings.Builder, sum *runfolder.Summary, plots []string) {
-	figs := runfolder.RateOf(sum)
+	f := runfolder.FiguresOf(sum)
+	figs := f.Rates
 	if len(figs) == 0 {
 		return
 	}
@@ -39,7 +40,7 @@ func writeRates(b *strings.Builder, sum *runfolder.Summary, plots []string) {
 	fmt.Fprintf(b, "Steps at %s × each mode's capacity (job slots / S), %d %s arrivals each%s, %s. SLO: p99 ≤ %s (%s).\n\n",
 		runfolder.JoinLoads(p.Loads), p.ArrivalsPerStep, p.Arrivals, seed, conns, sloText(slo), p.SLO)
 	b.WriteString("| mode | capacity at the SLO (arrivals/s) | as load | highest goodput (answers/s) |\n|---|--:|--:|--:|\n")
-	for _, c := range runfolder.Capacities(figs, slo) {
+	for _, c := range f.Capacity {
 		held, load := "none held", "–"
 		if c.HeldRate > 0 {
 			held, load = rateText(c.HeldRate), fmt.Sprintf("%g ×", c.HeldLoad)

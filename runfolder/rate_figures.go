@@ -144,7 +144,7 @@ func RateSLO(sum *Summary) time.Duration {
 	if sum.Rate == nil {
 		return 0
 	}
-	s := time.Duration(FiguresOf(sum).S.Median * float64(time.Second))
+	s := time.Duration(stats.Summarize(roundSs(sum)).Median * float64(time.Second))
 	return sum.Rate.SLO.For(s)
 }
 

@@ -78,6 +78,18 @@ Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and
 keeps what was written. Exit code 1 if a server misbehaved.
 
+-workload rate runs the open model alone (Artillery's arrivals, which do not
+wait for answers): per mode, steps at -loads x its capacity (job slots / the
+round's S), each of -arrivals-per-step arrivals, constant or poisson (-arrivals,
+-seed), each on a fresh connection (-keep-alive: a pool), in the same rounds.
+Latency counts from each scheduled send. summary.md gives per step the offered
+rate, goodput, p50/p90/p99/max, shed 503s, failures, the server's queue time, an
+ideal FIFO server's p50/p99 for the same arrivals and the measured over it; per
+mode the highest offered rate whose p99 stays within -slo with nothing shed or
+failed; rate-p99.svg draws p99 against offered load. Into -out (default
+`+bench.DefaultRateOutDir+` for this workload). -loads adds the steps to a flip run too,
+after its keep-alive clients (-quick: one step at `+runfolder.JoinLoads(bench.QuickLoads())+` x capacity).
+
 -workload hello measures the dispatch cost instead: GET / (the pid, a hello
 world) at a sustained rate (an open model, a fresh connection per request),
 starting at -rate-start requests/s and multiplied by -rate-factor every -step,
