@@ -3,11 +3,17 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/syncbuf"
+	"github.com/flipbench/flipbench/internal/testproc"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 	"github.com/flipbench/flipbench/server/servertest"
@@ -125,5 +131,35 @@ func TestStepScheduleMakesItsArrivalsAgain(t *testing.T) {
 	again, err := loadtest.NewSchedule(s.Arrivals, s.Rate, s.Duration.D(), s.Seed)
 	if err != nil || len(again.Offsets) != len(s.Offsets) || again.Offsets[199] != s.Offsets[199] {
 		t.Errorf("made again: %d arrivals, err %v", len(again.Offsets), err)
+	}
+}
+
+// A server gone during a step ends the step as server gone, well before its
+// schedule's end, instead of sending the rest of its arrivals to a dead port.
+func TestRunRateStepEndsWhenTheServerIsGone(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var log syncbuf.Buffer
+	cfg := testConfig(t, servertest.LinkBin(t), out, &log)
+	cfg.Modes, cfg.Levels = []string{"standard"}, nil
+	// 1500 arrivals at about capacity: about 45 s, unless the step ends.
+	cfg.Rate = &runfolder.RatePlan{Loads: []float64{1}, ArrivalsPerStep: 1500, Arrivals: loadtest.ArrivalsConstant, SLO: runfolder.SLO{TimesS: 5}}
+	pidLine := regexp.MustCompile(`standard: started .* \(pid (\d+)\)`)
+	go func() {
+		testproc.Poll(time.Minute, func() bool { return strings.Contains(log.String(), "standard: step at") })
+		if m := pidLine.FindStringSubmatch(log.String()); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	}()
+	sum, err := Run(context.Background(), cfg)
+	if err != nil && !errors.Is(err, trial.ErrProblems) {
+		t.Fatalf("bench: %v\nlog:\n%s", err, log.String())
+	}
+	m, _ := sum.Mode("standard")
+	if len(m.Rates) != 1 {
+		t.Fatalf("steps %+v, want the one cut short\nlog:\n%s", m.Rates, log.String())
+	}
+	if st := m.Rates[0].Metrics; st.Stopped != loadtest.StoppedGone || st.Requests >= st.Scheduled {
+		t.Errorf("step stopped %q after %d of %d: want server gone, cut short", st.Stopped, st.Requests, st.Scheduled)
 	}
 }
