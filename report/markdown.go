@@ -231,14 +231,16 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	f := runfolder.FiguresOf(sum)
 	writeHeader(&b, sum, f)
 	writeModes(&b, sum)
-	b.WriteString("## Bursts\n\n")
-	writeBurstFigures(&b, sum, f)
-	if rounds(sum) == 1 {
-		b.WriteString("\n### The one round, in detail\n\n")
-		writeBurstDetail(&b, sum)
+	if len(sum.Levels) > 0 { // none in an open-model run
+		b.WriteString("## Bursts\n\n")
+		writeBurstFigures(&b, sum, f)
+		if rounds(sum) == 1 {
+			b.WriteString("\n### The one round, in detail\n\n")
+			writeBurstDetail(&b, sum)
+		}
+		writeFailures(&b, sum)
+		writeReading(&b, sum)
 	}
-	writeFailures(&b, sum)
-	writeReading(&b, sum)
 	writeKeepAlive(&b, sum, f, plots)
 	writeRates(&b, sum, plots)
 	writeProblems(&b, sum)
@@ -272,7 +274,7 @@ func writeHeader(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figure
 	WriteNoise(b, f.Noise)
 	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up, measured in every round", len(c.Answers), c.Mode)
-		if c.Gaps > 0 {
+		if c.Gaps > 0 && len(c.Pooled) > 0 {
 			how = fmt.Sprintf("the median time between consecutive answers of %s's bursts in each round (a burst of %d after its warm-up, then bursts of %s: %d gaps in round 1)",
 				c.Mode, len(c.Answers), strings.Trim(strings.Join(strings.Fields(fmt.Sprint(c.Pooled)), ", "), "[]"), c.Gaps)
 		}
