@@ -10,6 +10,7 @@ import (
 	"github.com/flipbench/flipbench/trial"
 
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/runfolder"
 )
 
 // DefaultOutDir is the run folder of a bench; the other server settings
@@ -77,6 +78,9 @@ type Config struct {
 	// recorded as stopped for memory, and the run goes on with the next
 	// mode. 0 is trial.DefaultMaxRSSShare of the machine's memory.
 	MaxRSS uint64
+	// Rate is the open-model sweep run after the keep-alive clients, in
+	// the rounds they run in; nil for none.
+	Rate *runfolder.RatePlan
 }
 
 func (c *Config) fill() {
@@ -84,7 +88,7 @@ func (c *Config) fill() {
 	if c.Modes == nil {
 		c.Modes = trial.DefaultModes()
 	}
-	if c.Levels == nil {
+	if c.Levels == nil && c.Rate == nil {
 		c.Levels = DefaultLevels()
 	}
 	if c.MaxRSS == 0 {
@@ -101,8 +105,11 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
-	if len(c.Levels) == 0 {
+	if len(c.Levels) == 0 && c.Rate == nil {
 		return errors.New("no levels to run")
+	}
+	if err := validateRate(c.Rate); err != nil {
+		return err
 	}
 	for _, n := range c.Levels {
 		if n < 1 || n > loadtest.MaxLevel {

@@ -51,7 +51,10 @@ func (f *flipTrial) measure(ctx context.Context, t *trial.Trial) error {
 			return err
 		}
 	}
-	return f.keepAlive(ctx, t, s)
+	if err := f.keepAlive(ctx, t, s); err != nil || t.Rec.MemoryStop != nil || t.Server.Exited() {
+		return err
+	}
+	return f.rates(ctx, t)
 }
 
 // sText says which S the round's bursts count in.

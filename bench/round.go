@@ -178,6 +178,7 @@ func (b *runner) estimate(s time.Duration) {
 			for _, c := range b.c.Clients {
 				d += time.Duration(len(b.specs)) * cmp.Or(b.c.ClientsDuration, KeepAliveDuration(c, 1, s))
 			}
+			d += time.Duration(len(b.specs)) * rateTime(b.c.Rate, s)
 		}
 	}
 	b.h.Logf("bench: %d rounds of %d modes; at S ≈ %s this takes at most about %s", b.rounds, len(b.specs), s.Round(time.Millisecond), d.Round(time.Second))

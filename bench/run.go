@@ -69,7 +69,7 @@ type runner struct {
 func newRunner(ctx context.Context, c Config) (*runner, error) {
 	place := c.Place()
 	b := &runner{c: c, rounds: c.Runs.Rounds(c.Levels)}
-	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Order: trial.ModeNames()}
+	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Rate: c.Rate, Order: trial.ModeNames()}
 	all, specs, err := trial.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err

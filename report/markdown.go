@@ -71,7 +71,7 @@ func RerenderWith(dir string, known []string) (*runfolder.Summary, error) {
 				sum.Modes = append(sum.Modes, m)
 			}
 		}
-		sum.Levels, sum.Clients = old.Levels, old.Clients
+		sum.Levels, sum.Clients, sum.Rate = old.Levels, old.Clients, old.Rate
 		sum.S, sum.Rounds, sum.Order = old.S, old.Rounds, old.Order
 		if len(sum.Order) == 0 {
 			sum.Order = storedOrder(old, known)
@@ -231,16 +231,19 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	f := runfolder.FiguresOf(sum)
 	writeHeader(&b, sum, f)
 	writeModes(&b, sum)
-	b.WriteString("## Bursts\n\n")
-	writeBurstFigures(&b, sum, f)
-	if rounds(sum) == 1 {
-		b.WriteString("\n### The one round, in detail\n\n")
-		writeBurstDetail(&b, sum)
+	if len(sum.Levels) > 0 { // none in an open-model run
+		b.WriteString("## Bursts\n\n")
+		writeBurstFigures(&b, sum, f)
+		if rounds(sum) == 1 {
+			b.WriteString("\n### The one round, in detail\n\n")
+			writeBurstDetail(&b, sum)
+		}
+		writeServerSide(&b, sum)
+		writeFailures(&b, sum)
+		writeReading(&b, sum)
 	}
-	writeServerSide(&b, sum)
-	writeFailures(&b, sum)
-	writeReading(&b, sum)
 	writeKeepAlive(&b, sum, f, plots)
+	writeRates(&b, sum, plots)
 	writeProblems(&b, sum)
 	writePlotLinks(&b, sum, plots)
 	return b.String()
@@ -272,7 +275,7 @@ func writeHeader(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figure
 	WriteNoise(b, f.Noise)
 	if c := sum.S; c != nil {
 		how := fmt.Sprintf("the time between answers of a burst of %d on %s after its warm-up, measured in every round", len(c.Answers), c.Mode)
-		if c.Gaps > 0 {
+		if c.Gaps > 0 && len(c.Pooled) > 0 {
 			how = fmt.Sprintf("the median time between consecutive answers of %s's bursts in each round (a burst of %d after its warm-up, then bursts of %s: %d gaps in round 1)",
 				c.Mode, len(c.Answers), strings.Trim(strings.Join(strings.Fields(fmt.Sprint(c.Pooled)), ", "), "[]"), c.Gaps)
 		}
@@ -386,7 +389,7 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 // writePlotLinks links the plots (the keep-alive plot is linked in its own
 // section).
 func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
-	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot })
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || p == ratePlot })
 	if len(plots) == 0 {
 		return
 	}

@@ -53,7 +53,7 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		}
 	}
 	if len(modes) == 0 {
-		return nil, nil
+		return withRatePlot(dir, sum, nil, nil)
 	}
 	levels := slices.Clone(sum.Levels)
 	slices.Sort(levels)
@@ -80,6 +80,19 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		return files, err
 	}
 	name, err := keepAlivePlotFile(dir, sum)
+	if name != "" {
+		files = append(files, name)
+	}
+	return withRatePlot(dir, sum, files, err)
+}
+
+// withRatePlot adds the open-model sweep's plot to files, unless err
+// already ended the plotting.
+func withRatePlot(dir string, sum *runfolder.Summary, files []string, err error) ([]string, error) {
+	if err != nil {
+		return files, err
+	}
+	name, err := ratePlotFile(dir, sum, runfolder.FiguresOf(sum).Rates)
 	if name != "" {
 		files = append(files, name)
 	}

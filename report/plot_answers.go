@@ -110,13 +110,7 @@ func answersPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, 
 		p.Add(line)
 		top = max(top, a.stairs[len(a.stairs)-1].Y)
 	}
-	ideal, err := plotter.NewLine(plotter.XYs{})
-	if err != nil {
-		return "", fmt.Errorf("plot %s: %w", name, err)
-	}
-	ideal.Color, ideal.Width = color.Gray{Y: 0x40}, vg.Points(1.2)
-	ideal.Dashes, ideal.DashOffs = dashes(1, 0)
-	leg.Add(idealLabel(sum, "ideal FIFO"), ideal)
+	leg.Add(idealLabel(sum, "ideal FIFO"), idealKey())
 	p.X.Min, p.X.Max = 0, float64(n)
 	if top > 0 {
 		p.Y.Max = top * 1.05
@@ -171,4 +165,13 @@ func answerLatencies(rs vegeta.Results) plotter.XYs {
 		xys[k] = plotter.XY{X: float64(k + 1), Y: e}
 	}
 	return xys
+}
+
+// idealKey is the legend's key for dashed ideal lines, in grey: each mode's
+// own ideal is dashed in a darker shade of its colour.
+func idealKey() *plotter.Line {
+	l := &plotter.Line{LineStyle: plotter.DefaultLineStyle}
+	l.Color, l.Width = color.Gray{Y: 0x40}, vg.Points(1.2)
+	l.Dashes, l.DashOffs = dashes(1, 0)
+	return l
 }

@@ -9,7 +9,11 @@ type Figures struct {
 	S         stats.Interval     `json:"s_seconds"`
 	Bursts    []BurstFigures     `json:"bursts"`
 	KeepAlive []KeepAliveFigures `json:"keepalive,omitempty"`
-	Noise     NoiseFigures       `json:"noise"`
+	// Rates are the open-model steps' figures, Capacity each mode's answer
+	// at the run's SLO (RateSLO).
+	Rates    []RateFigures  `json:"rates,omitempty"`
+	Capacity []RateCapacity `json:"capacity,omitempty"`
+	Noise    NoiseFigures   `json:"noise"`
 }
 
 // BurstFigures are one mode's figures at one burst size.
@@ -54,17 +58,9 @@ type KeepAliveFigures struct {
 
 // Aggregate computes the run's Figures from its trials.
 func Aggregate(sum *Summary) *Figures {
-	f := &Figures{Noise: aggregateNoise(sum)}
-	var ss []float64
-	for _, r := range sum.Rounds {
-		if r.S != nil {
-			ss = append(ss, r.S.S.D().Seconds())
-		}
-	}
-	if len(ss) == 0 && sum.S != nil {
-		ss = append(ss, sum.S.S.D().Seconds())
-	}
-	f.S = stats.Summarize(ss)
+	f := &Figures{Noise: aggregateNoise(sum), S: stats.Summarize(roundSs(sum))}
+	f.Rates = RateOf(sum)
+	f.Capacity = Capacities(f.Rates, RateSLO(sum))
 	base, _ := sum.Mode(BaselineMode)
 	for _, n := range sum.Levels {
 		for _, m := range sum.Modes {
@@ -81,6 +77,21 @@ func Aggregate(sum *Summary) *Figures {
 		}
 	}
 	return f
+}
+
+// roundSs returns every round's S in seconds (the run's S in runs stored
+// before rounds).
+func roundSs(sum *Summary) []float64 {
+	var ss []float64
+	for _, r := range sum.Rounds {
+		if r.S != nil {
+			ss = append(ss, r.S.S.D().Seconds())
+		}
+	}
+	if len(ss) == 0 && sum.S != nil {
+		ss = append(ss, sum.S.S.D().Seconds())
+	}
+	return ss
 }
 
 func burstFigures(m, base ModeRun, n int) (BurstFigures, bool) {

@@ -49,6 +49,8 @@ type Trial struct {
 	Levels    []loadtest.Metrics `json:"levels"`
 	// KeepAlive holds the keep-alive client runs, after the bursts.
 	KeepAlive []loadtest.KeepAliveMetrics `json:"keepalive,omitempty"`
+	// Rates holds the open-model steps, after the keep-alive clients.
+	Rates []RateStep `json:"rates,omitempty"`
 	// MemoryStop says how the memory guard stopped the server, if it did;
 	// the levels after it did not run.
 	MemoryStop *MemoryStop `json:"memory_stop,omitempty"`

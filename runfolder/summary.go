@@ -16,6 +16,8 @@ type Summary struct {
 	Levels []int  `json:"levels"`
 	// Clients are the keep-alive client counts the run asked for.
 	Clients []int `json:"clients,omitempty"`
+	// Rate is the open-model sweep asked for; nil when none.
+	Rate *RatePlan `json:"rate,omitempty"`
 	// S is the first round's S; nil when BaselineMode could not run (each
 	// mode then counts in its own warm-up job time), and in runs stored
 	// before it existed. Rounds holds every round's.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,11 @@ func benchCmd(stdout, stderr io.Writer) command {
 			return runWorkload(ctx, stdout, stderr, "bench -workload hello", p.hello.Out, runfolder.FileSummaryMD,
 				func(ctx context.Context) (*hello.Result, error) { return hello.Run(ctx, p.hello) }, hello.Write)
 		}
-		return runWorkload(ctx, stdout, stderr, "bench", p.flip.Out, runfolder.FileSummaryMD,
+		name := "bench"
+		if *f.workload == workloadRate {
+			name = "bench -workload rate"
+		}
+		return runWorkload(ctx, stdout, stderr, name, p.flip.Out, runfolder.FileSummaryMD,
 			func(ctx context.Context) (*runfolder.Summary, error) { return bench.Run(ctx, p.flip) }, report.Write)
 	}}
 }
@@ -73,6 +78,18 @@ Writes into -out: env.json, summary.md, summary.json, plots (SVG), and per mode
 the raw vegeta results and reports of every level. Ctrl-C stops the server and
 keeps what was written. Exit code 1 if a server misbehaved.
 
+-workload rate runs the open model alone (Artillery's arrivals, which do not
+wait for answers): per mode, steps at -loads x its capacity (job slots / the
+round's S), each of -arrivals-per-step arrivals, constant or poisson (-arrivals,
+-seed), each on a fresh connection (-keep-alive: a pool), in the same rounds.
+Latency counts from each scheduled send. summary.md gives per step the offered
+rate, goodput, p50/p90/p99/max, shed 503s, failures, the server's queue time, an
+ideal FIFO server's p50/p99 for the same arrivals and the measured over it; per
+mode the highest offered rate whose p99 stays within -slo with nothing shed or
+failed; rate-p99.svg draws p99 against offered load. Into -out (default
+`+bench.DefaultRateOutDir+` for this workload). -loads adds the steps to a flip run too,
+after its keep-alive clients (-quick: one step at `+runfolder.JoinLoads(bench.QuickLoads())+` x capacity).
+
 -workload hello measures the dispatch cost instead: GET / (the pid, a hello
 world) at a sustained rate (an open model, a fresh connection per request),
 starting at -rate-start requests/s and multiplied by -rate-factor every -step,
@@ -93,17 +110,21 @@ const (
 // checkWorkload refuses an unknown workload and flags that belong to the
 // other one.
 func checkWorkload(workload string, set map[string]bool) error {
-	only := map[string][]string{
-		workloadFlip:  {"levels", "warmups", "max-rss", "clients", "clients-duration", "runs"},
-		workloadHello: {"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"},
+	if workload != workloadFlip && workload != workloadRate && workload != workloadHello {
+		return usagef("-workload %q: want %s, %s or %s", workload, workloadFlip, workloadRate, workloadHello)
 	}
-	if _, ok := only[workload]; !ok {
-		return usagef("-workload %q: want %s or %s", workload, workloadFlip, workloadHello)
-	}
-	for w, names := range only {
-		for _, n := range names {
-			if w != workload && set[n] {
-				return usagef("-%s is for -workload %s, not %s", n, w, workload)
+	flipOrRate := []string{workloadFlip, workloadRate}
+	for _, fl := range []struct {
+		names     []string
+		workloads []string
+	}{
+		{[]string{"levels", "clients", "clients-duration"}, []string{workloadFlip}},
+		{[]string{"warmups", "max-rss", "runs", "loads", "arrivals-per-step", "arrivals", "seed", "keep-alive", "slo"}, flipOrRate},
+		{[]string{"rate-start", "rate-factor", "rate-max", "step", "p99-bound", "tries"}, []string{workloadHello}},
+	} {
+		for _, n := range fl.names {
+			if set[n] && !slices.Contains(fl.workloads, workload) {
+				return usagef("-%s is for -workload %s, not %s", n, strings.Join(fl.workloads, " or "), workload)
 			}
 		}
 	}

@@ -25,6 +25,7 @@ type benchFlags struct {
 	clientsDur, step, bound                                 *time.Duration
 	rateStart, rateMax, tries                               *int
 	rateFactor                                              *float64
+	rate                                                    *rateFlags
 }
 
 // addBenchFlags registers bench's flags on fs.
@@ -41,12 +42,13 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 		quick:      fs.Bool("quick", false, "quick preset: -image "+contract.QuickImage+" -levels "+joinInts(bench.QuickLevels())+" -clients "+joinInts(bench.QuickClients())+" -runs "+bench.QuickRuns+" (explicit flags win); two minutes at most"),
 		maxRSS:     fs.String("max-rss", "", "memory guard: kill a server whose processes together hold more than this `size` (e.g. 1500MiB, 8GiB), record its burst as stopped for memory and go on (default half the machine's memory)"),
 		progress:   fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), on or off"),
-		workload:   fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs) or hello (GET / at a stepped-up rate)"),
+		workload:   fs.String("workload", workloadFlip, "what the modes serve: flip (bursts of jobs), rate (open-model steps up to and past each mode's capacity) or hello (GET / at a stepped-up rate)"),
 		rateStart:  fs.Int("rate-start", hello.DefaultStartRate, "hello: requests/s of the first step"),
 		rateFactor: fs.Float64("rate-factor", hello.DefaultFactor, "hello: each step's rate over the last's (above 1)"),
 		rateMax:    fs.Int("rate-max", hello.DefaultMaxRate, "hello: no step goes past this many requests/s"),
 		step:       fs.Duration("step", hello.DefaultStep, "hello: how long each rate is held (quick: 1s)"),
 		bound:      fs.Duration("p99-bound", hello.DefaultBound, "hello: the p99 latency a sustained step stays within"),
+		rate:       addRateFlags(fs),
 		tries:      fs.Int("tries", hello.DefaultTries, "hello: holds of a rate before its failure counts (one hiccup of a shared machine can fail a short step)"),
 	}
 }
@@ -79,13 +81,22 @@ func (f *benchFlags) plan(set map[string]bool, log io.Writer) (benchPlan, error)
 	if err != nil {
 		return benchPlan{}, usagef("-modes: %v", err)
 	}
-	levels, err := bench.ParseLevels(*f.levels)
-	if err != nil {
+	var levels []int
+	if *f.workload == workloadRate {
+		*f.clients = "none" // the sweep alone
+		if !set["out"] {
+			*f.sf.out = bench.DefaultRateOutDir // not a flip run's folder: it would clear its modes
+		}
+	} else if levels, err = bench.ParseLevels(*f.levels); err != nil {
 		return benchPlan{}, usagef("-levels: %v", err)
 	}
 	clients, err := bench.ParseClients(*f.clients)
 	if err != nil {
 		return benchPlan{}, usagef("-clients: %v", err)
+	}
+	rate, err := f.rate.plan(*f.workload, *f.quick, set)
+	if err != nil {
+		return benchPlan{}, err
 	}
 	runs, err := bench.ParseRuns(*f.runs)
 	if err != nil {
@@ -117,7 +128,7 @@ func (f *benchFlags) plan(set map[string]bool, log io.Writer) (benchPlan, error)
 		return benchPlan{}, err
 	}
 	return benchPlan{flip: bench.Config{Settings: settings, Modes: modes, Levels: levels, Clients: clients,
-		ClientsDuration: *f.clientsDur, Runs: runs, Timeout: *f.sf.timeout, MaxRSS: budget, Progress: bar}}, nil
+		ClientsDuration: *f.clientsDur, Runs: runs, Timeout: *f.sf.timeout, MaxRSS: budget, Progress: bar, Rate: rate}}, nil
 }
 
 // applyQuick sets the quick preset's values of the flags not set.

@@ -113,7 +113,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"bench", "-image", img, "-progress", "maybe"}, `-progress "maybe"`},
 		{[]string{"bench", "-image", img, "-max-rss", "lots"}, `-max-rss: size "lots"`},
 		{[]string{"bench", "-image", img, "now"}, "unexpected arguments"},
-		{[]string{"bench", "-image", img, "-workload", "tea"}, `-workload "tea": want flip or hello`},
+		{[]string{"bench", "-image", img, "-workload", "tea"}, `-workload "tea": want flip, rate or hello`},
 		{[]string{"bench", "-image", img, "-step", "1s"}, "-step is for -workload hello, not flip"},
 		{[]string{"bench", "-image", img, "-clients", "10,x"}, `-clients: client count "x" is not a whole number`},
 		{[]string{"bench", "-image", img, "-clients-duration", "-1s"}, "-clients-duration -1s: cannot be negative"},
