@@ -144,7 +144,7 @@ func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []st
 		if len(run.Warmup) > 0 {
 			run.WarmupJob = loadtest.Duration(runfolder.WarmupJobTime(durations(run.Warmup)))
 		}
-		if run.Mode == runfolder.BaselineMode && sum.S == nil && run.WarmupJob > 0 {
+		if run.Mode == sum.BaselineName() && sum.S == nil && run.WarmupJob > 0 {
 			sum.S = &runfolder.RunS{Mode: run.Mode, S: run.WarmupJob, Warmup: run.Warmup}
 		}
 		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
@@ -213,7 +213,7 @@ func speedup(sum *runfolder.Summary, m loadtest.Metrics) float64 {
 // overStandard is throughput over the figure get takes from standard's run;
 // 0 if unknown.
 func overStandard(sum *runfolder.Summary, throughput float64, get func(runfolder.ModeRun) (float64, bool)) float64 {
-	std, ok := sum.Mode(runfolder.BaselineMode)
+	std, ok := sum.Mode(sum.BaselineName())
 	if !ok {
 		return 0
 	}

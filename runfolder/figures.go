@@ -65,7 +65,7 @@ func Aggregate(sum *Summary) *Figures {
 		ss = append(ss, sum.S.S.D().Seconds())
 	}
 	f.S = stats.Summarize(ss)
-	base, _ := sum.Mode(BaselineMode)
+	base, _ := sum.Mode(sum.BaselineName())
 	for _, n := range sum.Levels {
 		for _, m := range sum.Modes {
 			if bf, ok := burstFigures(m, base, n); ok {
@@ -171,7 +171,7 @@ func against(m, base ModeRun, tput func(Trial) (float64, bool)) (stats.Interval,
 			theirs = append(theirs, v)
 		}
 	}
-	if m.Mode == BaselineMode || len(theirs) == 0 {
+	if m.Mode == base.Mode || len(theirs) == 0 {
 		return stats.Summarize(speedups), nil
 	}
 	c := stats.Compare(mine, theirs)

@@ -109,6 +109,16 @@ func (f *ModeFile) Names() []string {
 	return names
 }
 
+// AllNames returns the names of every mode of f, sweep values too, in
+// report order.
+func (f *ModeFile) AllNames() []string {
+	names := make([]string, len(f.Modes))
+	for i, m := range f.Modes {
+		names[i] = m.Name
+	}
+	return names
+}
+
 // Defaults returns the names of f's modes run when none are named.
 func (f *ModeFile) Defaults() []string {
 	var names []string
@@ -168,13 +178,7 @@ func (f *ModeFile) Parse(s string) ([]string, error) {
 }
 
 // Order sorts mode names in f's order, unknown names last by name.
-func (f *ModeFile) Order(a, b string) int {
-	names := make([]string, len(f.Modes))
-	for i, m := range f.Modes {
-		names[i] = m.Name
-	}
-	return runfolder.OrderBy(names)(a, b)
-}
+func (f *ModeFile) Order(a, b string) int { return runfolder.OrderBy(f.AllNames())(a, b) }
 
 // Spec is a mode resolved for one run (see package runfolder).
 type Spec = runfolder.Spec
