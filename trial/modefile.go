@@ -183,7 +183,7 @@ func (e modeEntry) modes(table string) ([]Mode, error) {
 		if len(v) == 0 {
 			return nil, fail("sweep", "%s has no values", k)
 		}
-		if slices.Contains(known, k) || k == phPort || k == phAddr {
+		if slices.Contains(slices.Concat(known, []string{phPort, phAddr, phImage, phTmpDir}), k) {
 			return nil, fail("sweep", "{%s} is a built-in placeholder", k)
 		}
 		known = append(known, k)
@@ -197,7 +197,7 @@ func (e modeEntry) modes(table string) ([]Mode, error) {
 	}
 	portKnown := known
 	if !e.Contract {
-		portKnown = append(slices.Clone(known), phPort, phAddr)
+		portKnown = append(slices.Clone(known), phPort, phAddr, phImage, phTmpDir)
 	}
 	for field, list := range map[string][]string{"command": e.Command, "env": e.Env, "needs.files": e.Needs.Files, "dir": {e.Dir}} {
 		for _, s := range list {

@@ -134,3 +134,17 @@ func TestBuiltinModes(t *testing.T) {
 		t.Errorf("rr-w3: %+v", s)
 	}
 }
+
+// TestExampleModeFiles: the shipped examples parse, with their sweeps.
+func TestExampleModeFiles(t *testing.T) {
+	f, err := ReadModeFile("../examples/pm2.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Baseline != "node-standard" || !slices.Equal(f.Defaults(), []string{"node-standard", "node-cluster", "pm2"}) {
+		t.Errorf("baseline %q, defaults %q", f.Baseline, f.Defaults())
+	}
+	if names, err := f.Sweeps("pm2-i"); err != nil || len(names) != 4 {
+		t.Errorf("pm2-i sweep: %q, %v", names, err)
+	}
+}

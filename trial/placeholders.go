@@ -14,6 +14,8 @@ const (
 	phCores   = "cores"   // Place.Cores
 	phPort    = "port"    // the port a plain server is to bind
 	phAddr    = "addr"    // 127.0.0.1:{port}
+	phImage   = "image"   // the photo (-image), for a plain server of the flip app
+	phTmpDir  = "tmpdir"  // the server's own temp folder, checked for leftovers
 )
 
 // placeholder matches {name}.

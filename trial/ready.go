@@ -25,10 +25,10 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// plainVars are the placeholders a plain server's port fills in.
-func plainVars(port int) map[string]string {
+// plainVars are the placeholders a plain server's start fills in.
+func plainVars(port int, image, tmpdir string) map[string]string {
 	p := strconv.Itoa(port)
-	return map[string]string{phPort: p, phAddr: net.JoinHostPort("127.0.0.1", p)}
+	return map[string]string{phPort: p, phAddr: net.JoinHostPort("127.0.0.1", p), phImage: image, phTmpDir: tmpdir}
 }
 
 // readyPath is the path whose 2xx says the server is ready, "" for a TCP

@@ -76,7 +76,7 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 			os.RemoveAll(tmpdir)
 			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 		}
-		vars := plainVars(port)
+		vars := plainVars(port, image, tmpdir)
 		args, addr = expandAll(spec.Args, vars), vars[phAddr]
 		extraEnv = append(expandAll(extraEnv, vars), "TMPDIR="+tmpdir)
 		if spec.PortEnv != "" {
