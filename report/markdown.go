@@ -240,6 +240,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	writeFailures(&b, sum)
 	writeReading(&b, sum)
 	writeKeepAlive(&b, sum, f, plots)
+	writeSweeps(&b, sum, f)
 	writeProblems(&b, sum)
 	writePlotLinks(&b, sum, plots)
 	return b.String()
@@ -385,7 +386,7 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 // writePlotLinks links the plots (the keep-alive plot is linked in its own
 // section).
 func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
-	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot })
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || isSweepPlot(p) })
 	if len(plots) == 0 {
 		return
 	}

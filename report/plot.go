@@ -83,7 +83,11 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 	if name != "" {
 		files = append(files, name)
 	}
-	return files, err
+	if err != nil {
+		return files, err
+	}
+	more, err = sweepPlots(dir, sum)
+	return append(files, more...), err
 }
 
 // NewPlot returns an empty plot in the house style: title, axis labels, a

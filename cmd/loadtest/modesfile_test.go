@@ -52,6 +52,11 @@ default = true
 	if sum.Baseline != "app-c1" || sum.S == nil || sum.S.Mode != "app-c1" || len(sum.Modes) != 2 {
 		t.Errorf("summary: baseline %q, S %+v, %d modes\n%s", sum.Baseline, sum.S, len(sum.Modes), stdout)
 	}
+	if !strings.Contains(stdout, "### app over {c}") || !strings.Contains(stdout, "| 2 | 2 | app-c2 |") ||
+		!strings.Contains(stdout, "at N = 2 the most throughput was c = ") {
+		t.Errorf("summary lacks the sweep:\n%s", stdout)
+	}
+	servertest.RequireFiles(t, filepath.Join(out, "sweep-app.svg"), filepath.Join(out, "sweep-app-speedup.svg"))
 	if m, ok := sum.Mode("app-c2"); !ok || m.Spec.Capacity != 2 || m.Spec.Sweep == nil || m.Spec.Sweep.Value != 2 {
 		t.Errorf("app-c2: %+v", m.Spec)
 	}
