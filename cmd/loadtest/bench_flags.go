@@ -35,7 +35,7 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 		nodeApp:    fs.String("nodeapp", trial.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)"),
 		modes:      fs.String("modes", strings.Join(trial.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(trial.ModeNames(), ", ")),
 		modesFile:  fs.String("modes-file", "", "TOML `file` of modes to choose from instead of the built-in ones (see README, Bench your own server); -modes defaults to its default ones"),
-		sweep:      fs.String("sweep", "", "run every value of the sweep of this modes-file `table` (built in: shared-w, rr-w, clustered-w: 1 to 4 workers), after -modes when given"),
+		sweep:      fs.String("sweep", "", "run every value of the sweep of this modes-file `table` (built in: shared-w, rr-w, clustered-w: 1 to 4 workers), after -modes (default: the baseline)"),
 		levels:     fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes"),
 		runs:       fs.String("runs", bench.DefaultRuns, "rounds: `K` for every level, or per level as 5,1000=1 (see above)"),
 		clients:    fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none"),
@@ -92,8 +92,8 @@ func (f *benchFlags) plan(set map[string]bool, log io.Writer) (benchPlan, error)
 		if err != nil {
 			return benchPlan{}, usagef("-sweep: %v", err)
 		}
-		if !set["modes"] {
-			*f.modes = ""
+		if !set["modes"] { // the sweep's ideal and speedups are over the baseline's throughput
+			*f.modes = file.Baseline
 		}
 		*f.modes = strings.Join(append(strings.Split(*f.modes, ","), names...), ",")
 	}
