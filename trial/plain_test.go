@@ -20,21 +20,26 @@ import (
 func init() { servertest.RunIfForeign() }
 
 // foreignFile is a modes file whose mode "app" is this test binary as a
-// server that knows nothing of flipbench, doing what behaviour says.
-func foreignFile(t *testing.T, behaviour, extra string) *ModeFile {
+// server that knows nothing of flipbench, doing what behaviour says, given
+// its port by {addr} or, with portEnv, in $PORT.
+func foreignFile(t *testing.T, behaviour string, portEnv bool) *ModeFile {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := `command = ["` + exe + `", "{addr}"]`
+	if portEnv {
+		port = `command = ["` + exe + `"]` + "\nport_env = \"PORT\""
+	}
 	f, err := ParseModeFile("f.toml", []byte(`baseline = "app"
 [modes.app]
-command = ["`+exe+`", "{addr}"]
+`+port+`
 env = ["`+servertest.EnvForeign+`=`+behaviour+`"]
 ready = "/"
 capacity = 2
 request = {method = "POST", path = "/work", content_type = "text/plain", headers = {X-Try = "1"}}
-`+extra))
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +53,18 @@ request = {method = "POST", path = "/work", content_type = "text/plain", headers
 func TestPlainServer(t *testing.T) {
 	sp := spawn.New()
 	defer sp.Close()
-	for _, tc := range []struct{ behaviour, want string }{
-		{"serve", ""},
-		{"exit", "server exited before it was healthy (exit status 3)"},
-		{"deaf", "server not healthy after 500ms (the start timeout)"},
+	for _, tc := range []struct {
+		behaviour string
+		portEnv   bool
+		want      string
+	}{
+		{"serve", false, ""},
+		{"serve", true, ""},
+		{"exit", false, "server exited before it was healthy (exit status 3)"},
+		{"deaf", false, "server not healthy after 500ms (the start timeout)"},
 	} {
 		t.Run(tc.behaviour, func(t *testing.T) {
-			f := foreignFile(t, tc.behaviour, "")
+			f := foreignFile(t, tc.behaviour, tc.portEnv)
 			m, _ := f.Lookup("app")
 			spec, err := m.Command(Place{Modes: f})
 			if err != nil {

@@ -9,7 +9,7 @@ import (
 
 // EnvForeign makes a test binary that calls RunIfForeign a server that
 // knows nothing of flipbench: "serve" listens on the address in its first
-// argument (no /healthz, no address file, none of its flags), GET / answers
+// argument, or on 127.0.0.1:$PORT without one (no /healthz, no address file, none of its flags), GET / answers
 // 200 and POST /work takes 10 ms; "exit" exits 3 at once; "deaf" never
 // listens.
 const EnvForeign = "FLIPBENCH_TEST_FOREIGN"
@@ -31,6 +31,10 @@ func RunIfForeign() {
 		time.Sleep(10 * time.Millisecond)
 		fmt.Fprintln(w, "done")
 	})
-	fmt.Fprintln(os.Stderr, http.ListenAndServe(os.Args[1], mux))
+	addr := "127.0.0.1:" + os.Getenv("PORT")
+	if len(os.Args) > 1 {
+		addr = os.Args[1]
+	}
+	fmt.Fprintln(os.Stderr, http.ListenAndServe(addr, mux))
 	os.Exit(1)
 }
