@@ -113,3 +113,37 @@ func TestPlainCommandMissing(t *testing.T) {
 		t.Errorf("err = %v, log %q", err, log.String())
 	}
 }
+
+// TestPlainNoCapacity: a plain server whose ready answer says no capacity,
+// with none in the file, is a one-line start problem and is stopped.
+func TestPlainNoCapacity(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseModeFile("f.toml", []byte(`baseline = "app"
+[modes.app]
+command = ["`+exe+`", "{addr}"]
+env = ["`+servertest.EnvForeign+`=serve"]
+ready = "/"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := f.Lookup("app")
+	spec, err := m.Command(Place{Modes: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := spawn.New()
+	defer sp.Close()
+	srv, err := startServer(sp, spec, "unused.jpg", filepath.Join(t.TempDir(), "server.log"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = srv.waitHealthy(context.Background(), 5*time.Second)
+	srv.stop(5 * time.Second)
+	if err == nil || !strings.Contains(err.Error(), "capacity: not in the modes file, and GET / answered no capacity field") {
+		t.Errorf("err = %v", err)
+	}
+}
