@@ -59,7 +59,7 @@ func KeepAliveDuration(c, capacity int, s time.Duration) time.Duration {
 type Config struct {
 	// Settings start the servers; Out is DefaultOutDir.
 	trial.Settings
-	Modes  []string // names, in order; trial.DefaultModes()
+	Modes  []string // names, in order; the modes file's defaults
 	Levels []int    // burst sizes; DefaultLevels()
 	// Clients are the keep-alive client counts run after the bursts (none
 	// when empty; the command line's default is DefaultClients()), each
@@ -86,7 +86,7 @@ type Config struct {
 func (c *Config) fill() {
 	c.Fill(DefaultOutDir)
 	if c.Modes == nil {
-		c.Modes = trial.DefaultModes()
+		c.Modes = c.ModeTable().Defaults()
 	}
 	if c.Levels == nil && c.Rate == nil {
 		c.Levels = DefaultLevels()
@@ -101,7 +101,7 @@ func (c *Config) validate() error {
 		return errors.New("no modes to run")
 	}
 	for _, m := range c.Modes {
-		if _, err := trial.LookupMode(m); err != nil {
+		if _, err := c.ModeTable().Lookup(m); err != nil {
 			return err
 		}
 	}

@@ -4,16 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/loadtest"
-	"github.com/flipbench/flipbench/runfolder"
 	"github.com/flipbench/flipbench/trial"
 )
 
@@ -32,7 +29,7 @@ type flipTrial struct {
 // measure is the trial's Measure.
 func (f *flipTrial) measure(ctx context.Context, t *trial.Trial) error {
 	b := f.b
-	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s == nil {
+	if t.Server.Spec.Name == b.sum.BaselineName() && b.cur.s == nil {
 		if err := b.measureS(ctx, t); err != nil {
 			return err
 		}
@@ -73,7 +70,7 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 	before, hasSide := f.side.before(ctx, len(t.Rec.Warmup))
 	var got atomic.Int64
 	mem, load := trial.WatchMemory(ctx, pid, b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
-	rs, aerr := loadtest.Burst(load, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, n,
+	rs, aerr := loadtest.Burst(load, t.Server.Target(), n,
 		loadtest.WithTimeout(timeout),
 		loadtest.WithName(t.Server.Spec.Name+"/"+name),
 		loadtest.WithOnResult(func(*vegeta.Result) { got.Add(1); f.count(ctx) }),
@@ -103,7 +100,7 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
 	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n, rs: rs})
-	if t.Server.Spec.Name == runfolder.BaselineMode && b.cur.s != nil && stopped == nil {
+	if t.Server.Spec.Name == b.sum.BaselineName() && b.cur.s != nil && stopped == nil {
 		if ends, err := answerTimes(rs); err == nil {
 			b.cur.pooled = append(b.cur.pooled, n)
 			b.cur.answers = append(b.cur.answers, ends)
@@ -127,7 +124,7 @@ func (f *flipTrial) count(ctx context.Context) {
 // server, after its bursts. s is the job time a duration is counted in.
 func (f *flipTrial) keepAlive(ctx context.Context, t *trial.Trial, s time.Duration) error {
 	b, mode := f.b, t.Server.Spec.Name
-	tgt := vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}
+	tgt := t.Server.Target()
 	for _, c := range b.cur.rec.Clients {
 		l := loadtest.Closed{Clients: c, Duration: b.c.ClientsDuration}
 		if l.Duration == 0 {

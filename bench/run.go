@@ -69,7 +69,8 @@ type runner struct {
 func newRunner(ctx context.Context, c Config) (*runner, error) {
 	place := c.Place()
 	b := &runner{c: c, rounds: c.Runs.Rounds(c.Levels)}
-	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Rate: c.Rate, Order: trial.ModeNames()}
+	b.sum = &runfolder.Summary{Run: filepath.Base(filepath.Clean(c.Out)), Levels: c.Levels, Clients: c.Clients, Rate: c.Rate,
+		Order: c.ModeTable().AllNames(), Baseline: c.ModeTable().Baseline}
 	all, specs, err := trial.ResolveAll(c.Modes, place, c.ModeArgs, "mode", c.Log)
 	if err != nil {
 		return nil, err
@@ -80,8 +81,8 @@ func newRunner(ctx context.Context, c Config) (*runner, error) {
 			b.sum.Modes = append(b.sum.Modes, runfolder.ModeRun{Mode: c.Modes[i], Spec: r.Spec, Skipped: r.Skipped})
 		}
 	}
-	if !slices.ContainsFunc(b.specs, func(s trial.Spec) bool { return s.Name == runfolder.BaselineMode }) {
-		if spec, err := trial.Resolve(runfolder.BaselineMode, place, nil); err == nil {
+	if !slices.ContainsFunc(b.specs, func(s trial.Spec) bool { return s.Name == b.sum.BaselineName() }) {
+		if spec, err := trial.Resolve(b.sum.BaselineName(), place, nil); err == nil {
 			b.sSpec = &spec
 		}
 	}

@@ -9,7 +9,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
@@ -30,7 +29,7 @@ const SBurst = 10
 // (PoolS). warmupJob bounds the burst's timeout.
 func MeasureS(ctx context.Context, srv *trial.Server, warmupJob time.Duration) (*runfolder.RunS, error) {
 	timeout := trial.AutoTimeout(SBurst, 1, warmupJob)
-	rs, err := loadtest.Burst(ctx, vegeta.Target{Method: http.MethodPost, URL: srv.URL(contract.PathFlip)}, SBurst,
+	rs, err := loadtest.Burst(ctx, srv.Target(), SBurst,
 		loadtest.WithTimeout(timeout), loadtest.WithName(srv.Spec.Name+"/S"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: S burst: %w", srv.Spec.Name, err)
@@ -99,13 +98,13 @@ func PoolS(s *runfolder.RunS, levels []int, answers [][]time.Duration) {
 	s.S, s.Pooled, s.Gaps = loadtest.Duration(stats.Median(all)), levels, len(all)
 }
 
-// RunS starts BaselineMode with h into dir for round r, warms it up and
+// RunS starts the baseline of h's modes file into dir for round r, warms it up and
 // measures the round's S on it: for a run whose modes do not include it
 // (and for an experiment that counts in S). It
 // returns the S (nil when it could not be measured) and the trial's record,
 // whose Problems say why.
 func RunS(ctx context.Context, h *trial.Harness, r int, dir string) (*runfolder.RunS, runfolder.Trial, error) {
-	spec, err := trial.Resolve(runfolder.BaselineMode, h.Place(), nil)
+	spec, err := trial.Resolve(h.ModeTable().Baseline, h.Place(), nil)
 	if err != nil {
 		return nil, runfolder.Trial{Round: r, Problems: []string{err.Error()}}, nil
 	}

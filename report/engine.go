@@ -18,7 +18,7 @@ func sEngine(sum *runfolder.Summary) string {
 	}
 	ref := sum.S.Mode
 	if ref == "" {
-		ref = runfolder.BaselineMode
+		ref = sum.BaselineName()
 	}
 	if m, ok := sum.Mode(ref); ok {
 		return m.Spec.Engine()
@@ -95,5 +95,5 @@ func sumSMode(sum *runfolder.Summary) string {
 	if sum.S != nil && sum.S.Mode != "" {
 		return sum.S.Mode
 	}
-	return runfolder.BaselineMode
+	return sum.BaselineName()
 }

@@ -29,7 +29,7 @@ func writeBurstFigures(b *strings.Builder, sum *runfolder.Summary, f *runfolder.
 		fmt.Fprintf(b, "| %s | %d | %d | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			c.Mode, c.Level, c.Rounds, c.Successes, c.Requests, ivText(c.FirstAnswer, secText), ivText(c.Median, secText),
 			ivText(c.P99, secText), ivText(c.Makespan, secText), ivText(c.Throughput, rateText), efficiencyIvText(sum, c),
-			speedupText(c.Mode, c.Speedup, c.VsBaseline), strings.Join(c.Splits, ", "))
+			speedupText(sum.BaselineName(), c.Mode, c.Speedup, c.VsBaseline), strings.Join(c.Splits, ", "))
 	}
 	b.WriteString("\n" + figuresNote + "\n")
 	if note := otherEnginesNote(sum); note != "" {
@@ -54,11 +54,11 @@ func efficiencyIvText(sum *runfolder.Summary, c runfolder.BurstFigures) string {
 }
 
 // writeKeepAliveFigures writes the keep-alive clients' figures table.
-func writeKeepAliveFigures(b *strings.Builder, f *runfolder.Figures) {
+func writeKeepAliveFigures(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
 	b.WriteString("| mode | C | K | answers/s | speedup | p50 | p99 | fairness | starved |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, k := range f.KeepAlive {
 		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", k.Mode, k.Clients, k.Rounds,
-			ivText(k.Throughput, rateText), speedupText(k.Mode, k.Speedup, k.VsBaseline), ivText(k.P50, secText),
+			ivText(k.Throughput, rateText), speedupText(sum.BaselineName(), k.Mode, k.Speedup, k.VsBaseline), ivText(k.P50, secText),
 			ivText(k.P99, secText), ivText(k.Fairness, rateText), ivText(k.Starved, countText))
 	}
 }
@@ -100,10 +100,10 @@ func ivRange(iv stats.Interval, f func(float64) string) string {
 }
 
 // speedupText renders a speedup, marked (n.s.) when the mode's req/s does
-// not differ significantly from standard's, and (untested, K = k) when the
-// rounds were too few for the test to tell.
-func speedupText(mode string, iv stats.Interval, c *stats.Comparison) string {
-	if mode == runfolder.BaselineMode {
+// not differ significantly from the baseline's, and (untested, K = k) when
+// the rounds were too few for the test to tell.
+func speedupText(baseline, mode string, iv stats.Interval, c *stats.Comparison) string {
+	if mode == baseline {
 		return "1×"
 	}
 	s := ivText(iv, func(v float64) string { return fmt.Sprintf("%.2f×", v) })

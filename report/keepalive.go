@@ -36,7 +36,7 @@ func writeKeepAlive(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Fig
 	slices.Sort(counts)
 	b.WriteString("\n## Keep-alive clients\n\n")
 	if rounds(sum) > 1 {
-		writeKeepAliveFigures(b, f)
+		writeKeepAliveFigures(b, sum, f)
 		b.WriteString("\n" + keepAliveNote + " " + figuresNote + "\n")
 		writeKeepAlivePlot(b, plots)
 		return

@@ -144,7 +144,7 @@ func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []st
 		if len(run.Warmup) > 0 {
 			run.WarmupJob = loadtest.Duration(runfolder.WarmupJobTime(durations(run.Warmup)))
 		}
-		if run.Mode == runfolder.BaselineMode && sum.S == nil && run.WarmupJob > 0 {
+		if run.Mode == sum.BaselineName() && sum.S == nil && run.WarmupJob > 0 {
 			sum.S = &runfolder.RunS{Mode: run.Mode, S: run.WarmupJob, Warmup: run.Warmup}
 		}
 		runs, dirs = append(runs, run), append(dirs, filepath.Dir(p))
@@ -213,7 +213,7 @@ func speedup(sum *runfolder.Summary, m loadtest.Metrics) float64 {
 // overStandard is throughput over the figure get takes from standard's run;
 // 0 if unknown.
 func overStandard(sum *runfolder.Summary, throughput float64, get func(runfolder.ModeRun) (float64, bool)) float64 {
-	std, ok := sum.Mode(runfolder.BaselineMode)
+	std, ok := sum.Mode(sum.BaselineName())
 	if !ok {
 		return 0
 	}
@@ -243,6 +243,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 		writeReading(&b, sum)
 	}
 	writeKeepAlive(&b, sum, f, plots)
+	writeSweeps(&b, sum, f)
 	writeRates(&b, sum, plots)
 	writeProblems(&b, sum)
 	writePlotLinks(&b, sum, plots)
@@ -389,7 +390,7 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 // writePlotLinks links the plots (the keep-alive plot is linked in its own
 // section).
 func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
-	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || p == ratePlot })
+	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || p == ratePlot || isSweepPlot(p) })
 	if len(plots) == 0 {
 		return
 	}

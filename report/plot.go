@@ -83,7 +83,11 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 	if name != "" {
 		files = append(files, name)
 	}
-	return withRatePlot(dir, sum, files, err)
+	if err != nil {
+		return files, err
+	}
+	more, err = sweepPlots(dir, sum)
+	return withRatePlot(dir, sum, append(files, more...), err)
 }
 
 // withRatePlot adds the open-model sweep's plot to files, unless err

@@ -78,7 +78,7 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 	for i, n := range levels {
 		cats[i] = fmt.Sprintf("N = %d", n)
 	}
-	std, haveStd := sum.Mode(runfolder.BaselineMode)
+	std, haveStd := sum.Mode(sum.BaselineName())
 	f := runfolder.FiguresOf(sum)
 	var thr, spd []barSeries
 	for i, m := range modes {

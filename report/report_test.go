@@ -200,11 +200,11 @@ func TestSpeedupMarks(t *testing.T) {
 		{"no difference", new(stats.Compare([]float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{1.05, 1.15, 1.25, 1.35, 1.45})), "1.93× {1.90×–1.95×} (n.s.)"},
 		{"a difference", new(stats.Compare([]float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{2, 2.1, 2.2, 2.3, 2.4})), "1.93× {1.90×–1.95×}"},
 	} {
-		if got := speedupText("shared", iv, tt.c); got != tt.want {
+		if got := speedupText(runfolder.BaselineMode, "shared", iv, tt.c); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	if got := speedupText(runfolder.BaselineMode, iv, nil); got != "1×" {
+	if got := speedupText(runfolder.BaselineMode, runfolder.BaselineMode, iv, nil); got != "1×" {
 		t.Errorf("standard: %q", got)
 	}
 }

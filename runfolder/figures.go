@@ -61,7 +61,7 @@ func Aggregate(sum *Summary) *Figures {
 	f := &Figures{Noise: aggregateNoise(sum), S: stats.Summarize(roundSs(sum))}
 	f.Rates = RateOf(sum)
 	f.Capacity = Capacities(f.Rates, RateSLO(sum))
-	base, _ := sum.Mode(BaselineMode)
+	base, _ := sum.Mode(sum.BaselineName())
 	for _, n := range sum.Levels {
 		for _, m := range sum.Modes {
 			if bf, ok := burstFigures(m, base, n); ok {
@@ -182,7 +182,7 @@ func against(m, base ModeRun, tput func(Trial) (float64, bool)) (stats.Interval,
 			theirs = append(theirs, v)
 		}
 	}
-	if m.Mode == BaselineMode || len(theirs) == 0 {
+	if m.Mode == base.Mode || len(theirs) == 0 {
 		return stats.Summarize(speedups), nil
 	}
 	c := stats.Compare(mine, theirs)

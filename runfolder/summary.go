@@ -1,6 +1,7 @@
 package runfolder
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -27,8 +28,11 @@ type Summary struct {
 	Rounds []Round `json:"rounds,omitempty"`
 	// Order names every mode the runner knew, in report order: report
 	// sorts and colours modes by it. Empty in older runs (Modes' order).
-	Order []string  `json:"mode_order,omitempty"`
-	Modes []ModeRun `json:"modes"`
+	Order []string `json:"mode_order,omitempty"`
+	// Baseline is the mode speedups are over and S is measured on, the
+	// modes file's; empty in older runs (BaselineMode). See BaselineName.
+	Baseline string    `json:"baseline,omitempty"`
+	Modes    []ModeRun `json:"modes"`
 	// Figures are the medians and intervals over the rounds; nil in runs
 	// stored before them (FiguresOf computes them).
 	Figures *Figures `json:"figures,omitempty"`
@@ -100,6 +104,10 @@ func (s *Summary) RoundS(r int) loadtest.Duration {
 // ModeOrder sorts mode names in the run's report order, unknown names last
 // by name.
 func (s *Summary) ModeOrder(a, b string) int { return OrderBy(s.OrderNames())(a, b) }
+
+// BaselineName is the run's baseline mode: Baseline, or BaselineMode in
+// runs stored before modes files.
+func (s *Summary) BaselineName() string { return cmp.Or(s.Baseline, BaselineMode) }
 
 // OrderBy returns a comparison that sorts mode names by their place in
 // names, unknown names last by name.

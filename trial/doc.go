@@ -7,13 +7,19 @@
 // leftovers. It also holds the memory guard (WatchMemory) and env.json
 // (CollectEnv).
 //
-// A mode is a value (Mode): its name, family, command line and needs. Adding
-// a mode is adding a value to Modes; a mode whose program or need is missing
-// is skipped with a one-line reason. How many jobs a server runs at once is
-// read from its /healthz, never from its flags.
+// A mode is a table of a TOML modes file (ModeFile; the built-in one,
+// modes.toml, is embedded and read by the same code as -modes-file): its
+// name, command line with placeholders, needs, readiness, capacity, request
+// and an optional sweep, each of whose values is a mode of its own. The
+// file names the baseline. A mode whose program or need is missing is
+// skipped with a one-line reason. How many jobs a contract server runs at
+// once is read from its /healthz, never from its flags; a plain server (one
+// that knows nothing of flipbench) gets its port through {port}, {addr} or
+// an environment variable and may give its capacity in the file.
 //
-// Servers bind port 0 and report the port through an address file (package
-// contract), each in its own process group, with Pdeathsig: a run that is
+// Contract servers bind port 0 and report the port through an address file
+// (package contract); plain ones are given a free port. Each runs in its own
+// process group, with Pdeathsig: a run that is
 // killed, even by SIGKILL, leaves no server running.
 //
 // bench's comparison, its cross-check and the experiments are its users;

@@ -21,7 +21,7 @@ func TestEngineModes(t *testing.T) {
 		if _, err := m.Command(place); err == nil || !strings.Contains(err.Error(), "libvips-dev") {
 			t.Errorf("%s without its binary: %v, want how to get libvips", name, err)
 		}
-		bin := filepath.Join(place.BinDir, m.Program)
+		bin := filepath.Join(place.BinDir, filepath.Base(m.CommandLine[0]))
 		if err := os.WriteFile(bin, nil, 0o755); err != nil {
 			t.Fatal(err)
 		}

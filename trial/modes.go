@@ -9,9 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/runfolder"
 )
 
@@ -24,130 +24,105 @@ const (
 	FamilyNode Family = "node" // the article's Koa + Jimp app on Node
 )
 
+// ReadyTCP is the readiness check that only connects.
+const ReadyTCP = "tcp"
+
+// defaultReady is the readiness path when a mode names none.
+const defaultReady = "/healthz"
+
 // Place is where a run finds its servers and what it runs them on.
 type Place struct {
 	BinDir  string // the Go server binaries
 	NodeApp string // the article's Node app (its folder, with node_modules)
 	Cores   int    // the core count modes size themselves by
+	// Modes is the modes file names are looked up in; nil is Builtin().
+	Modes *ModeFile
 }
 
-// Need is something a mode needs besides its program. Check returns why the
-// need is not met; the mode is then skipped with that reason.
-type Need struct {
-	What  string
-	Check func(Place) error
+// modes is p's modes file.
+func (p Place) modes() *ModeFile {
+	if p.Modes == nil {
+		return Builtin()
+	}
+	return p.Modes
 }
 
-// Mode is one way of serving the flip app. Adding a mode is adding a value to
-// Modes; how many jobs it runs at once is read from its /healthz, never from
-// its flags.
+// Mode is one way of serving the app, as a modes file gives it (one value
+// of a sweep is a mode of its own). How many jobs a contract server runs at
+// once is read from its /healthz, never from its flags.
 type Mode struct {
-	Name   string
-	Family Family
-	About  string // one line for -h and the summary
-	// Program is the executable: a file in Place.BinDir, or, when OnPath is
-	// set, a program looked up on the PATH.
-	Program string
-	OnPath  bool
-	// Missing says how to get a Program that is not in Place.BinDir, when make
-	// build alone may not make it.
-	Missing string
-	// Args are the mode's own arguments; Run adds the common server flags
-	// (address, image, tmpdir) after them.
-	Args  func(Place) []string
-	Env   []string // added to the server's environment
-	Needs []Need
-	// Default modes run when none are named.
-	Default bool
+	Name    string
+	Family  Family
+	About   string // one line for -h and the summary
+	Default bool   // run when no mode is named
+	// Command is the program and its arguments, with placeholders; a
+	// program without a slash is looked up on the PATH.
+	CommandLine []string
+	Env         []string
+	Dir         string
+	Contract    bool // takes flipbench's server flags and serves /healthz
+	PortEnv     string
+	Ready       string // an HTTP path, or ReadyTCP
+	// Missing says how to get a program or need that is missing.
+	Missing      string
+	NeedPrograms []string
+	NeedFiles    []string
+	Request      *runfolder.Request
+	Sweep        *runfolder.SweepPoint // nil unless the mode is a sweep's value
+	capacity     string                // from the file, with placeholders; empty: from Ready's answer
+	vars         map[string]string     // the sweep's value
 }
 
-// Modes returns every mode Run knows, in report order.
-func Modes() []Mode {
-	goFlag := func(name string, v any) string { return contract.Arg(name, fmt.Sprint(v)) }
-	cluster := func(balance string) func(Place) []string {
-		return func(p Place) []string {
-			return []string{goFlag(contract.FlagWorkers, p.Cores), goFlag(contract.FlagBalance, balance)}
-		}
-	}
-	nodeScript := func(script string, flags ...string) func(Place) []string {
-		return func(p Place) []string { return append([]string{filepath.Join(p.NodeApp, script)}, flags...) }
-	}
-	vipsEngine, sharpEngine := contract.Arg(contract.FlagEngine, "vips"), contract.Arg(contract.FlagEngine, "sharp")
-	nodeInstalled := Need{What: "the Node app installed (make build runs npm ci)", Check: func(p Place) error {
-		if _, err := os.Stat(filepath.Join(p.NodeApp, "node_modules")); err != nil {
-			return fmt.Errorf("%s has no node_modules: run make build (npm ci) with node and npm on the PATH", p.NodeApp)
-		}
-		return nil
-	}}
-	return []Mode{
-		{Name: "standard", Family: FamilyGo, Default: true, Program: "standard",
-			About: "one process on one thread (GOMAXPROCS=1): a single Node process",
-			Args:  func(Place) []string { return []string{goFlag(contract.FlagProcs, 1)} }},
-		{Name: "threaded", Family: FamilyGo, Default: true, Program: "standard",
-			About: "one process on every core: Go's own answer",
-			Args:  func(p Place) []string { return []string{goFlag(contract.FlagProcs, p.Cores)} }},
-		{Name: "clustered", Family: FamilyGo, Default: true, Program: "clustered",
-			About: "a master and one worker process per core, a SO_REUSEPORT socket each",
-			Args:  cluster("reuseport")},
-		{Name: "shared", Family: FamilyGo, Default: true, Program: "clustered",
-			About: "the same cluster on one shared socket; a worker accepts only with a free job slot",
-			Args:  cluster("shared")},
-		{Name: "queued", Family: FamilyGo, Program: "queued",
-			About: "an HTTP front that flips nothing; jobs go over embedded NATS JetStream to one worker process per core",
-			Args:  func(p Place) []string { return []string{goFlag(contract.FlagWorkers, p.Cores)} }},
-		{Name: "node-standard", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "the article's Koa + Jimp app, one Node process",
-			Args:  nodeScript("standard.js"), Needs: []Need{nodeInstalled}},
-		{Name: "node-cluster", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "the article's app on Node's cluster module, master round-robin (SCHED_RR, Node's default)",
-			Args:  nodeScript("cluster.js"), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr"}, Needs: []Need{nodeInstalled}},
-		{Name: "node-cluster-none", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "the article's app on Node's cluster module, one shared socket (SCHED_NONE)",
-			Args:  nodeScript("cluster.js"), Env: []string{"NODE_CLUSTER_SCHED_POLICY=none"}, Needs: []Need{nodeInstalled}},
-		// Last, so that the modes above keep their plot colours: report
-		// picks a mode's colour by its place in this list.
-		{Name: "rr", Family: FamilyGo, Program: "clustered",
-			About: "Node's SCHED_RR in Go: the master accepts and hands each connection to a worker with a free job slot, round-robin",
-			Args:  cluster("rr")},
-		{Name: "none", Family: FamilyGo, Program: "clustered",
-			About: "Node's SCHED_NONE in Go: one shared socket, every worker accepts whenever it can (no gate)",
-			Args:  cluster("none")},
-		// The engines people pick today: libvips in Go, sharp in Node. report's
-		// palette has twenty colours, so every mode here has one of its own.
-		{Name: "node-sharp-cluster-1t", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "node-sharp-cluster with UV_THREADPOOL_SIZE=1: one pool thread per worker, no oversubscription",
-			Args:  nodeScript("cluster.js", sharpEngine), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr", "UV_THREADPOOL_SIZE=1"}, Needs: []Need{nodeInstalled}},
-		{Name: "node-sharp-standard", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "the article's app on sharp (libvips), one Node process: jobs on libuv's pool (4 threads)",
-			Args:  nodeScript("standard.js", sharpEngine), Needs: []Need{nodeInstalled}},
-		{Name: "vips-standard", Family: FamilyGo, Program: "standard-vips", Missing: vipsMissing,
-			About: "standard on libvips (govips, one libvips thread per job)",
-			Args:  func(Place) []string { return []string{goFlag(contract.FlagProcs, 1), vipsEngine} }},
-		{Name: "vips-shared", Family: FamilyGo, Program: "clustered-vips", Missing: vipsMissing,
-			About: "shared on libvips: one worker process per core, one libvips thread per job",
-			Args:  func(p Place) []string { return append(cluster("shared")(p), vipsEngine) }},
-		{Name: "node-sharp-cluster", Family: FamilyNode, Program: "node", OnPath: true,
-			About: "the article's app on sharp and Node's cluster (SCHED_RR): one worker per core, each with libuv's pool of 4",
-			Args:  nodeScript("cluster.js", sharpEngine), Env: []string{"NODE_CLUSTER_SCHED_POLICY=rr"}, Needs: []Need{nodeInstalled}},
-	}
+// Modes returns the built-in modes, in report order, leaving out sweep
+// values.
+func Modes() []Mode { return Builtin().Table() }
+
+// ModeNames returns the names of the built-in modes, sweep values left out.
+func ModeNames() []string { return Builtin().Names() }
+
+// DefaultModes returns the names of the built-in modes run when none are
+// named.
+func DefaultModes() []string { return Builtin().Defaults() }
+
+// LookupMode returns the built-in mode called name.
+func LookupMode(name string) (Mode, error) { return Builtin().Lookup(name) }
+
+// ParseModes reads a comma-separated list of built-in mode names (see
+// ModeFile.Parse).
+func ParseModes(s string) ([]string, error) { return Builtin().Parse(s) }
+
+// ModeOrder sorts mode names in the built-in report order, unknown names
+// last by name.
+func ModeOrder(a, b string) int { return Builtin().Order(a, b) }
+
+// Table returns f's modes that are not a sweep's values, in file order.
+func (f *ModeFile) Table() []Mode {
+	return slices.DeleteFunc(slices.Clone(f.Modes), func(m Mode) bool { return m.Sweep != nil })
 }
 
-// vipsMissing says how to get the libvips binaries.
-const vipsMissing = "make build makes it when pkg-config finds libvips: apt-get install libvips-dev"
-
-// ModeNames returns the names of every mode, in report order.
-func ModeNames() []string {
+// Names returns the names of f.Table().
+func (f *ModeFile) Names() []string {
 	var names []string
-	for _, m := range Modes() {
+	for _, m := range f.Table() {
 		names = append(names, m.Name)
 	}
 	return names
 }
 
-// DefaultModes returns the names of the modes Run runs when none are named.
-func DefaultModes() []string {
+// AllNames returns the names of every mode of f, sweep values too, in
+// report order.
+func (f *ModeFile) AllNames() []string {
+	names := make([]string, len(f.Modes))
+	for i, m := range f.Modes {
+		names[i] = m.Name
+	}
+	return names
+}
+
+// Defaults returns the names of f's modes run when none are named.
+func (f *ModeFile) Defaults() []string {
 	var names []string
-	for _, m := range Modes() {
+	for _, m := range f.Modes {
 		if m.Default {
 			names = append(names, m.Name)
 		}
@@ -155,75 +130,116 @@ func DefaultModes() []string {
 	return names
 }
 
-// LookupMode returns the mode called name.
-func LookupMode(name string) (Mode, error) {
-	for _, m := range Modes() {
+// Sweeps returns the names of the modes of the sweep of table of, in order.
+func (f *ModeFile) Sweeps(of string) ([]string, error) {
+	var names []string
+	for _, m := range f.Modes {
+		if m.Sweep != nil && m.Sweep.Of == of {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s has no sweep %q", f.Name, of)
+	}
+	return names, nil
+}
+
+// Lookup returns f's mode called name.
+func (f *ModeFile) Lookup(name string) (Mode, error) {
+	for _, m := range f.Modes {
 		if m.Name == name {
 			return m, nil
 		}
 	}
-	return Mode{}, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(ModeNames(), ", "))
+	return Mode{}, fmt.Errorf("unknown mode %q (known: %s)", name, strings.Join(f.Names(), ", "))
 }
+
+// Parse reads a comma-separated list of f's mode names, refusing unknown
+// names, duplicates and an empty list.
+func (f *ModeFile) Parse(s string) ([]string, error) {
+	var modes []string
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if _, err := f.Lookup(name); err != nil {
+			return nil, err
+		}
+		if slices.Contains(modes, name) {
+			return nil, fmt.Errorf("mode %q listed twice", name)
+		}
+		modes = append(modes, name)
+	}
+	if len(modes) == 0 {
+		return nil, fmt.Errorf("no modes in %q (known: %s)", s, strings.Join(f.Names(), ", "))
+	}
+	return modes, nil
+}
+
+// Order sorts mode names in f's order, unknown names last by name.
+func (f *ModeFile) Order(a, b string) int { return runfolder.OrderBy(f.AllNames())(a, b) }
 
 // Spec is a mode resolved for one run (see package runfolder).
 type Spec = runfolder.Spec
 
 // Command returns the mode's program (resolved) and arguments in p, and
 // says why the mode cannot run there: a program that is missing, or a need
-// that is not met.
+// that is not met. {port} and {addr} stay for the start to fill in.
 func (m Mode) Command(p Place) (Spec, error) {
-	s := Spec{Name: m.Name, Family: m.Family, Env: m.Env}
-	if m.Args != nil {
-		s.Args = m.Args(p)
+	vars := map[string]string{phBin: p.BinDir, phNodeApp: p.NodeApp, phCores: strconv.Itoa(p.Cores)}
+	for k, v := range m.vars {
+		vars[k] = v
 	}
-	if m.OnPath {
-		path, err := exec.LookPath(m.Program)
+	cmdline := expandAll(m.CommandLine, vars)
+	s := Spec{Name: m.Name, Family: m.Family, Binary: cmdline[0], Args: cmdline[1:], Env: expandAll(m.Env, vars),
+		Dir: expand(m.Dir, vars), Plain: !m.Contract, PortEnv: m.PortEnv, Request: m.Request, Sweep: m.Sweep}
+	if m.Ready != defaultReady || !m.Contract {
+		s.Ready = m.Ready
+	}
+	if m.capacity != "" {
+		n, err := positive(expand(m.capacity, vars))
 		if err != nil {
-			return s, fmt.Errorf("%s is not on the PATH", m.Program)
+			return s, fmt.Errorf("capacity: %w", err)
 		}
-		s.Binary = path
-	} else {
-		s.Binary = filepath.Join(p.BinDir, m.Program)
-		fi, err := os.Stat(s.Binary)
+		s.Capacity = n
+	}
+	hint := cmp.Or(m.Missing, "build it with make build")
+	if strings.Contains(s.Binary, "/") {
+		path := s.Binary
+		if s.Dir != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(s.Dir, path)
+		}
+		fi, err := os.Stat(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return s, fmt.Errorf("%s not found (%s)", s.Binary, cmp.Or(m.Missing, "build it with make build"))
+			return s, fmt.Errorf("command: %s not found (%s)", path, hint)
 		case err != nil:
-			return s, fmt.Errorf("%s: %w", s.Binary, err)
+			return s, fmt.Errorf("command: %w", err)
 		case fi.IsDir():
-			return s, fmt.Errorf("%s is a folder, not a server binary", s.Binary)
+			return s, fmt.Errorf("command: %s is a folder, not a server binary", path)
+		}
+	} else {
+		path, err := exec.LookPath(s.Binary)
+		if err != nil {
+			return s, fmt.Errorf("command: %s is not on the PATH", s.Binary)
+		}
+		s.Binary = path
+	}
+	for _, prog := range m.NeedPrograms {
+		if _, err := exec.LookPath(prog); err != nil {
+			return s, fmt.Errorf("needs.programs: %s is not on the PATH (%s)", prog, hint)
 		}
 	}
-	for _, n := range m.Needs {
-		if err := n.Check(p); err != nil {
-			return s, fmt.Errorf("needs %s: %w", n.What, err)
+	for _, file := range expandAll(m.NeedFiles, vars) {
+		if _, err := os.Stat(file); err != nil {
+			return s, fmt.Errorf("needs.files: %s not found (%s)", file, hint)
+		}
+	}
+	if m.Request != nil && m.Request.BodyFile != "" {
+		if _, err := os.Stat(m.Request.BodyFile); err != nil {
+			return s, fmt.Errorf("request.body_file: %w", err)
 		}
 	}
 	return s, nil
 }
-
-// ParseModes reads a comma-separated list of mode names, refusing unknown
-// names, duplicates and an empty list.
-func ParseModes(s string) ([]string, error) {
-	var modes []string
-	for f := range strings.SplitSeq(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if _, err := LookupMode(f); err != nil {
-			return nil, err
-		}
-		if slices.Contains(modes, f) {
-			return nil, fmt.Errorf("mode %q listed twice", f)
-		}
-		modes = append(modes, f)
-	}
-	if len(modes) == 0 {
-		return nil, fmt.Errorf("no modes in %q (known: %s)", s, strings.Join(ModeNames(), ", "))
-	}
-	return modes, nil
-}
-
-// ModeOrder sorts mode names in report order, unknown names last by name.
-func ModeOrder(a, b string) int { return runfolder.OrderBy(ModeNames())(a, b) }

@@ -44,7 +44,7 @@ func TestModeCommand(t *testing.T) {
 	}
 	// Every default mode is a Go mode; every mode has a program and a line of text.
 	for _, m := range Modes() {
-		if m.Program == "" || m.About == "" || m.Args == nil {
+		if len(m.CommandLine) == 0 || m.About == "" {
 			t.Errorf("mode %s is incomplete: %+v", m.Name, m)
 		}
 		if m.Default && m.Family != FamilyGo {

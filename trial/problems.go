@@ -24,8 +24,9 @@ func ProblemsError(problems []string) error {
 
 // problems says what went wrong in how a server stopped. guarded means the
 // memory guard killed it: its early exit, exit code and leftovers are then
-// the guard's doing.
-func (r stopResult) problems(grace time.Duration, logPath string, guarded bool) []string {
+// the guard's doing. plain means a server that knows nothing of flipbench,
+// for which dying of the SIGTERM is a clean stop.
+func (r stopResult) problems(grace time.Duration, logPath string, guarded, plain bool) []string {
 	var ps []string
 	switch {
 	case guarded:
@@ -33,6 +34,7 @@ func (r stopResult) problems(grace time.Duration, logPath string, guarded bool) 
 		ps = append(ps, fmt.Sprintf("exited on its own (exit code %d) before it was stopped; see %s", r.ExitCode, logPath))
 	case r.Killed:
 		ps = append(ps, fmt.Sprintf("did not exit within %s of SIGTERM; its process group was killed", grace))
+	case plain && r.ExitCode == -1:
 	case r.ExitCode != 0:
 		ps = append(ps, fmt.Sprintf("exit code %d after SIGTERM (want 0); see %s", r.ExitCode, logPath))
 	}

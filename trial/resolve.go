@@ -9,7 +9,7 @@ import (
 // to its arguments (a flag given twice takes its last value, so extra
 // overrides the mode's own), or why the mode cannot run here.
 func Resolve(name string, p Place, extra []string) (Spec, error) {
-	mode, err := LookupMode(name)
+	mode, err := p.modes().Lookup(name)
 	if err != nil {
 		return Spec{Name: name}, err
 	}

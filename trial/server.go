@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -35,6 +34,7 @@ type Server struct {
 	done   chan struct{} // closed when the process has exited
 	err    error         // cmd.Wait's error, valid after done
 	log    *os.File
+	body   []byte // of the mode's request
 }
 
 // startServer starts spec on port 0 of 127.0.0.1 with a fresh tmpdir, its
@@ -50,6 +50,11 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 	if err != nil {
 		return nil, fmt.Errorf("start %s: make tmpdir: %w", spec.Name, err)
 	}
+	body, err := requestBody(spec)
+	if err != nil {
+		os.RemoveAll(tmpdir)
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
 	logf, err := os.Create(logPath)
 	if err != nil {
 		os.RemoveAll(tmpdir)
@@ -60,16 +65,35 @@ func startServer(sp *spawn.Spawner, spec Spec, image, logPath string, env []stri
 		contract.Arg(contract.FlagAddrFile, filepath.Join(tmpdir, addrFile)),
 		contract.Arg(contract.FlagImage, image),
 		contract.Arg(contract.FlagTempDir, tmpdir))
+	extraEnv := slices.Concat(spec.Env, env)
+	var addr string
+	if spec.Plain {
+		// It knows no flipbench flags: its port goes in through {port},
+		// {addr} or PortEnv, and TMPDIR is where its leftovers are looked for.
+		port, err := freePort()
+		if err != nil {
+			logf.Close()
+			os.RemoveAll(tmpdir)
+			return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+		}
+		vars := plainVars(port, image, tmpdir)
+		args, addr = expandAll(spec.Args, vars), vars[phAddr]
+		extraEnv = append(expandAll(extraEnv, vars), "TMPDIR="+tmpdir)
+		if spec.PortEnv != "" {
+			extraEnv = append(extraEnv, spec.PortEnv+"="+vars[phPort])
+		}
+	}
 	cmd := exec.Command(spec.Binary, args...)
+	cmd.Dir = spec.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = slices.Concat(os.Environ(), spec.Env, env)
+	cmd.Env = slices.Concat(os.Environ(), extraEnv)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := sp.Start(cmd); err != nil {
 		logf.Close()
 		os.RemoveAll(tmpdir)
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
-	s := &Server{Spec: spec, cmd: cmd, pid: cmd.Process.Pid, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
+	s := &Server{Spec: spec, cmd: cmd, pid: cmd.Process.Pid, addr: addr, body: body, tmpdir: tmpdir, done: make(chan struct{}), log: logf}
 	go func() {
 		s.err = cmd.Wait()
 		close(s.done)
@@ -92,7 +116,7 @@ func (s *Server) URL(path string) string { return "http://" + s.addr + path }
 // returns their latencies; any answer but 200 is an error. A Measure uses it
 // to let a queue drain between two loads.
 func (s *Server) WarmUp(ctx context.Context, n int, timeout time.Duration) ([]time.Duration, error) {
-	lat, _, err := warmUp(ctx, s.URL(contract.PathFlip), n, timeout, func() {})
+	lat, _, err := warmUp(ctx, s.Target(), n, timeout, func() {})
 	if err != nil {
 		return lat, fmt.Errorf("%s: warm-up: %w", s.Spec.Name, err)
 	}
@@ -117,8 +141,10 @@ func (s *Server) Exited() bool {
 	}
 }
 
-// waitHealthy polls GET /healthz until it answers 200 with JSON, the process
-// exits, ctx ends or timeout passes.
+// waitHealthy polls the server's readiness (its /healthz, another path or
+// a TCP connect; see Spec.Ready) until it is ready, the process exits, ctx
+// ends or timeout passes. It returns the server's Health when the ready
+// answer was one.
 func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) (contract.Health, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -131,47 +157,27 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) (contra
 			s.addr, last = contract.ReadAddrFile(filepath.Join(s.tmpdir, addrFile))
 		}
 		if s.addr != "" {
-			h, raw, err := getHealth(ctx, client, s.URL(contract.PathHealth))
-			if err == nil {
+			h, raw, ok, err := probe(ctx, client, s.Spec, s.addr)
+			switch {
+			case err != nil:
+				last = err
+			case ok || s.Spec.Capacity > 0:
 				return h, raw, nil
+			default:
+				return h, nil, fmt.Errorf("capacity: not in the modes file, and GET %s answered no capacity field", readyPath(s.Spec))
 			}
-			last = err
 		}
 		select {
 		case <-s.done:
 			return contract.Health{}, nil, fmt.Errorf("server exited before it was healthy (%v); see %s", s.err, s.log.Name())
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return contract.Health{}, nil, fmt.Errorf("server not healthy after %s: %w", timeout, last)
+				return contract.Health{}, nil, fmt.Errorf("server not healthy after %s (the start timeout): %w", timeout, last)
 			}
 			return contract.Health{}, nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
-}
-
-func getHealth(ctx context.Context, client *http.Client, url string) (contract.Health, json.RawMessage, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return contract.Health{}, nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return contract.Health{}, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return contract.Health{}, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return contract.Health{}, nil, fmt.Errorf("GET /healthz: %s", resp.Status)
-	}
-	h, err := contract.DecodeHealth(body)
-	if err != nil {
-		return contract.Health{}, nil, err
-	}
-	return h, json.RawMessage(body), nil
 }
 
 // stopResult is how a server went away.

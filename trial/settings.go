@@ -47,6 +47,9 @@ type Settings struct {
 	StartTimeout time.Duration // the wait for /healthz; DefaultStartTimeout
 	StopTimeout  time.Duration // the wait for an exit after SIGTERM; DefaultStopTimeout
 	ServerEnv    []string      // KEY=VALUE added to every server's environment
+	// ModeFile is the modes file mode names are looked up in; nil is
+	// Builtin().
+	ModeFile *ModeFile
 	// ModeArgs appends flags to a mode's command line; a flag given twice
 	// takes its last value, so this overrides the mode's own (the gate
 	// injects a one-worker cluster this way).
@@ -93,8 +96,11 @@ func (s Settings) Validate() error {
 
 // Place is where the servers are found and what they size themselves by.
 func (s Settings) Place() Place {
-	return Place{BinDir: s.BinDir, NodeApp: s.NodeApp, Cores: s.Cores}
+	return Place{BinDir: s.BinDir, NodeApp: s.NodeApp, Cores: s.Cores, Modes: s.ModeFile}
 }
+
+// ModeTable is the modes file of a run with these settings.
+func (s Settings) ModeTable() *ModeFile { return s.Place().modes() }
 
 // Harness returns the trial harness of a run with these settings; its log
 // lines go to s.Log.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
@@ -80,7 +79,10 @@ func (h *Harness) healthy(ctx context.Context, t *Trial) error {
 		return nil
 	}
 	t.Server.Health, t.Server.HealthRaw = hz, raw
-	t.Server.Spec.Capacity, t.Server.Spec.Workers = hz.TotalCapacity(), max(hz.Workers, 1)
+	if raw != nil && (!t.Server.Spec.Plain || t.Server.Spec.Capacity == 0) { // a plain server's file capacity wins
+		t.Server.Spec.Capacity = hz.TotalCapacity()
+	}
+	t.Server.Spec.Workers = max(hz.Workers, 1)
 	t.Rec.Addr, t.Rec.Health, t.Rec.Capacity = t.Server.Addr(), raw, t.Server.Spec.Capacity
 	t.Logf("%s: healthy, %d worker(s), capacity %d", t.Server.Spec.Name, t.Server.Spec.Workers, t.Rec.Capacity)
 	return nil
@@ -107,7 +109,7 @@ func (h *Harness) warmAndMeasure(ctx context.Context, t *Trial, measure Measure)
 // warmUp sends h.Warmups sequential jobs and records their latencies, the
 // warm-up job time, the server's own job time and its memory after them.
 func (h *Harness) warmUp(ctx context.Context, t *Trial) error {
-	warm, jobs, err := warmUp(ctx, t.Server.URL(contract.PathFlip), h.Warmups, h.WarmTimeout, h.OnAnswer)
+	warm, jobs, err := warmUp(ctx, t.Server.Target(), h.Warmups, h.WarmTimeout, h.OnAnswer)
 	for _, d := range warm {
 		t.Rec.Warmup = append(t.Rec.Warmup, loadtest.Duration(d))
 	}
@@ -133,7 +135,7 @@ func (h *Harness) stop(ctx context.Context, t *Trial, logPath string) {
 		h.Logf("%s: stopped (exit code %d)", name, res.ExitCode)
 		return
 	}
-	for _, p := range res.problems(h.StopTimeout, logPath, t.Rec.MemoryStop != nil) {
+	for _, p := range res.problems(h.StopTimeout, logPath, t.Rec.MemoryStop != nil, t.Server.Spec.Plain) {
 		t.Problem("%s", p)
 	}
 	if len(t.Rec.Problems) == 0 && t.Rec.MemoryStop == nil {

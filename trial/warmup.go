@@ -4,21 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/loadtest"
 )
 
-// warmUp sends n sequential POSTs to url and returns their latencies and
-// the server's job times (the job-time header, when present); any answer but 200 is an
+// warmUp sends n sequential requests of tgt and returns their latencies and
+// the server's job times (the job-time header, when present); any answer but 2xx is an
 // error.
-func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAnswer func()) (lat, jobs []time.Duration, err error) {
+func warmUp(ctx context.Context, tgt vegeta.Target, n int, timeout time.Duration, onAnswer func()) (lat, jobs []time.Duration, err error) {
 	client := loadtest.NewClient(ctx, timeout)
 	for i := range n {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+		req, err := newRequest(ctx, tgt)
 		if err != nil {
 			return lat, jobs, err
 		}
@@ -33,7 +34,7 @@ func warmUp(ctx context.Context, url string, n int, timeout time.Duration, onAns
 		if err != nil {
 			return lat, jobs, fmt.Errorf("request %d: %w", i+1, err)
 		}
-		if resp.StatusCode != http.StatusOK {
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return lat, jobs, fmt.Errorf("request %d: %s: %s", i+1, resp.Status, strings.TrimSpace(string(body)))
 		}
 		lat = append(lat, d)

@@ -160,5 +160,13 @@ func modeTable() string {
 		}
 		fmt.Fprintf(&b, "  %s %-18s %s\n", star, m.Name, m.About)
 	}
+	var sweeps []string
+	for _, m := range trial.Builtin().Modes {
+		if m.Sweep != nil && !slices.Contains(sweeps, m.Sweep.Of) {
+			sweeps = append(sweeps, m.Sweep.Of)
+			names, _ := trial.Builtin().Sweeps(m.Sweep.Of)
+			fmt.Fprintf(&b, "    %-18s -sweep %s: %s\n", m.Sweep.Of, m.Sweep.Of, strings.Join(names, ", "))
+		}
+	}
 	return b.String()
 }

@@ -20,7 +20,7 @@ type benchFlags struct {
 	fs                                                      *flag.FlagSet
 	sf                                                      serverFlags
 	nodeApp, modes, levels, runs, clients, maxRSS, progress *string
-	workload                                                *string
+	workload, modesFile, sweep                              *string
 	quick                                                   *bool
 	clientsDur, step, bound                                 *time.Duration
 	rateStart, rateMax, tries                               *int
@@ -35,6 +35,8 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 		sf:         addServerFlags(fs, bench.DefaultOutDir),
 		nodeApp:    fs.String("nodeapp", trial.DefaultNodeApp, "`folder` of the article's Node app (with node_modules)"),
 		modes:      fs.String("modes", strings.Join(trial.DefaultModes(), ","), "comma-separated modes to run: "+strings.Join(trial.ModeNames(), ", ")),
+		modesFile:  fs.String("modes-file", "", "TOML `file` of modes to choose from instead of the built-in ones (see README, Bench your own server); -modes defaults to its default ones"),
+		sweep:      fs.String("sweep", "", "run every value of the sweep of this modes-file `table` (built in: shared-w, rr-w, clustered-w: 1 to 4 workers), after -modes (default: the baseline)"),
 		levels:     fs.String("levels", joinInts(bench.DefaultLevels()), "comma-separated burst sizes"),
 		runs:       fs.String("runs", bench.DefaultRuns, "rounds: `K` for every level, or per level as 5,1000=1 (see above)"),
 		clients:    fs.String("clients", joinInts(bench.DefaultClients()), "comma-separated keep-alive client counts run after the bursts, or none"),
@@ -77,7 +79,27 @@ func (f *benchFlags) plan(set map[string]bool, log io.Writer) (benchPlan, error)
 			*f.sf.out = hello.DefaultOut // not a flip run's folder: it would clear its modes
 		}
 	}
-	modes, err := trial.ParseModes(*f.modes)
+	file := trial.Builtin()
+	if *f.modesFile != "" {
+		var err error
+		if file, err = trial.ReadModeFile(*f.modesFile); err != nil {
+			return benchPlan{}, usagef("-modes-file: %v", err)
+		}
+		if !set["modes"] {
+			*f.modes = strings.Join(file.Defaults(), ",")
+		}
+	}
+	if *f.sweep != "" {
+		names, err := file.Sweeps(*f.sweep)
+		if err != nil {
+			return benchPlan{}, usagef("-sweep: %v", err)
+		}
+		if !set["modes"] { // the sweep's ideal and speedups are over the baseline's throughput
+			*f.modes = file.Baseline
+		}
+		*f.modes = strings.Join(append(strings.Split(*f.modes, ","), names...), ",")
+	}
+	modes, err := file.Parse(*f.modes)
 	if err != nil {
 		return benchPlan{}, usagef("-modes: %v", err)
 	}
@@ -110,6 +132,9 @@ func (f *benchFlags) plan(set map[string]bool, log io.Writer) (benchPlan, error)
 	}
 	settings := f.sf.settings(f.fs, log)
 	settings.NodeApp = *f.nodeApp
+	if *f.modesFile != "" {
+		settings.ModeFile = file
+	}
 	if *f.workload == workloadHello {
 		if err := f.checkHello(); err != nil {
 			return benchPlan{}, err

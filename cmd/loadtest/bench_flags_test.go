@@ -42,3 +42,23 @@ func TestBenchQuickPreset(t *testing.T) {
 		t.Errorf("quick hello: step %s, err %v; want 1s", p.hello.Step, err)
 	}
 }
+
+// -sweep runs a sweep's values after -modes, or after the baseline alone;
+// -modes-file's errors are usage errors naming the flag.
+func TestBenchSweepFlags(t *testing.T) {
+	img := servertest.Photo(t)
+	p, _, err := planOf(t, "-image", img, "-sweep", "shared-w")
+	if want := []string{"standard", "shared-w1", "shared-w2", "shared-w3", "shared-w4"}; err != nil || !slices.Equal(p.flip.Modes, want) {
+		t.Errorf("-sweep shared-w: modes %q, %v; want %q", p.flip.Modes, err, want)
+	}
+	p, _, err = planOf(t, "-image", img, "-modes", "threaded", "-sweep", "rr-w")
+	if err != nil || len(p.flip.Modes) != 5 || p.flip.Modes[0] != "threaded" {
+		t.Errorf("-modes threaded -sweep rr-w: modes %q, %v", p.flip.Modes, err)
+	}
+	if _, _, err := planOf(t, "-image", img, "-sweep", "shared"); err == nil || !strings.Contains(err.Error(), `-sweep: built-in modes.toml has no sweep "shared"`) {
+		t.Errorf("-sweep shared: %v", err)
+	}
+	if _, _, err := planOf(t, "-image", img, "-modes-file", "testdata-none.toml"); err == nil || !strings.Contains(err.Error(), "-modes-file: modes file:") {
+		t.Errorf("missing -modes-file: %v", err)
+	}
+}

@@ -21,6 +21,7 @@ import (
 // TestMain lets the test binary double as the fake server binaries.
 func TestMain(m *testing.M) {
 	servertest.RunIfServer()
+	servertest.RunIfForeign()
 	if os.Getenv(envRunLoadtest) == "1" {
 		main()
 		return

@@ -79,7 +79,7 @@ func (c *Config) validate() error {
 		return errors.New("no modes to run")
 	}
 	for _, m := range c.Modes {
-		if _, err := trial.LookupMode(m); err != nil {
+		if _, err := c.ModeTable().Lookup(m); err != nil {
 			return err
 		}
 	}
