@@ -19,6 +19,7 @@ func crossConfig(t *testing.T, nodeApp string, log *bytes.Buffer) CrossConfig {
 		Settings: trial.Settings{BinDir: servertest.LinkBin(t), NodeApp: nodeApp, Image: servertest.Photo(t), Out: t.TempDir(),
 			Warmups: 1, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
 		Modes: []string{"standard", "clustered", "node-standard"}, Clients: 3, Duration: time.Second,
+		Arrivals: CrossArrivals{Rate: 5, Duration: time.Second},
 	}
 }
 
@@ -45,6 +46,21 @@ func TestCrossCheckWithoutAutocannon(t *testing.T) {
 		}
 	}
 	servertest.RequireFiles(t, filepath.Join(cfg.Out, "crosscheck.json"), filepath.Join(cfg.Out, "standard", "keepalive-3.bin"))
+	if n := strings.Count(log.String(), "artillery: skipped in every mode"); n != 1 {
+		t.Errorf("want one line saying Artillery is skipped, got %d:\n%s", n, log.String())
+	}
+	if a := cc.Arrivals; a == nil || a.Rate != 5 || a.S <= 0 {
+		t.Fatalf("arrivals %+v, want the rate given and S measured", a)
+	}
+	for _, r := range cc.Rows[:2] {
+		if r.Artillery != nil || r.ArtillerySkipped == "" {
+			t.Errorf("%s: Artillery %+v (%q), want it skipped with its reason", r.Mode, r.Artillery, r.ArtillerySkipped)
+		}
+		if o := r.Open; o == nil || o.Requests != 5 || o.Answers != 5 || o.Throughput != 5 || o.P50 <= 0 || o.IdealP99 <= 0 {
+			t.Errorf("%s: open model %+v, want 5 of 5 answered at 5/s beside an ideal", r.Mode, o)
+		}
+	}
+	servertest.RequireFiles(t, filepath.Join(cfg.Out, "standard", "open", "open-constant-5-for-1s.bin"))
 }
 
 // TestCrossCheckWithAutocannon runs the real autocannon where make build
