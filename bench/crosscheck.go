@@ -149,6 +149,7 @@ func (c CrossConfig) checkMode(ctx context.Context, h *trial.Harness, spec trial
 	m := crossMeasure{c: c, node: node, l: l, row: row}
 	rec, _, err := h.Run(ctx, spec, 1, dir, m.measure)
 	row.Problems = append(row.Problems, rec.Problems...)
+	row.NoteBusy(rec, "clients")
 	if err != nil || a == nil {
 		return err
 	}

@@ -123,6 +123,7 @@ func (r arrivalsRun) problems(what string, rec runfolder.Trial) {
 	if rec.MemoryStop != nil {
 		r.row.Problems = append(r.row.Problems, what+": "+rec.MemoryStop.String())
 	}
+	r.row.NoteBusy(rec, what)
 }
 
 // arrivals is how many requests the load sends.

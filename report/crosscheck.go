@@ -62,6 +62,11 @@ func RenderCrossCheck(cc *runfolder.CrossCheck) string {
 	if cc.Arrivals != nil {
 		renderCrossArrivals(&b, cc)
 	}
+	var busy []string
+	for _, r := range cc.Rows {
+		busy = append(busy, r.Busy...)
+	}
+	b.WriteString(runfolder.BusyWarning(busy))
 	return b.String()
 }
 

@@ -38,6 +38,9 @@ type CrossRow struct {
 	ArtillerySkipped string       `json:"artillery_skipped,omitempty"`
 	Open             *OpenFigures `json:"open,omitempty"`
 	Problems         []string     `json:"problems,omitempty"`
+	// Busy has a line (Noise.BusyText) for each of the mode's trials during
+	// which other processes kept the machine busy.
+	Busy []string `json:"busy,omitempty"`
 }
 
 // CrossCheck is a cross-check run: its load and each mode's row.
@@ -49,4 +52,12 @@ type CrossCheck struct {
 	// Arrivals is the article's load both Artillery and the open model
 	// sent; nil when that part did not run.
 	Arrivals *CrossArrivals `json:"arrivals,omitempty"`
+}
+
+// NoteBusy adds a Busy line for rec, the mode's trial of what, when the
+// machine was busy during it.
+func (r *CrossRow) NoteBusy(rec Trial, what string) {
+	if rec.Noise != nil && rec.Noise.Busy() {
+		r.Busy = append(r.Busy, rec.Noise.BusyText(r.Mode+" "+what))
+	}
 }
