@@ -119,6 +119,7 @@ bench-node: build
 # Artillery (also a devDependency) beside the project's open model at the same
 # arrivals, each on a fresh server start. ARTILLERY_RATE 0 is 1.5/S measured on
 # standard (past one core's capacity, within two); ARTILLERY=false skips that part.
+# With it, about 100 s a mode (3 Go modes took 5 minutes), so CROSS_MODES picks some.
 # make crosscheck CLIENTS=100 DURATION=20s IMAGE=testdata/photo-6.7mb.jpg
 # make crosscheck CROSS_MODES=standard,shared ARTILLERY_RATE=20 ARTILLERY_DURATION=30s
 CLIENTS  ?= 10
