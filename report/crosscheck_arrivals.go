@@ -49,7 +49,8 @@ func renderCrossArrivals(b *strings.Builder, cc *runfolder.CrossCheck) {
 	b.WriteString("\nBoth count answers/s as 2xx answers per second of the phase and time p50 and p99 from each " +
 		"send to its answer over the 2xx answers alone, so an arrival that timed out shows only as unanswered. " +
 		"flipbench's p99 from schedule counts every request from its scheduled send (a timeout as the timeout); the ideal " +
-		"is a FIFO server of the mode's capacity and job time S given the same arrivals.\n")
+		"is a FIFO server of the mode's capacity and the run's S given the same arrivals (S is standard's job time, so for " +
+		"a mode of another engine it is Go's limit, not that engine's).\n")
 	if len(notes) > 0 {
 		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
