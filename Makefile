@@ -124,13 +124,24 @@ bench-node: build
 	$(BIN)/loadtest bench -modes node-standard -levels 1000 -clients none -out $(OUT)-node-guard
 
 # autocannon (nodeapp's devDependency) beside the project's keep-alive clients, every
-# mode, the same clients, duration and photo (about 4 minutes with the Node modes).
+# mode, the same clients, duration and photo; then the article's artillery.yaml load,
+# Artillery (also a devDependency) beside the project's open model at the same
+# arrivals, each on a fresh server start. ARTILLERY_RATE 0 is 1.5/S measured on
+# standard (past one core's capacity, within two); ARTILLERY=false skips that part.
+# With it, about 100 s a mode (3 Go modes took 5 minutes), so CROSS_MODES picks some.
 # make crosscheck CLIENTS=100 DURATION=20s IMAGE=testdata/photo-6.7mb.jpg
+# make crosscheck CROSS_MODES=standard,shared ARTILLERY_RATE=20 ARTILLERY_DURATION=30s
 CLIENTS  ?= 10
 DURATION ?= 10s
 IMAGE    ?= testdata/photo-1mp.jpg
+CROSS_MODES        ?=
+ARTILLERY          ?= true
+ARTILLERY_RATE     ?= 0
+ARTILLERY_DURATION ?= 30s
 crosscheck: build
-	$(BIN)/loadtest crosscheck -clients $(CLIENTS) -duration $(DURATION) -image $(IMAGE)
+	$(BIN)/loadtest crosscheck -clients $(CLIENTS) -duration $(DURATION) -image $(IMAGE) \
+		$(if $(CROSS_MODES),-modes $(CROSS_MODES)) -artillery=$(ARTILLERY) \
+		-artillery-rate $(ARTILLERY_RATE) -artillery-duration $(ARTILLERY_DURATION)
 
 # The engines people would pick today beside the article's: imaging and libvips in Go,
 # Jimp and sharp in Node, one process and a cluster each, on the full photo at 10 and

@@ -11,12 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/contract"
+	"github.com/flipbench/flipbench/internal/artillery"
+	"github.com/flipbench/flipbench/internal/procfs"
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 	"github.com/flipbench/flipbench/trial"
@@ -40,6 +43,13 @@ type CrossConfig struct {
 	Modes    []string      // every mode when nil
 	Clients  int           // DefaultCrossClients
 	Duration time.Duration // DefaultCrossDuration
+	// Arrivals is the article's load, sent by Artillery and by the open
+	// model on fresh starts of each mode's server after the clients.
+	Arrivals CrossArrivals
+	// MaxRSS is the memory guard's budget during the arrivals (a Node mode
+	// past its capacity takes every arrival at once); 0 is
+	// trial.DefaultMaxRSSShare of the machine's memory.
+	MaxRSS uint64
 }
 
 func (c *CrossConfig) fill() {
@@ -49,6 +59,10 @@ func (c *CrossConfig) fill() {
 	c.Duration = cmp.Or(c.Duration, DefaultCrossDuration)
 	if c.Modes == nil {
 		c.Modes = trial.ModeNames()
+	}
+	c.Arrivals.Duration = cmp.Or(c.Arrivals.Duration, DefaultArrivalsDuration)
+	if c.MaxRSS == 0 {
+		c.MaxRSS = uint64(trial.DefaultMaxRSSShare * float64(procfs.MemTotal()))
 	}
 }
 
@@ -64,9 +78,14 @@ type (
 // the same C keep-alive clients for the same duration: first autocannon
 // (through the Node app's crosscheck.js), then this project's KeepAlive,
 // with one sequential request between them so that the second starts on an
-// idle server. A mode that cannot run, and autocannon where node or its
-// install is missing, are skipped with a one-line reason. Each mode's server
-// log, autocannon's JSON and the keep-alive files go to Out/<mode>.
+// idle server. Then, unless Arrivals.Off, it sends the article's arrivals
+// twice, each on a fresh start of the server: Artillery, then the project's
+// open model (their rate measured in S on BaselineMode first, see
+// CrossArrivals). A mode that cannot run, and autocannon or Artillery where
+// node or its install is missing, are skipped with a one-line reason. Each
+// mode's server log, autocannon's JSON and the keep-alive files go to
+// Out/<mode>, the arrivals' files to Out/<mode>/artillery and
+// Out/<mode>/open.
 func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 	c.fill()
 	if err := c.Validate(); err != nil {
@@ -79,26 +98,39 @@ func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 	if c.Duration%time.Second != 0 {
 		return nil, fmt.Errorf("duration %s: autocannon takes whole seconds", c.Duration)
 	}
+	if err := c.Arrivals.Validate(); err != nil {
+		return nil, err
+	}
 	node, whyNoAutocannon := autocannonPath(c.NodeApp)
 	if whyNoAutocannon != "" {
 		fmt.Fprintf(c.Log, "autocannon: skipped in every mode: %s\n", whyNoAutocannon)
+	}
+	var whyNoArtillery string
+	if !c.Arrivals.Off {
+		if _, err := artillery.Check(c.NodeApp); err != nil {
+			whyNoArtillery = err.Error()
+			fmt.Fprintf(c.Log, "artillery: skipped in every mode (the open model runs alone): %s\n", whyNoArtillery)
+		}
 	}
 	all, _, err := trial.ResolveAll(c.Modes, c.Place(), nil, "mode", c.Log)
 	if err != nil {
 		return nil, err
 	}
 	h := c.Harness()
-	if _, err := h.Open(ctx, c.Modes, []string{fileCrossJSON, "crosscheck.md"}, nil); err != nil {
+	if _, err := h.Open(ctx, append(slices.Clone(c.Modes), runfolder.DirS), []string{fileCrossJSON, "crosscheck.md"}, nil); err != nil {
 		return nil, err
 	}
 	defer h.Close() // after every server has stopped
 	cc := &CrossCheck{Clients: c.Clients, Duration: loadtest.Duration(c.Duration), Image: c.Image}
+	if !c.Arrivals.Off {
+		if cc.Arrivals, err = c.chooseArrivals(ctx, h); err != nil {
+			return cc, err
+		}
+	}
 	for i, r := range all {
 		row := CrossRow{Mode: c.Modes[i], AutocannonSkipped: whyNoAutocannon, Skipped: r.Skipped}
 		if r.Skipped == "" {
-			m := crossMeasure{c: c, node: node, l: l, row: &row}
-			rec, _, err := h.Run(ctx, r.Spec, 1, filepath.Join(c.Out, r.Spec.Name), m.measure)
-			row.Problems = append(row.Problems, rec.Problems...)
+			err := c.checkMode(ctx, h, r.Spec, node, l, cc.Arrivals, whyNoArtillery, &row)
 			if err != nil {
 				cc.Rows = append(cc.Rows, row)
 				return cc, err
@@ -107,6 +139,22 @@ func RunCrossCheck(ctx context.Context, c CrossConfig) (*CrossCheck, error) {
 		cc.Rows = append(cc.Rows, row)
 	}
 	return cc, loadtest.WriteJSON(filepath.Join(c.Out, fileCrossJSON), cc)
+}
+
+// checkMode runs one mode's trials into row: the clients, then the
+// arrivals (a unless nil), each on a fresh start of its server.
+func (c CrossConfig) checkMode(ctx context.Context, h *trial.Harness, spec trial.Spec, node string, l loadtest.Closed,
+	a *runfolder.CrossArrivals, whyNoArtillery string, row *CrossRow) error {
+	dir := filepath.Join(c.Out, spec.Name)
+	m := crossMeasure{c: c, node: node, l: l, row: row}
+	rec, _, err := h.Run(ctx, spec, 1, dir, m.measure)
+	row.Problems = append(row.Problems, rec.Problems...)
+	row.NoteBusy(rec, "clients")
+	if err != nil || a == nil {
+		return err
+	}
+	row.ArtillerySkipped = whyNoArtillery
+	return arrivalsRun{c: c, a: a, whyNoArtillery: whyNoArtillery, row: row}.run(ctx, h, spec, dir)
 }
 
 // fileCrossJSON is the cross-check's data in its folder.
@@ -168,7 +216,6 @@ func (m crossMeasure) measure(ctx context.Context, t *trial.Trial) error {
 
 // figures are the cross-check's columns of a keep-alive run.
 func figures(m loadtest.KeepAliveMetrics) *ClientFigures {
-	ms := func(d loadtest.Duration) float64 { return float64(d.D()) / float64(time.Millisecond) }
 	f := &ClientFigures{
 		Answers: m.Answers, Throughput: m.Throughput, NeverAnswered: m.Starved,
 		P50: ms(m.Latency.Median), P99: ms(m.Latency.P99), PerClient: m.AnswerCounts(),

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flipbench/flipbench/internal/artillery"
 	"github.com/flipbench/flipbench/server/servertest"
 	"github.com/flipbench/flipbench/trial"
 )
@@ -19,6 +20,7 @@ func crossConfig(t *testing.T, nodeApp string, log *bytes.Buffer) CrossConfig {
 		Settings: trial.Settings{BinDir: servertest.LinkBin(t), NodeApp: nodeApp, Image: servertest.Photo(t), Out: t.TempDir(),
 			Warmups: 1, Cores: 2, StartTimeout: 20 * time.Second, StopTimeout: 5 * time.Second, Log: log},
 		Modes: []string{"standard", "clustered", "node-standard"}, Clients: 3, Duration: time.Second,
+		Arrivals: CrossArrivals{Rate: 5, Duration: time.Second},
 	}
 }
 
@@ -26,6 +28,10 @@ func TestCrossCheckWithoutAutocannon(t *testing.T) {
 	t.Setenv("FAKESERVER_DELAY", "20ms")
 	var log bytes.Buffer
 	cfg := crossConfig(t, t.TempDir(), &log)
+	// The script without its module: Artillery is not installed.
+	if err := os.WriteFile(filepath.Join(cfg.NodeApp, artillery.Script), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cc, err := RunCrossCheck(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("crosscheck: %v\n%s", err, log.String())
@@ -45,6 +51,21 @@ func TestCrossCheckWithoutAutocannon(t *testing.T) {
 		}
 	}
 	servertest.RequireFiles(t, filepath.Join(cfg.Out, "crosscheck.json"), filepath.Join(cfg.Out, "standard", "keepalive-3.bin"))
+	if n := strings.Count(log.String(), "artillery: skipped in every mode (the open model runs alone): "+artillery.ErrNotInstalled.Error()); n != 1 {
+		t.Errorf("want one line saying Artillery is skipped, got %d:\n%s", n, log.String())
+	}
+	if a := cc.Arrivals; a == nil || a.Rate != 5 || a.S <= 0 {
+		t.Fatalf("arrivals %+v, want the rate given and S measured", a)
+	}
+	for _, r := range cc.Rows[:2] {
+		if r.Artillery != nil || r.ArtillerySkipped == "" {
+			t.Errorf("%s: Artillery %+v (%q), want it skipped with its reason", r.Mode, r.Artillery, r.ArtillerySkipped)
+		}
+		if o := r.Open; o == nil || o.Requests != 5 || o.Answers != 5 || o.Throughput != 5 || o.P50 <= 0 || o.IdealP99 <= 0 {
+			t.Errorf("%s: open model %+v, want 5 of 5 answered at 5/s beside an ideal", r.Mode, o)
+		}
+	}
+	servertest.RequireFiles(t, filepath.Join(cfg.Out, "standard", "open", "open-constant-5-for-1s.bin"))
 }
 
 // TestCrossCheckWithAutocannon runs the real autocannon where make build

@@ -13,7 +13,7 @@ import (
 func RenderCrossCheck(cc *runfolder.CrossCheck) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Cross-check: autocannon and flipbench's keep-alive clients\n\n")
-	fmt.Fprintf(&b, "%d clients (connections) for %s each, POST /flip on %s. Each cell is autocannon / fliprunfolder.\n\n", cc.Clients, cc.Duration, cc.Image)
+	fmt.Fprintf(&b, "%d clients (connections) for %s each, POST /flip on %s. Each cell is autocannon / flipbench.\n\n", cc.Clients, cc.Duration, cc.Image)
 	b.WriteString("| mode | answers | answers/s | p50 (ms) | p99 (ms) | never answered | answers per client (fewest–most) |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
 	var notes []string
@@ -59,6 +59,14 @@ func RenderCrossCheck(cc *runfolder.CrossCheck) string {
 	if len(notes) > 0 {
 		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
+	if cc.Arrivals != nil {
+		renderCrossArrivals(&b, cc)
+	}
+	var busy []string
+	for _, r := range cc.Rows {
+		busy = append(busy, r.Busy...)
+	}
+	b.WriteString(runfolder.BusyWarning(busy))
 	return b.String()
 }
 

@@ -172,6 +172,36 @@ func TestRenderCrossCheck(t *testing.T) {
 	}
 }
 
+func TestRenderCrossCheckArrivals(t *testing.T) {
+	cc := &runfolder.CrossCheck{Clients: 10, Duration: loadtest.Duration(10 * time.Second), Image: "photo-1mp.jpg",
+		Arrivals: &runfolder.CrossArrivals{Rate: 20, Duration: loadtest.Duration(30 * time.Second),
+			Timeout: loadtest.Duration(10 * time.Second), RateFrom: "given"},
+		Rows: []runfolder.CrossRow{
+			{Mode: "standard",
+				Artillery: &runfolder.Artillery{Requests: 600, Answers: 463, Throughput: 15.4, P50: 4980, P99: 9900,
+					Errors: map[string]int{"ETIMEDOUT": 137}},
+				Open: &runfolder.OpenFigures{Requests: 600, Answers: 470, Throughput: 15.7, P50: 4900, P99: 9800,
+					Unanswered: 130, P99Scheduled: 10000, IdealP99: 9500}},
+			{Mode: "shared", ArtillerySkipped: "node is not on the PATH", Busy: []string{"shared open model: other processes used 1.20 cores"},
+				Open: &runfolder.OpenFigures{Requests: 600, Answers: 600, Throughput: 20, P50: 74, P99: 109, P99Scheduled: 110}},
+		}}
+	md := RenderCrossCheck(cc)
+	for _, want := range []string{
+		"20 arrivals/s for 30s (rate: given)",
+		"| standard | 463/600 / 470/600 | 15.4 / 15.7 | 4980 / 4900 | 9900 / 9800 | 0 / 0 | 137 / 130 | 10000 | 9500 |",
+		"| shared | – / 600/600 | – / 20.0 | – / 74 | – / 109 | – / 0 | – / 0 | 110 | – |",
+		"- standard: Artillery's errors: ETIMEDOUT 137", "- shared: Artillery did not run: node is not on the PATH",
+		"the machine was busy** in 1 trial(s)", "> - shared open model: other processes used 1.20 cores",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cross-check lacks %q:\n%s", want, md)
+		}
+	}
+	if old := RenderCrossCheck(&runfolder.CrossCheck{Rows: cc.Rows}); strings.Contains(old, "Artillery") {
+		t.Errorf("a cross-check without arrivals renders their table:\n%s", old)
+	}
+}
+
 // TestRenderOldSummary renders a summary.json stored before rounds existed
 // (one trial per mode, its fields at the top of the mode).
 func TestRenderOldSummary(t *testing.T) {

@@ -31,7 +31,16 @@ type CrossRow struct {
 	Autocannon        *Autocannon    `json:"autocannon,omitempty"`
 	AutocannonSkipped string         `json:"autocannon_skipped,omitempty"`
 	Flipbench         *ClientFigures `json:"flipbench,omitempty"`
-	Problems          []string       `json:"problems,omitempty"`
+	// Artillery is nil when it could not run (ArtillerySkipped says why);
+	// Open is the project's open model at the same load, nil when it could
+	// not run. Both are absent from cross-checks made before them.
+	Artillery        *Artillery   `json:"artillery,omitempty"`
+	ArtillerySkipped string       `json:"artillery_skipped,omitempty"`
+	Open             *OpenFigures `json:"open,omitempty"`
+	Problems         []string     `json:"problems,omitempty"`
+	// Busy has a line (Noise.BusyText) for each of the mode's trials during
+	// which other processes kept the machine busy.
+	Busy []string `json:"busy,omitempty"`
 }
 
 // CrossCheck is a cross-check run: its load and each mode's row.
@@ -40,4 +49,15 @@ type CrossCheck struct {
 	Duration loadtest.Duration `json:"duration"`
 	Image    string            `json:"image"`
 	Rows     []CrossRow        `json:"rows"`
+	// Arrivals is the article's load both Artillery and the open model
+	// sent; nil when that part did not run.
+	Arrivals *CrossArrivals `json:"arrivals,omitempty"`
+}
+
+// NoteBusy adds a Busy line for rec, the mode's trial of what, when the
+// machine was busy during it.
+func (r *CrossRow) NoteBusy(rec Trial, what string) {
+	if rec.Noise != nil && rec.Noise.Busy() {
+		r.Busy = append(r.Busy, rec.Noise.BusyText(r.Mode+" "+what))
+	}
 }

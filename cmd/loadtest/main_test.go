@@ -137,6 +137,10 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"crosscheck", "-duration", "1500ms"}, "-duration 1.5s: want whole seconds"},
 		{[]string{"crosscheck", "-clients", "0"}, "-clients 0: need at least 1"},
 		{[]string{"crosscheck", "-modes", "forked"}, `-modes: unknown mode "forked"`},
+		{[]string{"crosscheck", "-artillery-rate", "-1"}, "artillery rate -1: want arrivals per second above 0"},
+		{[]string{"crosscheck", "-artillery-duration", "1500ms"}, "artillery duration 1.5s: Artillery's phase takes whole seconds"},
+		{[]string{"crosscheck", "-artillery-rate", "0.5", "-artillery-duration", "1s"}, "too short for one arrival"},
+		{[]string{"crosscheck", "-max-rss", "lots"}, "-max-rss: size"},
 		{[]string{"report"}, "want one run folder"},
 		{[]string{"compare", "a"}, "want two run folders"},
 	} {
