@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,8 +235,9 @@ func answersEach() int {
 }
 
 // keepAliveFairness: 10 clients send back to back, each on its own
-// kept-alive connection, long enough for about answersEach answers each;
-// every client must be answered, and none more than 3 × as often as another
+// kept-alive connection, until every client has answersEach answers (a count,
+// so a slow machine takes longer rather than fails) or a bound passes; every
+// client must be answered, and none more than 3 × as often as another
 // served by the same process. A kept-alive client stays on the worker that
 // took its connection, so across workers its share is set by how the
 // connections were split (the kernel's hash under reuseport, a race under
@@ -243,7 +245,10 @@ func answersEach() int {
 func keepAliveFairness(t *testing.T, srv *trial.Server, s time.Duration, capacity int) {
 	const clients = 10
 	each := answersEach()
+	// d is the time a fair server needs; the bound leaves room for a busy
+	// machine and ends a run in which a client starves.
 	d := min(max(3*time.Second, time.Duration(clients*each/max(capacity, 1))*s), 30*time.Second)
+	var reached atomic.Int32 // clients with each answers
 	answers := make([]int, clients)
 	pids := make([]map[string]bool, clients)
 	first := make([]time.Duration, clients)
@@ -252,7 +257,7 @@ func keepAliveFairness(t *testing.T, srv *trial.Server, s time.Duration, capacit
 	// The clients stop sending at the deadline but wait for what they sent:
 	// a request cut short would leave its job behind (the queued mode's
 	// workers run it anyway) in the way of the next test's burst.
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*d+30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -279,6 +284,9 @@ func keepAliveFairness(t *testing.T, srv *trial.Server, s time.Duration, capacit
 				}
 				answers[i]++
 				pids[i][resp.Header.Get(contract.HeaderWorkerPID)] = true
+				if answers[i] == each && int(reached.Add(1)) == clients {
+					cancel()
+				}
 			}
 		})
 	}
@@ -303,8 +311,8 @@ func keepAliveFairness(t *testing.T, srv *trial.Server, s time.Duration, capacit
 		}
 		groups[key] = append(groups[key], answers[i])
 	}
-	t.Logf("%d kept-alive clients for %v: answers per client %v, first answers at %v; clients by process: %v",
-		clients, d.Round(time.Millisecond), answers, first, groups)
+	t.Logf("%d kept-alive clients for %v (until each had %d): answers per client %v, first answers at %v; clients by process: %v",
+		clients, time.Since(start).Round(time.Millisecond), each, answers, first, groups)
 	for key, as := range groups {
 		if lo, hi := slices.Min(as), slices.Max(as); hi > 3*lo {
 			t.Errorf("unfair within %s: the busiest client got %d answers, the least served %d (over 3 ×): %v", key, hi, lo, as)
