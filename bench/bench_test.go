@@ -339,8 +339,8 @@ func TestRunCancelStopsTheServer(t *testing.T) {
 	}
 }
 
-// A round cut short still writes the files of the bursts it finished, once,
-// counted in its S: they wait for the round's end, not for a clean one.
+// A round cut short still has the files of the bursts it finished (written
+// as each ended) and its S, which the figures count them in.
 func TestRunCancelKeepsTheRoundsBursts(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	// threaded's burst (30 jobs on 2 slots, 1.5 s) starts after this line.
