@@ -84,9 +84,9 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 		t.Problem("burst of %d: %v", n, aerr)
 		return true, nil
 	}
-	// Its S-dependent figures (ideal makespan, efficiency) wait for the
-	// round's S, which pools BaselineMode's bursts: finishRound counts the
-	// burst in it and writes its files once.
+	// The metrics hold only what the results say: the ideal and efficiency
+	// are derived from the round's S, known at the round's end, in the
+	// summary's figures.
 	m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Rec.Capacity, Timeout: timeout})
 	m.Level, m.ServerPeakRSS, m.ServerHWM = n, rss, procfs.GroupHWM(pid)
 	m.Stopped = loadtest.StoppedReason(aerr)
@@ -98,8 +98,10 @@ func (f *flipTrial) burst(ctx context.Context, t *trial.Trial, n int, s time.Dur
 	if hasSide {
 		m.Server = f.side.after(ctx, t, before, answeredCount(m))
 	}
+	if err := loadtest.WriteLevel(t.Dir, name, rs, m); err != nil {
+		return true, fmt.Errorf("%s: %w", t.Server.Spec.Name, err)
+	}
 	t.Rec.Levels = append(t.Rec.Levels, m)
-	b.cur.pending = append(b.cur.pending, pendingLevel{mode: t.Server.Spec.Name, dir: t.Dir, n: n, rs: rs})
 	if t.Server.Spec.Name == b.sum.BaselineName() && b.cur.s != nil && stopped == nil {
 		if ends, err := answerTimes(rs); err == nil {
 			b.cur.pooled = append(b.cur.pooled, n)

@@ -16,9 +16,6 @@ func keepAliveLine(mode string, m loadtest.KeepAliveMetrics) string {
 func levelLine(mode string, m loadtest.Metrics) string {
 	line := fmt.Sprintf("%s n=%d: %d/%d ok, sent within %s, first %s, median %s, last %s, %.2f req/s",
 		mode, m.Level, m.Successes, m.Requests, m.SendSpread, m.FirstAnswer, m.Latency.Median, m.Makespan, m.Throughput)
-	if m.Efficiency > 0 {
-		line += fmt.Sprintf(", efficiency %.0f%%", 100*m.Efficiency)
-	}
 	if len(m.Workers) > 1 {
 		line += ", workers " + m.WorkerSplit()
 	}

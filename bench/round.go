@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/runfolder"
 	"github.com/flipbench/flipbench/trial"
@@ -15,26 +13,17 @@ import (
 
 // roundState is what a round knows while it runs.
 type roundState struct {
-	rec     runfolder.Round
-	s       *runfolder.RunS // nil until BaselineMode measured it
-	pending []pendingLevel  // the round's bursts, counted in S at its end
+	rec runfolder.Round
+	s   *runfolder.RunS // nil until BaselineMode measured it
 	// pooled and answers are BaselineMode's bursts after its S burst: their
 	// levels and answer times, which the round's S pools.
 	pooled  []int
 	answers [][]time.Duration
 }
 
-// pendingLevel is a burst to count in the round's S at the round's end,
-// with its results, whose files are written then.
-type pendingLevel struct {
-	mode, dir string
-	n         int
-	rs        vegeta.Results
-}
-
 // round runs round r: the S-only start when BaselineMode is not a mode of
 // the run, then one trial of every mode in the round's rotated order; then
-// it counts the round's bursts in its S.
+// it sets the round's S.
 func (b *runner) round(ctx context.Context, r int) error {
 	order := trial.Rotate(b.specs, r)
 	b.cur = &roundState{rec: runfolder.Round{Index: r, Levels: b.c.Runs.RoundLevels(b.c.Levels, r)}}
@@ -54,9 +43,7 @@ func (b *runner) round(ctx context.Context, r int) error {
 		}
 		err = b.trial(ctx, r, spec)
 	}
-	if ferr := b.finishRound(); err == nil {
-		err = ferr
-	}
+	b.finishRound()
 	return err
 }
 
@@ -122,10 +109,10 @@ func (b *runner) trial(ctx context.Context, r int, spec trial.Spec) error {
 }
 
 // finishRound sets the round's S from every answer gap of BaselineMode's
-// bursts (PoolS), counts the round's bursts in it (in their trial's own
-// warm-up job time when no S could be measured), writes their files, once
-// each, and files the round.
-func (b *runner) finishRound() error {
+// bursts (PoolS) and files the round. The round's bursts are not touched:
+// their ideal and efficiency are derived from this S where the summary's
+// figures are built (runfolder.Summary.BurstIdeal).
+func (b *runner) finishRound() {
 	cur := b.cur
 	if cur.s != nil {
 		PoolS(cur.s, cur.pooled, cur.answers)
@@ -137,30 +124,6 @@ func (b *runner) finishRound() error {
 	if cur.rec.Index == 1 {
 		b.sum.S = cur.s
 	}
-	for _, p := range cur.pending {
-		t := b.modeRun(trial.Spec{Name: p.mode}).RoundTrial(cur.rec.Index)
-		if t == nil {
-			continue
-		}
-		s := t.WarmupJob.D()
-		if cur.s != nil {
-			s = cur.s.S.D()
-		}
-		for i := range t.Levels {
-			m := &t.Levels[i]
-			if m.Level != p.n {
-				continue
-			}
-			m.CountIn(s)
-			if t.MemoryStop != nil && t.MemoryStop.Level == p.n {
-				m.Efficiency = 0 // a burst cut short has no makespan to compare
-			}
-			if err := loadtest.WriteLevel(p.dir, loadtest.BurstName(p.n), p.rs, *m); err != nil {
-				return fmt.Errorf("%s: %w", p.mode, err)
-			}
-		}
-	}
-	return nil
 }
 
 // estimate logs, once the first warm-up gave a job time s, how long the

@@ -43,8 +43,8 @@ func TestRunInRounds(t *testing.T) {
 		if len(trials) != 2 || trials[1].Round != 2 || len(trials[1].Levels) != 1 || trials[1].Noise == nil {
 			t.Fatalf("%s: trials %+v, want 2, the second with n=3 and its noise", m.Mode, trials)
 		}
-		if l := trials[1].Levels[0]; l.Calibration != sum.Rounds[1].S.S {
-			t.Errorf("%s round 2 counted in %s, want round 2's S %s", m.Mode, l.Calibration, sum.Rounds[1].S.S)
+		if s := sum.TrialS(trials[1]); s != sum.Rounds[1].S.S.D() {
+			t.Errorf("%s round 2 counted in %s, want round 2's S %s", m.Mode, s, sum.Rounds[1].S.S)
 		}
 		dir := runfolder.TrialDir(out, m.Mode, 2)
 		if _, err := os.Stat(filepath.Join(dir, loadtest.BurstName(3)+loadtest.SuffixResults)); err != nil {

@@ -39,7 +39,6 @@ func NewAccumulator(p Params) *Accumulator {
 		Errors:      map[string]int{},
 		Workers:     map[string]int{},
 		Capacity:    p.Capacity,
-		Calibration: Duration(p.Calibration),
 		Timeout:     Duration(p.Timeout),
 	}}
 }
@@ -119,6 +118,5 @@ func (a *Accumulator) Close() Metrics {
 	}
 	m.Over30s = float64(a.over30) / float64(m.Requests)
 	m.Over60s = float64(a.over60) / float64(m.Requests)
-	m.CountIn(m.Calibration.D())
 	return m
 }

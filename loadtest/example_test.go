@@ -24,7 +24,7 @@ func ExampleBurst() {
 		fmt.Println(err)
 		return
 	}
-	m := loadtest.Compute(rs, loadtest.Params{Capacity: 10, Calibration: 50 * time.Millisecond})
+	m := loadtest.Compute(rs, loadtest.Params{Capacity: 10})
 	fmt.Println(m.Requests, "requests,", m.Successes, "ok, per worker", loadtest.FormatCounts(m.Workers))
 	// Output: 10 requests, 10 ok, per worker 42:10
 }

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -66,13 +67,13 @@ func IdealMakespan(n, capacity int, s time.Duration) time.Duration {
 	return time.Duration((n+capacity-1)/capacity) * s
 }
 
-// Params are what a level's metrics need beyond the results: the server's
-// capacity (jobs it runs at once), the calibration S (the time of one job
-// here, now) and the client timeout that was used.
+// Params are what a level's metrics record beside the results: the
+// server's capacity (jobs it runs at once) and the client timeout that was
+// used. S is no part of them: figures counted in S (IdealMakespan,
+// Efficiency) are derived where S is known, so a later S needs no rewrite.
 type Params struct {
-	Capacity    int
-	Calibration time.Duration
-	Timeout     time.Duration
+	Capacity int
+	Timeout  time.Duration
 }
 
 // Metrics are what one burst (or sustained attack) measured.
@@ -109,16 +110,9 @@ type Metrics struct {
 	// Workers counts answers by the worker-pid header; answers without it are not
 	// counted.
 	Workers map[string]int `json:"workers"`
-	// Capacity, Calibration and Timeout are the Params the metrics were
-	// computed with; Calibration, the S the burst is counted in, is stored
-	// as "s".
-	Capacity    int      `json:"capacity"`
-	Calibration Duration `json:"s"`
-	Timeout     Duration `json:"timeout"`
-	// Ideal is the makespan of a perfect server: ceil(N / Capacity) × S.
-	Ideal Duration `json:"ideal_makespan"`
-	// Efficiency is Ideal / Makespan (1 is perfect; 0 when unknown).
-	Efficiency float64 `json:"efficiency"`
+	// Capacity and Timeout are the Params the metrics were computed with.
+	Capacity int      `json:"capacity"`
+	Timeout  Duration `json:"timeout"`
 	// Over30s and Over60s are the shares of requests slower than 30 s and
 	// 60 s: what a client with such a timeout would have seen fail.
 	Over30s float64 `json:"share_over_30s"`
@@ -147,18 +141,29 @@ func Compute(rs vegeta.Results, p Params) Metrics {
 	return a.Close()
 }
 
-// CountIn sets the ideal makespan and efficiency of m in a job time s: a
-// runner that learns its S after a burst (later in the same round) counts
-// the burst in it then.
-func (m *Metrics) CountIn(s time.Duration) {
-	m.Calibration = Duration(s)
-	m.Ideal, m.Efficiency = 0, 0
-	if m.Capacity > 0 && s > 0 {
-		m.Ideal = Duration(IdealMakespan(m.Requests, m.Capacity, s))
-		if m.Makespan > 0 {
-			m.Efficiency = float64(m.Ideal) / float64(m.Makespan)
-		}
+// Ideal is a burst counted in a job time S: the makespan of a perfect
+// server of the burst's capacity and its efficiency.
+type Ideal struct {
+	S        time.Duration
+	Makespan time.Duration
+	// Efficiency is Makespan / the burst's makespan (1 is perfect; 0 when
+	// unknown).
+	Efficiency float64
+}
+
+// IdealIn counts m in the job time s on capacity slots (m.Capacity when
+// capacity is 0); the zero Ideal but S when either is unknown.
+func (m Metrics) IdealIn(s time.Duration, capacity int) Ideal {
+	id := Ideal{S: s}
+	capacity = cmp.Or(capacity, m.Capacity)
+	if capacity <= 0 || s <= 0 {
+		return id
 	}
+	id.Makespan = IdealMakespan(m.Requests, capacity, s)
+	if m.Makespan > 0 {
+		id.Efficiency = float64(id.Makespan) / float64(m.Makespan)
+	}
+	return id
 }
 
 // headerDuration reads a Go duration string from header key.

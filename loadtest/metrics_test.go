@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -42,52 +43,63 @@ func TestCompute(t *testing.T) {
 		name string
 		rs   vegeta.Results
 		p    Params
+		s    time.Duration // the S the burst is counted in
 		want Metrics
+		// ideal is want counted in s.
+		ideal Ideal
 	}{
 		{
 			name: "one process, ten jobs in a row",
 			rs:   seconds(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
-			p:    Params{Capacity: 1, Calibration: time.Second},
+			p:    Params{Capacity: 1},
+			s:    time.Second,
 			want: Metrics{
 				Requests: 10, Successes: 10,
 				Latency:     Dist{Count: 10, Min: Duration(time.Second), Median: Duration(5 * time.Second), P90: Duration(9 * time.Second), P99: Duration(10 * time.Second), Max: Duration(10 * time.Second), Mean: Duration(5500 * ms)},
 				FirstAnswer: Duration(time.Second), Makespan: Duration(10 * time.Second),
-				Throughput: 1, Ideal: Duration(10 * time.Second), Efficiency: 1,
+				Throughput: 1,
 			},
+			ideal: Ideal{S: time.Second, Makespan: 10 * time.Second, Efficiency: 1},
 		},
 		{
 			name: "two slots, half as fast as ideal",
 			rs:   seconds(2, 2, 4, 4, 6, 6, 8, 8, 10, 10),
-			p:    Params{Capacity: 2, Calibration: time.Second},
+			p:    Params{Capacity: 2},
+			s:    time.Second,
 			want: Metrics{
 				Requests: 10, Successes: 10,
 				Latency:     Dist{Count: 10, Min: Duration(2 * time.Second), Median: Duration(6 * time.Second), P90: Duration(10 * time.Second), P99: Duration(10 * time.Second), Max: Duration(10 * time.Second), Mean: Duration(6 * time.Second)},
 				FirstAnswer: Duration(2 * time.Second), Makespan: Duration(10 * time.Second),
-				Throughput: 1, Ideal: Duration(5 * time.Second), Efficiency: 0.5,
+				Throughput: 1,
 			},
+			ideal: Ideal{S: time.Second, Makespan: 5 * time.Second, Efficiency: 0.5},
 		},
 		{
 			name: "ideal rounds up: 5 jobs on 2 slots is 3 rounds",
 			rs:   seconds(1, 1, 2, 2, 3),
-			p:    Params{Capacity: 2, Calibration: time.Second},
+			p:    Params{Capacity: 2},
+			s:    time.Second,
 			want: Metrics{
 				Requests: 5, Successes: 5,
 				Latency:     Dist{Count: 5, Min: Duration(time.Second), Median: Duration(2 * time.Second), P90: Duration(3 * time.Second), P99: Duration(3 * time.Second), Max: Duration(3 * time.Second), Mean: Duration(1800 * ms)},
 				FirstAnswer: Duration(time.Second), Makespan: Duration(3 * time.Second),
-				Throughput: 5.0 / 3, Ideal: Duration(3 * time.Second), Efficiency: 1,
+				Throughput: 5.0 / 3,
 			},
+			ideal: Ideal{S: time.Second, Makespan: 3 * time.Second, Efficiency: 1},
 		},
 		{
 			name: "slow tail: shares over 30 s and 60 s",
 			rs:   seconds(10, 20, 31, 45, 59, 61, 70, 80),
-			p:    Params{Capacity: 1, Calibration: 10 * time.Second},
+			p:    Params{Capacity: 1},
+			s:    10 * time.Second,
 			want: Metrics{
 				Requests: 8, Successes: 8,
 				Latency:     Dist{Count: 8, Min: Duration(10 * time.Second), Median: Duration(45 * time.Second), P90: Duration(80 * time.Second), P99: Duration(80 * time.Second), Max: Duration(80 * time.Second), Mean: Duration(47 * time.Second)},
 				FirstAnswer: Duration(10 * time.Second), Makespan: Duration(80 * time.Second),
-				Throughput: 0.1, Ideal: Duration(80 * time.Second), Efficiency: 1,
-				Over30s: 6.0 / 8, Over60s: 3.0 / 8,
+				Throughput: 0.1,
+				Over30s:    6.0 / 8, Over60s: 3.0 / 8,
 			},
+			ideal: Ideal{S: 10 * time.Second, Makespan: 80 * time.Second, Efficiency: 1},
 		},
 		{
 			name: "exactly 30 s is not slower than 30 s",
@@ -107,28 +119,35 @@ func TestCompute(t *testing.T) {
 				res(200*ms, 300*ms, 0),
 				res(300*ms, 2700*ms, 200),
 			},
-			p: Params{Capacity: 4, Calibration: time.Second, Timeout: time.Minute},
+			p: Params{Capacity: 4, Timeout: time.Minute},
+			s: time.Second,
 			want: Metrics{
 				Requests: 4, Successes: 2,
 				Latency:     Dist{Count: 4, Min: Duration(300 * ms), Median: Duration(900 * ms), P90: Duration(2700 * ms), P99: Duration(2700 * ms), Max: Duration(2700 * ms), Mean: Duration(1225 * ms)},
 				SendSpread:  Duration(300 * ms),
 				FirstAnswer: Duration(time.Second), Makespan: Duration(3 * time.Second),
-				Throughput: 2.0 / 3, Ideal: Duration(time.Second), Efficiency: 1.0 / 3,
-				Timeout: Duration(time.Minute),
+				Throughput: 2.0 / 3,
+				Timeout:    Duration(time.Minute),
 			},
+			ideal: Ideal{S: time.Second, Makespan: time.Second, Efficiency: 1.0 / 3},
 		},
 		{
-			name: "no results",
-			rs:   nil,
-			p:    Params{Capacity: 2, Calibration: time.Second},
-			want: Metrics{},
+			name:  "no results",
+			rs:    nil,
+			p:     Params{Capacity: 2},
+			s:     time.Second,
+			want:  Metrics{},
+			ideal: Ideal{S: time.Second},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Compute(tc.rs, tc.p)
 			want := tc.want
-			want.Capacity, want.Calibration, want.Timeout = tc.p.Capacity, Duration(tc.p.Calibration), Duration(tc.p.Timeout)
+			want.Capacity, want.Timeout = tc.p.Capacity, Duration(tc.p.Timeout)
 			checkMetrics(t, got, want)
+			if id := got.IdealIn(tc.s, 0); id.S != tc.ideal.S || id.Makespan != tc.ideal.Makespan || math.Abs(id.Efficiency-tc.ideal.Efficiency) > 1e-9 {
+				t.Errorf("counted in %s: %+v, want %+v", tc.s, id, tc.ideal)
+			}
 		})
 	}
 }
@@ -152,14 +171,11 @@ func checkMetrics(t *testing.T, got, want Metrics) {
 	if !near(got.Throughput, want.Throughput) {
 		t.Errorf("throughput = %v, want %v", got.Throughput, want.Throughput)
 	}
-	if got.Ideal != want.Ideal || !near(got.Efficiency, want.Efficiency) {
-		t.Errorf("ideal, efficiency = %s, %v; want %s, %v", got.Ideal, got.Efficiency, want.Ideal, want.Efficiency)
-	}
 	if !near(got.Over30s, want.Over30s) || !near(got.Over60s, want.Over60s) {
 		t.Errorf("over 30s, 60s = %v, %v; want %v, %v", got.Over30s, got.Over60s, want.Over30s, want.Over60s)
 	}
-	if got.Capacity != want.Capacity || got.Calibration != want.Calibration || got.Timeout != want.Timeout {
-		t.Errorf("params = %d, %s, %s; want %d, %s, %s", got.Capacity, got.Calibration, got.Timeout, want.Capacity, want.Calibration, want.Timeout)
+	if got.Capacity != want.Capacity || got.Timeout != want.Timeout {
+		t.Errorf("params = %d, %s; want %d, %s", got.Capacity, got.Timeout, want.Capacity, want.Timeout)
 	}
 }
 

@@ -47,7 +47,7 @@ func NewOpenAccumulator(o Open, p OpenParams) *OpenAccumulator {
 			OfferedRate: s.OfferedRate(),
 			LagBound:    Duration(p.LagBound),
 			Capacity:    p.Capacity,
-			Calibration: Duration(p.Calibration),
+			S:           Duration(p.S),
 			Timeout:     Duration(p.Timeout),
 		},
 	}
@@ -100,10 +100,10 @@ func (a *OpenAccumulator) Close(began time.Time) (OpenMetrics, error) {
 	if !a.lastOK.IsZero() {
 		m.Goodput = float64(m.Successes) / a.lastOK.Sub(began).Seconds()
 	}
-	if m.Capacity > 0 && m.Calibration > 0 {
+	if m.Capacity > 0 && m.S > 0 {
 		// The offsets are known up front: the ideal costs the schedule's
 		// size, not the results'.
-		ideal, err := IdealDist(a.offsets[:a.sent], m.Capacity, m.Calibration.D())
+		ideal, err := IdealDist(a.offsets[:a.sent], m.Capacity, m.S.D())
 		if err != nil {
 			return m, err
 		}

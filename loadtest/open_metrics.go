@@ -12,10 +12,10 @@ import (
 // not computed), the client timeout used, and the lag bound (0: the
 // schedule's LagBound).
 type OpenParams struct {
-	Capacity    int
-	Calibration time.Duration
-	Timeout     time.Duration
-	LagBound    time.Duration
+	Capacity int
+	S        time.Duration
+	Timeout  time.Duration
+	LagBound time.Duration
 }
 
 // OpenMetrics are what one open-model run (a step of a sweep) measured.
@@ -59,12 +59,12 @@ type OpenMetrics struct {
 	// contract's queue-time header).
 	QueueTime Dist           `json:"queue_time"`
 	Workers   map[string]int `json:"workers"`
-	// Capacity, Calibration and Timeout are the OpenParams used.
-	Capacity    int      `json:"capacity"`
-	Calibration Duration `json:"calibration"`
-	Timeout     Duration `json:"timeout"`
+	// Capacity, S and Timeout are the OpenParams used.
+	Capacity int      `json:"capacity"`
+	S        Duration `json:"s"`
+	Timeout  Duration `json:"timeout"`
 	// Ideal is the latency an ideal FIFO server (Capacity slots, jobs of
-	// Calibration) gives the same arrivals; P50Ratio and P99Ratio are the
+	// S) gives the same arrivals; P50Ratio and P99Ratio are the
 	// measured p50 and p99 over the ideal's (1 is the limit; 0: unknown).
 	// A failed request counts its time to failure (a timeout: the client's
 	// timeout), so with failures a ratio is a floor.

@@ -88,7 +88,7 @@ func TestOpenAttackOnStandard(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(sch.Offsets)
-		m, err := ComputeOpen(run, OpenParams{Capacity: 1, Calibration: s, Timeout: time.Minute})
+		m, err := ComputeOpen(run, OpenParams{Capacity: 1, S: s, Timeout: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

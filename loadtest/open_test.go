@@ -35,7 +35,7 @@ func TestComputeOpenByHand(t *testing.T) {
 		{Seq: 2, Timestamp: began.Add(200 * ms), Latency: 5 * ms, Code: 503, Error: "503 Service Unavailable"},
 		{Seq: 3, Timestamp: began.Add(300 * ms), Latency: 2 * ms, Error: "connection refused"},
 	}}
-	m, err := ComputeOpen(run, OpenParams{Capacity: 1, Calibration: 100 * ms, LagBound: 20 * ms})
+	m, err := ComputeOpen(run, OpenParams{Capacity: 1, S: 100 * ms, LagBound: 20 * ms})
 	if err != nil {
 		t.Fatal(err)
 	}

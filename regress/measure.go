@@ -309,7 +309,7 @@ func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 	clu, _ := sum.Mode(modeCluster)
 	queued, _ := sum.Mode(modeQueued)
 	if l, ok := std.Level(cfg.Burst); ok && l.Successes == l.Requests {
-		m[MetricStandardEff] = l.Efficiency
+		m[MetricStandardEff] = sum.BurstIdeal(std.Trial, l).Efficiency
 	}
 	c, cok := clu.Level(cfg.SpeedupBurst)
 	cok = cok && c.Successes == c.Requests

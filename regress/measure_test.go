@@ -9,10 +9,13 @@ import (
 	"github.com/flipbench/flipbench/runfolder"
 )
 
+// level is a burst of n on one slot whose makespan gives efficiency eff
+// in an S of 1 s.
 func level(n, ok int, throughput, eff float64, latency, job loadtest.Duration, hwm uint64) loadtest.Metrics {
 	return loadtest.Metrics{
-		Level: n, Requests: n, Successes: ok, Throughput: throughput, Efficiency: eff,
-		Latency: loadtest.Dist{Median: latency}, JobTime: loadtest.Dist{Median: job}, ServerHWM: hwm,
+		Level: n, Requests: n, Successes: ok, Throughput: throughput, Capacity: 1,
+		Makespan: loadtest.Duration(float64(n) * float64(time.Second) / eff),
+		Latency:  loadtest.Dist{Median: latency}, JobTime: loadtest.Dist{Median: job}, ServerHWM: hwm,
 	}
 }
 

@@ -48,6 +48,7 @@ func RenderCompare(a, b *runfolder.Summary) string {
 	w.WriteString("| mode | N | makespan A | makespan B | B/A | median A | median B | B/A | p99 A | p99 B | B/A | req/s A | req/s B | B/A | efficiency A | efficiency B | speedup A | speedup B | ok A | ok B |\n")
 	w.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	var only []string
+	fa, fb := runfolder.FiguresOf(a), runfolder.FiguresOf(b)
 	for _, name := range modeUnion(a, b) {
 		ma, okA := a.Mode(name)
 		mb, okB := b.Mode(name)
@@ -62,7 +63,7 @@ func RenderCompare(a, b *runfolder.Summary) string {
 					la.Latency.Median, lb.Latency.Median, ratio(float64(lb.Latency.Median), float64(la.Latency.Median)),
 					la.Latency.P99, lb.Latency.P99, ratio(float64(lb.Latency.P99), float64(la.Latency.P99)),
 					la.Throughput, lb.Throughput, ratio(lb.Throughput, la.Throughput),
-					efficiencyText(a, name, la.Efficiency), efficiencyText(b, name, lb.Efficiency),
+					efficiencyText(fa, name, a.BurstIdeal(ma.Trial, la).Efficiency), efficiencyText(fb, name, b.BurstIdeal(mb.Trial, lb).Efficiency),
 					times(speedup(a, la)), times(speedup(b, lb)),
 					la.Successes, la.Requests, lb.Successes, lb.Requests)
 			case inA && okA:

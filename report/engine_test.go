@@ -19,13 +19,11 @@ import (
 func enginesRun() *runfolder.Summary {
 	const n, s = 10, time.Second
 	mode := func(name, family, binary string, capacity int, job time.Duration, args ...string) runfolder.ModeRun {
-		ideal := loadtest.IdealMakespan(n, capacity, s)
 		span := loadtest.IdealMakespan(n, capacity, job)
 		return runfolder.ModeRun{Mode: name, Spec: runfolder.Spec{Name: name, Family: runfolder.Family(family), Binary: binary, Args: args},
 			Trial: runfolder.Trial{Capacity: capacity, Levels: []loadtest.Metrics{{
-				Level: n, Requests: n, Successes: n, Capacity: capacity, Calibration: loadtest.Duration(s),
-				Makespan: loadtest.Duration(span), Throughput: n / span.Seconds(), Ideal: loadtest.Duration(ideal),
-				Efficiency: ideal.Seconds() / span.Seconds(),
+				Level: n, Requests: n, Successes: n, Capacity: capacity,
+				Makespan: loadtest.Duration(span), Throughput: n / span.Seconds(),
 			}}}}
 	}
 	return &runfolder.Summary{Run: "engines", Levels: []int{n}, S: &runfolder.RunS{Mode: "standard", S: loadtest.Duration(s)},
@@ -46,16 +44,17 @@ func idealMarkCount(svg string) int {
 
 func TestIdealsOnlyOnSEngine(t *testing.T) {
 	sum := enginesRun()
+	f := runfolder.FiguresOf(sum)
 	for mode, want := range map[string]bool{"standard": true, "shared": true, "vips-shared": false, "node-sharp-standard": false, "gone": true} {
-		if got := hasIdeal(sum, mode); got != want {
-			t.Errorf("hasIdeal(%s) = %v, want %v", mode, got, want)
+		if got := f.HasIdeal(mode); got != want {
+			t.Errorf("HasIdeal(%s) = %v, want %v", mode, got, want)
 		}
 	}
 	// A run without S counts each mode in its own warm-up job time: every
 	// mode has its ideal.
 	noS := enginesRun()
 	noS.S = nil
-	if !hasIdeal(noS, "vips-shared") {
+	if !runfolder.FiguresOf(noS).HasIdeal("vips-shared") {
 		t.Error("without a run S, vips-shared lost its ideal")
 	}
 

@@ -28,15 +28,15 @@ func writeBurstFigures(b *strings.Builder, sum *runfolder.Summary, f *runfolder.
 	for _, c := range f.Bursts {
 		fmt.Fprintf(b, "| %s | %d | %d | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			c.Mode, c.Level, c.Rounds, c.Successes, c.Requests, ivText(c.FirstAnswer, secText), ivText(c.Median, secText),
-			ivText(c.P99, secText), ivText(c.Makespan, secText), ivText(c.Throughput, rateText), efficiencyIvText(sum, c),
+			ivText(c.P99, secText), ivText(c.Makespan, secText), ivText(c.Throughput, rateText), efficiencyIvText(f, c),
 			speedupText(sum.BaselineName(), c.Mode, c.Speedup, c.VsBaseline), strings.Join(c.Splits, ", "))
 	}
 	b.WriteString("\n" + figuresNote + "\n")
-	if note := otherEnginesNote(sum); note != "" {
+	if note := otherEnginesNote(sum, f); note != "" {
 		b.WriteString("\n" + note + "\n")
 	}
 	for _, c := range f.Bursts {
-		if c.Efficiency.N > 0 && c.Efficiency.Lo > 1 && hasIdeal(sum, c.Mode) {
+		if c.Efficiency.N > 0 && c.Efficiency.Lo > 1 && f.HasIdeal(c.Mode) {
 			fmt.Fprintf(b, "\n> **Efficiency above 100 %% beyond its interval: %s at N = %d, %s.** No server beats the ideal; "+
 				"S was measured slower than this mode's jobs ran (a busy machine during the S burst), so this round's S is suspect.\n",
 				c.Mode, c.Level, ivText(c.Efficiency, pctText))
@@ -46,8 +46,8 @@ func writeBurstFigures(b *strings.Builder, sum *runfolder.Summary, f *runfolder.
 
 // efficiencyIvText renders c's efficiency with its interval, "–" for a mode
 // on another engine than S's.
-func efficiencyIvText(sum *runfolder.Summary, c runfolder.BurstFigures) string {
-	if !hasIdeal(sum, c.Mode) {
+func efficiencyIvText(f *runfolder.Figures, c runfolder.BurstFigures) string {
+	if !f.HasIdeal(c.Mode) {
 		return "–"
 	}
 	return ivText(c.Efficiency, pctText)

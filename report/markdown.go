@@ -156,25 +156,18 @@ func readModeRuns(dir string, sum *runfolder.Summary) ([]runfolder.ModeRun, []st
 }
 
 // rerenderTrial recomputes the metrics and reports of mode's trial t in
-// the run folder out, counted in its round's S (its own warm-up job time
-// when the round has none).
+// the run folder out, adding its levels to sum's (what is counted in S is
+// derived in the figures).
 func rerenderTrial(sum *runfolder.Summary, out, mode string, t *runfolder.Trial) error {
 	dir := runfolder.TrialDir(out, mode, t.RoundOf())
-	s := t.WarmupJob
-	if rs := sum.RoundS(t.RoundOf()); rs > 0 {
-		s = rs
-	}
 	for i, l := range t.Levels {
 		name := loadtest.BurstName(l.Level)
 		rs, err := loadtest.ReadResults(filepath.Join(dir, name+loadtest.SuffixResults))
 		if err != nil {
 			return fmt.Errorf("mode %s: %w", mode, err)
 		}
-		m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Capacity, Calibration: s.D(), Timeout: l.Timeout.D()})
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: t.Capacity, Timeout: l.Timeout.D()})
 		m.Level, m.ServerPeakRSS, m.ServerHWM = l.Level, l.ServerPeakRSS, l.ServerHWM
-		if t.MemoryStop != nil && t.MemoryStop.Level == l.Level {
-			m.Efficiency = 0 // as bench does: a burst cut short has no makespan to compare
-		}
 		if err := loadtest.WriteReports(dir, name, rs, m); err != nil {
 			return err
 		}
@@ -236,7 +229,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 		writeBurstFigures(&b, sum, f)
 		if rounds(sum) == 1 {
 			b.WriteString("\n### The one round, in detail\n\n")
-			writeBurstDetail(&b, sum)
+			writeBurstDetail(&b, sum, f)
 		}
 		writeServerSide(&b, sum)
 		writeFailures(&b, sum)
@@ -246,7 +239,7 @@ func RenderMarkdown(sum *runfolder.Summary, plots []string) string {
 	writeSweeps(&b, sum, f)
 	writeRates(&b, sum, plots)
 	writeProblems(&b, sum)
-	writePlotLinks(&b, sum, plots)
+	writePlotLinks(&b, sum, f, plots)
 	return b.String()
 }
 
@@ -311,8 +304,9 @@ func writeModes(b *strings.Builder, sum *runfolder.Summary) {
 		"RSS is summed over the server's processes. stop is the first round's.\n\n")
 }
 
-// writeBurstDetail writes every figure of a one-round run's bursts.
-func writeBurstDetail(b *strings.Builder, sum *runfolder.Summary) {
+// writeBurstDetail writes every figure of a one-round run's bursts, whose
+// figures are f.
+func writeBurstDetail(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures) {
 	b.WriteString("| mode | N | ok | first answer | median | p90 | p99 | last answer | req/s | ideal | efficiency | speedup | > 30 s | > 60 s | per worker | peak RSS | timeout |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|\n")
 	levels := slices.Clone(sum.Levels)
@@ -323,9 +317,10 @@ func writeBurstDetail(b *strings.Builder, sum *runfolder.Summary) {
 			if !ok {
 				continue
 			}
+			id := sum.BurstIdeal(mr.Trial, m)
 			fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				mr.Mode, n, m.Successes, m.FirstAnswer, m.Latency.Median, m.Latency.P90, m.Latency.P99, m.Makespan,
-				m.Throughput, idealText(sum, mr.Mode, m.Ideal), efficiencyText(sum, mr.Mode, m.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
+				m.Throughput, idealText(f, mr.Mode, id.Makespan), efficiencyText(f, mr.Mode, id.Efficiency), times(speedup(sum, m)), pct0(m.Over30s), pct0(m.Over60s),
 				workersText(m), mib(m.ServerPeakRSS), m.Timeout)
 		}
 	}
@@ -389,7 +384,7 @@ func writeProblems(b *strings.Builder, sum *runfolder.Summary) {
 
 // writePlotLinks links the plots (the keep-alive plot is linked in its own
 // section).
-func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) {
+func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, f *runfolder.Figures, plots []string) {
 	plots = slices.DeleteFunc(slices.Clone(plots), func(p string) bool { return p == keepAlivePlot || p == ratePlot || isSweepPlot(p) })
 	if len(plots) == 0 {
 		return
@@ -399,7 +394,7 @@ func writePlotLinks(b *strings.Builder, sum *runfolder.Summary, plots []string) 
 		"answering in arrival order (FIFO), would have measured; the whiskers span each figure's interval over the rounds. " +
 		"answers-N draws each answer of the burst in the order they came back (the first round); dashed, each mode's ideal " +
 		"staircase: the k-th answer at ceil(k / capacity) × S.")
-	if note := otherEnginesNote(sum); note != "" {
+	if note := otherEnginesNote(sum, f); note != "" {
 		b.WriteString(" " + note)
 	}
 	b.WriteString("\n\n")

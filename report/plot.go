@@ -40,12 +40,13 @@ const (
 //     clients; summary.md shows it in the keep-alive section).
 //
 // A mode on another image library than the one S was measured on has no
-// ideal in any of them (see hasIdeal).
+// ideal in any of them (runfolder.Figures.NoIdeal).
 //
 // They are gonum/plot SVGs: static files that render in any browser and in
 // Markdown on GitHub (unlike go-echarts' or vegeta's JavaScript HTML), drawn
 // with a pure-Go library already in go.mod.
 func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
+	f := runfolder.FiguresOf(sum)
 	var modes []runfolder.ModeRun
 	for _, m := range sum.Modes {
 		if len(m.Levels) > 0 {
@@ -53,20 +54,20 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		}
 	}
 	if len(modes) == 0 {
-		return withRatePlot(dir, sum, nil, nil)
+		return withRatePlot(dir, sum, f, nil, nil)
 	}
 	levels := slices.Clone(sum.Levels)
 	slices.Sort(levels)
 	var files []string
 	for _, n := range levels {
-		name, err := latencyPlot(dir, sum, modes, n)
+		name, err := latencyPlot(dir, sum, f, modes, n)
 		if err != nil {
 			return files, err
 		}
 		if name != "" {
 			files = append(files, name)
 		}
-		name, err = answersPlot(dir, sum, modes, n)
+		name, err = answersPlot(dir, sum, f, modes, n)
 		if err != nil {
 			return files, err
 		}
@@ -74,7 +75,7 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 			files = append(files, name)
 		}
 	}
-	more, err := levelPlots(dir, sum, modes, levels)
+	more, err := levelPlots(dir, sum, f, modes, levels)
 	files = append(files, more...)
 	if err != nil {
 		return files, err
@@ -87,16 +88,16 @@ func WritePlots(dir string, sum *runfolder.Summary) ([]string, error) {
 		return files, err
 	}
 	more, err = sweepPlots(dir, sum)
-	return withRatePlot(dir, sum, append(files, more...), err)
+	return withRatePlot(dir, sum, f, append(files, more...), err)
 }
 
 // withRatePlot adds the open-model sweep's plot to files, unless err
 // already ended the plotting.
-func withRatePlot(dir string, sum *runfolder.Summary, files []string, err error) ([]string, error) {
+func withRatePlot(dir string, sum *runfolder.Summary, f *runfolder.Figures, files []string, err error) ([]string, error) {
 	if err != nil {
 		return files, err
 	}
-	name, err := ratePlotFile(dir, sum, runfolder.FiguresOf(sum).Rates)
+	name, err := ratePlotFile(dir, sum, f)
 	if name != "" {
 		files = append(files, name)
 	}

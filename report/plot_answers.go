@@ -21,9 +21,9 @@ import (
 // answersPlot draws answers-<n>.svg: each mode's answers to the burst of n in
 // the order they came back, read from the mode's burst-<n>.bin in dir, over
 // the mode's ideal staircase dashed in the same color (none for a mode on
-// another engine than S's: see hasIdeal). Modes without the file are left
+// another engine than S's: see f.NoIdeal). Modes without the file are left
 // out; it returns "" when none has it.
-func answersPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, n int) (string, error) {
+func answersPlot(dir string, sum *runfolder.Summary, f *runfolder.Figures, modes []runfolder.ModeRun, n int) (string, error) {
 	order := sum.OrderNames()
 	name := fmt.Sprintf("answers-%d.svg", n)
 	type modeAnswers struct {
@@ -50,7 +50,7 @@ func answersPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, 
 		}
 		a := modeAnswers{mode: m.Mode, color: ModeColor(order, m.Mode, i), answers: answerLatencies(rs)}
 		a.failed = len(rs) - len(a.answers)
-		if a.capacity, a.s = levelIdeal(m, l); a.s > 0 && len(rs) > 0 && hasIdeal(sum, m.Mode) {
+		if a.capacity, a.s = levelIdeal(sum, m, l); a.s > 0 && len(rs) > 0 && f.HasIdeal(m.Mode) {
 			a.stairs = idealStaircase(len(rs), a.capacity, a.s)
 		}
 		drawn = append(drawn, a)
@@ -110,7 +110,7 @@ func answersPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, 
 		p.Add(line)
 		top = max(top, a.stairs[len(a.stairs)-1].Y)
 	}
-	leg.Add(idealLabel(sum, "ideal FIFO"), idealKey())
+	leg.Add(idealLabel(sum, f, "ideal FIFO"), idealKey())
 	p.X.Min, p.X.Max = 0, float64(n)
 	if top > 0 {
 		p.Y.Max = top * 1.05

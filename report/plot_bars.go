@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -20,9 +21,9 @@ import (
 // latencyPlot draws latency-<n>.svg: the latency statistics of every mode
 // that ran a burst of n, each bar crossed by what a perfect FIFO server of
 // the mode's capacity would have measured (modes on another engine than
-// S's have none: see hasIdeal). It returns "" when no mode ran n.
-func latencyPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, n int) (string, error) {
-	order, f := sum.OrderNames(), runfolder.FiguresOf(sum)
+// S's have none: see f.NoIdeal). It returns "" when no mode ran n.
+func latencyPlot(dir string, sum *runfolder.Summary, f *runfolder.Figures, modes []runfolder.ModeRun, n int) (string, error) {
+	order := sum.OrderNames()
 	cats := []string{"first answer", "median", "p99", "last answer"}
 	// The ranks of the answers the statistics pick (nearest rank, as
 	// loadtest.Percentile); 0 stands for the first and -1 for the last.
@@ -38,7 +39,7 @@ func latencyPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, 
 		for _, iv := range []stats.Interval{bf.FirstAnswer, bf.Median, bf.P99, bf.Makespan} {
 			s.add(iv)
 		}
-		if capacity, step := levelIdeal(m, l); step > 0 && hasIdeal(sum, m.Mode) {
+		if capacity, step := levelIdeal(sum, m, l); step > 0 && f.HasIdeal(m.Mode) {
 			for _, q := range quantiles {
 				k := max(1, int(math.Ceil(q*float64(l.Requests))))
 				if q < 0 {
@@ -54,32 +55,28 @@ func latencyPlot(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, 
 	}
 	name := fmt.Sprintf("latency-%d.svg", n)
 	title := fmt.Sprintf("Burst of %d requests: latency of the answers, by mode (median over the rounds)", n)
-	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", idealLabel(sum, "ideal"), cats, series)
+	return name, barPlot(filepath.Join(dir, name), title, "statistic of the burst's latencies", "latency (s)", idealLabel(sum, f, "ideal"), cats, series)
 }
 
-// levelIdeal returns the capacity and S the ideal of l is counted in (the
-// Params its metrics were computed with, else the mode's capacity); S is 0
-// when unknown.
-func levelIdeal(m runfolder.ModeRun, l loadtest.Metrics) (int, time.Duration) {
-	capacity := l.Capacity
-	if capacity <= 0 {
-		capacity = m.Capacity
-	}
+// levelIdeal returns the capacity and S the ideal of m's first-round burst
+// l is counted in (its metrics' capacity, else the mode's; its round's S);
+// S is 0 when unknown.
+func levelIdeal(sum *runfolder.Summary, m runfolder.ModeRun, l loadtest.Metrics) (int, time.Duration) {
+	capacity := cmp.Or(l.Capacity, m.Capacity)
 	if capacity <= 0 {
 		return 0, 0
 	}
-	return capacity, l.Calibration.D()
+	return capacity, sum.TrialS(m.Trial)
 }
 
 // levelPlots draws throughput.svg and, when standard ran, speedup.svg: one
 // group of bars per burst size.
-func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, levels []int) ([]string, error) {
+func levelPlots(dir string, sum *runfolder.Summary, f *runfolder.Figures, modes []runfolder.ModeRun, levels []int) ([]string, error) {
 	cats := make([]string, len(levels))
 	for i, n := range levels {
 		cats[i] = fmt.Sprintf("N = %d", n)
 	}
 	std, haveStd := sum.Mode(sum.BaselineName())
-	f := runfolder.FiguresOf(sum)
 	var thr, spd []barSeries
 	for i, m := range modes {
 		t := barSeries{name: m.Mode, color: ModeColor(sum.OrderNames(), m.Mode, i)}
@@ -92,8 +89,8 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 			idealThr, idealSpd := 0.0, 0.0
 			// A mode on another engine than S's has no ideal: S is not
 			// its job's time.
-			if hasIdeal(sum, m.Mode) {
-				idealThr, idealSpd = levelIdeals(m, std, l)
+			if f.HasIdeal(m.Mode) {
+				idealThr, idealSpd = levelIdeals(sum, m, std, l)
 			}
 			t.ideals = append(t.ideals, idealThr)
 			s.ideals = append(s.ideals, idealSpd)
@@ -103,13 +100,13 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 	}
 	var files []string
 	if err := barPlot(filepath.Join(dir, "throughput.svg"), "Throughput: successful answers per second of makespan (median over the rounds)",
-		"burst size", "answers / s", idealLabel(sum, "ideal"), cats, thr); err != nil {
+		"burst size", "answers / s", idealLabel(sum, f, "ideal"), cats, thr); err != nil {
 		return files, err
 	}
 	files = append(files, "throughput.svg")
 	if haveStd {
 		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's in the same round (median)",
-			"burst size", "speedup (×)", idealLabel(sum, "ideal"), cats, spd); err != nil {
+			"burst size", "speedup (×)", idealLabel(sum, f, "ideal"), cats, spd); err != nil {
 			return files, err
 		}
 		files = append(files, "speedup.svg")
@@ -119,11 +116,11 @@ func levelPlots(dir string, sum *runfolder.Summary, modes []runfolder.ModeRun, l
 
 // levelIdeals returns the ideal throughput of m at the level l and its
 // ideal speedup over std (0: unknown).
-func levelIdeals(m, std runfolder.ModeRun, l loadtest.Metrics) (thr, spd float64) {
-	if l.Ideal > 0 {
-		thr = float64(l.Requests) / l.Ideal.D().Seconds()
+func levelIdeals(sum *runfolder.Summary, m, std runfolder.ModeRun, l loadtest.Metrics) (thr, spd float64) {
+	if ideal := sum.BurstIdeal(m.Trial, l).Makespan; ideal > 0 {
+		thr = float64(l.Requests) / ideal.Seconds()
 	}
-	if capacity, _ := levelIdeal(m, l); capacity > 0 && std.Capacity > 0 && l.Requests > 0 {
+	if capacity, _ := levelIdeal(sum, m, l); capacity > 0 && std.Capacity > 0 && l.Requests > 0 {
 		// Standard's ideal makespan over this mode's: S cancels, so it is
 		// counted in whole steps.
 		spd = float64(loadtest.IdealMakespan(l.Requests, std.Capacity, time.Second)) /

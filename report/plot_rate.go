@@ -21,9 +21,10 @@ const ratePlotCaption = "p99 latency (from each request's scheduled send, log sc
 	"a point per step, the median over the rounds; dashed beside each mode in a darker shade, an ideal FIFO server's p99 " +
 	"for the same arrivals (its capacity, the round's S). The knee is where the two part; the grey line is the SLO."
 
-// ratePlotFile draws rate-p99.svg from figs, the run's sweep figures; it
+// ratePlotFile draws rate-p99.svg from the run's sweep figures in f; it
 // returns "" when the run had no sweep.
-func ratePlotFile(dir string, sum *runfolder.Summary, figs []runfolder.RateFigures) (string, error) {
+func ratePlotFile(dir string, sum *runfolder.Summary, f *runfolder.Figures) (string, error) {
+	figs := f.Rates
 	if len(figs) == 0 {
 		return "", nil
 	}
@@ -89,7 +90,7 @@ func ratePlotFile(dir string, sum *runfolder.Summary, figs []runfolder.RateFigur
 		leg.Add(fmt.Sprintf("SLO: p99 ≤ %s (%s)", secText(y), sum.Rate.SLO), line)
 		lo, hi = min(lo, y), max(hi, y)
 	}
-	leg.Add(idealLabel(sum, "ideal FIFO p99"), idealKey())
+	leg.Add(idealLabel(sum, f, "ideal FIFO p99"), idealKey())
 	if lo > 0 {
 		p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
 	}

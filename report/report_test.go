@@ -77,7 +77,7 @@ func TestWriteRerenderCompare(t *testing.T) {
 		}
 		for _, l := range m.Levels {
 			l2, _ := m2.Level(l.Level)
-			if l2.Makespan != l.Makespan || l2.Latency != l.Latency || l2.Efficiency != l.Efficiency {
+			if l2.Makespan != l.Makespan || l2.Latency != l.Latency || again.BurstIdeal(m2.Trial, l2) != sum.BurstIdeal(m.Trial, l) {
 				t.Errorf("%s n=%d: rerendered metrics differ:\n %+v\n %+v", m.Mode, l.Level, l2, l)
 			}
 		}
@@ -146,8 +146,8 @@ func TestRerenderOldRunTakesStandardsS(t *testing.T) {
 	}
 	clu, _ := again.Mode("clustered")
 	for _, l := range clu.Levels {
-		if l.Calibration != std.WarmupJob {
-			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, l.Calibration, std.WarmupJob)
+		if id := again.BurstIdeal(clu.Trial, l); id.S != std.WarmupJob.D() {
+			t.Errorf("clustered n=%d counted in %s, want standard's %s", l.Level, id.S, std.WarmupJob)
 		}
 	}
 }

@@ -23,4 +23,6 @@
 // sequential warm-up requests, kept for reading beside S. Their JSON keys
 // are "s" and "warmup_job"; a run folder stored when both were
 // "calibration" is upgraded as it is loaded (LoadSummary, LoadModeRun).
+// A burst's ideal makespan and efficiency are not stored: BurstIdeal
+// derives them from its round's S wherever they are read.
 package runfolder

@@ -14,6 +14,8 @@ type Figures struct {
 	Rates    []RateFigures  `json:"rates,omitempty"`
 	Capacity []RateCapacity `json:"capacity,omitempty"`
 	Noise    NoiseFigures   `json:"noise"`
+	// NoIdeal names the modes on another engine than S's (see HasIdeal).
+	NoIdeal []string `json:"no_ideal,omitempty"`
 }
 
 // BurstFigures are one mode's figures at one burst size.
@@ -58,13 +60,13 @@ type KeepAliveFigures struct {
 
 // Aggregate computes the run's Figures from its trials.
 func Aggregate(sum *Summary) *Figures {
-	f := &Figures{Noise: aggregateNoise(sum), S: stats.Summarize(roundSs(sum))}
+	f := &Figures{Noise: aggregateNoise(sum), S: stats.Summarize(roundSs(sum)), NoIdeal: noIdeal(sum)}
 	f.Rates = RateOf(sum)
 	f.Capacity = Capacities(f.Rates, RateSLO(sum))
 	base, _ := sum.Mode(sum.BaselineName())
 	for _, n := range sum.Levels {
 		for _, m := range sum.Modes {
-			if bf, ok := burstFigures(m, base, n); ok {
+			if bf, ok := burstFigures(sum, m, base, n); ok {
 				f.Bursts = append(f.Bursts, bf)
 			}
 		}
@@ -94,7 +96,9 @@ func roundSs(sum *Summary) []float64 {
 	return ss
 }
 
-func burstFigures(m, base ModeRun, n int) (BurstFigures, bool) {
+// burstFigures are m's figures at n, each burst's efficiency derived from
+// its round's S.
+func burstFigures(sum *Summary, m, base ModeRun, n int) (BurstFigures, bool) {
 	bf := BurstFigures{Mode: m.Mode, Level: n}
 	var first, med, p99, span, tput, eff, rss []float64
 	for _, t := range m.Trials() {
@@ -110,8 +114,8 @@ func burstFigures(m, base ModeRun, n int) (BurstFigures, bool) {
 		p99 = append(p99, l.Latency.P99.D().Seconds())
 		span = append(span, l.Makespan.D().Seconds())
 		tput = append(tput, l.Throughput)
-		if l.Efficiency > 0 {
-			eff = append(eff, l.Efficiency)
+		if e := sum.BurstIdeal(t, l).Efficiency; e > 0 {
+			eff = append(eff, e)
 		}
 		rss = append(rss, float64(l.ServerPeakRSS))
 		if len(l.Workers) > 1 {

@@ -8,16 +8,16 @@ import (
 )
 
 // trialOf is a trial of round r with one burst of 10 at throughput tput.
-func trialOf(r int, tput, eff float64) Trial {
-	return Trial{Round: r, Levels: []loadtest.Metrics{{Level: 10, Requests: 10, Successes: 10, Throughput: tput, Efficiency: eff,
+func trialOf(r int, tput float64) Trial {
+	return Trial{Round: r, Levels: []loadtest.Metrics{{Level: 10, Requests: 10, Successes: 10, Throughput: tput,
 		Makespan: loadtest.Duration(time.Duration(10 / tput * float64(time.Second)))}}}
 }
 
 func TestAggregatePairsSpeedupsByRound(t *testing.T) {
 	// The machine slows down round by round; shared stays twice standard's.
 	sum := &Summary{Levels: []int{10}, Modes: []ModeRun{
-		{Mode: "standard", Trial: trialOf(1, 10, 1), Rounds: []Trial{trialOf(2, 8, 0.98), trialOf(3, 6, 0.99)}},
-		{Mode: "shared", Trial: trialOf(1, 20, 1), Rounds: []Trial{trialOf(2, 16, 0.97), trialOf(3, 12, 0.96)}},
+		{Mode: "standard", Trial: trialOf(1, 10), Rounds: []Trial{trialOf(2, 8), trialOf(3, 6)}},
+		{Mode: "shared", Trial: trialOf(1, 20), Rounds: []Trial{trialOf(2, 16), trialOf(3, 12)}},
 	}}
 	f := Aggregate(sum)
 	if len(f.Bursts) != 2 {

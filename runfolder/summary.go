@@ -157,6 +157,7 @@ func LoadSummary(dir string) (*Summary, error) {
 	}
 	if sum.Figures != nil {
 		judgeStored(sum.Figures)
+		sum.Figures.NoIdeal = noIdeal(&sum) // figures stored before it
 	}
 	return &sum, nil
 }

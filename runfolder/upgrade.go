@@ -9,10 +9,18 @@ import (
 
 // oldKey is the JSON key that once named three things: the run's S
 // (Summary.S, now "s"), a trial's warm-up job time (Trial.WarmupJob, now
-// "warmup_job") and the S a level was counted in (loadtest.Metrics, now
-// "s"). A stored file is upgraded once, as it is loaded, so the types
+// "warmup_job"), the S a level was counted in (now derived, see
+// derivedKeys) and the S of an open-model step's ideal (now "s"). A stored file is upgraded once, as it is loaded, so the types
 // carry only the current keys.
 const oldKey = "calibration"
+
+// derivedKeys are what a level stored of S before figures counted in S
+// were derived from the round's S (Summary.BurstIdeal): its S (under
+// oldKey or "s"), ideal makespan and efficiency. They are dropped as a
+// file is loaded, not used where no S is known: a run without S counted
+// each level in its trial's warm-up job time, which the trial still
+// holds, so the derivation gives the stored figures back.
+var derivedKeys = []string{oldKey, "s", "ideal_makespan", "efficiency"}
 
 // readUpgraded reads the JSON file at path into v after upgrade has
 // renamed its old keys.
@@ -54,11 +62,19 @@ func upgradeModeRun(run map[string]any) {
 	}
 }
 
-// upgradeTrial renames the old keys of a trial and its levels.
+// upgradeTrial renames the old keys of a trial and drops its levels'
+// derivedKeys.
 func upgradeTrial(t map[string]any) {
 	renameOld(t, "warmup_job")
 	for _, l := range objects(t["levels"]) {
-		renameOld(l, "s")
+		for _, k := range derivedKeys {
+			delete(l, k)
+		}
+	}
+	for _, r := range objects(t["rates"]) {
+		if m, ok := r["metrics"].(map[string]any); ok {
+			renameOld(m, "s")
+		}
 	}
 }
 

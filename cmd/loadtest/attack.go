@@ -57,7 +57,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 		contentType = fs.String("content-type", "", "Content-Type header for -body (e.g. image/jpeg)")
 		timeout     = fs.Duration("timeout", loadtest.DefaultTimeout, "client timeout per request; must cover the wait in the server's queue")
 		capacity    = fs.Int("capacity", 0, "jobs the server runs at once, for the ideal makespan and efficiency (0: not computed)")
-		calibration = fs.Duration("calibration", 0, "time of one job (S), for the ideal makespan and efficiency (0: not computed)")
+		s           = fs.Duration("calibration", 0, "time of one job (S), for the ideal makespan and efficiency (0: not computed)")
 		out         = fs.String("out", "", "`folder` to write the results and reports into (none by default)")
 		format      = fs.String("format", "text", "what to print: text (vegeta's report and ours) or json (our metrics)")
 		goneAfter   = fs.Duration("gone-after", loadtest.DefaultGoneAfter, "end a -rate, -arrivals or -clients run when nothing but refused or reset connections came for this long (0: never)")
@@ -96,7 +96,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 			return usagef("-n %d: must be between 1 and %d", *n, loadtest.MaxLevel)
 		case *timeout <= 0:
 			return usagef("-timeout %s: must be positive", *timeout)
-		case *capacity < 0 || *calibration < 0:
+		case *capacity < 0 || *s < 0:
 			return usagef("-capacity and -calibration cannot be negative")
 		case *format != "text" && *format != "json":
 			return usagef("-format %q: want text or json", *format)
@@ -124,7 +124,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 		}
 
 		if opn.on(set) {
-			p := loadtest.OpenParams{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout}
+			p := loadtest.OpenParams{Capacity: *capacity, S: *s, Timeout: *timeout}
 			return opn.run(ctx, stdout, stderr, tgt, openRun{params: p, out: *out, format: *format, timeout: set["timeout"]}, opts)
 		}
 		if set["clients"] {
@@ -139,7 +139,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 		if err != nil {
 			return err
 		}
-		acc := loadtest.NewAccumulator(loadtest.Params{Capacity: *capacity, Calibration: *calibration, Timeout: *timeout})
+		acc := loadtest.NewAccumulator(loadtest.Params{Capacity: *capacity, Timeout: *timeout})
 		opts = append(opts, loadtest.WithName(name), loadtest.WithoutResults(),
 			loadtest.WithOnResult(func(r *vegeta.Result) { rec.Add(r); acc.Add(r) }))
 		if set["rate"] {
@@ -160,7 +160,7 @@ folder. No result is held in memory, however long the run.`, stderr)
 		if *out != "" {
 			fmt.Fprintf(stderr, "attack: wrote %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", *out, name)
 		}
-		if perr := printAttack(stdout, *format, rec.Vegeta(), m); perr != nil {
+		if perr := printAttack(stdout, *format, rec.Vegeta(), m, *s); perr != nil {
 			return errors.Join(err, perr)
 		}
 		return err
@@ -226,7 +226,7 @@ func printKeepAlive(w io.Writer, m loadtest.KeepAliveMetrics) {
 }
 
 // printAttack prints an attack's reports in the chosen format.
-func printAttack(w io.Writer, format string, vm *vegeta.Metrics, m loadtest.Metrics) error {
+func printAttack(w io.Writer, format string, vm *vegeta.Metrics, m loadtest.Metrics, s time.Duration) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -247,8 +247,8 @@ func printAttack(w io.Writer, format string, vm *vegeta.Metrics, m loadtest.Metr
 	if len(m.Workers) > 0 {
 		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))
 	}
-	if m.Ideal > 0 {
-		fmt.Fprintf(w, "  ideal          %s (capacity %d, S %s), efficiency %.0f%%\n", m.Ideal, m.Capacity, m.Calibration, 100*m.Efficiency)
+	if id := m.IdealIn(s, 0); id.Makespan > 0 {
+		fmt.Fprintf(w, "  ideal          %s (capacity %d, S %s), efficiency %.0f%%\n", id.Makespan, m.Capacity, s, 100*id.Efficiency)
 	}
 	fmt.Fprintf(w, "  slower than    30 s: %.0f%%, 60 s: %.0f%%\n", 100*m.Over30s, 100*m.Over60s)
 	fmt.Fprintf(w, "  client timeout %s\n", time.Duration(m.Timeout))

@@ -162,7 +162,7 @@ func printOpen(w io.Writer, m loadtest.OpenMetrics) {
 			floor = " (floors: a failed request counts its time to failure)"
 		}
 		fmt.Fprintf(w, "  ideal          p50 %s, p99 %s (FIFO, capacity %d, S %s); measured over ideal: p50 %.2f, p99 %.2f%s\n",
-			m.Ideal.Median, m.Ideal.P99, m.Capacity, m.Calibration, m.P50Ratio, m.P99Ratio, floor)
+			m.Ideal.Median, m.Ideal.P99, m.Capacity, m.S, m.P50Ratio, m.P99Ratio, floor)
 	}
 	if len(m.Workers) > 0 {
 		fmt.Fprintf(w, "  per worker     %s\n", loadtest.FormatCounts(m.Workers))

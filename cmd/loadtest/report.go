@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/report"
@@ -31,10 +32,10 @@ makespan runs from the first send on any host to the last answer on any.`, stder
 	out := fs.String("out", "", "merging: `folder` to write the merged results and reports into")
 	format := fs.String("format", "text", "merging: text (vegeta's report and ours) or json (our metrics)")
 	capacity := fs.Int("capacity", 0, "merging: jobs the server runs at once, for the ideal makespan (0: not computed)")
-	calibration := fs.Duration("calibration", 0, "merging: time of one job (S), for the ideal makespan (0: not computed)")
+	s := fs.Duration("calibration", 0, "merging: time of one job (S), for the ideal makespan (0: not computed)")
 	return command{fs: fs, run: func(_ context.Context, args []string) error {
 		if len(args) > 0 && allResultsFiles(args) {
-			return mergeReport(stdout, stderr, args, *out, *format, loadtest.Params{Capacity: *capacity, Calibration: *calibration})
+			return mergeReport(stdout, stderr, args, *out, *format, loadtest.Params{Capacity: *capacity}, *s)
 		}
 		if len(args) != 1 {
 			return usagef("want one run folder or results files (.bin), got %d arguments", len(args))
@@ -71,7 +72,7 @@ func allResultsFiles(args []string) bool {
 
 // mergeReport merges the results files of several load hosts and reports
 // them as one attack.
-func mergeReport(stdout, stderr io.Writer, files []string, out, format string, p loadtest.Params) error {
+func mergeReport(stdout, stderr io.Writer, files []string, out, format string, p loadtest.Params, s time.Duration) error {
 	if format != "text" && format != "json" {
 		return usagef("-format %q: want text or json", format)
 	}
@@ -90,5 +91,5 @@ func mergeReport(stdout, stderr io.Writer, files []string, out, format string, p
 		}
 		fmt.Fprintf(stderr, "report: merged %d results from %d files into %s/%s.{bin,txt,json,hdr.txt,metrics.json}\n", len(rs), len(files), out, name)
 	}
-	return printAttack(stdout, format, loadtest.VegetaMetrics(rs), m)
+	return printAttack(stdout, format, loadtest.VegetaMetrics(rs), m, s)
 }

@@ -182,17 +182,18 @@ func (t Trial) TopShare(k int) float64 {
 // TrialName is the base name of the files of run k of a burst of n.
 func TrialName(n, k int) string { return fmt.Sprintf("%s-run-%02d", loadtest.BurstName(n), k) }
 
-// newTrial makes a trial of a burst's metrics on a cluster of workers.
-func newTrial(n, k, workers int, m loadtest.Metrics) Trial {
+// newTrial makes a trial of a burst's metrics on a cluster of workers,
+// its ideal counted in the job time s.
+func newTrial(n, k, workers int, m loadtest.Metrics, s time.Duration) Trial {
 	t := Trial{
 		Size: n, Run: k, Name: TrialName(n, k), Successes: m.Successes, Workers: m.Workers,
-		Split: m.WorkerCounts(), Makespan: m.Makespan, Ideal: m.Ideal,
+		Split: m.WorkerCounts(), Makespan: m.Makespan, Ideal: loadtest.Duration(m.IdealIn(s, 0).Makespan),
 	}
 	for len(t.Split) < workers {
 		t.Split = append(t.Split, 0)
 	}
-	if m.Ideal > 0 {
-		t.Ratio = float64(m.Makespan) / float64(m.Ideal)
+	if t.Ideal > 0 {
+		t.Ratio = float64(m.Makespan) / float64(t.Ideal)
 	}
 	return t
 }
@@ -313,12 +314,12 @@ func fire(ctx context.Context, c Config, s time.Duration, t *trial.Trial, pr *Po
 			t.Problem("burst of %d, run %d: %v", n, k, aerr)
 			return nil
 		}
-		m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Calibration: s, Timeout: timeout})
+		m := loadtest.Compute(rs, loadtest.Params{Capacity: srv.Spec.Capacity, Timeout: timeout})
 		m.Level = n
 		if err := loadtest.WriteLevel(dir, name, rs, m); err != nil {
 			return fmt.Errorf("%s: %w", pr.Balance, err)
 		}
-		tr := newTrial(n, k, srv.Spec.Workers, m)
+		tr := newTrial(n, k, srv.Spec.Workers, m, s)
 		pr.Trials = append(pr.Trials, tr)
 		t.Logf("%s", trialLine(pr.Balance, tr, n))
 		if srv.Exited() {

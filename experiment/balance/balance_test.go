@@ -162,7 +162,7 @@ func TestBalanceSkipsWhatCannotRun(t *testing.T) {
 func TestBalanceStats(t *testing.T) {
 	at := func(k int, ratio float64, pids map[string]int) Trial {
 		m := loadtest.Metrics{Workers: pids, Successes: 10}
-		tr := newTrial(10, k, 2, m)
+		tr := newTrial(10, k, 2, m, 0)
 		tr.Ratio = ratio
 		return tr
 	}
@@ -221,7 +221,7 @@ func TestBalanceReportNoise(t *testing.T) {
 	experimenttest.CheckNoise(t, func(others ...float64) string {
 		pr := PolicyRun{Policy: Policy{Balance: "shared", Mode: "shared"}, Spec: trial.Spec{Workers: 2}}
 		for i, o := range others {
-			pr.Trials = append(pr.Trials, newTrial(4, i+1, 2, loadtest.Metrics{Workers: map[string]int{"1": 2, "2": 2}, Successes: 4}))
+			pr.Trials = append(pr.Trials, newTrial(4, i+1, 2, loadtest.Metrics{Workers: map[string]int{"1": 2, "2": 2}, Successes: 4}, 0))
 			pr.Noise = append(pr.Noise, RunNoise{Run: i + 1, Noise: runfolder.Noise{OtherCores: o, Load1: 1}})
 		}
 		return Render(&Result{Run: "r", Target: TargetHello, Sizes: []int{4}, Runs: len(others), Policies: []PolicyRun{pr}}, nil)
