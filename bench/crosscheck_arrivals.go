@@ -189,7 +189,7 @@ func (r arrivalsRun) open(ctx context.Context, t *trial.Trial) error {
 		t.Problem("%s: %v", sched, err)
 		return nil
 	}
-	m, merr := loadtest.ComputeOpen(run, loadtest.OpenParams{Capacity: t.Rec.Capacity, Calibration: r.a.S.D(), Timeout: r.a.Timeout.D()})
+	m, merr := loadtest.ComputeOpen(run, loadtest.OpenParams{Capacity: t.Rec.Capacity, S: r.a.S.D(), Timeout: r.a.Timeout.D()})
 	if merr != nil {
 		t.Problem("%s: %v", sched, merr)
 		return nil
