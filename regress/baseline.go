@@ -124,7 +124,11 @@ func (b Baseline) Names() []string {
 // quiet machine (+17.6 % in a fresh-clone CI against a quiet baseline), and
 // the slow-job fault (two wasted encodes) moves it by +98 %. The even-split
 // share is a count: the load-aware cluster split 20 of 20 bursts of 4 evenly,
-// one without its gate 2 to 8 of 20 in the runs measured.
+// one without its gate 2 to 8 of 20 in the runs measured. The open-model
+// p99 over its ideal gets the widest tolerance the baseline allows: on a
+// 2-core machine at load 8 a healthy cluster read 1.21 to 5.55 in 4 runs,
+// one with one worker 11.0 to 31.1 (queueing at the knee amplifies any
+// core a neighbour takes).
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
@@ -139,7 +143,7 @@ func defaultLimits() map[string]Limit {
 		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
 		MetricClusterEvenSplit:  {Tolerance: 0.20, Better: Higher, About: "share of 20 bursts of 4, each on a fresh start of the load-aware cluster (shared), that it split evenly across a worker per core"},
 		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
-		MetricClusterRateP99:    {Tolerance: 0.50, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core, 50 constant arrivals at 0.8 × cores / S"},
+		MetricClusterRateP99:    {Tolerance: 0.90, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core (jobs of S or the step's median job, the larger), 50 constant arrivals at 0.8 × cores / S"},
 	}
 }
 

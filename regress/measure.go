@@ -67,8 +67,10 @@ type Config struct {
 	// Split fires one run's split bursts (cmd/regress passes the balance
 	// experiment); without it the even-split share is missing.
 	Split Split
-	// RateArrivals is how many arrivals the open-model step sends.
+	// RateArrivals is how many arrivals the open-model step sends, at
+	// RateLoad × the cores' capacity.
 	RateArrivals int
+	RateLoad     float64
 }
 
 // SplitRun is what one run of split bursts fires: Bursts bursts of Size at
@@ -150,7 +152,7 @@ func measureRun(ctx context.Context, cfg Config, p plan, k int, samples map[stri
 		}
 		if p.rate {
 			run.Rate, run.RateCapacity = cfg.ratePlan(), cfg.Cores
-			fmt.Fprintf(cfg.Log, "  and a step of %d constant arrivals at %g × %d cores / S\n", cfg.RateArrivals, RateLoad, cfg.Cores)
+			fmt.Fprintf(cfg.Log, "  and a step of %d constant arrivals at %g × %d cores / S\n", cfg.RateArrivals, cfg.RateLoad, cfg.Cores)
 		}
 		sum, err := cfg.Serve(ctx, run)
 		if err != nil {

@@ -23,13 +23,13 @@ func rateSummary(t *testing.T, capacity int, p99 time.Duration, successes int, s
 	}
 	o := loadtest.OpenMetrics{Schedule: sched, Scheduled: len(sched.Offsets), Requests: len(sched.Offsets), Successes: successes,
 		Latency: loadtest.Dist{P99: loadtest.Duration(p99)}, Stopped: stopped}
-	tr := runfolder.Trial{Capacity: capacity, Rates: []runfolder.RateStep{{Load: RateLoad, Metrics: o}}}
+	tr := runfolder.Trial{Capacity: capacity, Rates: []runfolder.RateStep{{Load: DefaultRateLoad, Metrics: o}}}
 	return &runfolder.Summary{Modes: []runfolder.ModeRun{{Mode: modeCluster, Trial: tr}},
 		S: &runfolder.RunS{Mode: modeStandard, S: loadtest.Duration(100 * time.Millisecond)}}
 }
 
 func TestRateMetric(t *testing.T) {
-	cfg := Config{Cores: 2}
+	cfg := Config{Cores: 2, RateLoad: DefaultRateLoad}
 	tests := []struct {
 		name string
 		sum  *runfolder.Summary
@@ -54,11 +54,37 @@ func TestRateMetric(t *testing.T) {
 	}
 }
 
+// TestRateMetricSlowerJobs: jobs the cluster ran slower than S (a machine
+// whose neighbours took a core) queue in the ideal too; faster ones do not
+// lower it below S.
+func TestRateMetricSlowerJobs(t *testing.T) {
+	cfg := Config{Cores: 2, RateLoad: DefaultRateLoad}
+	for _, tt := range []struct {
+		name string
+		job  time.Duration
+		s    time.Duration // the job time the ideal must count in
+	}{{"slower", 200 * time.Millisecond, 200 * time.Millisecond}, {"faster", 50 * time.Millisecond, 100 * time.Millisecond}} {
+		t.Run(tt.name, func(t *testing.T) {
+			sum := rateSummary(t, 2, 3*time.Second, 16, "")
+			o := &sum.Modes[0].Trial.Rates[0].Metrics
+			o.JobTime = loadtest.Dist{Count: 16, Median: loadtest.Duration(tt.job)}
+			ideal, err := loadtest.IdealDist(o.Schedule.Offsets, 2, tt.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := float64(3*time.Second) / float64(ideal.P99)
+			if got := servedMetrics(sum, cfg)[MetricClusterRateP99]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("got %v, want %v (the ideal p99 of jobs of %s: %s)", got, want, tt.s, ideal.P99)
+			}
+		})
+	}
+}
+
 // TestMeasureOnlyRate: the open-model metric alone serves the cluster with
-// no burst, a step at RateLoad whose rate the cores set, and returns it.
+// no burst, a step at its load whose rate the cores set, and returns it.
 func TestMeasureOnlyRate(t *testing.T) {
 	cfg := gateConfig()
-	cfg.Out, cfg.RateArrivals, cfg.Only = t.TempDir(), 50, []string{MetricClusterRateP99}
+	cfg.Out, cfg.RateArrivals, cfg.RateLoad, cfg.Only = t.TempDir(), 50, DefaultRateLoad, []string{MetricClusterRateP99}
 	var served []ServedRun
 	cfg.Serve = func(_ context.Context, run ServedRun) (*runfolder.Summary, error) {
 		served = append(served, run)
@@ -72,8 +98,8 @@ func TestMeasureOnlyRate(t *testing.T) {
 		t.Fatalf("served %+v, want the cluster alone with a rate step and no burst", served)
 	}
 	r := served[0]
-	if !slices.Equal(r.Rate.Loads, []float64{RateLoad}) || r.Rate.ArrivalsPerStep != 50 || r.Rate.Arrivals != loadtest.ArrivalsConstant || r.RateCapacity != cfg.Cores {
-		t.Errorf("rate %+v on %d slots, want 50 constant arrivals at %g on %d", *r.Rate, r.RateCapacity, RateLoad, cfg.Cores)
+	if !slices.Equal(r.Rate.Loads, []float64{DefaultRateLoad}) || r.Rate.ArrivalsPerStep != 50 || r.Rate.Arrivals != loadtest.ArrivalsConstant || r.RateCapacity != cfg.Cores {
+		t.Errorf("rate %+v on %d slots, want 50 constant arrivals at %g on %d", *r.Rate, r.RateCapacity, DefaultRateLoad, cfg.Cores)
 	}
 	if got := now[MetricClusterRateP99]; len(now) != 1 || math.Abs(got-1.2) > 1e-9 {
 		t.Errorf("now %v, want only %s at 1.2", now, MetricClusterRateP99)

@@ -63,8 +63,8 @@ Measures, on the small photo:
   cluster_even_split_share              share of -split-bursts bursts of -split-burst, each on a fresh
                                         start of the shared cluster, split evenly over -cores workers
   cluster_rate_p99_over_ideal           shared cluster's p99 (from each scheduled send) over the ideal
-                                        FIFO p99 on -cores, -rate-arrivals constant arrivals at 0.8 x
-                                        -cores / S (an open model: arrivals that do not wait)
+                                        FIFO p99 on -cores, -rate-arrivals constant arrivals at -rate-load
+                                        x -cores / S (an open model: arrivals that do not wait)
 takes the median of -runs served runs, prints a table against -baseline and exits
 1 if any metric is worse than its tolerance allows (2 for bad flags). -only
 measures and checks just the metrics named, with only what they need run (a
@@ -91,6 +91,7 @@ Flags:
 		splitBurst   = fs.Int("split-burst", 4, "burst the cluster must split evenly")
 		splitBursts  = fs.Int("split-bursts", 20, "bursts of -split-burst per run, each on a fresh start of the cluster")
 		rateArrivals = fs.Int("rate-arrivals", 50, "arrivals of the cluster's open-model step")
+		rateLoad     = fs.Float64("rate-load", regress.DefaultRateLoad, "the open-model step's rate, a fraction of -cores / S")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
 		queuedArgs   = fs.String("queued-args", "", "extra flags for the queued front, space-separated (\"--workers=1\" injects a front short of workers)")
 		clusterArgs  = fs.String("cluster-args", "", "extra flags for the cluster, space-separated (\"-workers 1\" injects a cluster short of workers, \"-balance none\" one without its gate)")
@@ -124,6 +125,9 @@ Flags:
 	case *rateArrivals < 2 || *rateArrivals > loadtest.MaxArrivals:
 		fmt.Fprintf(stderr, "regress: -rate-arrivals must be 2 to %d\n", loadtest.MaxArrivals)
 		return exitUsage
+	case !(*rateLoad > 0 && *rateLoad <= 2):
+		fmt.Fprintln(stderr, "regress: -rate-load must be above 0 and at most 2")
+		return exitUsage
 	}
 	var only []string
 	if *onlyList != "" {
@@ -150,7 +154,7 @@ Flags:
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, RateArrivals: *rateArrivals, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs), Only: only,
+		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, RateArrivals: *rateArrivals, RateLoad: *rateLoad, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs), Only: only,
 		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr), Split: split(trial.Settings{BinDir: *bin, Image: *image, Cores: *cores, Log: stderr}),
 	}
 	now, samples, err := regress.Measure(ctx, cfg)

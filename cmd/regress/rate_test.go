@@ -22,7 +22,7 @@ func TestServeRateSetByCores(t *testing.T) {
 	t.Setenv("FAKESERVER_DELAY", "10ms")
 	var log bytes.Buffer
 	dir := filepath.Join(t.TempDir(), "run-1")
-	plan := &runfolder.RatePlan{Loads: []float64{regress.RateLoad}, ArrivalsPerStep: 6, Arrivals: "constant", SLO: runfolder.SLO{TimesS: 5}}
+	plan := &runfolder.RatePlan{Loads: []float64{regress.DefaultRateLoad}, ArrivalsPerStep: 6, Arrivals: "constant", SLO: runfolder.SLO{TimesS: 5}}
 	sum, err := serve(servertest.LinkBin(t), servertest.Photo(t), 2, &log)(context.Background(), regress.ServedRun{
 		Dir: dir, Modes: []string{"shared"}, ModeArgs: map[string][]string{"shared": {"--workers=1"}}, Rate: plan, RateCapacity: 2,
 	})
@@ -30,13 +30,13 @@ func TestServeRateSetByCores(t *testing.T) {
 		t.Fatalf("serve: %v\nlog:\n%s", err, log.String())
 	}
 	m, _ := sum.Mode("shared")
-	st, ok := m.Trial.Rate(regress.RateLoad)
+	st, ok := m.Trial.Rate(regress.DefaultRateLoad)
 	if !ok || m.Trial.Capacity != 1 {
-		t.Fatalf("trial %+v: want a step at %g on a cluster of capacity 1\nlog:\n%s", m.Trial, regress.RateLoad, log.String())
+		t.Fatalf("trial %+v: want a step at %g on a cluster of capacity 1\nlog:\n%s", m.Trial, regress.DefaultRateLoad, log.String())
 	}
-	want := regress.RateLoad * 2 / st.DriveS.D().Seconds()
+	want := regress.DefaultRateLoad * 2 / st.DriveS.D().Seconds()
 	if got := st.Metrics.Schedule.Rate; math.Abs(got-want) > want*1e-3 {
-		t.Errorf("step at %.3f/s, want %.3f/s: %g × 2 slots / S %s", got, want, regress.RateLoad, st.DriveS)
+		t.Errorf("step at %.3f/s, want %.3f/s: %g × 2 slots / S %s", got, want, regress.DefaultRateLoad, st.DriveS)
 	}
 	servertest.RequireFiles(t, filepath.Join(dir, "summary.json"))
 }
