@@ -68,7 +68,7 @@ type Config struct {
 	// experiment); without it the even-split share is missing.
 	Split Split
 	// RateArrivals is how many arrivals the open-model step sends, at
-	// RateLoad × the cores' capacity.
+	// RateLoad × the cores' capacity (0: DefaultRateLoad).
 	RateArrivals int
 	RateLoad     float64
 }
@@ -152,7 +152,7 @@ func measureRun(ctx context.Context, cfg Config, p plan, k int, samples map[stri
 		}
 		if p.rate {
 			run.Rate, run.RateCapacity = cfg.ratePlan(), cfg.Cores
-			fmt.Fprintf(cfg.Log, "  and a step of %d constant arrivals at %g × %d cores / S\n", cfg.RateArrivals, cfg.RateLoad, cfg.Cores)
+			fmt.Fprintf(cfg.Log, "  and a step of %d constant arrivals at %g × %d cores / S\n", cfg.RateArrivals, cfg.rateLoad(), cfg.Cores)
 		}
 		sum, err := cfg.Serve(ctx, run)
 		if err != nil {

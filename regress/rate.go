@@ -1,6 +1,7 @@
 package regress
 
 import (
+	"cmp"
 	"math"
 
 	"github.com/flipbench/flipbench/loadtest"
@@ -16,11 +17,14 @@ const MetricClusterRateP99 = "cluster_rate_p99_over_ideal"
 // a cluster short of workers (past its own capacity) does not.
 const DefaultRateLoad = 0.8
 
+// rateLoad is cfg.RateLoad, DefaultRateLoad when 0.
+func (cfg Config) rateLoad() float64 { return cmp.Or(cfg.RateLoad, DefaultRateLoad) }
+
 // ratePlan is the served run's open-model step: RateLoad × capacity, at
 // Artillery's constant arrivals. The SLO is bench's default; the gate
 // does not read it, but a plan must have one.
 func (cfg Config) ratePlan() *runfolder.RatePlan {
-	return &runfolder.RatePlan{Loads: []float64{cfg.RateLoad}, ArrivalsPerStep: cfg.RateArrivals,
+	return &runfolder.RatePlan{Loads: []float64{cfg.rateLoad()}, ArrivalsPerStep: cfg.RateArrivals,
 		Arrivals: loadtest.ArrivalsConstant, SLO: runfolder.SLO{TimesS: 5}}
 }
 
@@ -38,7 +42,7 @@ func (cfg Config) ratePlan() *runfolder.RatePlan {
 func rateMetric(sum *runfolder.Summary, cfg Config) float64 {
 	clu, _ := sum.Mode(modeCluster)
 	for _, t := range clu.Trials() {
-		st, ok := t.Rate(cfg.RateLoad)
+		st, ok := t.Rate(cfg.rateLoad())
 		if !ok {
 			continue
 		}

@@ -29,7 +29,7 @@ func rateSummary(t *testing.T, capacity int, p99 time.Duration, successes int, s
 }
 
 func TestRateMetric(t *testing.T) {
-	cfg := Config{Cores: 2, RateLoad: DefaultRateLoad}
+	cfg := Config{Cores: 2}
 	tests := []struct {
 		name string
 		sum  *runfolder.Summary
