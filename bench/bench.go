@@ -81,6 +81,10 @@ type Config struct {
 	// Rate is the open-model sweep run after the keep-alive clients, in
 	// the rounds they run in; nil for none.
 	Rate *runfolder.RatePlan
+	// RateCapacity, when positive, is the capacity the open-model steps
+	// are fractions of, in place of each server's reported one: the gate
+	// holds a cluster short of workers to the cores it should use.
+	RateCapacity int
 }
 
 func (c *Config) fill() {

@@ -94,7 +94,7 @@ func (f *flipTrial) rates(ctx context.Context, t *trial.Trial) error {
 		s = t.Rec.WarmupJob.D()
 	}
 	for i, load := range p.Loads {
-		sched, err := StepSchedule(*p, i, t.Rec.Capacity, s)
+		sched, err := StepSchedule(*p, i, cmp.Or(b.c.RateCapacity, t.Rec.Capacity), s)
 		if err != nil {
 			t.Problem("%v", err)
 			return nil

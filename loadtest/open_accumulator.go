@@ -90,7 +90,7 @@ func (a *OpenAccumulator) Close(began time.Time) (OpenMetrics, error) {
 	m.Began = began
 	m.Requests, m.Successes = b.Requests, b.Successes
 	m.StatusCodes, m.Errors, m.Workers = b.StatusCodes, b.Errors, b.Workers
-	m.LatencyFromSend, m.QueueTime = b.Latency, b.QueueTime
+	m.LatencyFromSend, m.QueueTime, m.JobTime = b.Latency, b.QueueTime, b.JobTime
 	if m.Requests == 0 {
 		return m, a.err
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/contract"
 )
 
 // A distribution of negative values keeps its true max (an open run counts
@@ -61,5 +63,27 @@ func TestOpenAccumulatorBeyondExact(t *testing.T) {
 	}
 	if m.Requests != n || m.Successes != n || m.Failed != 0 {
 		t.Errorf("n %d, ok %d, failed %d; want %d, %d, 0", m.Requests, m.Successes, m.Failed, n, n)
+	}
+}
+
+// TestOpenAccumulatorJobTime: the server's job-time header reaches the
+// open metrics, as its queue-time header does.
+func TestOpenAccumulatorJobTime(t *testing.T) {
+	s, err := NewSchedule(ArrivalsConstant, 10, 300*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := NewOpenAccumulator(Open{Schedule: s}, OpenParams{})
+	for i, job := range []string{"80ms", "100ms", "90ms"} {
+		r := res(s.Offsets[i], 120*time.Millisecond, 200, contract.HeaderJobTime, job)
+		r.Seq = uint64(i)
+		acc.Add(&r)
+	}
+	m, err := acc.Close(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.JobTime.Count != 3 || m.JobTime.Median.D() != 90*time.Millisecond {
+		t.Errorf("job time %+v, want 3 values, median 90ms", m.JobTime)
 	}
 }

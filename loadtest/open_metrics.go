@@ -56,8 +56,11 @@ type OpenMetrics struct {
 	LagBound Duration `json:"lag_bound"`
 	Behind   bool     `json:"behind_schedule"`
 	// QueueTime is the server's own account of each answer's wait (the
-	// contract's queue-time header).
+	// contract's queue-time header), JobTime of its job (its job-time
+	// header): the job as it ran under this load, which the gate's ideal
+	// counts in.
 	QueueTime Dist           `json:"queue_time"`
+	JobTime   Dist           `json:"job_time"`
 	Workers   map[string]int `json:"workers"`
 	// Capacity, S and Timeout are the OpenParams used.
 	Capacity int      `json:"capacity"`

@@ -90,21 +90,20 @@ func (b Baseline) validate() error {
 	return nil
 }
 
-// Only returns b with only the named metrics (all of b for none); a name
-// b lacks is an error.
-func (b Baseline) Only(names []string) (Baseline, error) {
+// Only returns b with only the named metrics (all of b for none). A name b
+// lacks is left out: a metric newer than the baseline is measured all the
+// same, and Check reports it New.
+func (b Baseline) Only(names []string) Baseline {
 	if len(names) == 0 {
-		return b, nil
+		return b
 	}
 	out := Baseline{Note: b.Note, Metrics: map[string]Limit{}}
 	for _, name := range names {
-		l, ok := b.Metrics[name]
-		if !ok {
-			return b, fmt.Errorf("the baseline has no metric %s", name)
+		if l, ok := b.Metrics[name]; ok {
+			out.Metrics[name] = l
 		}
-		out.Metrics[name] = l
 	}
-	return out, nil
+	return out
 }
 
 // Names are the metric names in a stable order.
@@ -125,7 +124,12 @@ func (b Baseline) Names() []string {
 // quiet machine (+17.6 % in a fresh-clone CI against a quiet baseline), and
 // the slow-job fault (two wasted encodes) moves it by +98 %. The even-split
 // share is a count: the load-aware cluster split 20 of 20 bursts of 4 evenly,
-// one without its gate 2 to 8 of 20 in the runs measured.
+// one without its gate 2 to 8 of 20 in the runs measured. The open-model
+// p99 over its ideal gets the widest tolerance the baseline allows: on a
+// 2-core machine at load 8 a healthy cluster read 1.21 to 5.55 in 4 runs,
+// one with one worker 11.0 to 31.1; at load 3.5, 1.11 to 3.45 in 5 and
+// 17.8 to 24.9 in 3 (queueing at the knee amplifies any core a neighbour
+// takes).
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
@@ -140,6 +144,7 @@ func defaultLimits() map[string]Limit {
 		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
 		MetricClusterEvenSplit:  {Tolerance: 0.20, Better: Higher, About: "share of 20 bursts of 4, each on a fresh start of the load-aware cluster (shared), that it split evenly across a worker per core"},
 		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
+		MetricClusterRateP99:    {Tolerance: 0.90, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core (jobs of S or the step's median job, the larger), 50 constant arrivals at 0.8 × cores / S"},
 	}
 }
 

@@ -3,7 +3,9 @@ package regress
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/flipbench/flipbench/internal/stats"
@@ -15,6 +17,10 @@ const (
 	Improved  = "improved"
 	Regressed = "REGRESSED"
 	Missing   = "MISSING"
+	// New is a metric measured that the baseline does not hold yet (make
+	// baseline adds it): reported, never a failure, so a gate that gains a
+	// metric stays green until the baseline is remade on a quiet machine.
+	New = "new: no baseline"
 )
 
 // Verdict is one row of the gate's table.
@@ -38,7 +44,8 @@ type Verdict struct {
 // and, where the samples on both sides are enough to tell (stats.Testable),
 // the move is significant (Mann-Whitney U at stats.Alpha): a shift the
 // machine's noise explains is not a regression. A metric not measured is
-// missing. ok is false if any metric regressed or is missing.
+// missing. A metric measured that b lacks is New, after b's. ok is false
+// if any metric regressed or is missing.
 func Check(b Baseline, now map[string]float64, samples map[string][]float64) (verdicts []Verdict, ok bool) {
 	ok = true
 	for _, name := range b.Names() {
@@ -74,7 +81,19 @@ func Check(b Baseline, now map[string]float64, samples map[string][]float64) (ve
 		}
 		verdicts = append(verdicts, v)
 	}
-	return verdicts, ok
+	return append(verdicts, newVerdicts(b, now)...), ok
+}
+
+// newVerdicts are the New rows of the metrics in now that b lacks, sorted;
+// their baseline, change and tolerance stay 0 (JSON holds no NaN).
+func newVerdicts(b Baseline, now map[string]float64) []Verdict {
+	var out []Verdict
+	for _, name := range slices.Sorted(maps.Keys(now)) {
+		if _, held := b.Metrics[name]; !held {
+			out = append(out, Verdict{Metric: name, Now: now[name], P: 1, Verdict: New})
+		}
+	}
+	return out
 }
 
 // Render writes the verdicts as an aligned table.
@@ -82,6 +101,10 @@ func Render(w io.Writer, verdicts []Verdict) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "metric\tbaseline\tnow\tchange\ttolerance\tbetter\tp\tverdict")
 	for _, v := range verdicts {
+		if v.Verdict == New {
+			fmt.Fprintf(tw, "%s\t-\t%.4g\t-\t-\t-\t-\t%s\n", v.Metric, v.Now, v.Verdict)
+			continue
+		}
 		p := "untested"
 		if v.Tested {
 			p = fmt.Sprintf("%.3f", v.P)

@@ -67,6 +67,10 @@ type Config struct {
 	// Split fires one run's split bursts (cmd/regress passes the balance
 	// experiment); without it the even-split share is missing.
 	Split Split
+	// RateArrivals is how many arrivals the open-model step sends, at
+	// RateLoad × the cores' capacity (0: DefaultRateLoad).
+	RateArrivals int
+	RateLoad     float64
 }
 
 // SplitRun is what one run of split bursts fires: Bursts bursts of Size at
@@ -92,6 +96,10 @@ type ServedRun struct {
 	Levels   []int
 	Clients  []int
 	ModeArgs map[string][]string
+	// Rate is the open-model step (nil: none), its rate set by
+	// RateCapacity slots rather than each server's reported capacity.
+	Rate         *runfolder.RatePlan
+	RateCapacity int
 }
 
 // Serve runs a served run and returns its summary (rendered into its folder).
@@ -141,6 +149,10 @@ func measureRun(ctx context.Context, cfg Config, p plan, k int, samples map[stri
 			ModeArgs: map[string][]string{modeCluster: cfg.ClusterArgs, modeQueued: cfg.QueuedArgs}}
 		if p.clients && cfg.KeepAliveClients > 0 {
 			run.Clients = []int{cfg.KeepAliveClients}
+		}
+		if p.rate {
+			run.Rate, run.RateCapacity = cfg.ratePlan(), cfg.Cores
+			fmt.Fprintf(cfg.Log, "  and a step of %d constant arrivals at %g × %d cores / S\n", cfg.RateArrivals, cfg.rateLoad(), cfg.Cores)
 		}
 		sum, err := cfg.Serve(ctx, run)
 		if err != nil {
@@ -341,5 +353,6 @@ func servedMetrics(sum *runfolder.Summary, cfg Config) map[string]float64 {
 	if l, ok := std.Level(cfg.RSSBurst); ok && std.WarmupHWM > 0 && l.ServerHWM > 0 {
 		m[MetricPeakRSSPerJobPeak] = float64(l.ServerHWM) / float64(std.WarmupHWM)
 	}
+	m[MetricClusterRateP99] = rateMetric(sum, cfg)
 	return m
 }

@@ -18,6 +18,7 @@ type plan struct {
 	levels      []int    // burst sizes, ascending
 	clients     bool     // the keep-alive clients
 	split       bool     // the split bursts
+	rate        bool     // the open-model step
 }
 
 // MetricNames are the metrics the gate knows, sorted.
@@ -56,6 +57,7 @@ func (cfg Config) plan() plan {
 		p.engineBench = p.engineBench || n.engineBench
 		p.clients = p.clients || n.clients
 		p.split = p.split || n.split
+		p.rate = p.rate || n.rate
 		p.modes = append(p.modes, n.modes...)
 		p.levels = append(p.levels, n.levels...)
 	}
@@ -95,6 +97,9 @@ func (cfg Config) need(metric string) plan {
 		return p
 	case MetricClusterEvenSplit:
 		return plan{split: true}
+	case MetricClusterRateP99:
+		// No burst: the round's S comes from a start of standard alone.
+		return plan{modes: []string{modeCluster}, rate: true}
 	}
 	return plan{}
 }

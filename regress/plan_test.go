@@ -26,7 +26,7 @@ func TestPlan(t *testing.T) {
 		want plan
 	}{
 		{"every metric", nil, plan{jobBench: true, engineBench: true, modes: []string{modeStandard, modeCluster, modeQueued},
-			levels: []int{1, 20, 100}, clients: true, split: true}},
+			levels: []int{1, 20, 100}, clients: true, split: true, rate: true}},
 		{"a slower job", []string{MetricJobOverFloor}, plan{jobBench: true}},
 		{"a cluster short of workers", []string{MetricClusterSpeedup, MetricClusterSmallBurst, MetricClusterEvenSplit},
 			plan{modes: []string{modeStandard, modeCluster}, levels: []int{20, 100}, split: true}},
@@ -35,6 +35,7 @@ func TestPlan(t *testing.T) {
 		{"a gate that counts connections", []string{MetricClusterKeepAlive}, plan{modes: []string{modeCluster}, levels: []int{1}, clients: true}},
 		{"the standard server's figures", []string{MetricPeakRSSPerJobPeak, MetricHTTPOverhead, MetricStandardEff},
 			plan{modes: []string{modeStandard}, levels: []int{1, 20, 100}}},
+		{"the cluster's open-model step", []string{MetricClusterRateP99}, plan{modes: []string{modeCluster}, rate: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestPlan(t *testing.T) {
 			cfg.Only = tt.only
 			got := cfg.plan()
 			if got.jobBench != tt.want.jobBench || got.engineBench != tt.want.engineBench || got.clients != tt.want.clients ||
-				got.split != tt.want.split || !slices.Equal(got.modes, tt.want.modes) || !slices.Equal(got.levels, tt.want.levels) {
+				got.split != tt.want.split || got.rate != tt.want.rate || !slices.Equal(got.modes, tt.want.modes) || !slices.Equal(got.levels, tt.want.levels) {
 				t.Errorf("plan %+v, want %+v", got, tt.want)
 			}
 		})

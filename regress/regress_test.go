@@ -150,14 +150,14 @@ func TestCheckNeedsSignificance(t *testing.T) {
 
 func TestBaselineOnly(t *testing.T) {
 	b := Baseline{Note: "n", Metrics: map[string]Limit{"a": {Baseline: 1}, "b": {Baseline: 2}}}
-	got, err := b.Only([]string{"b"})
-	if err != nil || len(got.Metrics) != 1 || got.Metrics["b"].Baseline != 2 || got.Note != "n" {
-		t.Errorf("Only(b) = %+v, %v", got, err)
+	got := b.Only([]string{"b"})
+	if len(got.Metrics) != 1 || got.Metrics["b"].Baseline != 2 || got.Note != "n" {
+		t.Errorf("Only(b) = %+v", got)
 	}
-	if all, err := b.Only(nil); err != nil || len(all.Metrics) != 2 {
-		t.Errorf("Only(nil) = %+v, %v, want every metric", all, err)
+	if all := b.Only(nil); len(all.Metrics) != 2 {
+		t.Errorf("Only(nil) = %+v, want every metric", all)
 	}
-	if _, err := b.Only([]string{"c"}); err == nil {
-		t.Error("a metric the baseline lacks passed")
+	if got := b.Only([]string{"b", "c"}); len(got.Metrics) != 1 {
+		t.Errorf("Only(b, c) = %+v, want b alone: c is newer than the baseline", got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/flipbench/flipbench/bench"
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/experiment/balance"
+	"github.com/flipbench/flipbench/loadtest"
 	"github.com/flipbench/flipbench/regress"
 	"github.com/flipbench/flipbench/report"
 	"github.com/flipbench/flipbench/runfolder"
@@ -61,6 +62,9 @@ Measures, on the small photo:
                                         cluster answered at least once (1: none starved)
   cluster_even_split_share              share of -split-bursts bursts of -split-burst, each on a fresh
                                         start of the shared cluster, split evenly over -cores workers
+  cluster_rate_p99_over_ideal           shared cluster's p99 (from each scheduled send) over the ideal
+                                        FIFO p99 on -cores, -rate-arrivals constant arrivals at -rate-load
+                                        x -cores / S (an open model: arrivals that do not wait)
 takes the median of -runs served runs, prints a table against -baseline and exits
 1 if any metric is worse than its tolerance allows (2 for bad flags). -only
 measures and checks just the metrics named, with only what they need run (a
@@ -86,6 +90,8 @@ Flags:
 		kaClients    = fs.Int("keepalive-clients", 10, "keep-alive clients loading the cluster (each on one persistent connection)")
 		splitBurst   = fs.Int("split-burst", 4, "burst the cluster must split evenly")
 		splitBursts  = fs.Int("split-bursts", 20, "bursts of -split-burst per run, each on a fresh start of the cluster")
+		rateArrivals = fs.Int("rate-arrivals", 50, "arrivals of the cluster's open-model step")
+		rateLoad     = fs.Float64("rate-load", regress.DefaultRateLoad, "the open-model step's rate, a fraction of -cores / S")
 		cores        = fs.Int("cores", runtime.NumCPU(), "cores the cluster should use")
 		queuedArgs   = fs.String("queued-args", "", "extra flags for the queued front, space-separated (\"--workers=1\" injects a front short of workers)")
 		clusterArgs  = fs.String("cluster-args", "", "extra flags for the cluster, space-separated (\"-workers 1\" injects a cluster short of workers, \"-balance none\" one without its gate)")
@@ -116,6 +122,12 @@ Flags:
 	case *splitBurst < 2 || *splitBursts < 1:
 		fmt.Fprintln(stderr, "regress: -split-burst must be at least 2 and -split-bursts at least 1")
 		return exitUsage
+	case *rateArrivals < 2 || *rateArrivals > loadtest.MaxArrivals:
+		fmt.Fprintf(stderr, "regress: -rate-arrivals must be 2 to %d\n", loadtest.MaxArrivals)
+		return exitUsage
+	case !(*rateLoad > 0 && *rateLoad <= 2):
+		fmt.Fprintln(stderr, "regress: -rate-load must be above 0 and at most 2")
+		return exitUsage
 	}
 	var only []string
 	if *onlyList != "" {
@@ -136,16 +148,13 @@ Flags:
 			fmt.Fprintf(stderr, "regress: %v (make baseline writes one)\n", err)
 			return exitUsage
 		}
-		if base, err = base.Only(only); err != nil {
-			fmt.Fprintf(stderr, "regress: -only: %v\n", err)
-			return exitUsage
-		}
+		base = base.Only(only)
 	}
 
 	start := time.Now()
 	cfg := regress.Config{
 		BinDir: *bin, Image: *image, Out: *out, Runs: *runs, BenchCount: *count, Tags: *tags,
-		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs), Only: only,
+		Burst: *burst, SpeedupBurst: *speedupBurst, SmallBurst: *smallBurst, RSSBurst: *rssBurst, Cores: *cores, KeepAliveClients: *kaClients, SplitBurst: *splitBurst, SplitBursts: *splitBursts, RateArrivals: *rateArrivals, RateLoad: *rateLoad, ClusterArgs: strings.Fields(*clusterArgs), QueuedArgs: strings.Fields(*queuedArgs), Only: only,
 		Log: stderr, JobBenchPkg: "./job", Serve: serve(*bin, *image, *cores, stderr), Split: split(trial.Settings{BinDir: *bin, Image: *image, Cores: *cores, Log: stderr}),
 	}
 	now, samples, err := regress.Measure(ctx, cfg)
@@ -238,7 +247,7 @@ func serve(bin, image string, cores int, log io.Writer) regress.Serve {
 	return func(ctx context.Context, run regress.ServedRun) (*runfolder.Summary, error) {
 		sum, err := bench.Run(ctx, bench.Config{
 			Settings: trial.Settings{BinDir: bin, ModeArgs: run.ModeArgs, Image: image, Out: run.Dir, Cores: cores, Log: log},
-			Modes:    run.Modes, Levels: run.Levels, Clients: run.Clients,
+			Modes:    run.Modes, Levels: run.Levels, Clients: run.Clients, Rate: run.Rate, RateCapacity: run.RateCapacity,
 		})
 		if sum != nil {
 			_, werr := report.Write(run.Dir, sum)

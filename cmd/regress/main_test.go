@@ -22,6 +22,8 @@ func TestRunBadInput(t *testing.T) {
 		{"cores", []string{"-cores", "0"}, "-cores"},
 		{"split burst", []string{"-split-burst", "1"}, "-split-burst must be at least 2"},
 		{"split bursts", []string{"-split-bursts", "0"}, "-split-bursts at least 1"},
+		{"rate arrivals", []string{"-rate-arrivals", "1"}, "-rate-arrivals must be 2 to"},
+		{"rate load", []string{"-rate-load", "0"}, "-rate-load must be above 0"},
 		{"no baseline", []string{"-baseline", missing}, "make baseline writes one"},
 		{"unknown metric", []string{"-only", "job_time,cluster_even_split_share"}, `unknown metric "job_time"`},
 		{"only and write", []string{"-only", "cluster_even_split_share", "-write-baseline"}, "a baseline holds every metric"},
