@@ -88,6 +88,9 @@ func TestDashboardOnRealPrometheus(t *testing.T) {
 		"flipbench-admin-token": token + "\n",
 	})
 	prom.WaitVector(t, 60*time.Second, fmt.Sprintf(`count(up == 1) == %d`, len(servers)))
+	// Every server's request series is scraped at zero before the load, so
+	// that an increase over the window sees the whole load.
+	prom.WaitVector(t, 60*time.Second, fmt.Sprintf(`count(count by (mode) (flipbench_http_request_duration_seconds_count{route="/flip"} == 0)) == %d`, len(servers)))
 
 	var wg sync.WaitGroup
 	answered := make([][]time.Duration, len(servers))

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/prefork/jobstats"
 )
@@ -32,6 +34,18 @@ func newMetrics() *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.jobs, m.waits)
 	return m
+}
+
+// start makes the series a scrape must see before the first request (an
+// answered flip; the jobs', where they run here) exist at zero: a rate or
+// increase needs a sample from before the load, and a series born with it
+// has none.
+func (m *metrics) start(jobsHere bool) {
+	m.requests.WithLabelValues(contract.PathFlip, strconv.Itoa(http.StatusOK))
+	if jobsHere {
+		m.jobs.WithLabelValues()
+		m.waits.WithLabelValues()
+	}
 }
 
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {

@@ -227,5 +227,6 @@ func (s *Server) routes() *echo.Echo {
 	for _, r := range e.Routes() {
 		s.metrics.routes[r.Path] = true
 	}
+	s.metrics.start(s.local != nil)
 	return e
 }

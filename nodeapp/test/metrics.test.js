@@ -55,7 +55,8 @@ test('route label: known routes, everything else "other"', () => {
 test('standard: /metrics counts a flip, its job and the job counters', async (t) => {
   const srv = await h.start(t, 'standard.js');
   const before = await scrape(srv.addr);
-  assert.equal(pick(before, 'flipbench_http_request_duration_seconds_count', { route: '/flip' }).length, 0, 'no flip yet');
+  const zero = pick(before, 'flipbench_http_request_duration_seconds_count', { route: '/flip' });
+  assert.deepEqual(zero.map((c) => [c.labels.code, c.value]), [['200', 0]], 'an answered flip at zero, before any flip');
 
   assert.equal((await h.request(srv.addr, 'POST', '/flip')).status, 200);
   assert.equal((await h.request(srv.addr, 'GET', '/nope')).status, 404);
