@@ -14,8 +14,8 @@ import (
 const figuresNote = "Every figure is the median over the rounds that ran it (K), with its interval: `[lo, hi]` is the 95 % " +
 	"confidence interval of the median (order statistics, as benchstat: it needs K ≥ 6); `{lo–hi}` is the min and max, " +
 	"labelled so because K < 6 gives no 95 % interval; K = 1 is one sample, no interval. ⚠ marks a noisy figure: its interval " +
-	"reaches more than 5 % from the median. speedup is paired: this mode's req/s over standard's in the same round, minutes " +
-	"apart at most. (n.s.) marks a mode whose req/s does not differ significantly from standard's (Mann-Whitney U, α = 0.05); " +
+	"reaches more than 5 % from the median. speedup is paired: this mode's req/s over the baseline's (standard unless a modes file names another) in the same round, minutes " +
+	"apart at most. (n.s.) marks a mode whose req/s does not differ significantly from the baseline's (Mann-Whitney U, α = 0.05); " +
 	"(untested, K = 3) marks one the test could not judge: with K < 4 a side no samples reach α, whatever they are. " +
 	"efficiency = ideal / makespan, the ideal " +
 	"ceil(N / capacity) × S counted in the S of the same round."

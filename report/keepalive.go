@@ -13,7 +13,7 @@ import (
 // keepAliveNote explains the keep-alive table's columns.
 const keepAliveNote = "C clients, each sending its next request on its one persistent connection as soon as its last answer came " +
 	"(autocannon's and wrk's model, a closed loop). answers/s = 2xx answers / the run's time, from the first send to the last result (requests cut at the end included); " +
-	"speedup = that over standard's at the same C. p50 and p99 are over the answered requests only, as autocannon's: a client " +
+	"speedup = that over the baseline's at the same C. p50 and p99 are over the answered requests only, as autocannon's: a client " +
 	"never answered adds nothing to them, which is why starved (clients with no answer at all) stands beside them. " +
 	"fairness = the fewest answers a client got / the most any got (1: every client served alike; 0: some client starved); " +
 	"per client gives that fewest and most. unfinished: requests the run's end cut short. closes: answers that ended their connection " +

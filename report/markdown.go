@@ -360,7 +360,7 @@ func writeReading(b *strings.Builder, sum *runfolder.Summary) {
 	b.WriteString("- first answer and makespan (the last answer) are measured from the first send.\n")
 	b.WriteString("- req/s = successful answers / makespan. ideal = ceil(N / capacity) × S (the round's S), the makespan of a server that " +
 		"keeps every slot busy; efficiency = ideal / makespan.\n")
-	b.WriteString("- speedup = this mode's throughput / standard's at the same N in the same round (the makespan ratio when every request succeeds).\n")
+	b.WriteString("- speedup = this mode's throughput / the baseline's at the same N in the same round (the makespan ratio when every request succeeds).\n")
 	b.WriteString("- per worker: answers per " + contract.HeaderWorkerPID + ", largest first, one entry per round. In the detail table, > 30 s and > 60 s: the share of requests slower than that; " +
 		"peak RSS: the most resident memory the server's processes held together during the burst (sampled every 100 ms); timeout: the client timeout of the burst.\n")
 	b.WriteString("- Each mode's folder (round r > 1: its round-r folder) holds, per level, the raw results (`burst-N.bin`, open with `vegeta report` or `vegeta plot`), " +

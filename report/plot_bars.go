@@ -105,7 +105,7 @@ func levelPlots(dir string, sum *runfolder.Summary, f *runfolder.Figures, modes 
 	}
 	files = append(files, "throughput.svg")
 	if haveStd {
-		if err := barPlot(filepath.Join(dir, "speedup.svg"), "Speedup over standard: throughput / standard's in the same round (median)",
+		if err := barPlot(filepath.Join(dir, "speedup.svg"), fmt.Sprintf("Speedup over %[1]s: throughput / %[1]s's in the same round (median)", sum.BaselineName()),
 			"burst size", "speedup (×)", idealLabel(sum, f, "ideal"), cats, spd); err != nil {
 			return files, err
 		}
