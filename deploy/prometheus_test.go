@@ -20,6 +20,7 @@ import (
 	"github.com/flipbench/flipbench/contract"
 	"github.com/flipbench/flipbench/internal/monitor"
 	"github.com/flipbench/flipbench/internal/procfs"
+	"github.com/flipbench/flipbench/internal/promhist"
 	"github.com/flipbench/flipbench/internal/promtest"
 	"github.com/flipbench/flipbench/internal/syncbuf"
 	"github.com/flipbench/flipbench/internal/testproc"
@@ -284,9 +285,7 @@ func checkMetricsLint(t *testing.T, s server, token string) {
 // bucketOf is the index of the servers' histogram bucket holding v
 // seconds; len(monitor.Buckets()) is +Inf.
 func bucketOf(v float64) int {
-	bounds := monitor.Buckets()
-	i, _ := slices.BinarySearch(bounds, v)
-	return i
+	return promhist.Histogram{Bounds: monitor.Buckets()}.BucketOf(v)
 }
 
 // buildBinary builds ../cmd/name once per test into a temp dir.

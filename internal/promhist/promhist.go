@@ -39,7 +39,7 @@ func Parse(r io.Reader, name string, match map[string]string) (h Histogram, foun
 	}
 	byLe := map[float64]uint64{}
 	for _, m := range f.GetMetric() {
-		if !matches(m, match) || m.GetHistogram() == nil {
+		if !HasLabels(m, match) || m.GetHistogram() == nil {
 			continue
 		}
 		found = true
@@ -61,8 +61,8 @@ func Parse(r io.Reader, name string, match map[string]string) (h Histogram, foun
 	return h, found, nil
 }
 
-// matches reports whether m has every label of match.
-func matches(m *dto.Metric, match map[string]string) bool {
+// HasLabels reports whether m has every label of match, by name and value.
+func HasLabels(m *dto.Metric, match map[string]string) bool {
 	n := 0
 	for _, l := range m.GetLabel() {
 		if v, ok := match[l.GetName()]; ok && v == l.GetValue() {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/flipbench/flipbench/internal/promhist"
 )
 
 // Histograms are the histogram series of name in fams whose labels
@@ -20,24 +22,11 @@ func Histograms(fams map[string]*dto.MetricFamily, name string, want map[string]
 		return nil
 	}
 	for _, m := range f.GetMetric() {
-		if hasLabels(m, want) {
+		if promhist.HasLabels(m, want) {
 			out = append(out, m.GetHistogram())
 		}
 	}
 	return out
-}
-
-func hasLabels(m *dto.Metric, want map[string]string) bool {
-	for k, v := range want {
-		found := false
-		for _, l := range m.GetLabel() {
-			found = found || l.GetName() == k && l.GetValue() == v
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 // Count is the observations of hs together.
