@@ -6,6 +6,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flipbench/flipbench/contract"
 )
 
 // OpenAccumulator computes an open-model run's OpenMetrics one result at a
@@ -25,6 +27,7 @@ type OpenAccumulator struct {
 	// scheduled time as its own send tells it.
 	fromSchedule, lag distAcc
 	anchor            time.Time
+	jobs              []Duration // by arrival: the schedule's size, made at the first job time
 	lastOK            time.Time
 	sent              uint64 // arrivals sent: the highest Seq + 1
 	err               error  // the first result with no arrival
@@ -70,6 +73,12 @@ func (a *OpenAccumulator) Add(r *vegeta.Result) {
 	a.fromSchedule.add(r.End().Sub(a.anchor) - off)
 	a.lag.add(r.Timestamp.Sub(a.anchor) - off)
 	a.sent = max(a.sent, r.Seq+1)
+	if d, ok := HeaderDuration(r.Headers, contract.HeaderJobTime); ok && d > 0 {
+		if a.jobs == nil {
+			a.jobs = make([]Duration, len(a.offsets))
+		}
+		a.jobs[r.Seq] = Duration(d)
+	}
 	switch {
 	case r.Code >= 200 && r.Code < 300 && r.Error == "":
 		if end := r.End(); end.After(a.lastOK) {
@@ -88,6 +97,9 @@ func (a *OpenAccumulator) Close(began time.Time) (OpenMetrics, error) {
 	b := a.base.Close()
 	m := a.m
 	m.Began = began
+	if a.jobs != nil {
+		m.JobTimes = a.jobs[:a.sent]
+	}
 	m.Requests, m.Successes = b.Requests, b.Successes
 	m.StatusCodes, m.Errors, m.Workers = b.StatusCodes, b.Errors, b.Workers
 	m.LatencyFromSend, m.QueueTime, m.JobTime = b.Latency, b.QueueTime, b.JobTime

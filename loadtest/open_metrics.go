@@ -62,6 +62,10 @@ type OpenMetrics struct {
 	QueueTime Dist           `json:"queue_time"`
 	JobTime   Dist           `json:"job_time"`
 	Workers   map[string]int `json:"workers"`
+	// JobTimes is each arrival's job time by its index in the schedule, as
+	// its answer's job-time header said (0: no header, as for a failure or
+	// an arrival not sent): what JobIdeal serves. Nil when no answer had one.
+	JobTimes []Duration `json:"job_times,omitempty"`
 	// Capacity, S and Timeout are the OpenParams used.
 	Capacity int      `json:"capacity"`
 	S        Duration `json:"s"`

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +22,18 @@ func TestComputeOpenByHand(t *testing.T) {
 	began := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	s := Schedule{Arrivals: ArrivalsConstant, Rate: 10, Duration: Duration(400 * ms),
 		Offsets: []time.Duration{0, 100 * ms, 200 * ms, 300 * ms}}
-	hdr := func(queue string) http.Header {
+	hdr := func(queue, job string) http.Header {
 		h := http.Header{}
 		h.Set(contract.HeaderQueueTime, queue)
+		h.Set(contract.HeaderJobTime, job)
 		h.Set(contract.HeaderWorkerPID, "7")
 		return h
 	}
 	run := OpenRun{Schedule: s, Began: began, Results: vegeta.Results{
 		// Sent 1 ms late, answered 100 ms after its send.
-		{Seq: 0, Timestamp: began.Add(1 * ms), Latency: 100 * ms, Code: 200, Headers: hdr("0s")},
+		{Seq: 0, Timestamp: began.Add(1 * ms), Latency: 100 * ms, Code: 200, Headers: hdr("0s", "95ms")},
 		// Sent 30 ms late (the driver fell behind), answered after 150 ms.
-		{Seq: 1, Timestamp: began.Add(130 * ms), Latency: 150 * ms, Code: 200, Headers: hdr("50ms")},
+		{Seq: 1, Timestamp: began.Add(130 * ms), Latency: 150 * ms, Code: 200, Headers: hdr("50ms", "97ms")},
 		{Seq: 2, Timestamp: began.Add(200 * ms), Latency: 5 * ms, Code: 503, Error: "503 Service Unavailable"},
 		{Seq: 3, Timestamp: began.Add(300 * ms), Latency: 2 * ms, Error: "connection refused"},
 	}}
@@ -58,6 +60,10 @@ func TestComputeOpenByHand(t *testing.T) {
 	}
 	if m.QueueTime.Count != 2 || m.QueueTime.Max != Duration(50*ms) || m.Workers["7"] != 2 {
 		t.Errorf("queue time %+v, workers %v", m.QueueTime, m.Workers)
+	}
+	// Each arrival's job time by its index; the failures told none.
+	if want := []Duration{Duration(95 * ms), Duration(97 * ms), 0, 0}; !slices.Equal(m.JobTimes, want) {
+		t.Errorf("job times %v, want %v", m.JobTimes, want)
 	}
 	// The ideal: one slot, 100 ms jobs, arrivals 100 ms apart: 100 ms each.
 	if m.Ideal.Count != 4 || m.Ideal.Median != Duration(100*ms) || m.Ideal.P99 != Duration(100*ms) {

@@ -176,3 +176,65 @@ func TestLatenciesPoissonMatchesMDC(t *testing.T) {
 		}
 	}
 }
+
+// TestLatenciesOfByHand: each request's own job time. Two slots; the jobs
+// at 0 (100 ms) and 10 (30 ms) start at once; the one at 20 (50 ms) takes
+// the slot free at 40, not the one free at 100; at 150 both are free.
+func TestLatenciesOfByHand(t *testing.T) {
+	f := queueing.FIFO{Slots: 2}
+	arrivals := []time.Duration{0, 10 * ms, 20 * ms, 30 * ms, 150 * ms}
+	jobs := []time.Duration{100 * ms, 30 * ms, 50 * ms, 10 * ms, 20 * ms}
+	// starts 0, 10, 40, 90, 150; ends 100, 40, 90, 100, 170.
+	want := []time.Duration{100 * ms, 30 * ms, 70 * ms, 70 * ms, 20 * ms}
+	got, err := f.LatenciesOf(arrivals, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("latencies = %v, want %v", got, want)
+	}
+}
+
+// TestLatenciesOfEqualJobsIsLatencies: with every job at f.Job the two
+// passes agree on random arrivals.
+func TestLatenciesOfEqualJobsIsLatencies(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	arrivals := make([]time.Duration, 200)
+	jobs := make([]time.Duration, len(arrivals))
+	for i := 1; i < len(arrivals); i++ {
+		arrivals[i] = arrivals[i-1] + time.Duration(r.ExpFloat64()*float64(40*ms))
+	}
+	f := queueing.FIFO{Slots: 3, Job: 100 * ms}
+	for i := range jobs {
+		jobs[i] = f.Job
+	}
+	want, err := f.Latencies(arrivals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.LatenciesOf(arrivals, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("LatenciesOf with equal jobs differs from Latencies")
+	}
+}
+
+func TestLatenciesOfBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		f          queueing.FIFO
+		arr, jobs  []time.Duration
+		wantSubstr string
+	}{
+		{"no slots", queueing.FIFO{}, []time.Duration{0}, []time.Duration{ms}, "need at least 1"},
+		{"jobs short", queueing.FIFO{Slots: 1}, []time.Duration{0, ms}, []time.Duration{ms}, "1 job times for 2 arrivals"},
+		{"zero job", queueing.FIFO{Slots: 1}, []time.Duration{0}, []time.Duration{0}, "job 0 takes 0s"},
+		{"out of order", queueing.FIFO{Slots: 1}, []time.Duration{ms, 0}, []time.Duration{ms, ms}, "must be in order"},
+	} {
+		if _, err := tc.f.LatenciesOf(tc.arr, tc.jobs); err == nil || !strings.Contains(err.Error(), tc.wantSubstr) {
+			t.Errorf("%s: err %v, want one with %q", tc.name, err, tc.wantSubstr)
+		}
+	}
+}

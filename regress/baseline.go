@@ -6,6 +6,7 @@ package regress
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -31,6 +32,9 @@ type Limit struct {
 	// Samples are the runs the baseline is the median of: the gate tests
 	// a change against them. Baselines written before have none.
 	Samples []float64 `json:"samples,omitempty"`
+	// Note says where and how this metric was measured when not with the
+	// rest (Baseline.With); empty when the baseline's Note says it.
+	Note string `json:"note,omitempty"`
 }
 
 // Baseline is what results/baseline.json holds.
@@ -125,11 +129,11 @@ func (b Baseline) Names() []string {
 // the slow-job fault (two wasted encodes) moves it by +98 %. The even-split
 // share is a count: the load-aware cluster split 20 of 20 bursts of 4 evenly,
 // one without its gate 2 to 8 of 20 in the runs measured. The open-model
-// p99 over its ideal gets the widest tolerance the baseline allows: on a
-// 2-core machine at load 8 a healthy cluster read 1.21 to 5.55 in 4 runs,
-// one with one worker 11.0 to 31.1; at load 3.5, 1.11 to 3.45 in 5 and
-// 17.8 to 24.9 in 3 (queueing at the knee amplifies any core a neighbour
-// takes).
+// p99 over its ideal gets 50 %: its ideal serves each job as long as the
+// cluster said it took, so a machine whose neighbours slow the jobs moves
+// the ideal too; 25 steps of a healthy cluster on a busy 2-core machine
+// read 0.99 to 1.10, 15 of a cluster with one worker 3.3 to 15.6 (an
+// ideal of one S had read the healthy cluster 1.1 to 5.6).
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
@@ -144,7 +148,7 @@ func defaultLimits() map[string]Limit {
 		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
 		MetricClusterEvenSplit:  {Tolerance: 0.20, Better: Higher, About: "share of 20 bursts of 4, each on a fresh start of the load-aware cluster (shared), that it split evenly across a worker per core"},
 		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
-		MetricClusterRateP99:    {Tolerance: 0.90, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core (jobs of S or the step's median job, the larger), 50 constant arrivals at 0.8 × cores / S"},
+		MetricClusterRateP99:    {Tolerance: 0.50, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core with each job as long as the cluster said it took, 50 constant arrivals at 0.8 × cores / S"},
 	}
 }
 
@@ -162,12 +166,44 @@ func NewBaseline(now map[string]float64, samples map[string][]float64, note, pat
 	}
 	b := Baseline{Note: note, Metrics: map[string]Limit{}}
 	for name, l := range limits {
-		v, ok := now[name]
-		if !ok || math.IsNaN(v) || v <= 0 {
-			return b, fmt.Errorf("metric %s was not measured (%v): cannot make a baseline of it", name, v)
+		if err := l.measured(name, now, samples); err != nil {
+			return b, err
 		}
-		l.Baseline, l.Samples = v, samples[name]
+		l.Note = "" // measured with the rest now
 		b.Metrics[name] = l
 	}
 	return b, nil
+}
+
+// With returns b with the named metrics remeasured (now, samples) and the
+// rest as they were: a metric added to the gate, or one whose measure
+// changed, joins the baseline without remaking the others. Each keeps its
+// tolerance from b, else the default, and carries note.
+func (b Baseline) With(names []string, now map[string]float64, samples map[string][]float64, note string) (Baseline, error) {
+	out := Baseline{Note: b.Note, Metrics: maps.Clone(b.Metrics)}
+	defaults := defaultLimits()
+	for _, name := range names {
+		l, ok := b.Metrics[name]
+		if !ok {
+			if l, ok = defaults[name]; !ok {
+				return b, fmt.Errorf("metric %s is not one of the gate's", name)
+			}
+		}
+		if err := l.measured(name, now, samples); err != nil {
+			return b, err
+		}
+		l.Note = note
+		out.Metrics[name] = l
+	}
+	return out, nil
+}
+
+// measured sets l's baseline and samples to what was measured of name.
+func (l *Limit) measured(name string, now map[string]float64, samples map[string][]float64) error {
+	v, ok := now[name]
+	if !ok || math.IsNaN(v) || v <= 0 {
+		return fmt.Errorf("metric %s was not measured (%v): cannot make a baseline of it", name, v)
+	}
+	l.Baseline, l.Samples = v, samples[name]
+	return nil
 }

@@ -13,16 +13,20 @@ import (
 )
 
 // rateSummary is a run whose cluster (reporting capacity) took a step of
-// 16 constant arrivals at 16/s, with p99 p99 and the given answers; S is
-// 100 ms, so on 2 slots the ideal answers each in S.
+// 16 constant arrivals at 16/s, with p99 p99, the given answers and every
+// job 100 ms long, so on 2 slots the ideal answers each in 100 ms.
 func rateSummary(t *testing.T, capacity int, p99 time.Duration, successes int, stopped string) *runfolder.Summary {
 	t.Helper()
 	sched, err := loadtest.NewSchedule(loadtest.ArrivalsConstant, 16, time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	jobs := make([]loadtest.Duration, len(sched.Offsets))
+	for i := range jobs {
+		jobs[i] = loadtest.Duration(100 * time.Millisecond)
+	}
 	o := loadtest.OpenMetrics{Schedule: sched, Scheduled: len(sched.Offsets), Requests: len(sched.Offsets), Successes: successes,
-		Latency: loadtest.Dist{P99: loadtest.Duration(p99)}, Stopped: stopped}
+		Latency: loadtest.Dist{P99: loadtest.Duration(p99)}, JobTimes: jobs, Stopped: stopped}
 	tr := runfolder.Trial{Capacity: capacity, Rates: []runfolder.RateStep{{Load: DefaultRateLoad, Metrics: o}}}
 	return &runfolder.Summary{Modes: []runfolder.ModeRun{{Mode: modeCluster, Trial: tr}},
 		S: &runfolder.RunS{Mode: modeStandard, S: loadtest.Duration(100 * time.Millisecond)}}
@@ -30,6 +34,8 @@ func rateSummary(t *testing.T, capacity int, p99 time.Duration, successes int, s
 
 func TestRateMetric(t *testing.T) {
 	cfg := Config{Cores: 2}
+	noJobTime := rateSummary(t, 2, 150*time.Millisecond, 16, "")
+	noJobTime.Modes[0].Trial.Rates[0].Metrics.JobTimes[3] = 0
 	tests := []struct {
 		name string
 		sum  *runfolder.Summary
@@ -41,8 +47,8 @@ func TestRateMetric(t *testing.T) {
 		{"the ideal on the cores, not the reported capacity", rateSummary(t, 1, 900*time.Millisecond, 16, ""), 9},
 		{"a shed answer is missing", rateSummary(t, 2, 150*time.Millisecond, 15, ""), math.NaN()},
 		{"a stopped step is missing", rateSummary(t, 2, 150*time.Millisecond, 16, "memory"), math.NaN()},
+		{"an answer without its job time is missing", noJobTime, math.NaN()},
 		{"no step", &runfolder.Summary{Modes: []runfolder.ModeRun{{Mode: modeCluster}}}, math.NaN()},
-		{"no S", &runfolder.Summary{Modes: rateSummary(t, 2, time.Second, 16, "").Modes}, math.NaN()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,29 +60,21 @@ func TestRateMetric(t *testing.T) {
 	}
 }
 
-// TestRateMetricSlowerJobs: jobs the cluster ran slower than S (a machine
-// whose neighbours took a core) queue in the ideal too; faster ones do not
-// lower it below S.
-func TestRateMetricSlowerJobs(t *testing.T) {
-	cfg := Config{Cores: 2, RateLoad: DefaultRateLoad}
-	for _, tt := range []struct {
-		name string
-		job  time.Duration
-		s    time.Duration // the job time the ideal must count in
-	}{{"slower", 200 * time.Millisecond, 200 * time.Millisecond}, {"faster", 50 * time.Millisecond, 100 * time.Millisecond}} {
-		t.Run(tt.name, func(t *testing.T) {
-			sum := rateSummary(t, 2, 3*time.Second, 16, "")
-			o := &sum.Modes[0].Trial.Rates[0].Metrics
-			o.JobTime = loadtest.Dist{Count: 16, Median: loadtest.Duration(tt.job)}
-			ideal, err := loadtest.IdealDist(o.Schedule.Offsets, 2, tt.s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := float64(3*time.Second) / float64(ideal.P99)
-			if got := servedMetrics(sum, cfg)[MetricClusterRateP99]; math.Abs(got-want) > 1e-9 {
-				t.Errorf("got %v, want %v (the ideal p99 of jobs of %s: %s)", got, want, tt.s, ideal.P99)
-			}
-		})
+// TestRateMetricJobsAsRun: the ideal serves each job as long as the
+// cluster said it took, not S. Jobs of 300 ms on 2 slots serve 6.7/s of
+// the 16/s offered, so the ideal itself queues: the slots free every
+// 300 ms from 0 and 62.5 ms, so the last of the 16, due at 937.5 ms,
+// starts at 2162.5 ms and ends at 2462.5 ms.
+func TestRateMetricJobsAsRun(t *testing.T) {
+	sum := rateSummary(t, 2, 3*time.Second, 16, "")
+	o := &sum.Modes[0].Trial.Rates[0].Metrics
+	for i := range o.JobTimes {
+		o.JobTimes[i] = loadtest.Duration(300 * time.Millisecond)
+	}
+	const idealP99 = 2462500*time.Microsecond - 937500*time.Microsecond
+	want := float64(3*time.Second) / float64(idealP99)
+	if got := servedMetrics(sum, Config{Cores: 2})[MetricClusterRateP99]; math.Abs(got-want) > 1e-9 {
+		t.Errorf("got %v, want %v (an ideal p99 of %s)", got, want, idealP99)
 	}
 }
 

@@ -161,3 +161,37 @@ func TestBaselineOnly(t *testing.T) {
 		t.Errorf("Only(b, c) = %+v, want b alone: c is newer than the baseline", got)
 	}
 }
+
+// TestBaselineWith: the named metrics are remeasured (a new one with its
+// default tolerance), the rest kept; an unmeasured or unknown one is an
+// error, and the baseline it was called on is not changed.
+func TestBaselineWith(t *testing.T) {
+	b := Baseline{Note: "n", Metrics: map[string]Limit{
+		MetricStandardEff:    {Baseline: 0.9, Tolerance: 0.1, Better: Higher},
+		MetricClusterSpeedup: {Baseline: 0.8, Tolerance: 0.2, Better: Higher},
+	}}
+	now := map[string]float64{MetricStandardEff: 0.95, MetricClusterRateP99: 1.04}
+	samples := map[string][]float64{MetricStandardEff: {0.95}, MetricClusterRateP99: {1.02, 1.04, 1.05}}
+	got, err := b.With([]string{MetricStandardEff, MetricClusterRateP99}, now, samples, "alone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got.Metrics[MetricStandardEff]; l.Baseline != 0.95 || l.Tolerance != 0.1 || l.Note != "alone" {
+		t.Errorf("remeasured %+v, want 0.95 with its own tolerance 0.1", l)
+	}
+	if l := got.Metrics[MetricClusterRateP99]; l.Baseline != 1.04 || l.Tolerance != defaultLimits()[MetricClusterRateP99].Tolerance || len(l.Samples) != 3 {
+		t.Errorf("added %+v, want 1.04 with the default tolerance", l)
+	}
+	if l := got.Metrics[MetricClusterSpeedup]; l.Baseline != 0.8 || l.Note != "" || got.Note != "n" {
+		t.Errorf("kept %+v (note %q), want as it was", l, got.Note)
+	}
+	if b.Metrics[MetricStandardEff].Baseline != 0.9 || len(b.Metrics) != 2 {
+		t.Errorf("With changed the baseline it was called on: %+v", b.Metrics)
+	}
+	if _, err := b.With([]string{MetricClusterSpeedup}, now, samples, ""); err == nil {
+		t.Error("a metric not measured made a baseline")
+	}
+	if _, err := b.With([]string{"nope"}, map[string]float64{"nope": 1}, nil, ""); err == nil {
+		t.Error("a metric the gate does not know made a baseline")
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flipbench/flipbench/internal/stats"
 	"github.com/flipbench/flipbench/loadtest"
+	"github.com/flipbench/flipbench/queueing"
 )
 
 // RateFigures are one mode's figures at one step of the sweep over its
@@ -125,17 +126,47 @@ func StepIdeal(o loadtest.OpenMetrics, capacity int, s time.Duration) (loadtest.
 	if s <= 0 || capacity < 1 {
 		return loadtest.Dist{}, false
 	}
+	arrivals, ok := stepArrivals(o)
+	if !ok {
+		return loadtest.Dist{}, false
+	}
+	d, err := loadtest.IdealDist(arrivals, capacity, s)
+	return d, err == nil
+}
+
+// StepJobIdeal is StepIdeal with each arrival's job as long as the server
+// said it took (OpenMetrics.JobTimes) instead of one S: the queueing a
+// FIFO of slots would have left, whatever slowed the jobs. ok is false
+// unless every arrival was sent and its answer told its job time.
+func StepJobIdeal(o loadtest.OpenMetrics, slots int) (loadtest.Dist, bool) {
+	arrivals, ok := stepArrivals(o)
+	if !ok || len(arrivals) != o.Scheduled || len(o.JobTimes) != len(arrivals) {
+		return loadtest.Dist{}, false
+	}
+	jobs := make([]time.Duration, len(o.JobTimes))
+	for i, j := range o.JobTimes {
+		jobs[i] = j.D()
+	}
+	lat, err := queueing.FIFO{Slots: slots}.LatenciesOf(arrivals, jobs)
+	if err != nil {
+		return loadtest.Dist{}, false
+	}
+	return loadtest.NewDist(lat), true
+}
+
+// stepArrivals makes the step's schedule again from its stored fields, cut
+// to the requests sent.
+func stepArrivals(o loadtest.OpenMetrics) ([]time.Duration, bool) {
 	sc := o.Schedule
 	again, err := loadtest.NewSchedule(sc.Arrivals, sc.Rate, sc.Duration.D(), sc.Seed)
 	if err != nil || len(again.Offsets) == 0 {
-		return loadtest.Dist{}, false
+		return nil, false
 	}
 	arrivals := again.Offsets
 	if o.Requests > 0 && o.Requests < len(arrivals) {
 		arrivals = arrivals[:o.Requests]
 	}
-	d, err := loadtest.IdealDist(arrivals, capacity, s)
-	return d, err == nil
+	return arrivals, true
 }
 
 // RateSLO is the run's SLO in seconds: a multiple of S counts in the median

@@ -63,12 +63,15 @@ Measures, on the small photo:
   cluster_even_split_share              share of -split-bursts bursts of -split-burst, each on a fresh
                                         start of the shared cluster, split evenly over -cores workers
   cluster_rate_p99_over_ideal           shared cluster's p99 (from each scheduled send) over the ideal
-                                        FIFO p99 on -cores, -rate-arrivals constant arrivals at -rate-load
-                                        x -cores / S (an open model: arrivals that do not wait)
+                                        FIFO p99 on -cores with each job as long as the cluster said,
+                                        -rate-arrivals constant arrivals at -rate-load x -cores / S
+                                        (an open model: arrivals that do not wait)
 takes the median of -runs served runs, prints a table against -baseline and exits
 1 if any metric is worse than its tolerance allows (2 for bad flags). -only
 measures and checks just the metrics named, with only what they need run (a
-proof that the gate catches a fault measures the metrics the fault must break).
+proof that the gate catches a fault measures the metrics the fault must break);
+with -write-baseline it remeasures those metrics in the baseline there is and
+keeps the rest.
 
 Flags:
 `)
@@ -136,19 +139,17 @@ Flags:
 			fmt.Fprintf(stderr, "regress: -only: %v\n", err)
 			return exitUsage
 		}
-		if *write {
-			fmt.Fprintln(stderr, "regress: -only and -write-baseline: a baseline holds every metric")
-			return exitUsage
-		}
 	}
-	var base regress.Baseline
-	if !*write {
+	// -write-baseline with -only remeasures those metrics in the baseline
+	// there is; without -only it makes a whole one.
+	var base, old regress.Baseline
+	if !*write || only != nil {
 		var err error
-		if base, err = regress.Load(*baselinePath); err != nil {
+		if old, err = regress.Load(*baselinePath); err != nil {
 			fmt.Fprintf(stderr, "regress: %v (make baseline writes one)\n", err)
 			return exitUsage
 		}
-		base = base.Only(only)
+		base = old.Only(only)
 	}
 
 	start := time.Now()
@@ -169,7 +170,13 @@ Flags:
 	}
 
 	if *write {
-		b, err := regress.NewBaseline(now, samples, fmt.Sprintf("measured by make baseline on %s, %d cores, %s; medians of %d runs", time.Now().UTC().Format(time.DateOnly), runtime.NumCPU(), runtime.Version(), *runs), *baselinePath)
+		note := fmt.Sprintf("measured by make baseline on %s, %d cores, %s; medians of %d runs", time.Now().UTC().Format(time.DateOnly), runtime.NumCPU(), runtime.Version(), *runs)
+		var b regress.Baseline
+		if only != nil {
+			b, err = old.With(only, now, samples, note+", alone (-only)")
+		} else {
+			b, err = regress.NewBaseline(now, samples, note, *baselinePath)
+		}
 		if err == nil {
 			err = b.Save(*baselinePath)
 		}
@@ -178,7 +185,7 @@ Flags:
 			return exitRegressed
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *baselinePath)
-		base = b
+		base = b.Only(only)
 	}
 	verdicts, ok := regress.Check(base, now, samples)
 	if err := regress.Render(stdout, verdicts); err != nil {

@@ -26,7 +26,7 @@ func TestRunBadInput(t *testing.T) {
 		{"rate load", []string{"-rate-load", "0"}, "-rate-load must be above 0"},
 		{"no baseline", []string{"-baseline", missing}, "make baseline writes one"},
 		{"unknown metric", []string{"-only", "job_time,cluster_even_split_share"}, `unknown metric "job_time"`},
-		{"only and write", []string{"-only", "cluster_even_split_share", "-write-baseline"}, "a baseline holds every metric"},
+		{"only and write with no baseline", []string{"-only", "cluster_even_split_share", "-write-baseline", "-baseline", missing}, "make baseline writes one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

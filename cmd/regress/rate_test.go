@@ -77,3 +77,37 @@ func TestRunNewMetricPasses(t *testing.T) {
 		t.Errorf("the baseline was rewritten (%v)", err)
 	}
 }
+
+// TestWriteBaselineOnly: -write-baseline with -only adds the metric to the
+// baseline there is, with its default tolerance and a note of its own, and
+// leaves the others as they were; the gate then checks it.
+func TestWriteBaselineOnly(t *testing.T) {
+	t.Setenv("FAKESERVER_DELAY", "10ms")
+	tmp := t.TempDir()
+	base := filepath.Join(tmp, "baseline.json")
+	kept := regress.Limit{Baseline: 0.9, Tolerance: 0.3, Better: regress.Higher, Samples: []float64{0.9}}
+	old := regress.Baseline{Note: "the rest", Metrics: map[string]regress.Limit{regress.MetricStandardEff: kept}}
+	if err := old.Save(base); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-bin", servertest.LinkBin(t), "-image", servertest.Photo(t), "-cores", "2",
+		"-baseline", base, "-out", filepath.Join(tmp, "out"), "-runs", "1", "-rate-arrivals", "8", "-only", regress.MetricClusterRateP99}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), append(args, "-write-baseline"), &stdout, &stderr); code != exitPass {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitPass, stdout.String(), stderr.String())
+	}
+	b, err := regress.Load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := b.Metrics[regress.MetricClusterRateP99]
+	if !ok || !(l.Baseline > 0) || len(l.Samples) != 1 || l.Tolerance == 0 || !strings.Contains(l.Note, "-only") {
+		t.Errorf("the new metric in the baseline: %+v (present %v)", l, ok)
+	}
+	if got := b.Metrics[regress.MetricStandardEff]; b.Note != "the rest" || got.Baseline != kept.Baseline || got.Note != "" {
+		t.Errorf("the rest changed: note %q, %s %+v", b.Note, regress.MetricStandardEff, got)
+	}
+	if !strings.Contains(stdout.String(), regress.MetricClusterRateP99) || strings.Contains(stdout.String(), regress.Missing) {
+		t.Errorf("the check after the write should show the metric alone:\n%s", stdout.String())
+	}
+}
