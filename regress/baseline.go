@@ -129,11 +129,13 @@ func (b Baseline) Names() []string {
 // the slow-job fault (two wasted encodes) moves it by +98 %. The even-split
 // share is a count: the load-aware cluster split 20 of 20 bursts of 4 evenly,
 // one without its gate 2 to 8 of 20 in the runs measured. The open-model
-// p99 over its ideal gets 50 %: its ideal serves each job as long as the
-// cluster said it took, so a machine whose neighbours slow the jobs moves
-// the ideal too; 25 steps of a healthy cluster on a busy 2-core machine
-// read 0.99 to 1.10, 15 of a cluster with one worker 3.3 to 15.6 (an
-// ideal of one S had read the healthy cluster 1.1 to 5.6).
+// p99 over its ideal gets 90 %, a limit near the geometric middle of what a
+// healthy cluster and a one-worker one read: its ideal serves each job as
+// long as the cluster said it took, so a machine whose neighbours slow the
+// jobs moves the ideal too; 25 steps of a healthy cluster on a busy 2-core
+// machine read 0.99 to 1.10 and a fresh-clone CI's runs 1.03 to 1.41, 15
+// of a cluster with one worker 3.3 to 15.6 (an ideal of one S had read the
+// healthy cluster 1.1 to 5.6).
 func defaultLimits() map[string]Limit {
 	return map[string]Limit{
 		MetricJobBytes:          {Tolerance: 0.10, Better: Lower, About: "bytes allocated per job (1 MP photo), go test -benchmem"},
@@ -148,7 +150,7 @@ func defaultLimits() map[string]Limit {
 		MetricClusterKeepAlive:  {Tolerance: 0.10, Better: Higher, About: "share of 10 keep-alive clients the load-aware cluster (shared) answered at least once in 3 rounds of a fair server"},
 		MetricClusterEvenSplit:  {Tolerance: 0.20, Better: Higher, About: "share of 20 bursts of 4, each on a fresh start of the load-aware cluster (shared), that it split evenly across a worker per core"},
 		MetricVipsOverImaging:   {Tolerance: 0.90, Better: Lower, About: "libvips job / imaging job (1 MP photo), in one go test run of a -tags flipbench_vips build"},
-		MetricClusterRateP99:    {Tolerance: 0.50, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core with each job as long as the cluster said it took, 50 constant arrivals at 0.8 × cores / S"},
+		MetricClusterRateP99:    {Tolerance: 0.90, Better: Lower, About: "load-aware cluster (shared): p99 from the scheduled send over the ideal FIFO p99 on every core with each job as long as the cluster said it took, 50 constant arrivals at 0.8 × cores / S"},
 	}
 }
 
