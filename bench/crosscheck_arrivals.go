@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
-	"slices"
-	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -171,16 +169,11 @@ func (r arrivalsRun) open(ctx context.Context, t *trial.Trial) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	var done atomic.Int64
-	begin := time.Now()
-	inFlight := func() int { // due by now and not yet ended
-		due, _ := slices.BinarySearch(sched.Offsets, time.Since(begin))
-		return due - int(done.Load())
-	}
+	inFlight, answered := openInFlight(sched)
 	mem, load := trial.WatchMemory(ctx, t.Server.PID(), r.c.MaxRSS, len(sched.Offsets), inFlight)
 	run, err := loadtest.OpenAttack(load, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)},
 		loadtest.Open{Schedule: sched}, loadtest.WithTimeout(r.a.Timeout.D()), loadtest.WithName(name+"/"+sched.Name()),
-		loadtest.WithGoneAfter(loadtest.DefaultGoneAfter), loadtest.WithOnResult(func(*vegeta.Result) { done.Add(1) }))
+		loadtest.WithGoneAfter(loadtest.DefaultGoneAfter), loadtest.WithOnResult(func(*vegeta.Result) { answered() }))
 	_, stopped := mem.End()
 	switch {
 	case ctx.Err() != nil:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -132,13 +133,13 @@ func (f *flipTrial) rateStep(ctx context.Context, t *trial.Trial, sched loadtest
 		return runfolder.RateStep{}, nil, err
 	}
 	acc := loadtest.NewOpenAccumulator(o, loadtest.OpenParams{Capacity: t.Rec.Capacity, Timeout: timeout})
-	var got atomic.Int64
+	inFlight, answered := openInFlight(sched)
 	t.Logf("%s: step at %g × capacity: %d %s arrivals at %.2f/s for %s", mode, load, n, sched.Arrivals, sched.Rate, sched.Duration.D().Round(time.Millisecond))
-	mem, lctx := trial.WatchMemory(ctx, t.Server.PID(), b.c.MaxRSS, n, func() int { return n - int(got.Load()) })
+	mem, lctx := trial.WatchMemory(ctx, t.Server.PID(), b.c.MaxRSS, n, inFlight)
 	run, aerr := loadtest.OpenAttack(lctx, vegeta.Target{Method: http.MethodPost, URL: t.Server.URL(contract.PathFlip)}, o,
 		loadtest.WithTimeout(timeout), loadtest.WithName(mode+"/"+name), loadtest.WithoutResults(),
 		loadtest.WithGoneAfter(loadtest.DefaultGoneAfter),
-		loadtest.WithOnResult(func(r *vegeta.Result) { got.Add(1); rec.Add(r); acc.Add(r) }))
+		loadtest.WithOnResult(func(r *vegeta.Result) { answered(); rec.Add(r); acc.Add(r) }))
 	_, stopped := mem.End()
 	m, merr := acc.Close(run.Began)
 	m.Stopped = loadtest.StoppedReason(aerr)
@@ -149,6 +150,21 @@ func (f *flipTrial) rateStep(ctx context.Context, t *trial.Trial, sched loadtest
 		return runfolder.RateStep{}, stopped, fmt.Errorf("%s: %w", mode, errors.Join(merr, werr))
 	}
 	return runfolder.RateStep{Load: load, Metrics: m}, stopped, nil
+}
+
+// openInFlight counts an open-model load's requests in flight for the
+// memory guard as runfolder.MemoryStop means them, sent (due by the
+// schedule) and not yet answered, not every arrival still to come; call
+// answered once per result.
+func openInFlight(sched loadtest.Schedule) (inFlight func() int, answered func()) {
+	var done atomic.Int64
+	begin := time.Now()
+	inFlight = func() int {
+		due, _ := slices.BinarySearch(sched.Offsets, time.Since(begin))
+		return due - int(done.Load())
+	}
+	answered = func() { done.Add(1) }
+	return inFlight, answered
 }
 
 // rateLine is the one-line account of an open-model step in the bench log.
