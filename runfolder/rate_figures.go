@@ -65,9 +65,11 @@ func RateOf(sum *Summary) []RateFigures {
 	loads := slices.Clone(sum.Rate.Loads)
 	slices.Sort(loads)
 	var out []RateFigures
+	no := noIdeal(sum)
 	for _, m := range sum.Modes {
+		ideal := !slices.Contains(no, m.Mode)
 		for _, l := range loads {
-			if f, ok := rateFigures(sum, m, l); ok {
+			if f, ok := rateFigures(sum, m, l, ideal); ok {
 				out = append(out, f)
 			}
 		}
@@ -75,8 +77,9 @@ func RateOf(sum *Summary) []RateFigures {
 	return out
 }
 
-// rateFigures derives mode m's figures at load over its rounds.
-func rateFigures(sum *Summary, m ModeRun, load float64) (RateFigures, bool) {
+// rateFigures derives mode m's figures at load over its rounds, with the
+// ideal when the mode has one (it runs on S's engine).
+func rateFigures(sum *Summary, m ModeRun, load float64, hasIdeal bool) (RateFigures, bool) {
 	f := RateFigures{Mode: m.Mode, Load: load}
 	var off, good, p50, p90, p99, mx, q, i50, i99, r50, r99 []float64
 	for _, t := range m.Trials() {
@@ -99,6 +102,9 @@ func rateFigures(sum *Summary, m ModeRun, load float64) (RateFigures, bool) {
 		}
 		if o.Stopped != "" {
 			f.Stopped = append(f.Stopped, o.Stopped)
+		}
+		if !hasIdeal {
+			continue
 		}
 		if ideal, ok := StepIdeal(o, t.Capacity, sum.RoundS(t.RoundOf()).D()); ok {
 			i50, i99 = append(i50, ideal.Median.D().Seconds()), append(i99, ideal.P99.D().Seconds())

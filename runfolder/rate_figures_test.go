@@ -36,3 +36,30 @@ func TestStepJobIdeal(t *testing.T) {
 		t.Error("job times of 2 arrivals of 4 made an ideal")
 	}
 }
+
+// TestRateOfNoIdealOnOtherEngines: a mode on another engine than S's (the
+// Node app's, here not even run beside the S mode) gets its step figures
+// but no ideal: S is not its job's time.
+func TestRateOfNoIdealOnOtherEngines(t *testing.T) {
+	sched, err := loadtest.NewSchedule(loadtest.ArrivalsConstant, 10, time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := RateStep{Load: 0.5, Metrics: loadtest.OpenMetrics{Schedule: sched, Scheduled: 10, Requests: 10, Successes: 10,
+		Latency: loadtest.Dist{Median: loadtest.Duration(400 * time.Millisecond), P99: loadtest.Duration(500 * time.Millisecond)}}}
+	sum := &Summary{S: &RunS{Mode: BaselineMode, S: loadtest.Duration(60 * time.Millisecond)}, Rate: &RatePlan{Loads: []float64{0.5}},
+		Modes: []ModeRun{
+			{Mode: "shared", Spec: Spec{Binary: "bin/clustered"}, Trial: Trial{Capacity: 2, Rates: []RateStep{step}}},
+			{Mode: "node-standard", Spec: Spec{Binary: "node", Args: []string{"nodeapp/standard.js"}}, Trial: Trial{Capacity: 1, Rates: []RateStep{step}}},
+		}}
+	figs := RateOf(sum)
+	if len(figs) != 2 {
+		t.Fatalf("%d figures, want 2: %+v", len(figs), figs)
+	}
+	if f := figs[0]; f.Mode != "shared" || f.IdealP99.N != 1 || !(f.P99Ratio.Median > 0) {
+		t.Errorf("shared: %+v, want its ideal", f)
+	}
+	if f := figs[1]; f.Mode != "node-standard" || f.Rounds != 1 || f.IdealP99.N != 0 || f.P99Ratio.N != 0 {
+		t.Errorf("node-standard: %+v, want its figures and no ideal", f)
+	}
+}
