@@ -23,6 +23,7 @@ const (
 	plotWidth  = 8 * vg.Inch
 	plotHeight = 4.5 * vg.Inch
 	legendGap  = 12 // points between the data area and the legend column
+	titleInset = 6  // points from the left edge to a title wider than its column
 )
 
 // WritePlots draws the run's plots as SVG files in dir and returns their
@@ -130,6 +131,17 @@ func SavePlot(path string, p *plot.Plot, leg plot.Legend) error {
 	dc.Fill(dc.Rectangle.Path())
 	leg.Top, leg.Left = true, true
 	area := draw.Crop(dc, 0, -legendWidth(leg), 0, 0)
+	if t := p.Title; t.Text != "" && t.TextStyle.Rectangle(t.Text).Size().X > area.Size().X {
+		// Centred over a column a wide legend narrowed, the title would start
+		// off the canvas: it starts at the canvas's left edge instead, and
+		// the plot goes below it as below its own title.
+		sty := t.TextStyle
+		sty.XAlign = draw.XLeft
+		dc.FillText(sty, vg.Point{X: dc.Min.X + titleInset, Y: dc.Max.Y + sty.FontExtents().Descent}, t.Text)
+		area.Max.Y -= sty.Rectangle(t.Text).Size().Y + t.Padding
+		p.Title.Text = ""
+		defer func() { p.Title.Text = t.Text }()
+	}
 	p.Draw(area)
 	legArea := dc
 	legArea.Min.X = area.Max.X + legendGap

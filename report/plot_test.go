@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flipbench/flipbench/loadtest"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -132,5 +134,35 @@ func TestNiceTicks(t *testing.T) {
 		if !slices.Equal(labels, tc.want) {
 			t.Errorf("ticks of [%g, %g] = %q, want %q", tc.lo, tc.hi, labels, tc.want)
 		}
+	}
+}
+
+// TestSavePlotTitleStaysOnTheCanvas: a title wider than the column a wide
+// legend leaves starts on the canvas, not left of it, and the plot keeps
+// its title for whoever draws it again.
+func TestSavePlotTitleStaysOnTheCanvas(t *testing.T) {
+	title := strings.Repeat("a title wider than the plot column ", 2)
+	p := NewPlot(title, "x", "y")
+	leg := plot.NewLegend()
+	l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Add(l)
+	leg.Add(strings.Repeat("a very wide legend entry ", 3), l)
+	path := filepath.Join(t.TempDir(), "p.svg")
+	if err := SavePlot(path, p, leg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`<text x="([-0-9.]+)"`).FindSubmatch(data)
+	if m == nil || strings.HasPrefix(string(m[1]), "-") {
+		t.Errorf("the title's first text starts at x=%s, want on the canvas", m)
+	}
+	if !strings.Contains(string(data), strings.TrimSpace(title)) || p.Title.Text != title {
+		t.Errorf("the title was not drawn, or the plot lost it (%q)", p.Title.Text)
 	}
 }
